@@ -1,0 +1,64 @@
+namespace OrleansSynth.ML.Data;
+
+/// <summary>
+/// Resolves a dataset name or path to its format and location, and loads its splits.
+/// Known names: <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package). Anything else is a path:
+/// a folder of IDX files, a .npz archive, or a .csv manifest.
+/// </summary>
+public static class DatasetCatalog
+{
+    /// <summary>Overrides where named datasets are looked for (default /usr/share/datasets).</summary>
+    public const string RootVariable = "ORLEANSSYNTH_DATASETS";
+
+    public static readonly IReadOnlyDictionary<string, string> KnownNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["fashion-mnist"] = "fashion-mnist",
+    };
+
+    public static string DatasetsRoot => Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } root ? root : "/usr/share/datasets";
+
+    public static (DatasetFormat Format, string Path) Resolve(string nameOrPath)
+    {
+        if (KnownNames.TryGetValue(nameOrPath, out var folder))
+        {
+            var path = System.IO.Path.Combine(DatasetsRoot, folder);
+            if (!Directory.Exists(path))
+                throw new DatasetFormatException(path, $"dataset '{nameOrPath}' is not installed (on Debian/Ubuntu: apt-get install dataset-{folder}).");
+            return (DatasetFormat.Idx, path);
+        }
+        if (Directory.Exists(nameOrPath)) return (DatasetFormat.Idx, nameOrPath);
+        if (File.Exists(nameOrPath))
+        {
+            return System.IO.Path.GetExtension(nameOrPath).ToLowerInvariant() switch
+            {
+                ".npz" => (DatasetFormat.Npz, nameOrPath),
+                ".csv" => (DatasetFormat.ImageFolder, nameOrPath),
+                var other => throw new DatasetFormatException(nameOrPath, $"unknown dataset file type '{other}'; expected a .npz archive or a .csv manifest."),
+            };
+        }
+        throw new DatasetFormatException(nameOrPath,
+            $"no such dataset: not a known name ({string.Join(", ", KnownNames.Keys)}), a folder of IDX files, a .npz archive or a .csv manifest.");
+    }
+
+    /// <summary>
+    /// Loads the train or test split. IDX and npz files carry their own splits; an image folder is split by
+    /// patient (20% test) with a fixed seed so every caller sees the same split.
+    /// </summary>
+    public static ImageDataset Load(string nameOrPath, DatasetSplit split)
+    {
+        var (format, path) = Resolve(nameOrPath);
+        return format switch
+        {
+            DatasetFormat.Idx => IdxDataset.Load(path, split),
+            DatasetFormat.Npz => NpzDataset.Load(path, split),
+            DatasetFormat.ImageFolder => SplitFolder(ImageFolderDataset.Load(path), split),
+            _ => throw new ArgumentOutOfRangeException(nameof(nameOrPath)),
+        };
+    }
+
+    private static ImageDataset SplitFolder(ImageDataset all, DatasetSplit split)
+    {
+        var (train, test) = PatientSplitter.Split(all, 0.2, seed: 0, $"{all.Name}/train", $"{all.Name}/test");
+        return split == DatasetSplit.Train ? train : test;
+    }
+}

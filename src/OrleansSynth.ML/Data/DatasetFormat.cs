@@ -1,0 +1,11 @@
+namespace OrleansSynth.ML.Data;
+
+public enum DatasetFormat
+{
+    /// <summary>A folder of MNIST-style IDX files.</summary>
+    Idx,
+    /// <summary>A MedMNIST-style .npz archive.</summary>
+    Npz,
+    /// <summary>A CSV manifest beside an image folder.</summary>
+    ImageFolder,
+}

@@ -1,0 +1,8 @@
+namespace OrleansSynth.ML.Data;
+
+public enum DatasetSplit
+{
+    Train,
+    Validation,
+    Test,
+}

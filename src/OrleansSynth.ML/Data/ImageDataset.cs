@@ -1,0 +1,82 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Data;
+
+/// <summary>
+/// An in-memory image set: pixels as bytes [N,C,H,W], a label and a stable record id per image,
+/// and a patient id where the source has one.
+/// </summary>
+public sealed class ImageDataset
+{
+    public ImageDataset(string name, byte[] pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
+    {
+        var count = labels.Length;
+        if (pixels.Length != (long)count * channels * height * width)
+            throw new ArgumentException($"{name}: {pixels.Length} pixel bytes do not match {count} images of {channels}x{height}x{width}.");
+        if (recordIds.Length != count) throw new ArgumentException($"{name}: {recordIds.Length} record ids for {count} images.");
+        if (patientIds is not null && patientIds.Length != count) throw new ArgumentException($"{name}: {patientIds.Length} patient ids for {count} images.");
+        Name = name;
+        Pixels = pixels;
+        Channels = channels;
+        Height = height;
+        Width = width;
+        Labels = labels;
+        RecordIds = recordIds;
+        PatientIds = patientIds;
+        NumClasses = numClasses ?? (count == 0 ? 0 : (int)labels.Max() + 1);
+    }
+
+    public string Name { get; }
+    public byte[] Pixels { get; }
+    public int Channels { get; }
+    public int Height { get; }
+    public int Width { get; }
+    public long[] Labels { get; }
+    public string[] RecordIds { get; }
+    public string?[]? PatientIds { get; }
+    public int NumClasses { get; }
+    public int Count => Labels.Length;
+    public int ImageBytes => Channels * Height * Width;
+    public bool HasPatientIds => PatientIds is not null && PatientIds.All(p => !string.IsNullOrEmpty(p));
+
+    /// <summary>Images at <paramref name="indices"/> as float [B,C,H,W] in [-1, 1], and their labels.</summary>
+    public (Tensor Images, Tensor Labels) Batch(IReadOnlyList<int> indices, Device? device = null)
+    {
+        var bytes = new byte[indices.Count * ImageBytes];
+        var labels = new long[indices.Count];
+        for (var i = 0; i < indices.Count; i++)
+        {
+            Buffer.BlockCopy(Pixels, indices[i] * ImageBytes, bytes, i * ImageBytes, ImageBytes);
+            labels[i] = Labels[indices[i]];
+        }
+        using var raw = tensor(bytes, [indices.Count, Channels, Height, Width]);
+        var images = raw.to_type(float32).div_(127.5).sub_(1.0);
+        return (device is null ? images : images.to(device), tensor(labels, device: device));
+    }
+
+    /// <summary>The raw bytes of one image, [C,H,W] row-major.</summary>
+    public ReadOnlySpan<byte> ImageAt(int index) => Pixels.AsSpan(index * ImageBytes, ImageBytes);
+
+    /// <summary>A new dataset holding the images at <paramref name="indices"/>, in that order.</summary>
+    public ImageDataset Subset(IReadOnlyList<int> indices, string? name = null)
+    {
+        var pixels = new byte[indices.Count * ImageBytes];
+        for (var i = 0; i < indices.Count; i++)
+            Buffer.BlockCopy(Pixels, indices[i] * ImageBytes, pixels, i * ImageBytes, ImageBytes);
+        return new ImageDataset(
+            name ?? Name, pixels, Channels, Height, Width,
+            indices.Select(i => Labels[i]).ToArray(),
+            indices.Select(i => RecordIds[i]).ToArray(),
+            PatientIds is null ? null : indices.Select(i => PatientIds[i]).ToArray(),
+            NumClasses);
+    }
+
+    /// <summary>How many images carry each label, indexed by label.</summary>
+    public int[] LabelCounts()
+    {
+        var counts = new int[NumClasses];
+        foreach (var label in Labels) counts[label]++;
+        return counts;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using CsvHelper;
+using OrleansSynth.ML.Imaging;
+
+namespace OrleansSynth.ML.Data;
+
+/// <summary>
+/// A folder of images described by a CSV manifest with a header row: <c>path,label[,patient_id]</c>.
+/// Paths are relative to the manifest's folder. The record id is the manifest path, so it is stable for as
+/// long as the manifest is.
+/// </summary>
+public static class ImageFolderDataset
+{
+    public static ImageDataset Load(string manifestPath, string? name = null)
+    {
+        if (!File.Exists(manifestPath)) throw new DatasetFormatException(manifestPath, "manifest file not found.");
+        var root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        var rows = ReadManifest(manifestPath);
+        if (rows.Count == 0) throw new DatasetFormatException(manifestPath, "manifest has no rows.");
+
+        PngImage? first = null;
+        var pixels = new List<byte[]>(rows.Count);
+        foreach (var row in rows)
+        {
+            var imagePath = Path.GetFullPath(Path.Combine(root, row.Path));
+            if (!File.Exists(imagePath))
+                throw new DatasetFormatException(manifestPath, $"line {row.Line}: image '{row.Path}' does not exist ({imagePath}).");
+            PngImage image;
+            try
+            {
+                image = PngImage.Read(imagePath);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new DatasetFormatException(imagePath, $"listed on line {row.Line} of the manifest, is not a readable image ({e.Message}).", e);
+            }
+            first ??= image;
+            if (image.Height != first.Height || image.Width != first.Width || image.Channels != first.Channels)
+                throw new DatasetFormatException(imagePath,
+                    $"is {image.Width}x{image.Height} with {image.Channels} channel(s) but the dataset's first image is {first.Width}x{first.Height} with {first.Channels}; all images must match.");
+            pixels.Add(image.Pixels);
+        }
+
+        var all = pixels.SelectMany(p => p).ToArray();
+        var hasPatients = rows.Any(r => !string.IsNullOrEmpty(r.PatientId));
+        return new ImageDataset(
+            name ?? Path.GetFileName(root), all, first!.Channels, first.Height, first.Width,
+            rows.Select(r => r.Label).ToArray(), rows.Select(r => r.Path).ToArray(),
+            hasPatients ? rows.Select(r => r.PatientId).ToArray() : null);
+    }
+
+    private sealed record ManifestRow(int Line, string Path, long Label, string? PatientId);
+
+    private static List<ManifestRow> ReadManifest(string manifestPath)
+    {
+        using var csv = CsvReader.FromFile(manifestPath, CsvReaderOptions.Default, FileOptions.SequentialScan);
+        csv.ReadHeader();
+        var header = csv.Headers.Select(h => h.Trim().ToLowerInvariant()).ToList();
+        var (pathColumn, labelColumn, patientColumn) = (header.IndexOf("path"), header.IndexOf("label"), header.IndexOf("patient_id"));
+        if (pathColumn < 0 || labelColumn < 0)
+            throw new DatasetFormatException(manifestPath, $"header must name 'path' and 'label' columns; found '{string.Join(",", header)}'.");
+
+        var rows = new List<ManifestRow>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (csv.Read())
+        {
+            var line = (int)csv.LineNumber;
+            if (csv.FieldCount <= Math.Max(pathColumn, Math.Max(labelColumn, patientColumn)))
+                throw new DatasetFormatException(manifestPath, $"line {line}: {csv.FieldCount} fields, fewer than the header's {header.Count}.");
+            var path = csv.GetString(pathColumn).Trim();
+            var labelText = csv.GetString(labelColumn).Trim();
+            if (path.Length == 0) throw new DatasetFormatException(manifestPath, $"line {line}: empty path.");
+            if (!long.TryParse(labelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) || label < 0)
+                throw new DatasetFormatException(manifestPath, $"line {line}: label '{labelText}' is not a non-negative integer.");
+            if (!seen.Add(path)) throw new DatasetFormatException(manifestPath, $"line {line}: '{path}' is listed twice.");
+            rows.Add(new ManifestRow(line, path, label, patientColumn >= 0 ? csv.GetString(patientColumn).Trim() : null));
+        }
+        return rows;
+    }
+}

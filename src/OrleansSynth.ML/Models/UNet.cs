@@ -1,0 +1,120 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Models;
+
+/// <summary>
+/// Class-conditional denoising UNet: predicts the noise in x_t given the timestep and a label
+/// (label <see cref="UNetConfig.NullLabel"/> means "unconditional", for classifier-free guidance).
+/// </summary>
+public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly UNetConfig _config;
+    private readonly SinusoidalTimeEmbedding timeEmbedding;
+    private readonly nn.Module<Tensor, Tensor> labelEmbedding;
+    private readonly nn.Module<Tensor, Tensor>? extraConditionProjection;
+    private readonly nn.Module<Tensor, Tensor> inputConv;
+    private readonly ModuleList<ResidualBlock> downBlocks = new();
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> downsamplers = new();
+    private readonly ResidualBlock middleBlock1;
+    private readonly SelfAttentionBlock middleAttention;
+    private readonly ResidualBlock middleBlock2;
+    private readonly ModuleList<ResidualBlock> upBlocks = new();
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> upsamplers = new();
+    private readonly nn.Module<Tensor, Tensor> outputNorm;
+    private readonly nn.Module<Tensor, Tensor> outputConv;
+
+    public UNet(UNetConfig config) : base(nameof(UNet))
+    {
+        config.Validate();
+        _config = config;
+        var cond = config.TimeEmbeddingDim;
+        var groups = config.GroupNormGroups;
+        var levels = config.ChannelMultipliers.Select(m => config.BaseChannels * m).ToArray();
+
+        timeEmbedding = new SinusoidalTimeEmbedding(config.BaseChannels, cond);
+        labelEmbedding = nn.Embedding(config.NumClasses + 1, cond);
+        if (config.ExtraConditionDim > 0) extraConditionProjection = nn.Linear(config.ExtraConditionDim, cond);
+        inputConv = nn.Conv2d(config.ImageChannels, config.BaseChannels, 3, padding: 1);
+
+        var channels = config.BaseChannels;
+        for (var level = 0; level < levels.Length; level++)
+        {
+            for (var i = 0; i < config.ResBlocksPerLevel; i++)
+            {
+                downBlocks.Add(new ResidualBlock(channels, levels[level], cond, groups, config.Dropout));
+                channels = levels[level];
+            }
+            downsamplers.Add(level < levels.Length - 1 ? new Downsample(channels) : nn.Identity());
+        }
+
+        middleBlock1 = new ResidualBlock(channels, channels, cond, groups, config.Dropout);
+        middleAttention = new SelfAttentionBlock(channels, groups);
+        middleBlock2 = new ResidualBlock(channels, channels, cond, groups, config.Dropout);
+
+        for (var level = levels.Length - 1; level >= 0; level--)
+        {
+            for (var i = 0; i < config.ResBlocksPerLevel; i++)
+            {
+                // The first block of a level consumes the skip connection saved on the way down.
+                var inChannels = i == 0 ? channels + levels[level] : channels;
+                upBlocks.Add(new ResidualBlock(inChannels, levels[level], cond, groups, config.Dropout));
+                channels = levels[level];
+            }
+            upsamplers.Add(level > 0 ? new Upsample(channels) : nn.Identity());
+        }
+
+        outputNorm = nn.GroupNorm(groups, channels);
+        outputConv = nn.Conv2d(channels, config.ImageChannels, 3, padding: 1);
+        RegisterComponents();
+    }
+
+    public UNetConfig Config => _config;
+
+    public override Tensor forward(Tensor noisyImages, Tensor timesteps, Tensor labels) =>
+        Predict(noisyImages, timesteps, labels, null);
+
+    /// <summary>Noise prediction with an optional per-sample extra condition of size <see cref="UNetConfig.ExtraConditionDim"/>.</summary>
+    public Tensor Predict(Tensor noisyImages, Tensor timesteps, Tensor labels, Tensor? extraCondition)
+    {
+        using var scope = NewDisposeScope();
+        var condition = timeEmbedding.forward(timesteps) + labelEmbedding.forward(labels);
+        if (extraConditionProjection is not null && extraCondition is not null)
+            condition = condition + extraConditionProjection.forward(extraCondition);
+
+        var h = inputConv.forward(noisyImages);
+        var skips = new Stack<Tensor>();
+        var levels = _config.ChannelMultipliers.Length;
+        var perLevel = _config.ResBlocksPerLevel;
+        for (var level = 0; level < levels; level++)
+        {
+            for (var i = 0; i < perLevel; i++) h = downBlocks[level * perLevel + i].forward(h, condition);
+            skips.Push(h);
+            h = downsamplers[level].forward(h);
+        }
+
+        h = middleBlock2.forward(middleAttention.forward(middleBlock1.forward(h, condition)), condition);
+
+        for (var up = 0; up < levels; up++)
+        {
+            h = cat([h, skips.Pop()], dim: 1);
+            for (var i = 0; i < perLevel; i++) h = upBlocks[up * perLevel + i].forward(h, condition);
+            h = upsamplers[up].forward(h);
+        }
+
+        return outputConv.forward(nn.functional.silu(outputNorm.forward(h))).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            timeEmbedding.Dispose(); labelEmbedding.Dispose(); extraConditionProjection?.Dispose();
+            inputConv.Dispose(); downBlocks.Dispose(); downsamplers.Dispose();
+            middleBlock1.Dispose(); middleAttention.Dispose(); middleBlock2.Dispose();
+            upBlocks.Dispose(); upsamplers.Dispose(); outputNorm.Dispose(); outputConv.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using OrleansSynth.ML.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Training;
+
+/// <summary>
+/// One file holding a diffusion training run's full state: a JSON header (config, step, seed, loss history,
+/// dataset) then the model, EMA and optimizer tensors. Written to a temporary file and renamed, so a crash
+/// mid-write never leaves a torn checkpoint.
+/// </summary>
+public static class DiffusionCheckpoint
+{
+    private const string Magic = "ORLEANSSYNTH-DIFFUSION-CHECKPOINT";
+    private const int FormatVersion = 1;
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public sealed record Header(DiffusionModelConfig Config, int Step, IReadOnlyList<LossPoint> LossHistory, string DatasetName);
+
+    public static void Save(string path, Header header, UNet model, UNet ema, OptimizerHelper optimizer)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        var temporary = path + ".tmp";
+        using (var writer = new BinaryWriter(File.Create(temporary)))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write(JsonSerializer.Serialize(header, JsonOptions));
+            model.save(writer);
+            ema.save(writer);
+            optimizer.save_state_dict(writer);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static Header ReadHeader(string path)
+    {
+        using var reader = OpenAndCheck(path);
+        return ReadHeaderBody(reader, path);
+    }
+
+    /// <summary>Loads the weights into existing modules; <paramref name="optimizer"/> may be null when only sampling.</summary>
+    public static Header Load(string path, UNet model, UNet ema, OptimizerHelper? optimizer)
+    {
+        using var reader = OpenAndCheck(path);
+        var header = ReadHeaderBody(reader, path);
+        model.load(reader);
+        ema.load(reader);
+        optimizer?.load_state_dict(reader);
+        return header;
+    }
+
+    /// <summary>The EMA weights as a ready-to-sample model in eval mode.</summary>
+    public static (UNet Model, Header Header) LoadForSampling(string path, Device? device = null)
+    {
+        var header = ReadHeader(path);
+        var model = new UNet(header.Config.Model);
+        using var live = new UNet(header.Config.Model);
+        using (var reader = OpenAndCheck(path))
+        {
+            ReadHeaderBody(reader, path);
+            live.load(reader);  // stored first; read past it
+            model.load(reader); // the EMA weights sample better than the live ones
+        }
+        if (device is not null) model.to(device);
+        model.eval();
+        return (model, header);
+    }
+
+    private static BinaryReader OpenAndCheck(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        var reader = new BinaryReader(File.OpenRead(path));
+        try
+        {
+            if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an OrleansSynth diffusion checkpoint.");
+            var version = reader.ReadInt32();
+            if (version != FormatVersion) throw new InvalidDataException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion}).");
+            return reader;
+        }
+        catch (EndOfStreamException e)
+        {
+            reader.Dispose();
+            throw new InvalidDataException($"{path}: checkpoint is truncated.", e);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    private static Header ReadHeaderBody(BinaryReader reader, string path) =>
+        JsonSerializer.Deserialize<Header>(reader.ReadString(), JsonOptions)
+        ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+}

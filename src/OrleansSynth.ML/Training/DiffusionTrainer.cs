@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Training;
+
+/// <summary>
+/// Trains a <see cref="UNet"/> with the epsilon objective, Adam, warm-up, gradient clipping and an EMA copy.
+/// Every random draw of step s comes from a generator seeded by (seed, s), and the batch of step s from a
+/// per-epoch permutation, so resuming from a checkpoint replays exactly the steps an uninterrupted run takes.
+/// </summary>
+public sealed class DiffusionTrainer : IDisposable
+{
+    private readonly Device _device;
+    private readonly Adam _optimizer;
+    private readonly List<LossPoint> _lossHistory = [];
+
+    public DiffusionTrainer(DiffusionModelConfig config, Device? device = null)
+    {
+        config.Training.Validate();
+        Config = config;
+        _device = device ?? CPU;
+        Diffusion = new GaussianDiffusion(config.Diffusion);
+        using (var seedScope = NewDisposeScope())
+        {
+            // Initial weights depend only on the run seed.
+            manual_seed(config.Training.Seed);
+            Model = new UNet(config.Model);
+            Ema = new UNet(config.Model);
+        }
+        Model.to(_device);
+        Ema.to(_device);
+        ExponentialMovingAverage.CopyWeights(Model, Ema);
+        Ema.eval();
+        _optimizer = optim.Adam(Model.parameters(), lr: config.Training.LearningRate);
+    }
+
+    public DiffusionModelConfig Config { get; }
+    public GaussianDiffusion Diffusion { get; }
+    public UNet Model { get; }
+    public UNet Ema { get; }
+    /// <summary>Steps completed so far.</summary>
+    public int Step { get; private set; }
+    public string DatasetName { get; private set; } = "";
+    public IReadOnlyList<LossPoint> LossHistory => _lossHistory;
+
+    /// <summary>Rebuilds a trainer exactly as it was when the checkpoint was written.</summary>
+    public static DiffusionTrainer Resume(string checkpointPath, Device? device = null)
+    {
+        var header = DiffusionCheckpoint.ReadHeader(checkpointPath);
+        var trainer = new DiffusionTrainer(header.Config, device);
+        try
+        {
+            DiffusionCheckpoint.Load(checkpointPath, trainer.Model, trainer.Ema, trainer._optimizer);
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
+        trainer.Step = header.Step;
+        trainer.DatasetName = header.DatasetName;
+        trainer._lossHistory.AddRange(header.LossHistory);
+        return trainer;
+    }
+
+    /// <summary>
+    /// Trains until <see cref="TrainingConfig.Steps"/> (or <paramref name="stopAfterStep"/>), writing a checkpoint
+    /// every <see cref="TrainingConfig.CheckpointEvery"/> steps and at the end. On cancellation the current
+    /// state is checkpointed before <see cref="OperationCanceledException"/> propagates, so no step is lost.
+    /// </summary>
+    public void Train(ImageDataset data, string? checkpointPath = null, Action<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default, int? stopAfterStep = null)
+    {
+        CheckCompatible(data);
+        DatasetName = data.Name;
+        var training = Config.Training;
+        var lastStep = Math.Min(stopAfterStep ?? training.Steps, training.Steps);
+        var schedule = new BatchSchedule(data.Count, training.BatchSize, training.Seed);
+        Model.train();
+
+        var window = Stopwatch.StartNew();
+        var (windowLoss, windowSteps) = (0.0, 0);
+        try
+        {
+            while (Step < lastStep)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                windowLoss += TrainStep(data, schedule);
+                windowSteps++;
+                Step++;
+
+                if (Step % training.ReportEvery == 0 || Step == lastStep)
+                {
+                    var point = new LossPoint(Step, windowLoss / windowSteps);
+                    _lossHistory.Add(point);
+                    progress?.Invoke(new TrainingProgress(Step, training.Steps, point.Loss, windowSteps * training.BatchSize / window.Elapsed.TotalSeconds));
+                    (windowLoss, windowSteps) = (0.0, 0);
+                    window.Restart();
+                }
+                if (checkpointPath is not null && training.CheckpointEvery > 0 && Step % training.CheckpointEvery == 0)
+                    SaveCheckpoint(checkpointPath);
+            }
+        }
+        catch (OperationCanceledException) when (checkpointPath is not null)
+        {
+            SaveCheckpoint(checkpointPath);
+            throw;
+        }
+        if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
+    }
+
+    public void SaveCheckpoint(string path) =>
+        DiffusionCheckpoint.Save(path, new DiffusionCheckpoint.Header(Config, Step, _lossHistory.ToList(), DatasetName), Model, Ema, _optimizer);
+
+    private double TrainStep(ImageDataset data, BatchSchedule schedule)
+    {
+        var training = Config.Training;
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(SeedMixer.Mix(training.Seed, Step), CPU);
+        var (images, labels) = data.Batch(schedule.IndicesForStep(Step), _device);
+
+        var learningRate = training.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, training.WarmupSteps));
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
+
+        _optimizer.zero_grad();
+        var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator);
+        loss.backward();
+        nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
+        _optimizer.step();
+
+        // Early on the EMA follows the weights closely; its horizon grows to 1 / (1 - decay).
+        var decay = Math.Min(training.EmaDecay, (1.0 + Step) / (10.0 + Step));
+        ExponentialMovingAverage.Update(Model, Ema, decay);
+        return loss.item<float>();
+    }
+
+    private void CheckCompatible(ImageDataset data)
+    {
+        var model = Config.Model;
+        if (data.Count == 0) throw new ArgumentException($"{data.Name}: the dataset is empty.");
+        if (data.Channels != model.ImageChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)
+            throw new ArgumentException(
+                $"{data.Name}: images are {data.Channels}x{data.Height}x{data.Width} but the model expects {model.ImageChannels}x{model.ImageSize}x{model.ImageSize}.");
+        if (data.NumClasses > model.NumClasses)
+            throw new ArgumentException($"{data.Name}: {data.NumClasses} classes but the model was built for {model.NumClasses}.");
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        Model.Dispose();
+        Ema.Dispose();
+    }
+}

@@ -1,0 +1,29 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Tests;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void NativeLibraryLoadsAndAConvNetTakesAGradientStep()
+    {
+        // Fails with "GLIBCXX_3.4.32 not found" on Debian 12 unless the build patched libLibTorchSharp.so.
+        using var conv = nn.Conv2d(1, 4, 3, padding: 1);
+        using var optimizer = optim.SGD(conv.parameters(), 0.1);
+        using var input = ones(2, 1, 8, 8);
+        using var before = conv.forward(input).square().mean();
+        before.backward();
+        optimizer.step();
+        using var after = conv.forward(input).square().mean();
+        Assert.True(after.item<float>() < before.item<float>());
+    }
+
+    [Fact]
+    public void BuildOutputCopyOfLibTorchSharpHasTheGlibcxxRequirementMarkedWeak()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var library = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
+        Assert.True(ElfVersionNeeds.IsWeak(library, "GLIBCXX_3.4.32"), $"{library} still requires GLIBCXX_3.4.32 strictly");
+    }
+}

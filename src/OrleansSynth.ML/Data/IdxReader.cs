@@ -33,11 +33,10 @@ public static class IdxReader
     private static int[] Header(string path, byte[] data, int magic, int dimensions)
     {
         var headerBytes = 4 + 4 * dimensions;
+        if (data.Length >= 4 && BinaryPrimitives.ReadInt32BigEndian(data) is var found && found != magic)
+            throw new DatasetFormatException(path, $"wrong magic number 0x{found:X8}; expected 0x{magic:X8} ({(magic == ImagesMagic ? "IDX images" : "IDX labels")}).");
         if (data.Length < headerBytes)
             throw new DatasetFormatException(path, $"truncated: {data.Length} bytes is shorter than the {headerBytes}-byte IDX header.");
-        var found = BinaryPrimitives.ReadInt32BigEndian(data);
-        if (found != magic)
-            throw new DatasetFormatException(path, $"wrong magic number 0x{found:X8}; expected 0x{magic:X8} ({(magic == ImagesMagic ? "IDX images" : "IDX labels")}).");
         var dims = new int[dimensions];
         for (var i = 0; i < dimensions; i++)
         {

@@ -53,7 +53,7 @@ public static class ImageFolderDataset
 
     private static List<ManifestRow> ReadManifest(string manifestPath)
     {
-        using var csv = CsvReader.FromFile(manifestPath, CsvReaderOptions.Default, FileOptions.SequentialScan);
+        using var csv = CsvReader.FromFile(manifestPath, new CsvReaderOptions { TrackLineNumbers = true }, FileOptions.SequentialScan);
         csv.ReadHeader();
         var header = csv.Headers.Select(h => h.Trim().ToLowerInvariant()).ToList();
         var (pathColumn, labelColumn, patientColumn) = (header.IndexOf("path"), header.IndexOf("label"), header.IndexOf("patient_id"));

@@ -12,7 +12,7 @@ public sealed class SelfAttentionBlock : nn.Module<Tensor, Tensor>
 
     public SelfAttentionBlock(int channels, int groups) : base(nameof(SelfAttentionBlock))
     {
-        norm = nn.GroupNorm(groups, channels);
+        norm = Normalization.Group(groups, channels);
         qkv = nn.Conv2d(channels, channels * 3, 1);
         output = nn.Conv2d(channels, channels, 1);
         RegisterComponents();

@@ -65,7 +65,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
             upsamplers.Add(level > 0 ? new Upsample(channels) : nn.Identity());
         }
 
-        outputNorm = nn.GroupNorm(groups, channels);
+        outputNorm = Normalization.Group(groups, channels);
         outputConv = nn.Conv2d(channels, config.ImageChannels, 3, padding: 1);
         RegisterComponents();
     }

@@ -20,6 +20,8 @@ public static class DiffusionCheckpoint
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = false,
+        // A diverged run (NaN loss) must still checkpoint so it can be inspected.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
     };
 

@@ -94,7 +94,8 @@ public sealed class DiffusionTrainer : IDisposable
                 windowSteps++;
                 Step++;
 
-                if (Step % training.ReportEvery == 0 || Step == lastStep)
+                // Report on a fixed grid so an interrupted and resumed run records the same loss history.
+                if (Step % training.ReportEvery == 0 || Step == training.Steps)
                 {
                     var point = new LossPoint(Step, windowLoss / windowSteps);
                     _lossHistory.Add(point);

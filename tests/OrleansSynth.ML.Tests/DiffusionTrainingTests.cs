@@ -1,0 +1,81 @@
+using OrleansSynth.ML.Training;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Tests;
+
+[Collection(FashionMnistCollection.Name)]
+public class DiffusionTrainingTests(FashionMnistFixture fashion)
+{
+    [Fact]
+    public void TinyUNetTrainedForAFewHundredStepsLowersItsLossClearly()
+    {
+        var subset = fashion.BalancedTrainSubset(100);
+        using var trainer = new DiffusionTrainer(TinyModels.Diffusion(steps: 300));
+        var reports = new List<TrainingProgress>();
+        trainer.Train(subset, progress: reports.Add);
+
+        Assert.Equal(300, trainer.Step);
+        Assert.Equal(30, reports.Count);
+        Assert.All(reports, r => Assert.True(r.ImagesPerSecond > 0));
+        var early = trainer.LossHistory[0].Loss;
+        var late = trainer.LossHistory.TakeLast(5).Average(p => p.Loss);
+        Assert.True(late < 0.5 * early, $"loss went from {early:F3} to {late:F3}");
+    }
+
+    [Fact]
+    public void ResumingFromAMidwayCheckpointEndsBitIdenticalToAnUninterruptedRun()
+    {
+        var subset = fashion.BalancedTrainSubset(20);
+        using var files = new TestFiles();
+        var checkpoint = files.PathOf("run.ckpt");
+
+        using var uninterrupted = new DiffusionTrainer(TinyModels.Diffusion(steps: 30));
+        uninterrupted.Train(subset);
+
+        using (var first = new DiffusionTrainer(TinyModels.Diffusion(steps: 30, checkpointEvery: 10)))
+            first.Train(subset, checkpoint, stopAfterStep: 17);
+        Assert.Equal(17, DiffusionCheckpoint.ReadHeader(checkpoint).Step);
+        using var resumed = DiffusionTrainer.Resume(checkpoint);
+        Assert.Equal(17, resumed.Step);
+        resumed.Train(subset, checkpoint);
+
+        Assert.Equal(30, resumed.Step);
+        Assert.Equal(uninterrupted.LossHistory.Select(p => p.Step), resumed.LossHistory.Select(p => p.Step));
+        AssertSameWeights(uninterrupted.Model, resumed.Model);
+        AssertSameWeights(uninterrupted.Ema, resumed.Ema);
+    }
+
+    [Fact]
+    public void CancellingTrainingCheckpointsTheStepsAlreadyDone()
+    {
+        var subset = fashion.BalancedTrainSubset(10);
+        using var files = new TestFiles();
+        var checkpoint = files.PathOf("cancel.ckpt");
+        using var cancellation = new CancellationTokenSource();
+        using var trainer = new DiffusionTrainer(TinyModels.Diffusion(steps: 1000, checkpointEvery: 0));
+        Assert.Throws<OperationCanceledException>(() => trainer.Train(subset, checkpoint,
+            progress: p => { if (p.Step >= 20) cancellation.Cancel(); }, cancellationToken: cancellation.Token));
+        Assert.Equal(20, DiffusionCheckpoint.ReadHeader(checkpoint).Step);
+    }
+
+    [Fact]
+    public void TrainingOnImagesOfTheWrongSizeIsRefusedWithAClearMessage()
+    {
+        var wrong = new Data.ImageDataset("wrong", new byte[2 * 32 * 32], 1, 32, 32, [0, 1], ["a", "b"]);
+        using var trainer = new DiffusionTrainer(TinyModels.Diffusion(steps: 1));
+        var error = Assert.Throws<ArgumentException>(() => trainer.Train(wrong));
+        Assert.Contains("1x32x32", error.Message);
+        Assert.Contains("1x28x28", error.Message);
+    }
+
+    private static void AssertSameWeights(nn.Module expected, nn.Module actual)
+    {
+        var actualState = actual.state_dict();
+        foreach (var (name, tensor) in expected.state_dict())
+        {
+            using var difference = (tensor - actualState[name]).abs().max();
+            // Exact: same seed, same batches, same thread count on the same machine.
+            Assert.True(difference.item<float>() == 0f, $"{name} differs by {difference.item<float>()}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Models;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Tests;
+
+public class SamplerTests
+{
+    private static readonly UNetConfig Config = TinyModels.Diffusion(1).Model;
+    private static readonly GaussianDiffusion Diffusion = new(new DiffusionConfig { Timesteps = 30 });
+
+    public static TheoryData<string> Samplers => ["ddpm", "ddim-eta0", "ddim-eta1"];
+
+    private static IDiffusionSampler Create(string name) => name switch
+    {
+        "ddpm" => new DdpmSampler(Diffusion),
+        "ddim-eta0" => new DdimSampler(Diffusion, steps: 8, eta: 0.0),
+        _ => new DdimSampler(Diffusion, steps: 8, eta: 1.0),
+    };
+
+    [Theory]
+    [MemberData(nameof(Samplers))]
+    public void SamplesHaveTheRequestedShapeAndStayInRange(string name)
+    {
+        manual_seed(3);
+        using var model = new UNet(Config);
+        model.eval();
+        var steps = new List<int>();
+        using var images = Create(name).Sample(model, new SamplingRequest([0, 3, 9, 10, 5], Seed: 11, GuidanceScale: 2.0), (done, _) => steps.Add(done));
+
+        Assert.Equal(new long[] { 5, 1, 28, 28 }, images.shape);
+        Assert.True(images.min().item<float>() >= -1f && images.max().item<float>() <= 1f);
+        Assert.False(images.isnan().any().item<bool>());
+        Assert.Equal(Create(name).StepCount, steps.Count);
+    }
+
+    [Theory]
+    [MemberData(nameof(Samplers))]
+    public void SameSeedGivesTheSameImagesAndAnotherSeedDoesNot(string name)
+    {
+        manual_seed(3);
+        using var model = new UNet(Config);
+        model.eval();
+        var sampler = Create(name);
+        using var a = sampler.Sample(model, new SamplingRequest([1, 2], Seed: 5));
+        using var b = sampler.Sample(model, new SamplingRequest([1, 2], Seed: 5));
+        using var c = sampler.Sample(model, new SamplingRequest([1, 2], Seed: 6));
+        Assert.True(a.eq(b).all().item<bool>());
+        Assert.False(a.eq(c).all().item<bool>());
+    }
+
+    [Fact]
+    public void LabelsOutsideTheModelAreRejected()
+    {
+        using var model = new UNet(Config);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DdimSampler(Diffusion, 4).Sample(model, new SamplingRequest([11], 1)));
+        Assert.Contains("Label 11", error.Message);
+    }
+
+    [Fact]
+    public void DdimRejectsMoreStepsThanTheSchedule() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DdimSampler(Diffusion, steps: 31));
+}

@@ -68,6 +68,18 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         Assert.Contains("1x28x28", error.Message);
     }
 
+    [Fact]
+    public void TrainerModelsHaveEveryParameterOfTheUNet()
+    {
+        // Regression: building modules inside a dispose scope once silently dropped the label embedding.
+        var config = TinyModels.Diffusion(steps: 1);
+        using var reference = new Models.UNet(config.Model);
+        using var trainer = new DiffusionTrainer(config);
+        Assert.Equal(reference.state_dict().Keys.Order(), trainer.Model.state_dict().Keys.Order());
+        Assert.Equal(reference.state_dict().Keys.Order(), trainer.Ema.state_dict().Keys.Order());
+        Assert.Contains("labelEmbedding.weight", trainer.Model.state_dict().Keys);
+    }
+
     private static void AssertSameWeights(nn.Module expected, nn.Module actual)
     {
         var actualState = actual.state_dict();

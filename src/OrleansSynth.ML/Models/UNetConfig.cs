@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace OrleansSynth.ML.Models;
 
 /// <summary>Shape of a class-conditional UNet. Defaults suit 28x28 grey images on a CPU.</summary>
@@ -16,8 +18,8 @@ public sealed record UNetConfig
     /// <summary>Extra per-sample conditioning vector (e.g. a record embedding); 0 disables it.</summary>
     public int ExtraConditionDim { get; init; } = 0;
 
-    public int NullLabel => NumClasses;
-    public int TimeEmbeddingDim => BaseChannels * 4;
+    [JsonIgnore] public int NullLabel => NumClasses;
+    [JsonIgnore] public int TimeEmbeddingDim => BaseChannels * 4;
 
     public void Validate()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
 
@@ -9,4 +10,11 @@ public sealed record DiffusionModelConfig
     public UNetConfig Model { get; init; } = new();
     public DiffusionConfig Diffusion { get; init; } = new();
     public TrainingConfig Training { get; init; } = new();
+
+    /// <summary>True when a run saved with this config can continue as <paramref name="other"/>: everything but the step target matches.</summary>
+    public bool CanResumeAs(DiffusionModelConfig other) =>
+        Canonical(this with { Training = Training with { Steps = 0 } }) == Canonical(other with { Training = other.Training with { Steps = 0 } });
+
+    // Records compare arrays by reference, so compare the serialised form instead.
+    private static string Canonical(DiffusionModelConfig config) => JsonSerializer.Serialize(config, DiffusionCheckpoint.JsonOptions);
 }

@@ -25,13 +25,10 @@ public sealed class DiffusionTrainer : IDisposable
         Config = config;
         _device = device ?? CPU;
         Diffusion = new GaussianDiffusion(config.Diffusion);
-        using (var seedScope = NewDisposeScope())
-        {
-            // Initial weights depend only on the run seed.
-            manual_seed(config.Training.Seed);
-            Model = new UNet(config.Model);
-            Ema = new UNet(config.Model);
-        }
+        // Initial weights depend only on the run seed. (No dispose scope here: one would free module tensors.)
+        manual_seed(config.Training.Seed);
+        Model = new UNet(config.Model);
+        Ema = new UNet(config.Model);
         Model.to(_device);
         Ema.to(_device);
         ExponentialMovingAverage.CopyWeights(Model, Ema);
@@ -48,11 +45,15 @@ public sealed class DiffusionTrainer : IDisposable
     public string DatasetName { get; private set; } = "";
     public IReadOnlyList<LossPoint> LossHistory => _lossHistory;
 
-    /// <summary>Rebuilds a trainer exactly as it was when the checkpoint was written.</summary>
-    public static DiffusionTrainer Resume(string checkpointPath, Device? device = null)
+    /// <summary>
+    /// Rebuilds a trainer exactly as it was when the checkpoint was written; <paramref name="targetSteps"/>
+    /// optionally moves the finish line (the schedule of the steps themselves does not change).
+    /// </summary>
+    public static DiffusionTrainer Resume(string checkpointPath, Device? device = null, int? targetSteps = null)
     {
         var header = DiffusionCheckpoint.ReadHeader(checkpointPath);
-        var trainer = new DiffusionTrainer(header.Config, device);
+        var config = targetSteps is { } steps ? header.Config with { Training = header.Config.Training with { Steps = steps } } : header.Config;
+        var trainer = new DiffusionTrainer(config, device);
         try
         {
             DiffusionCheckpoint.Load(checkpointPath, trainer.Model, trainer.Ema, trainer._optimizer);

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently: the Fashion-MNIST dataset package
+# and redis-server (for the distributed tests). Safe to run on every invocation.
+set -euo pipefail
+
+packages=(dataset-fashion-mnist redis-server)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }

@@ -1,0 +1,75 @@
+using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Training;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>
+/// Builds an <see cref="AuditReference"/>: trains the encoder on the training records (or reuses it from the
+/// cache folder), measures its verification AUC and calibrates its threshold on one half of the held-out
+/// records, and keeps the other half as the audit's control. Models and embeddings are cached by content.
+/// </summary>
+public static class AuditPreparation
+{
+    public static AuditReference Prepare(ImageDataset training, ImageDataset heldOut, ReidentificationEncoderConfig config, AuditSettings settings,
+        string cacheFolder, Action<string>? log = null, Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var (calibration, control) = PatientSplitter.Split(heldOut, 0.5, seed: 41, $"{heldOut.Name}/calibration", $"{heldOut.Name}/control");
+        if (calibration.Count == 0 || control.Count == 0)
+            throw new ArgumentException($"{heldOut.Name}: too few held-out records ({heldOut.Count}) to calibrate and control.");
+
+        var key = $"{ReidentificationTrainer.Fingerprint(training)}-{Hash(config)}";
+        var modelPath = Path.Combine(cacheFolder, $"reid-{key}.model");
+        ReidentificationModel model;
+        if (File.Exists(modelPath))
+        {
+            log?.Invoke($"re-identification encoder: cached {modelPath}");
+            model = ReidentificationModel.Load(modelPath);
+        }
+        else
+        {
+            log?.Invoke($"re-identification encoder: training on {training.Count} records ({config.Steps} steps)");
+            model = ReidentificationTrainer.Train(training, config, progress: progress, cancellationToken: cancellationToken);
+        }
+
+        var trainingEmbeddings = CachedEmbeddings(model, training, Path.Combine(cacheFolder, $"embeddings-{model.Fingerprint}-{ReidentificationTrainer.Fingerprint(training)}.bin"), log);
+        var calibrationKey = $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}";
+        if (model.Info.Calibration is null || model.Info.CalibrationKey != calibrationKey)
+        {
+            ReidentificationTrainer.MeasureVerification(model, calibration);
+            using var calibrationEmbeddings = AuditReference.Embed(model, calibration);
+            using var reference = trainingEmbeddings.ToTensor();
+            var nearest = PairwiseScan.Run(calibrationEmbeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
+            var scores = Enumerable.Range(0, calibration.Count).Select(nearest.BestScore).ToArray();
+            model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count), calibrationKey);
+            model.Save(modelPath);
+        }
+        log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images), encoder AUC {model.Info.VerificationAuc:F4}");
+
+        using var controlTensor = AuditReference.Embed(model, control);
+        var controlEmbeddings = EmbeddingSet.FromTensor(controlTensor, control.RecordIds, model.Fingerprint);
+        return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings);
+    }
+
+    private static EmbeddingSet CachedEmbeddings(ReidentificationModel model, ImageDataset data, string path, Action<string>? log)
+    {
+        if (File.Exists(path))
+        {
+            var cached = EmbeddingSet.Load(path);
+            if (cached.EncoderFingerprint == model.Fingerprint && cached.RecordIds.SequenceEqual(data.RecordIds))
+            {
+                log?.Invoke($"training embeddings: cached {path}");
+                return cached;
+            }
+        }
+        log?.Invoke($"training embeddings: computing {data.Count}");
+        using var embeddings = AuditReference.Embed(model, data);
+        var set = EmbeddingSet.FromTensor(embeddings, data.RecordIds, model.Fingerprint);
+        set.Save(path);
+        return set;
+    }
+
+    private static string Hash(ReidentificationEncoderConfig config) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(config, DiffusionCheckpoint.JsonOptions)))[..12];
+}

@@ -1,0 +1,39 @@
+using OrleansSynth.ML.Data;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>
+/// The real side of an audit: the calibrated encoder, the training records with their cached embeddings, and
+/// a control set of held-out real records (never trained on) with their nearest-training matches.
+/// </summary>
+public sealed class AuditReference : IDisposable
+{
+    public AuditReference(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset control, EmbeddingSet controlEmbeddings)
+    {
+        if (trainingEmbeddings.EncoderFingerprint != model.Fingerprint || controlEmbeddings.EncoderFingerprint != model.Fingerprint)
+            throw new ArgumentException("The embeddings were computed with a different encoder.");
+        Model = model;
+        Training = training;
+        TrainingEmbeddings = trainingEmbeddings;
+        Control = control;
+        ControlEmbeddings = controlEmbeddings;
+    }
+
+    public ReidentificationModel Model { get; }
+    public ImageDataset Training { get; }
+    public EmbeddingSet TrainingEmbeddings { get; }
+    public ImageDataset Control { get; }
+    public EmbeddingSet ControlEmbeddings { get; }
+
+    /// <summary>Embeds images with the encoder, in batches.</summary>
+    public Tensor Embed(ImageDataset images) => Embed(Model, images);
+
+    public static Tensor Embed(ReidentificationModel model, ImageDataset images, Action<int, int>? progress = null)
+    {
+        var all = Enumerable.Range(0, images.Count).ToArray();
+        return model.Encoder.Embed((start, count) => images.Batch(all[start..(start + count)]).Images, images.Count, progress: progress);
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,13 @@
+namespace OrleansSynth.ML.Audit;
+
+public sealed record AuditSettings
+{
+    /// <summary>Nearest real records kept per synthetic sample.</summary>
+    public int TopK { get; init; } = 5;
+    /// <summary>Target false-flag rate on unseen people, used when calibrating.</summary>
+    public double Alpha { get; init; } = 0.01;
+    /// <summary>Mean absolute pixel difference (fraction of full scale) under which a sample counts as a near-exact copy.</summary>
+    public double NearCopyTolerance { get; init; } = 0.02;
+    public int SyntheticTile { get; init; } = PairwiseScan.DefaultSyntheticTile;
+    public int RealTile { get; init; } = PairwiseScan.DefaultRealTile;
+}

@@ -1,0 +1,60 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>
+/// Every synthetic embedding against every real one by cosine similarity (a matrix product of unit vectors),
+/// tile by tile with a top-k per synthetic row, so the full similarity matrix never exists.
+/// </summary>
+public static class PairwiseScan
+{
+    public const int DefaultSyntheticTile = 1024;
+    public const int DefaultRealTile = 8192;
+
+    /// <summary>One tile: its synthetic rows against its real block. Indices in the result are global real indices.</summary>
+    public static TopKMatches RunTile(Tensor synthetic, Tensor real, ScanTile tile, int k)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var block = synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount);
+        var candidates = real.narrow(0, tile.RealStart, tile.RealCount);
+        var similarities = mm(block, candidates.t());
+        var take = Math.Min(k, tile.RealCount);
+        var (values, indices) = similarities.topk(take, dim: 1, largest: true, sorted: true);
+        var result = TopKMatches.Empty(tile.SyntheticStart, tile.SyntheticCount, k);
+        var scoreData = values.cpu().data<float>().ToArray();
+        var indexData = indices.cpu().data<long>().ToArray();
+        for (var row = 0; row < tile.SyntheticCount; row++)
+        for (var slot = 0; slot < take; slot++)
+        {
+            result.Scores[row * k + slot] = scoreData[row * take + slot];
+            result.RealIndices[row * k + slot] = tile.RealStart + (int)indexData[row * take + slot];
+        }
+        return result;
+    }
+
+    /// <summary>Runs every tile of the plan in-process and reduces them; the cluster runs the same tiles on many silos.</summary>
+    public static TopKMatches Run(Tensor synthetic, Tensor real, int k, int syntheticTile = DefaultSyntheticTile, int realTile = DefaultRealTile,
+        Action<int, int>? progress = null)
+    {
+        CheckInputs(synthetic, real, k);
+        var count = (int)synthetic.shape[0];
+        var tiles = Audit.ScanTile.Plan(count, (int)real.shape[0], syntheticTile, realTile);
+        var result = TopKMatches.Empty(0, count, k);
+        for (var i = 0; i < tiles.Count; i++)
+        {
+            result.MergeFrom(RunTile(synthetic, real, tiles[i], k));
+            progress?.Invoke(i + 1, tiles.Count);
+        }
+        return result;
+    }
+
+    private static void CheckInputs(Tensor synthetic, Tensor real, int k)
+    {
+        if (synthetic.dim() != 2 || real.dim() != 2 || synthetic.shape[1] != real.shape[1])
+            throw new ArgumentException($"Embeddings must be [N, D] with the same D; got [{string.Join(",", synthetic.shape)}] and [{string.Join(",", real.shape)}].");
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 1.");
+        if (real.shape[0] == 0) throw new ArgumentException("There are no real embeddings to scan against.");
+    }
+}

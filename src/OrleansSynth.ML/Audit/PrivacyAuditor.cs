@@ -1,0 +1,105 @@
+using OrleansSynth.ML.Data;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>
+/// Audits a synthetic image set against the real training records: the tiled top-k scan, the calibrated
+/// verdict per sample, and the aggregate privacy metrics of the report.
+/// </summary>
+public static class PrivacyAuditor
+{
+    public static AuditReport Audit(AuditReference reference, ImageDataset synthetic, AuditSettings settings, Action<int, int>? scanProgress = null)
+    {
+        var training = reference.Training;
+        if (synthetic.Count == 0) throw new ArgumentException($"{synthetic.Name}: nothing to audit.");
+        if (synthetic.Channels != training.Channels || synthetic.Height != training.Height || synthetic.Width != training.Width)
+            throw new ArgumentException($"{synthetic.Name}: images are {synthetic.Channels}x{synthetic.Height}x{synthetic.Width}, the real data {training.Channels}x{training.Height}x{training.Width}.");
+
+        var threshold = reference.Model.Calibration.Threshold;
+        var k = Math.Max(2, settings.TopK);
+        using var syntheticEmbeddings = reference.Embed(synthetic);
+        using var trainingTensor = reference.TrainingEmbeddings.ToTensor();
+        using var controlTensor = reference.ControlEmbeddings.ToTensor();
+        var matches = PairwiseScan.Run(syntheticEmbeddings, trainingTensor, k, settings.SyntheticTile, settings.RealTile, scanProgress);
+        var controlMatches = PairwiseScan.Run(controlTensor, trainingTensor, k, settings.SyntheticTile, settings.RealTile);
+
+        var samples = new SampleVerdict[synthetic.Count];
+        for (var i = 0; i < synthetic.Count; i++)
+        {
+            var ids = Enumerable.Range(0, settings.TopK).Select(s => reference.TrainingEmbeddings.RecordIds[matches.RealIndices[i * k + s]]).ToArray();
+            var scores = matches.Scores.AsSpan(i * k, settings.TopK).ToArray();
+            samples[i] = new SampleVerdict(synthetic.RecordIds[i], scores[0] > threshold, scores[0], ids[0], ids, scores);
+        }
+        var flagged = samples.Count(s => s.Flagged);
+        var rate = Proportion.Wilson(flagged, samples.Length);
+        var calibration = reference.Model.Calibration;
+        var summary = new AuditSummary(samples.Length, flagged, rate.Rate, rate.Lower, rate.Upper, threshold, calibration.Alpha,
+            reference.Model.Info.VerificationAuc, calibration.HeldOutCount, training.Count, reference.Control.Count, training.Name, synthetic.Name);
+
+        var (exact, nearExact) = CountCopies(synthetic, training, matches, settings.NearCopyTolerance);
+        var metrics = new AuditMetrics(
+            Distribution.Of(Best(matches, synthetic.Count), -1, 1),
+            Distribution.Of(Best(controlMatches, reference.Control.Count), -1, 1),
+            Distribution.Of(Distances(matches, synthetic.Count, 0), 0, 2),
+            Distribution.Of(Distances(controlMatches, reference.Control.Count, 0), 0, 2),
+            Distribution.Of(Ratios(matches, synthetic.Count), 0, 1),
+            Distribution.Of(Ratios(controlMatches, reference.Control.Count), 0, 1),
+            SinglingOut(reference, syntheticEmbeddings, controlTensor, threshold),
+            exact, nearExact, settings.NearCopyTolerance);
+        return new AuditReport(summary, metrics, samples);
+    }
+
+    /// <summary>
+    /// The attack singles a record out when a synthetic sample is above the threshold to some record. It is run
+    /// against the control records and against an equally large sample of training records, so that set size
+    /// does not favour either side.
+    /// </summary>
+    private static SinglingOutRisk SinglingOut(AuditReference reference, Tensor syntheticEmbeddings, Tensor controlTensor, float threshold)
+    {
+        var trainingCount = reference.TrainingEmbeddings.Count;
+        var size = Math.Min(controlTensor.shape[0], trainingCount);
+        var step = (double)trainingCount / size;
+        var sample = Enumerable.Range(0, (int)size).Select(i => (long)(i * step)).ToArray();
+        using var all = reference.TrainingEmbeddings.ToTensor();
+        using var indices = tensor(sample);
+        using var trainingSample = all.index_select(0, indices);
+        using var controlSample = controlTensor.narrow(0, 0, size);
+        int Hits(Tensor real)
+        {
+            var nearest = PairwiseScan.Run(syntheticEmbeddings, real, k: 1);
+            return Enumerable.Range(0, (int)syntheticEmbeddings.shape[0]).Count(i => nearest.BestScore(i) > threshold);
+        }
+        var n = (int)syntheticEmbeddings.shape[0];
+        return SinglingOutRisk.From(Proportion.Wilson(Hits(trainingSample), n), Proportion.Wilson(Hits(controlSample), n));
+    }
+
+    private static (int Exact, int NearExact) CountCopies(ImageDataset synthetic, ImageDataset training, TopKMatches matches, double tolerance)
+    {
+        var (exact, near) = (0, 0);
+        for (var i = 0; i < synthetic.Count; i++)
+        {
+            var a = synthetic.ImageAt(i);
+            var b = training.ImageAt(matches.BestIndex(i));
+            long difference = 0;
+            for (var p = 0; p < a.Length; p++) difference += Math.Abs(a[p] - b[p]);
+            if (difference == 0) exact++;
+            if (difference / (255.0 * a.Length) <= tolerance) near++;
+        }
+        return (exact, near);
+    }
+
+    private static double[] Best(TopKMatches matches, int rows) => Enumerable.Range(0, rows).Select(i => (double)matches.BestScore(i)).ToArray();
+
+    private static double Distance(float similarity) => Math.Sqrt(Math.Max(0, 2 - 2 * similarity));
+
+    private static double[] Distances(TopKMatches matches, int rows, int slot) =>
+        Enumerable.Range(0, rows).Select(i => Distance(matches.Scores[i * matches.K + slot])).ToArray();
+
+    private static double[] Ratios(TopKMatches matches, int rows) =>
+        Enumerable.Range(0, rows).Select(i =>
+        {
+            var second = Distance(matches.Scores[i * matches.K + 1]);
+            return second == 0 ? 1.0 : Distance(matches.Scores[i * matches.K]) / second;
+        }).ToArray();
+}

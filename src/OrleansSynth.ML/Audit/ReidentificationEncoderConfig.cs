@@ -1,0 +1,31 @@
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>Shape and training of the re-identification encoder.</summary>
+public sealed record ReidentificationEncoderConfig
+{
+    public int ImageChannels { get; init; } = 1;
+    public int ImageSize { get; init; } = 28;
+    public int Width { get; init; } = 32;
+    public int EmbeddingDim { get; init; } = 128;
+    public int Steps { get; init; } = 400;
+    /// <summary>Records per batch; each contributes two augmented views.</summary>
+    public int BatchSize { get; init; } = 256;
+    public double LearningRate { get; init; } = 2e-3;
+    /// <summary>Softmax temperature of the contrastive loss.</summary>
+    public double Temperature { get; init; } = 0.1;
+    public long Seed { get; init; } = 17;
+    public AugmentationConfig Augmentation { get; init; } = new();
+}
+
+/// <summary>The perturbations a copy may have undergone and should still be recognised through.</summary>
+public sealed record AugmentationConfig
+{
+    /// <summary>Largest translation in pixels, each axis.</summary>
+    public int MaxShift { get; init; } = 2;
+    /// <summary>Largest standard deviation of added Gaussian noise, in [-1, 1] image units.</summary>
+    public double MaxNoise { get; init; } = 0.1;
+    /// <summary>Largest brightness offset, in [-1, 1] image units.</summary>
+    public double MaxBrightness { get; init; } = 0.2;
+    /// <summary>Largest contrast change, as a fraction.</summary>
+    public double MaxContrast { get; init; } = 0.2;
+}

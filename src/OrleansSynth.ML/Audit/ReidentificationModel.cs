@@ -1,0 +1,77 @@
+using System.Text.Json;
+using OrleansSynth.ML.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>
+/// A trained re-identification encoder together with what makes its verdicts trustworthy: the calibrated
+/// threshold (with alpha and sample sizes), its verification AUC on held-out pairs, and what it was trained on.
+/// </summary>
+public sealed class ReidentificationModel : IDisposable
+{
+    private const string Magic = "ORLEANSSYNTH-REID-MODEL";
+    private const int FormatVersion = 1;
+
+    public ReidentificationModel(ReidentificationEncoder encoder, Metadata info)
+    {
+        Encoder = encoder;
+        Info = info;
+    }
+
+    /// <param name="TrainingFingerprint">Content fingerprint of the real training records the encoder learned from.</param>
+    /// <param name="VerificationAuc">ROC AUC separating same-record pairs from different-record pairs, held-out images only.</param>
+    public sealed record Metadata(
+        ReidentificationEncoderConfig Config, string TrainingFingerprint, int TrainingRecords,
+        double VerificationAuc, int VerificationPairs, ThresholdCalibration? Calibration, double FinalLoss, string? CalibrationKey = null);
+
+    public ReidentificationEncoder Encoder { get; }
+    public Metadata Info { get; private set; }
+
+    public ThresholdCalibration Calibration =>
+        Info.Calibration ?? throw new InvalidOperationException("The re-identification model has not been calibrated.");
+
+    /// <param name="calibrationKey">Identifies the held-out set and alpha the threshold came from.</param>
+    public void SetCalibration(ThresholdCalibration calibration, string calibrationKey) =>
+        Info = Info with { Calibration = calibration, CalibrationKey = calibrationKey };
+
+    public void SetVerification(double auc, int pairs) => Info = Info with { VerificationAuc = auc, VerificationPairs = pairs };
+
+    /// <summary>Identifies these exact weights and settings, e.g. to key cached embeddings.</summary>
+    public string Fingerprint =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            JsonSerializer.Serialize(Info with { Calibration = null, CalibrationKey = null, VerificationAuc = 0, VerificationPairs = 0 }, DiffusionCheckpoint.JsonOptions))))[..16];
+
+    public void Save(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        var temporary = path + ".tmp";
+        using (var writer = new BinaryWriter(File.Create(temporary)))
+        {
+            writer.Write(Magic);
+            writer.Write(FormatVersion);
+            writer.Write(JsonSerializer.Serialize(Info, DiffusionCheckpoint.JsonOptions));
+            Encoder.save(writer);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static ReidentificationModel Load(string path, Device? device = null)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: re-identification model not found.", path);
+        using var reader = new BinaryReader(File.OpenRead(path));
+        if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an OrleansSynth re-identification model.");
+        if (reader.ReadInt32() != FormatVersion) throw new InvalidDataException($"{path}: unsupported re-identification model format.");
+        var info = JsonSerializer.Deserialize<Metadata>(reader.ReadString(), DiffusionCheckpoint.JsonOptions)
+                   ?? throw new InvalidDataException($"{path}: empty metadata.");
+        var encoder = new ReidentificationEncoder(info.Config);
+        encoder.load(reader);
+        if (device is not null) encoder.to(device);
+        encoder.eval();
+        return new ReidentificationModel(encoder, info);
+    }
+
+    public void Dispose() => Encoder.Dispose();
+}

@@ -1,0 +1,26 @@
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>The similarity above which a match counts as a re-identification, and the evidence behind it.</summary>
+/// <param name="Threshold">Flag when nearest-real similarity is strictly greater than this.</param>
+/// <param name="Alpha">Target false-flag rate on people the model never saw.</param>
+/// <param name="HeldOutCount">Held-out real images whose nearest-training similarity set the threshold.</param>
+/// <param name="ReferenceCount">Training records they were compared against.</param>
+/// <param name="HeldOutFlagged">Held-out images that the threshold still flags (at most Alpha x HeldOutCount).</param>
+public sealed record ThresholdCalibration(float Threshold, double Alpha, int HeldOutCount, int ReferenceCount, int HeldOutFlagged)
+{
+    /// <summary>
+    /// Picks the smallest threshold that flags at most floor(alpha x n) of the held-out maxima: the
+    /// (floor(alpha x n) + 1)-th largest score, so anything strictly above it is flagged.
+    /// </summary>
+    public static ThresholdCalibration FromHeldOutScores(IReadOnlyList<float> heldOutNearestScores, double alpha, int referenceCount)
+    {
+        if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be strictly between 0 and 1.");
+        var n = heldOutNearestScores.Count;
+        if (n == 0) throw new ArgumentException("Calibration needs held-out images.");
+        var sorted = heldOutNearestScores.OrderByDescending(s => s).ToArray();
+        var allowed = (int)Math.Floor(alpha * n);
+        var threshold = sorted[Math.Min(allowed, n - 1)];
+        var flagged = sorted.Count(s => s > threshold);
+        return new ThresholdCalibration(threshold, alpha, n, referenceCount, flagged);
+    }
+}

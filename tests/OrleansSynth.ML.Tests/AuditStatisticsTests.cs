@@ -1,0 +1,44 @@
+using OrleansSynth.ML.Audit;
+
+namespace OrleansSynth.ML.Tests;
+
+public class AuditStatisticsTests
+{
+    [Fact]
+    public void ThresholdFlagsAtMostAlphaOfHeldOutScores()
+    {
+        var scores = Enumerable.Range(0, 1000).Select(i => i / 1000f).ToArray();
+        var calibration = ThresholdCalibration.FromHeldOutScores(scores, 0.01, 5000);
+        Assert.Equal(10, calibration.HeldOutFlagged);
+        Assert.Equal(0.989f, calibration.Threshold);
+        Assert.Equal(1000, calibration.HeldOutCount);
+    }
+
+    [Fact]
+    public void AucIsOneForSeparatedScoresAndHalfForIdenticalOnes()
+    {
+        Assert.Equal(1.0, VerificationAuc.Compute([0.9f, 0.8f], [0.1f, 0.2f, 0.3f]));
+        Assert.Equal(0.5, VerificationAuc.Compute([0.5f, 0.5f], [0.5f]));
+        Assert.Equal(0.75, VerificationAuc.Compute([0.6f, 0.4f], [0.5f, 0.1f]));
+    }
+
+    [Fact]
+    public void WilsonIntervalContainsTheRateAndNarrowsWithMoreTrials()
+    {
+        var small = Proportion.Wilson(5, 50);
+        var large = Proportion.Wilson(500, 5000);
+        Assert.InRange(0.1, small.Lower, small.Upper);
+        Assert.True(large.Upper - large.Lower < small.Upper - small.Lower);
+        Assert.Equal(0, Proportion.Wilson(0, 100).Lower);
+    }
+
+    [Fact]
+    public void SinglingOutRiskIsZeroWhenTrainingAndControlAreAlike()
+    {
+        var risk = SinglingOutRisk.From(Proportion.Wilson(10, 1000), Proportion.Wilson(10, 1000));
+        Assert.Equal(0, risk.Risk, 6);
+        var leaky = SinglingOutRisk.From(Proportion.Wilson(510, 1000), Proportion.Wilson(10, 1000));
+        Assert.InRange(leaky.Risk, 0.49, 0.51);
+        Assert.True(leaky.Lower > 0.4);
+    }
+}

@@ -5,5 +5,6 @@ var root = new RootCommand("OrleansSynth: shareable synthetic medical images, wi
 {
     TrainCommand.Create(),
     SampleCommand.Create(),
+    AuditCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -11,17 +11,35 @@ public static class PrivacyAuditor
 {
     public static AuditReport Audit(AuditReference reference, ImageDataset synthetic, AuditSettings settings, Action<int, int>? scanProgress = null)
     {
+        CheckShapes(reference, synthetic);
+        using var syntheticEmbeddings = reference.Embed(synthetic);
+        using var trainingTensor = reference.TrainingEmbeddings.ToTensor();
+        var matches = PairwiseScan.Run(syntheticEmbeddings, trainingTensor, KeptPerRow(settings), settings.SyntheticTile, settings.RealTile, scanProgress);
+        return Report(reference, synthetic, syntheticEmbeddings, matches, settings);
+    }
+
+    /// <summary>Top-k kept per row: at least 2, for the nearest-neighbour distance ratio.</summary>
+    public static int KeptPerRow(AuditSettings settings) => Math.Max(2, settings.TopK);
+
+    public static void CheckShapes(AuditReference reference, ImageDataset synthetic)
+    {
         var training = reference.Training;
         if (synthetic.Count == 0) throw new ArgumentException($"{synthetic.Name}: nothing to audit.");
         if (synthetic.Channels != training.Channels || synthetic.Height != training.Height || synthetic.Width != training.Width)
             throw new ArgumentException($"{synthetic.Name}: images are {synthetic.Channels}x{synthetic.Height}x{synthetic.Width}, the real data {training.Channels}x{training.Height}x{training.Width}.");
+    }
 
+    /// <summary>
+    /// The report from a finished scan: <paramref name="matches"/> holds the top-k training records of every synthetic
+    /// row, however it was computed (in-process or tile by tile across a cluster).
+    /// </summary>
+    public static AuditReport Report(AuditReference reference, ImageDataset synthetic, Tensor syntheticEmbeddings, TopKMatches matches, AuditSettings settings)
+    {
+        var training = reference.Training;
         var threshold = reference.Model.Calibration.Threshold;
-        var k = Math.Max(2, settings.TopK);
-        using var syntheticEmbeddings = reference.Embed(synthetic);
+        var k = matches.K;
         using var trainingTensor = reference.TrainingEmbeddings.ToTensor();
         using var controlTensor = reference.ControlEmbeddings.ToTensor();
-        var matches = PairwiseScan.Run(syntheticEmbeddings, trainingTensor, k, settings.SyntheticTile, settings.RealTile, scanProgress);
         var controlMatches = PairwiseScan.Run(controlTensor, trainingTensor, k, settings.SyntheticTile, settings.RealTile);
 
         var samples = new SampleVerdict[synthetic.Count];

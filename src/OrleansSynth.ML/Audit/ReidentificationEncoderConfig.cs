@@ -3,6 +3,9 @@ namespace OrleansSynth.ML.Audit;
 /// <summary>Shape and training of the re-identification encoder.</summary>
 public sealed record ReidentificationEncoderConfig
 {
+    /// <summary>Names the network and its preprocessing; part of every cache key, so changing the code invalidates cached encoders.</summary>
+    public string Architecture { get; init; } = "canonical-cnn-v1";
+
     public int ImageChannels { get; init; } = 1;
     public int ImageSize { get; init; } = 28;
     public int Width { get; init; } = 32;

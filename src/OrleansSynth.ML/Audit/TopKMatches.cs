@@ -52,4 +52,30 @@ public sealed class TopKMatches
             indices.CopyTo(RealIndices, mine);
         }
     }
+
+    /// <summary>A compact binary form, for handing tile results between silos through the artifact store.</summary>
+    public byte[] ToBytes()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(FirstRow);
+            writer.Write(Rows);
+            writer.Write(K);
+            foreach (var score in Scores) writer.Write(score);
+            foreach (var index in RealIndices) writer.Write(index);
+        }
+        return stream.ToArray();
+    }
+
+    public static TopKMatches FromBytes(byte[] bytes)
+    {
+        using var reader = new BinaryReader(new MemoryStream(bytes));
+        var (first, rows, k) = (reader.ReadInt32(), reader.ReadInt32(), reader.ReadInt32());
+        var scores = new float[rows * k];
+        var indices = new int[rows * k];
+        for (var i = 0; i < scores.Length; i++) scores[i] = reader.ReadSingle();
+        for (var i = 0; i < indices.Length; i++) indices[i] = reader.ReadInt32();
+        return new TopKMatches(first, rows, k, scores, indices);
+    }
 }

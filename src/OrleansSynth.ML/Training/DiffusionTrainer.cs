@@ -74,8 +74,9 @@ public sealed class DiffusionTrainer : IDisposable
     /// every <see cref="TrainingConfig.CheckpointEvery"/> steps and at the end. On cancellation the current
     /// state is checkpointed before <see cref="OperationCanceledException"/> propagates, so no step is lost.
     /// </summary>
+    /// <param name="checkpointed">Called with the step after every checkpoint write, e.g. to publish it.</param>
     public void Train(ImageDataset data, string? checkpointPath = null, Action<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default, int? stopAfterStep = null)
+        CancellationToken cancellationToken = default, int? stopAfterStep = null, Action<int>? checkpointed = null)
     {
         CheckCompatible(data);
         DatasetName = data.Name;
@@ -105,15 +106,21 @@ public sealed class DiffusionTrainer : IDisposable
                     window.Restart();
                 }
                 if (checkpointPath is not null && training.CheckpointEvery > 0 && Step % training.CheckpointEvery == 0)
-                    SaveCheckpoint(checkpointPath);
+                    Checkpoint(checkpointPath, checkpointed);
             }
         }
         catch (OperationCanceledException) when (checkpointPath is not null)
         {
-            SaveCheckpoint(checkpointPath);
+            Checkpoint(checkpointPath, checkpointed);
             throw;
         }
-        if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
+        if (checkpointPath is not null) Checkpoint(checkpointPath, checkpointed);
+    }
+
+    private void Checkpoint(string path, Action<int>? checkpointed)
+    {
+        SaveCheckpoint(path);
+        checkpointed?.Invoke(Step);
     }
 
     public void SaveCheckpoint(string path) =>

@@ -1,0 +1,51 @@
+namespace OrleansSynth.Abstractions;
+
+/// <summary>A cluster audit: every sample in the bundles against every training record of the dataset.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AuditSpec(
+    [property: Id(0)] string Dataset,
+    [property: Id(1)] IReadOnlyList<ArtifactRef> SampleBundles,
+    [property: Id(2)] double Alpha = 0.01,
+    [property: Id(3)] int TopK = 5,
+    [property: Id(4)] int SyntheticTile = 1024,
+    [property: Id(5)] int RealTile = 8192,
+    [property: Id(6)] int EncoderSteps = 400);
+
+/// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AuditTileSpec(
+    [property: Id(0)] string AuditId,
+    [property: Id(1)] ArtifactRef SyntheticEmbeddings,
+    [property: Id(2)] ArtifactRef RealEmbeddings,
+    [property: Id(3)] int SyntheticStart,
+    [property: Id(4)] int SyntheticCount,
+    [property: Id(5)] int RealStart,
+    [property: Id(6)] int RealCount,
+    [property: Id(7)] int TopK);
+
+[GenerateSerializer, Immutable]
+public sealed record AuditTileResult(
+    [property: Id(0)] AuditTileSpec Tile,
+    [property: Id(1)] ArtifactRef Matches,
+    [property: Id(2)] string Silo);
+
+/// <summary>The aggregate numbers of an audit, safe to share.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AuditSummaryView(
+    [property: Id(0)] int Total,
+    [property: Id(1)] int Flagged,
+    [property: Id(2)] double Rate,
+    [property: Id(3)] float Threshold,
+    [property: Id(4)] double Alpha,
+    [property: Id(5)] double EncoderAuc,
+    [property: Id(6)] double SinglingOutRisk);
+
+[GenerateSerializer, Immutable]
+public sealed record AuditStatus(
+    [property: Id(0)] WorkState State,
+    [property: Id(1)] int TilesTotal,
+    [property: Id(2)] int TilesDone,
+    [property: Id(3)] AuditSummaryView? Summary,
+    [property: Id(4)] ArtifactRef? Report,
+    [property: Id(5)] IReadOnlyList<string> FlaggedSampleIds,
+    [property: Id(6)] string? Error);

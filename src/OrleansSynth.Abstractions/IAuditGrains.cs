@@ -1,0 +1,17 @@
+namespace OrleansSynth.Abstractions;
+
+/// <summary>A privacy audit: prepares the encoder and embeddings, spreads the scan tiles over the silos, reduces them.</summary>
+public interface IPrivacyAuditGrain : IGrainWithStringKey
+{
+    Task<AuditStatus> Start(AuditSpec spec);
+
+    [AlwaysInterleave]
+    Task<AuditStatus> GetStatus();
+}
+
+/// <summary>One scan tile, keyed "{audit}/{synthetic start}-{real start}"; idempotent like a sampling shard.</summary>
+public interface IAuditTileGrain : IGrainWithStringKey
+{
+    [ResponseTimeout("00:30:00")]
+    Task<AuditTileResult> Run(AuditTileSpec spec);
+}

@@ -1,0 +1,16 @@
+namespace OrleansSynth.Abstractions;
+
+/// <summary>What one diffusion training run learns from and how long.</summary>
+/// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>.</param>
+/// <param name="Limit">Train on the first N training records only (0: all).</param>
+[GenerateSerializer, Immutable]
+public sealed record TrainingRunSpec(
+    [property: Id(0)] string Dataset,
+    [property: Id(1)] int Steps,
+    [property: Id(2)] int BatchSize = 64,
+    [property: Id(3)] int BaseChannels = 32,
+    [property: Id(4)] int Timesteps = 1000,
+    [property: Id(5)] double LearningRate = 1e-3,
+    [property: Id(6)] long Seed = 1,
+    [property: Id(7)] int CheckpointEvery = 200,
+    [property: Id(8)] int Limit = 0);

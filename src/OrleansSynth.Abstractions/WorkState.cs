@@ -1,0 +1,10 @@
+namespace OrleansSynth.Abstractions;
+
+[GenerateSerializer]
+public enum WorkState
+{
+    NotStarted,
+    Running,
+    Completed,
+    Failed,
+}

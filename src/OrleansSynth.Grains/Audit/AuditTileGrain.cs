@@ -1,0 +1,38 @@
+using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.Placement;
+using OrleansSynth.ML.Audit;
+
+namespace OrleansSynth.Grains.Audit;
+
+/// <summary>One tile of the pairwise scan. Reads both embedding sets by reference, writes its top-k by reference.</summary>
+[PreferGpuSilos]
+public sealed class AuditTileGrain(
+    [PersistentState("tile", GrainStorageNames.Default)] IPersistentState<AuditTileState> state,
+    ComputeWorker compute, IArtifactStore artifacts, EmbeddingCache embeddings, ILocalSiloDetails silo) : Grain, IAuditTileGrain
+{
+    public async Task<AuditTileResult> Run(AuditTileSpec spec)
+    {
+        if (state.State.Result is { } done) return done;
+        var syntheticPath = await artifacts.GetLocalPathAsync(spec.SyntheticEmbeddings);
+        var realPath = await artifacts.GetLocalPathAsync(spec.RealEmbeddings);
+        var bytes = await compute.RunAsync($"scan {this.GetPrimaryKeyString()}", _ =>
+        {
+            using var synthetic = embeddings.Get(syntheticPath).ToTensor();
+            using var real = embeddings.Get(realPath).ToTensor();
+            var tile = new ScanTile(spec.SyntheticStart, spec.SyntheticCount, spec.RealStart, spec.RealCount);
+            return PairwiseScan.RunTile(synthetic, real, tile, spec.TopK).ToBytes();
+        });
+        var matches = await artifacts.PutBytesAsync(bytes, "scan-tile");
+        state.State.Result = new AuditTileResult(spec, matches, silo.SiloAddress.ToString());
+        await state.WriteStateAsync();
+        return state.State.Result;
+    }
+}
+
+[GenerateSerializer]
+public sealed class AuditTileState
+{
+    [Id(0)] public AuditTileResult? Result { get; set; }
+}

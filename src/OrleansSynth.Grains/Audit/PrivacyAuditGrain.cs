@@ -1,0 +1,170 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.Datasets;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Data;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.Grains.Audit;
+
+/// <summary>
+/// A privacy audit across the cluster: prepares the encoder and embeddings (cached by content), spreads the scan
+/// tiles over the silos with retries, reduces their top-k results and records the report. After losing its silo
+/// it starts over on the next activation; cached encoders and idempotent tiles make that cheap.
+/// </summary>
+public sealed partial class PrivacyAuditGrain(
+    [PersistentState("audit", GrainStorageNames.Default)] IPersistentState<PrivacyAuditState> state,
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
+    ILogger<PrivacyAuditGrain> logger) : Grain, IPrivacyAuditGrain
+{
+    private const int MaxAttempts = 5;
+    private static readonly JsonSerializerOptions ReportJson = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private Task? _work;
+    private int _tilesTotal;
+    private int _tilesDone;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.State == WorkState.Running) _work = RunAsync();
+        return Task.CompletedTask;
+    }
+
+    public async Task<AuditStatus> Start(AuditSpec spec)
+    {
+        if (state.State.Spec is not null) return Snapshot();
+        if (spec.SampleBundles.Count == 0) throw new ArgumentException("An audit needs at least one sample bundle.");
+        state.State.Spec = spec;
+        state.State.State = WorkState.Running;
+        await state.WriteStateAsync();
+        _work = RunAsync();
+        return Snapshot();
+    }
+
+    public Task<AuditStatus> GetStatus() => Task.FromResult(Snapshot());
+
+    private async Task RunAsync()
+    {
+        var spec = state.State.Spec!;
+        var auditId = this.GetPrimaryKeyString();
+        var settings = new AuditSettings { Alpha = spec.Alpha, TopK = spec.TopK, SyntheticTile = spec.SyntheticTile, RealTile = spec.RealTile };
+        try
+        {
+            var bundlePaths = new List<string>();
+            foreach (var bundle in spec.SampleBundles) bundlePaths.Add(await artifacts.GetLocalPathAsync(bundle));
+            var scratch = Path.Combine(Path.GetTempPath(), "orleanssynth", "audits", Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(scratch);
+
+            // 1. Encoder, calibration and embeddings, on this silo's compute worker.
+            var prepared = await compute.RunAsync($"prepare audit {auditId}", token =>
+            {
+                var training = datasets.Get(spec.Dataset, DatasetSplit.Train);
+                var heldOut = datasets.Get(spec.Dataset, DatasetSplit.Test);
+                var synthetic = SampleBundle.Concat(auditId, bundlePaths.Select(SampleBundle.Read).ToList());
+                var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = spec.EncoderSteps };
+                var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), cancellationToken: token);
+                PrivacyAuditor.CheckShapes(reference, synthetic);
+                var syntheticEmbeddings = reference.Embed(synthetic);
+                var syntheticFile = Path.Combine(scratch, "synthetic.embeddings");
+                var realFile = Path.Combine(scratch, "real.embeddings");
+                EmbeddingSet.FromTensor(syntheticEmbeddings, synthetic.RecordIds, reference.Model.Fingerprint).Save(syntheticFile);
+                reference.TrainingEmbeddings.Save(realFile);
+                return new PreparedAudit(reference, synthetic, syntheticEmbeddings, syntheticFile, realFile);
+            });
+            using var reference = prepared.Reference;
+            using var syntheticEmbeddings = prepared.SyntheticEmbeddings;
+            var syntheticRef = await artifacts.PutFileAsync(prepared.SyntheticFile, "embeddings");
+            var realRef = await artifacts.PutFileAsync(prepared.RealFile, "embeddings");
+            Directory.Delete(scratch, recursive: true);
+
+            // 2. The tiles, spread over the silos.
+            var k = PrivacyAuditor.KeptPerRow(settings);
+            var tiles = ScanTile.Plan(prepared.Synthetic.Count, reference.TrainingEmbeddings.Count, spec.SyntheticTile, spec.RealTile)
+                .Select(t => new AuditTileSpec(auditId, syntheticRef, realRef, t.SyntheticStart, t.SyntheticCount, t.RealStart, t.RealCount, k))
+                .ToList();
+            (_tilesTotal, _tilesDone) = (tiles.Count, 0);
+            var results = await Task.WhenAll(tiles.Select(RunTileAsync));
+
+            // 3. Reduce and report.
+            var tileBytes = new List<byte[]>();
+            foreach (var result in results) tileBytes.Add(await artifacts.GetBytesAsync(result.Matches));
+            var report = await compute.RunAsync($"reduce audit {auditId}", _ =>
+            {
+                var matches = TopKMatches.Empty(0, prepared.Synthetic.Count, k);
+                foreach (var bytes in tileBytes) matches.MergeFrom(TopKMatches.FromBytes(bytes));
+                return PrivacyAuditor.Report(reference, prepared.Synthetic, syntheticEmbeddings, matches, settings);
+            });
+            state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson), "audit-report");
+            state.State.Summary = new AuditSummaryView(report.Summary.Total, report.Summary.Flagged, report.Summary.Rate, report.Summary.Threshold,
+                report.Summary.Alpha, report.Summary.EncoderAuc, report.Metrics.SinglingOut.Risk);
+            state.State.FlaggedSampleIds = report.Samples.Where(s => s.Flagged).Select(s => s.File).ToList();
+            state.State.TilesTotal = tiles.Count;
+            state.State.State = WorkState.Completed;
+            LogCompleted(auditId, report.Summary.Flagged, report.Summary.Total, tiles.Count);
+        }
+        catch (Exception e)
+        {
+            state.State.State = WorkState.Failed;
+            state.State.Error = e.Message;
+            LogFailed(e, auditId);
+        }
+        await state.WriteStateAsync();
+    }
+
+    private async Task<AuditTileResult> RunTileAsync(AuditTileSpec tile)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = await GrainFactory.GetGrain<IAuditTileGrain>($"{tile.AuditId}/{tile.SyntheticStart}-{tile.RealStart}").Run(tile);
+                _tilesDone++;
+                return result;
+            }
+            catch (Exception e) when (attempt < MaxAttempts && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OperationCanceledException)
+            {
+                LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name);
+            }
+        }
+    }
+
+    private AuditStatus Snapshot()
+    {
+        var s = state.State;
+        var total = s.State == WorkState.Completed ? s.TilesTotal : _tilesTotal;
+        var done = s.State == WorkState.Completed ? s.TilesTotal : _tilesDone;
+        return new AuditStatus(s.State, total, done, s.Summary, s.Report, s.FlaggedSampleIds, s.Error);
+    }
+
+    private sealed record PreparedAudit(AuditReference Reference, ImageDataset Synthetic, Tensor SyntheticEmbeddings, string SyntheticFile, string RealFile);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Audit {Audit} flagged {Flagged} of {Total} samples over {Tiles} tiles")]
+    private partial void LogCompleted(string audit, int flagged, int total, int tiles);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit {Audit}: tile {SyntheticStart}-{RealStart} attempt {Attempt} failed ({Error}); retrying")]
+    private partial void LogRetry(string audit, int syntheticStart, int realStart, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Audit {Audit} failed")]
+    private partial void LogFailed(Exception exception, string audit);
+}
+
+[GenerateSerializer]
+public sealed class PrivacyAuditState
+{
+    [Id(0)] public AuditSpec? Spec { get; set; }
+    [Id(1)] public WorkState State { get; set; }
+    [Id(2)] public AuditSummaryView? Summary { get; set; }
+    [Id(3)] public ArtifactRef? Report { get; set; }
+    [Id(4)] public List<string> FlaggedSampleIds { get; set; } = [];
+    [Id(5)] public int TilesTotal { get; set; }
+    [Id(6)] public string? Error { get; set; }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
+using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.Datasets;
+using OrleansSynth.Grains.Placement;
+using OrleansSynth.Grains.Storage;
+using OrleansSynth.ML.Runtime;
+
+namespace OrleansSynth.Grains;
+
+public static class OrleansSynthSiloBuilderExtensions
+{
+    /// <summary>
+    /// Everything an OrleansSynth silo needs beyond clustering and grain storage: the compute worker, the artifact
+    /// store, the dataset cache, GPU-aware placement and the silo's GPU metadata.
+    /// </summary>
+    public static ISiloBuilder AddOrleansSynth(this ISiloBuilder silo, Action<ComputeWorkerOptions>? compute = null, Action<FileSystemArtifactStoreOptions>? artifacts = null)
+    {
+        var services = silo.Services;
+        services.AddOptions<ComputeWorkerOptions>().Configure(options => compute?.Invoke(options));
+        services.AddOptions<FileSystemArtifactStoreOptions>().Configure(options => artifacts?.Invoke(options));
+        services.TryAddSingleton<ComputeWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<ComputeWorker>());
+        services.TryAddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        services.TryAddSingleton<DatasetCache>();
+        services.TryAddSingleton<Audit.EmbeddingCache>();
+        services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [PreferGpuSilosStrategy.GpuMetadataKey] = ComputeDevice.GpuCount > 0 ? "true" : "false",
+        });
+        return silo;
+    }
+
+    /// <summary>The embedded mode's grain storage: files under <paramref name="root"/>.</summary>
+    public static ISiloBuilder AddFileGrainStorage(this ISiloBuilder silo, string name, string root)
+    {
+        silo.Services.AddOptions<FileGrainStorageOptions>(name).Configure(options => options.Root = root);
+        silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
+        silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
+            new FileGrainStorage(sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<FileGrainStorageOptions>>().Get(name),
+                sp.GetRequiredService<OrleansGrainStorageSerializer>()));
+        return silo;
+    }
+}

@@ -1,0 +1,15 @@
+using OrleansSynth.Abstractions;
+
+namespace OrleansSynth.Grains.Pipeline;
+
+[GenerateSerializer]
+public sealed class PipelineCoordinatorState
+{
+    [Id(0)] public PipelinePolicy Policy { get; set; } = new(MinimumSamples: 1, RequireApproval: false);
+    [Id(1)] public string? AuditId { get; set; }
+    [Id(2)] public List<string> SampleIds { get; set; } = [];
+    [Id(3)] public FilteredSet? Filtered { get; set; }
+    [Id(4)] public string? ApprovedBy { get; set; }
+    [Id(5)] public DateTimeOffset? ApprovedAt { get; set; }
+    [Id(6)] public List<GateDecision> Decisions { get; set; } = [];
+}

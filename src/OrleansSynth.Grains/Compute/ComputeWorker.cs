@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,10 @@ namespace OrleansSynth.Grains.Compute;
 /// </summary>
 public sealed partial class ComputeWorker : IHostedService, IDisposable
 {
+    /// <summary>Meter of the compute worker's gauges (slots, busy, queued), exported to Prometheus by the silo host.</summary>
+    public const string MeterName = "OrleansSynth.Compute";
+    private static readonly Meter Meter = new(MeterName);
+
     private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger<ComputeWorker> _logger;
@@ -25,6 +30,9 @@ public sealed partial class ComputeWorker : IHostedService, IDisposable
         var slots = ComputeDevice.GpuCount > 0 ? ComputeDevice.GpuCount : Math.Max(1, options.Value.CpuSlots);
         if (options.Value.TorchThreads > 0) TorchSharp.torch.set_num_threads(options.Value.TorchThreads);
         _threads = Enumerable.Range(0, slots).Select(i => new Thread(() => Loop(i)) { IsBackground = true, Name = $"compute-{i}" }).ToArray();
+        Meter.CreateObservableGauge("orleanssynth_compute_slots", () => Slots);
+        Meter.CreateObservableGauge("orleanssynth_compute_busy", () => Busy);
+        Meter.CreateObservableGauge("orleanssynth_compute_queued", () => Queued);
     }
 
     public int Slots => _threads.Length;

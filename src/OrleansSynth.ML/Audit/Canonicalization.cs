@@ -16,7 +16,11 @@ public static class Canonicalization
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (b, h, w) = (images.shape[0], images.shape[2], images.shape[3]);
-        var mass = (images + 1).mean([1]);                 // [B,H,W], background 0
+        // Mass above the background level (a low quantile), so a brightness offset does not pull the centroid.
+        var grey = images.mean([1]);                      // [B,H,W]
+        var flat = grey.view(b, -1);
+        var background = flat.kthvalue(Math.Max(1, (int)(flat.shape[1] / 10)), 1).values.view(b, 1, 1);
+        var mass = (grey - background).clamp_min(0);
         var total = mass.sum([1, 2]).clamp_min(1e-6);
         var ys = arange(h, dtype: float32, device: images.device).view(1, h, 1);
         var xs = arange(w, dtype: float32, device: images.device).view(1, 1, w);

@@ -4,7 +4,7 @@ namespace OrleansSynth.ML.Audit;
 public sealed record ReidentificationEncoderConfig
 {
     /// <summary>Names the network and its preprocessing; part of every cache key, so changing the code invalidates cached encoders.</summary>
-    public string Architecture { get; init; } = "canonical-cnn-v1";
+    public string Architecture { get; init; } = "canonical-cnn-v2";
 
     public int ImageChannels { get; init; } = 1;
     public int ImageSize { get; init; } = 28;

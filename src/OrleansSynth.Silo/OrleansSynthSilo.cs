@@ -1,0 +1,36 @@
+using Orleans.Configuration;
+using OrleansSynth.Grains;
+
+namespace OrleansSynth.Silo;
+
+/// <summary>Configures a silo for the chosen mode; shared by the host and by tests that start silo processes.</summary>
+public static class OrleansSynthSilo
+{
+    public static void Configure(ISiloBuilder silo, SiloHostOptions options)
+    {
+        var dataRoot = Path.GetFullPath(options.DataRoot);
+        silo.AddOrleansSynth(
+            compute =>
+            {
+                compute.CpuSlots = options.CpuSlots;
+                compute.CacheRoot = Path.Combine(dataRoot, "cache");
+            },
+            artifacts => artifacts.Root = Path.Combine(dataRoot, "artifacts"));
+
+        switch (options.Mode)
+        {
+            case "embedded":
+                silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+                silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(dataRoot, "grain-state"));
+                break;
+            case "redis":
+                silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
+                silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+                silo.UseRedisClustering(options.Redis);
+                silo.AddRedisGrainStorage(GrainStorageNames.Default, redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis));
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown mode '{options.Mode}'; use 'embedded' or 'redis'.");
+        }
+    }
+}

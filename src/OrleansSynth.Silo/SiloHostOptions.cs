@@ -1,0 +1,18 @@
+namespace OrleansSynth.Silo;
+
+/// <summary>The "OrleansSynth" configuration section (appsettings, environment OrleansSynth__X, or --OrleansSynth:X).</summary>
+public sealed class SiloHostOptions
+{
+    public const string Section = "OrleansSynth";
+
+    /// <summary>"embedded": one localhost silo with file storage; "redis": Redis clustering and grain storage.</summary>
+    public string Mode { get; set; } = "embedded";
+    /// <summary>Local data folder (embedded) or the shared volume every silo mounts (distributed).</summary>
+    public string DataRoot { get; set; } = "data";
+    public string Redis { get; set; } = "localhost:6379";
+    public string ClusterId { get; set; } = "orleanssynth";
+    public string ServiceId { get; set; } = "orleanssynth";
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    public int CpuSlots { get; set; } = 1;
+}

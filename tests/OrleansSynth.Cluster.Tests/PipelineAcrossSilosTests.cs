@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
+using OrleansSynth.ML.Data;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>Training, sharded sampling, the tiled audit and the distillation gate on a real two-silo cluster.</summary>
+public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(6);
+    private readonly TwoSiloCluster _cluster;
+
+    public PipelineAcrossSilosTests(TwoSiloCluster cluster) => _cluster = cluster;
+
+    private IClusterClient Client => _cluster.Client;
+
+    [Fact]
+    public async Task TrainSampleAuditAndGateAcrossTwoSilos()
+    {
+        var dataset = await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
+        Assert.Equal((1500, 600, 10), (dataset.TrainCount, dataset.TestCount, dataset.NumClasses));
+        Assert.Equal(dataset, await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register()); // idempotent
+
+        // Training.
+        var run = Client.GetGrain<ITrainingRunGrain>("e2e-teacher");
+        var spec = new TrainingRunSpec(_cluster.Dataset, Steps: 40, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 20);
+        await run.Start(spec);
+        await run.Start(spec); // starting again with the same spec is a no-op
+        var trained = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
+        Assert.True(trained.State == WorkState.Completed, trained.Error);
+        Assert.Equal(40, trained.Step);
+        Assert.NotNull(trained.Checkpoint);
+
+        // Sharded sampling: 7 shards of at most 6.
+        var job = Client.GetGrain<ISamplingJobGrain>("e2e-samples");
+        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 40, ShardSize: 6, DdimSteps: 4));
+        var sampled = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
+        Assert.True(sampled.State == WorkState.Completed, sampled.Error);
+        Assert.Equal(7, sampled.ShardsDone);
+        var samples = await ReadSamples(sampled);
+        Assert.Equal(40, samples.Count);
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => $"e2e-samples/{i:D6}"), samples.RecordIds.Order());
+
+        // Audit over tiles, with the gate watching.
+        var coordinator = Client.GetGrain<IPipelineCoordinatorGrain>("e2e");
+        await coordinator.Configure(new PipelinePolicy(MinimumSamples: 10, RequireApproval: true));
+        var audit = Client.GetGrain<IPrivacyAuditGrain>("e2e-audit");
+        await coordinator.AttachAudit("e2e-audit", samples.RecordIds);
+        await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), SyntheticTile: 16, RealTile: 512, EncoderSteps: 30));
+        var early = await coordinator.RequestDistillation("test");
+        Assert.False(early.Open);
+        Assert.Contains(early.Reasons, r => r.StartsWith("audit incomplete"));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.ApplyFilter());
+
+        var audited = await TwoSiloCluster.WaitFor(audit.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
+        Assert.True(audited.State == WorkState.Completed, audited.Error);
+        Assert.Equal(3 * 3, audited.TilesTotal); // 40 synthetic rows / 16, 1500 real / 512
+        Assert.Equal(40, audited.Summary!.Total);
+
+        var filtered = await coordinator.ApplyFilter();
+        Assert.Equal(audited.FlaggedSampleIds.Order(), filtered.RemovedSampleIds.Order());
+        Assert.Equal(40 - audited.FlaggedSampleIds.Count, filtered.KeptSampleIds.Count);
+        var unapproved = await coordinator.RequestDistillation("test");
+        Assert.False(unapproved.Open);
+        Assert.Equal(["approval required and not given"], unapproved.Reasons);
+
+        await coordinator.Approve("dr. reviewer");
+        var decision = await coordinator.RequestDistillation("test");
+        Assert.True(decision.Open, string.Join("; ", decision.Reasons));
+        Assert.Equal("dr. reviewer", decision.Evidence.ApprovedBy);
+        Assert.Equal(3, (await coordinator.GetDecisions()).Count);
+    }
+
+    [Fact]
+    public async Task StatusAnswersWithinASecondWhileTrainingRunsOnTheSameSilo()
+    {
+        await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
+        var run = Client.GetGrain<ITrainingRunGrain>("responsive");
+        await run.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 300, BatchSize: 32, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 100));
+        await TwoSiloCluster.WaitFor(run.GetStatus, s => s.Step > 0, Patience);
+        var slowest = TimeSpan.Zero;
+        for (var i = 0; i < 10; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var status = await run.GetStatus();
+            slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
+            Assert.Equal(WorkState.Running, status.State);
+            await Task.Delay(100);
+        }
+        Assert.True(slowest < TimeSpan.FromSeconds(1), $"slowest status call took {slowest.TotalMilliseconds:F0} ms");
+    }
+
+    private async Task<ImageDataset> ReadSamples(SamplingJobStatus status)
+    {
+        var store = _cluster.Cluster.Silos[0].ServiceProvider.GetRequiredService<IArtifactStore>();
+        var parts = new List<ImageDataset>();
+        foreach (var shard in status.Shards) parts.Add(SampleBundle.Read(await store.GetLocalPathAsync(shard.Samples)));
+        return SampleBundle.Concat("all", parts);
+    }
+}

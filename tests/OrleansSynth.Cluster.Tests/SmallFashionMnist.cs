@@ -1,0 +1,27 @@
+using OrleansSynth.ML.Data;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>A real but small dataset for cluster tests: the first images of Fashion-MNIST written as IDX files.</summary>
+internal static class SmallFashionMnist
+{
+    public static string Write(string folder, int train, int test)
+    {
+        Directory.CreateDirectory(folder);
+        WriteSplit(folder, "train", DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train), train);
+        WriteSplit(folder, "t10k", DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test), test);
+        return folder;
+    }
+
+    private static void WriteSplit(string folder, string prefix, ImageDataset data, int count)
+    {
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx(0x803, [count, 28, 28], data.Pixels[..(count * 784)]));
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), Idx(0x801, [count], data.Labels[..count].Select(l => (byte)l).ToArray()));
+    }
+
+    private static byte[] Idx(int magic, int[] dimensions, byte[] data)
+    {
+        var header = new[] { magic }.Concat(dimensions).SelectMany(v => new[] { (byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v });
+        return header.Concat(data).ToArray();
+    }
+}

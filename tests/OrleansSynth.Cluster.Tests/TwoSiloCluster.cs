@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using OrleansSynth.Grains;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>
+/// A real two-silo Orleans cluster in the test process, sharing one artifact store, one grain-state folder and
+/// one cache folder (as silos sharing a volume would), with one compute slot and one torch thread per silo.
+/// </summary>
+public sealed class TwoSiloCluster : IAsyncLifetime
+{
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "orleanssynth-cluster-tests", Guid.NewGuid().ToString("N"));
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+    public IClusterClient Client => Cluster.Client;
+    public string Dataset { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Dataset = SmallFashionMnist.Write(Path.Combine(Root, "dataset"), train: 1500, test: 600);
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddOrleansSynth(
+                compute => { compute.CpuSlots = 1; compute.TorchThreads = 1; compute.CacheRoot = Path.Combine(Root, "cache"); },
+                artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));
+            silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(Root, "grain-state"));
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Polls until <paramref name="done"/> holds or the timeout passes; returns the last value.</summary>
+    public static async Task<T> WaitFor<T>(Func<Task<T>> poll, Func<T, bool> done, TimeSpan timeout, TimeSpan? interval = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var value = await poll();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(interval ?? TimeSpan.FromMilliseconds(250));
+        }
+    }
+}

@@ -12,6 +12,10 @@ public sealed class AuditTileGrain(
     [PersistentState("tile", GrainStorageNames.Default)] IPersistentState<AuditTileState> state,
     ComputeWorker compute, IArtifactStore artifacts, EmbeddingCache embeddings, ILocalSiloDetails silo) : Grain, IAuditTileGrain
 {
+    private readonly CancellationTokenSource _deactivating = new();
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _deactivating.CancelAsync();
+
     public async Task<AuditTileResult> Run(AuditTileSpec spec)
     {
         if (state.State.Result is { } done) return done;
@@ -23,7 +27,7 @@ public sealed class AuditTileGrain(
             using var real = embeddings.Get(realPath).ToTensor();
             var tile = new ScanTile(spec.SyntheticStart, spec.SyntheticCount, spec.RealStart, spec.RealCount);
             return PairwiseScan.RunTile(synthetic, real, tile, spec.TopK).ToBytes();
-        });
+        }, _deactivating.Token);
         var matches = await artifacts.PutBytesAsync(bytes, "scan-tile");
         state.State.Result = new AuditTileResult(spec, matches, silo.SiloAddress.ToString());
         await state.WriteStateAsync();

@@ -70,11 +70,13 @@ public sealed partial class ComputeWorker : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Cancels running work and waits for it to wind down (it checkpoints as it stops), within the host's shutdown budget.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        _stopping.Cancel();
-        return Task.CompletedTask;
+        await _stopping.CancelAsync();
+        var threads = _threads.Where(t => t.IsAlive).ToArray();
+        await Task.Run(() => { foreach (var thread in threads) thread.Join(); }, cancellationToken).WaitAsync(cancellationToken);
     }
 
     private void Loop(int slot)
@@ -103,11 +105,8 @@ public sealed partial class ComputeWorker : IHostedService, IDisposable
         while (_queue.Reader.TryRead(out var left)) left.Execute(new CancellationToken(canceled: true));
     }
 
-    public void Dispose()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
-    }
+    // The token source is only cancelled, never disposed: compute threads may still be linking to it.
+    public void Dispose() => _stopping.Cancel();
 
     private sealed record WorkItem(string Name, Action<CancellationToken> Execute, CancellationToken CancellationToken);
 

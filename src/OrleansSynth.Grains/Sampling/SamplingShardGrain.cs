@@ -19,6 +19,10 @@ public sealed partial class SamplingShardGrain(
     [PersistentState("shard", GrainStorageNames.Default)] IPersistentState<SamplingShardState> state,
     ComputeWorker compute, IArtifactStore artifacts, ILocalSiloDetails silo, ILogger<SamplingShardGrain> logger) : Grain, ISamplingShardGrain
 {
+    private readonly CancellationTokenSource _deactivating = new();
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _deactivating.CancelAsync();
+
     public async Task<SamplingShardResult> Run(SamplingShardSpec spec)
     {
         if (state.State.Result is { } done) return done;
@@ -43,7 +47,7 @@ public sealed partial class SamplingShardGrain(
                     SampleBundle.Write(bundlePath, new ImageDataset($"{spec.JobId}#{spec.ShardIndex}", ImageTensors.ToBytes(images), c, size, size, labels, ids, numClasses: classes));
                 }
                 return true;
-            });
+            }, _deactivating.Token);
             var bundle = await artifacts.PutFileAsync(bundlePath, "sample-bundle");
             state.State.Result = new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString());
             await state.WriteStateAsync();

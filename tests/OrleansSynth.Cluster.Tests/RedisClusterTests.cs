@@ -1,0 +1,117 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansSynth.Abstractions;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>
+/// Distributed mode for real: a redis-server started by the test, two silo processes (the production host)
+/// forming one cluster through Redis, and a run whose state survives restarting both.
+/// </summary>
+public sealed class RedisClusterTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "orleanssynth-redis-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _clusterId = $"test-{Guid.NewGuid():N}";
+    private readonly List<ExternalProcess> _processes = [];
+    private readonly int _redisPort = ExternalProcess.FreePort();
+
+    private string Redis => $"127.0.0.1:{_redisPort}";
+
+    [Fact]
+    public async Task TwoSiloProcessesFormOneClusterThroughRedisAndStateSurvivesRestartingBoth()
+    {
+        Directory.CreateDirectory(_root);
+        var redis = Start(new ExternalProcess("redis-server", ["--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _root]));
+        var dataset = SmallFashionMnist.Write(Path.Combine(_root, "dataset"), train: 300, test: 100);
+
+        var silos = StartSilos();
+        TrainingStatus before;
+        using (var client = await ConnectClient())
+        {
+            var grains = client.Services.GetRequiredService<IClusterClient>();
+            var hosts = await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
+            Assert.Equal(2, hosts.Count);
+
+            await grains.GetGrain<IDatasetGrain>(dataset).Register();
+            var run = grains.GetGrain<ITrainingRunGrain>("redis-run");
+            await run.Start(new TrainingRunSpec(dataset, Steps: 20, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10));
+            before = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(4));
+            Assert.True(before.State == WorkState.Completed, before.Error);
+            await client.StopAsync();
+        }
+
+        foreach (var silo in silos) Stop(silo);
+        Assert.False(redis.HasExited, redis.Output);
+        StartSilos();
+        using (var client = await ConnectClient())
+        {
+            var grains = client.Services.GetRequiredService<IClusterClient>();
+            var after = await grains.GetGrain<ITrainingRunGrain>("redis-run").GetStatus();
+            Assert.Equal(WorkState.Completed, after.State);
+            Assert.Equal(20, after.Step);
+            Assert.Equal(before.Checkpoint, after.Checkpoint);
+            Assert.NotNull(await grains.GetGrain<IDatasetGrain>(dataset).GetInfo());
+            await client.StopAsync();
+        }
+    }
+
+    private List<ExternalProcess> StartSilos() =>
+        Enumerable.Range(0, 2).Select(i => Start(new ExternalProcess("dotnet", [
+            SiloAssembly(),
+            "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={_clusterId}",
+            $"--OrleansSynth:DataRoot={_root}", $"--OrleansSynth:SiloPort={ExternalProcess.FreePort()}",
+            $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{ExternalProcess.FreePort()}",
+        ]))).ToList();
+
+    private async Task<IHost> ConnectClient()
+    {
+        var host = Host.CreateApplicationBuilder();
+        host.UseOrleansClient(client => client
+            .UseRedisClustering(Redis)
+            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (_clusterId, "orleanssynth")));
+        var built = host.Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                await built.StartAsync();
+                return built;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                // Silos still starting: no gateway registered in Redis yet.
+                await Task.Delay(1000);
+                built.Dispose();
+                built = host.Build();
+            }
+        }
+    }
+
+    /// <summary>The production silo host, built beside this test assembly in the same configuration.</summary>
+    private static string SiloAssembly()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll");
+        if (!File.Exists(path)) throw new FileNotFoundException("the silo host was not built next to the tests", path);
+        return path;
+    }
+
+    private ExternalProcess Start(ExternalProcess process)
+    {
+        _processes.Add(process);
+        return process;
+    }
+
+    private void Stop(ExternalProcess process)
+    {
+        process.Dispose();
+        _processes.Remove(process);
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _processes) process.Dispose();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}

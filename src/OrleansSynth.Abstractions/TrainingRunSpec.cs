@@ -1,6 +1,6 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>What one diffusion training run learns from and how long.</summary>
+/// <summary>What one training run learns, from which data, and for how long.</summary>
 /// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>.</param>
 /// <param name="Limit">Train on the first N training records only (0: all).</param>
 [GenerateSerializer, Immutable]
@@ -13,4 +13,5 @@ public sealed record TrainingRunSpec(
     [property: Id(5)] double LearningRate = 1e-3,
     [property: Id(6)] long Seed = 1,
     [property: Id(7)] int CheckpointEvery = 200,
-    [property: Id(8)] int Limit = 0);
+    [property: Id(8)] int Limit = 0,
+    [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion);

@@ -21,6 +21,8 @@ public static class OrleansSynthSiloBuilderExtensions
     public static ISiloBuilder AddOrleansSynth(this ISiloBuilder silo, Action<ComputeWorkerOptions>? compute = null, Action<FileSystemArtifactStoreOptions>? artifacts = null)
     {
         var services = silo.Services;
+        var declared = new ComputeWorkerOptions();
+        compute?.Invoke(declared);
         services.AddOptions<ComputeWorkerOptions>().Configure(options => compute?.Invoke(options));
         services.AddOptions<FileSystemArtifactStoreOptions>().Configure(options => artifacts?.Invoke(options));
         services.TryAddSingleton<ComputeWorker>();
@@ -31,7 +33,7 @@ public static class OrleansSynthSiloBuilderExtensions
         services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);
         silo.UseSiloMetadata(new Dictionary<string, string>
         {
-            [PreferGpuSilosStrategy.GpuMetadataKey] = ComputeDevice.GpuCount > 0 ? "true" : "false",
+            [PreferGpuSilosStrategy.GpuMetadataKey] = (declared.AdvertiseGpu ?? ComputeDevice.GpuCount > 0) ? "true" : "false",
         });
         return silo;
     }

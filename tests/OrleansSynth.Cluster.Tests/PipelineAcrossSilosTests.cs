@@ -74,6 +74,25 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
     }
 
     [Fact]
+    public async Task ClassifierAndEncoderRunsReportHeldOutMetrics()
+    {
+        await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
+        var classifier = Client.GetGrain<ITrainingRunGrain>("classifier");
+        var encoder = Client.GetGrain<ITrainingRunGrain>("encoder");
+        await classifier.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 120, BatchSize: 64, CheckpointEvery: 60, Kind: TrainingKind.Classifier));
+        await encoder.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 60, BatchSize: 64, LearningRate: 2e-3, Kind: TrainingKind.ReidentificationEncoder));
+        var classified = await TwoSiloCluster.WaitFor(classifier.GetStatus, s => s.State != WorkState.Running, Patience);
+        var encoded = await TwoSiloCluster.WaitFor(encoder.GetStatus, s => s.State != WorkState.Running, Patience);
+        Assert.True(classified.State == WorkState.Completed, classified.Error);
+        Assert.True(encoded.State == WorkState.Completed, encoded.Error);
+        Assert.InRange(classified.Metrics!["accuracy"], 0.5, 1.0);
+        Assert.InRange(classified.Metrics!["macroAuc"], 0.8, 1.0);
+        Assert.InRange(encoded.Metrics!["verificationAuc"], 0.8, 1.0);
+        Assert.NotNull(classified.Checkpoint);
+        Assert.NotNull(encoded.Checkpoint);
+    }
+
+    [Fact]
     public async Task StatusAnswersWithinASecondWhileTrainingRunsOnTheSameSilo()
     {
         await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();

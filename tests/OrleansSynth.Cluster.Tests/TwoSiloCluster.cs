@@ -8,21 +8,28 @@ namespace OrleansSynth.Cluster.Tests;
 /// A real two-silo Orleans cluster in the test process, sharing one artifact store, one grain-state folder and
 /// one cache folder (as silos sharing a volume would), with one compute slot and one torch thread per silo.
 /// </summary>
-public sealed class TwoSiloCluster : IAsyncLifetime
+public class TwoSiloCluster : IAsyncLifetime
 {
+    /// <summary>Whether the silo of the given index (0 = first) advertises a GPU; none does by default.</summary>
+    protected virtual bool AdvertisesGpu(int siloIndex) => false;
+
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "orleanssynth-cluster-tests", Guid.NewGuid().ToString("N"));
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public IClusterClient Client => Cluster.Client;
     public string Dataset { get; private set; } = "";
+    /// <summary>Silo names in the order the silos were configured.</summary>
+    public List<string> SiloNames { get; } = [];
 
     public async Task InitializeAsync()
     {
         Dataset = SmallFashionMnist.Write(Path.Combine(Root, "dataset"), train: 1500, test: 600);
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) =>
+        builder.ConfigureSilo((options, silo) =>
         {
+            if (!SiloNames.Contains(options.SiloName)) SiloNames.Add(options.SiloName);
+            var gpu = AdvertisesGpu(SiloNames.IndexOf(options.SiloName));
             silo.AddOrleansSynth(
-                compute => { compute.CpuSlots = 1; compute.TorchThreads = 1; compute.CacheRoot = Path.Combine(Root, "cache"); },
+                compute => { compute.CpuSlots = 1; compute.TorchThreads = 1; compute.CacheRoot = Path.Combine(Root, "cache"); compute.AdvertiseGpu = gpu; },
                 artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));
             silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(Root, "grain-state"));
         });

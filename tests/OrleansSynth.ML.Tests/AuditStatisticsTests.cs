@@ -17,9 +17,9 @@ public class AuditStatisticsTests
     [Fact]
     public void AucIsOneForSeparatedScoresAndHalfForIdenticalOnes()
     {
-        Assert.Equal(1.0, VerificationAuc.Compute([0.9f, 0.8f], [0.1f, 0.2f, 0.3f]));
-        Assert.Equal(0.5, VerificationAuc.Compute([0.5f, 0.5f], [0.5f]));
-        Assert.Equal(0.75, VerificationAuc.Compute([0.6f, 0.4f], [0.5f, 0.1f]));
+        Assert.Equal(1.0, RocAuc.Compute([0.9f, 0.8f], [0.1f, 0.2f, 0.3f]));
+        Assert.Equal(0.5, RocAuc.Compute([0.5f, 0.5f], [0.5f]));
+        Assert.Equal(0.75, RocAuc.Compute([0.6f, 0.4f], [0.5f, 0.1f]));
     }
 
     [Fact]

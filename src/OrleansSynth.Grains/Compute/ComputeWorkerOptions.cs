@@ -10,4 +10,7 @@ public sealed class ComputeWorkerOptions
 
     /// <summary>Folder for derived data worth keeping across runs (trained audit encoders, embeddings); shared in a cluster.</summary>
     public string CacheRoot { get; set; } = Path.Combine("data", "cache");
+
+    /// <summary>Whether this silo advertises a GPU to placement; null detects it from TorchSharp.</summary>
+    public bool? AdvertiseGpu { get; set; }
 }

@@ -5,6 +5,8 @@ using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
 using OrleansSynth.Grains.Placement;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
@@ -13,7 +15,7 @@ using OrleansSynth.ML.Training;
 namespace OrleansSynth.Grains.Training;
 
 /// <summary>
-/// A diffusion training run. The step loop runs on the silo's compute worker; the grain publishes progress,
+/// A training run (diffusion model, re-identification encoder or classifier). The step loop runs on the silo's compute worker; the grain publishes progress,
 /// uploads each checkpoint to the artifact store and persists its reference, so a run whose silo is lost
 /// resumes on the next activation from its last checkpoint instead of step zero.
 /// </summary>
@@ -108,24 +110,26 @@ public sealed partial class TrainingRunGrain(
             else if (File.Exists(localCheckpoint))
                 File.Delete(localCheckpoint);
 
-            await compute.RunAsync($"train {key}", token =>
+            var metrics = await compute.RunAsync($"train {key}", token =>
             {
                 var data = datasets.Get(spec.Dataset, DatasetSplit.Train);
                 if (spec.Limit > 0) data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
-                using var trainer = File.Exists(localCheckpoint)
-                    ? DiffusionTrainer.Resume(localCheckpoint)
-                    : new DiffusionTrainer(ConfigFor(spec, data));
-                trainer.Train(data, localCheckpoint,
-                    progress: p => _live = _live with { Step = p.Step, Loss = p.Loss },
-                    cancellationToken: token,
-                    checkpointed: step =>
-                    {
-                        // Upload on the compute thread; the grain only records the reference.
-                        var reference = artifacts.PutFileAsync(localCheckpoint, "diffusion-checkpoint", CancellationToken.None).GetAwaiter().GetResult();
-                        _live = _live with { Step = step, Checkpoint = reference, CheckpointStep = step };
-                    });
-                return trainer.Step;
+                void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss };
+                void Checkpointed(int step)
+                {
+                    // Upload on the compute thread; the grain only records the reference.
+                    var reference = artifacts.PutFileAsync(localCheckpoint, $"{spec.Kind}-checkpoint", CancellationToken.None).GetAwaiter().GetResult();
+                    _live = _live with { Step = step, Checkpoint = reference, CheckpointStep = step };
+                }
+                return spec.Kind switch
+                {
+                    TrainingKind.Diffusion => TrainDiffusion(spec, data, localCheckpoint, Progress, Checkpointed, token),
+                    TrainingKind.ReidentificationEncoder => TrainEncoder(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
+                    TrainingKind.Classifier => TrainClassifier(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
+                    _ => throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown training kind {spec.Kind}."),
+                };
             }, _deactivating.Token);
+            state.State.Metrics = metrics;
             state.State.State = WorkState.Completed;
         }
         catch (OperationCanceledException)
@@ -162,7 +166,42 @@ public sealed partial class TrainingRunGrain(
         var s = state.State;
         var step = s.State == WorkState.Completed ? s.Spec!.Steps : Math.Max(live.Step, s.CheckpointStep);
         return new TrainingStatus(s.State, step, s.Spec?.Steps ?? 0, live.Loss ?? s.LastLoss, s.Checkpoint, s.CheckpointStep,
-            s.Resumes, silo.SiloAddress.ToString(), s.Error);
+            s.Resumes, silo.SiloAddress.ToString(), s.Error, s.Metrics);
+    }
+
+    private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string checkpoint,
+        Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
+    {
+        using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint) : new DiffusionTrainer(ConfigFor(spec, data));
+        trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed);
+        return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN };
+    }
+
+    private static Dictionary<string, double> TrainEncoder(TrainingRunSpec spec, ImageDataset data, ImageDataset heldOut, string checkpoint,
+        Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
+    {
+        var config = new ReidentificationEncoderConfig
+        {
+            ImageChannels = data.Channels, ImageSize = data.Height, Steps = spec.Steps, BatchSize = spec.BatchSize,
+            LearningRate = spec.LearningRate, Seed = spec.Seed,
+        };
+        using var model = ReidentificationTrainer.Train(data, config, progress: progress, cancellationToken: token, checkpointPath: checkpoint, checkpointed: checkpointed);
+        return new() { ["verificationAuc"] = ReidentificationTrainer.MeasureVerification(model, heldOut) };
+    }
+
+    private static Dictionary<string, double> TrainClassifier(TrainingRunSpec spec, ImageDataset data, ImageDataset test, string checkpoint,
+        Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
+    {
+        using var trainer = File.Exists(checkpoint)
+            ? ClassifierTrainer.Resume(checkpoint)
+            : new ClassifierTrainer(new ClassifierConfig
+            {
+                ImageChannels = data.Channels, ImageSize = data.Height, NumClasses = data.NumClasses, Steps = spec.Steps,
+                BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = spec.Seed, CheckpointEvery = spec.CheckpointEvery,
+            });
+        trainer.Train(data, checkpoint, progress, token, checkpointed);
+        var evaluation = ClassifierTrainer.Evaluate(trainer.Model, test);
+        return new() { ["accuracy"] = evaluation.Accuracy, ["macroAuc"] = evaluation.MacroAuc };
     }
 
     private static DiffusionModelConfig ConfigFor(TrainingRunSpec spec, ImageDataset data) => new()

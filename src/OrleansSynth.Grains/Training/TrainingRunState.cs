@@ -12,4 +12,5 @@ public sealed class TrainingRunState
     [Id(4)] public double? LastLoss { get; set; }
     [Id(5)] public int Resumes { get; set; }
     [Id(6)] public string? Error { get; set; }
+    [Id(7)] public Dictionary<string, double>? Metrics { get; set; }
 }

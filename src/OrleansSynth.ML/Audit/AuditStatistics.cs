@@ -38,9 +38,11 @@ public sealed record SinglingOutRisk(Proportion TrainingSuccess, Proportion Cont
     public static SinglingOutRisk From(Proportion training, Proportion control)
     {
         static double Normalise(double attack, double baseline) => baseline >= 1 ? 0 : (attack - baseline) / (1 - baseline);
+        // Not clipped at zero: a negative value means the control set is matched more often than the training set,
+        // which a reader should see rather than have hidden.
         return new SinglingOutRisk(training, control,
             Normalise(training.Rate, control.Rate),
-            Math.Max(0, Normalise(training.Lower, control.Upper)),
-            Math.Max(0, Normalise(training.Upper, control.Lower)));
+            Normalise(training.Lower, control.Upper),
+            Normalise(training.Upper, control.Lower));
     }
 }

@@ -11,8 +11,14 @@ namespace OrleansSynth.ML.Audit;
 /// </summary>
 public static class ReidentificationTrainer
 {
+    public const string CheckpointMagic = "ORLEANSSYNTH-REID-CHECKPOINT";
+
+    public sealed record CheckpointHeader(ReidentificationEncoderConfig Config, int Step, double LastLoss, string TrainingFingerprint);
+
+    /// <param name="checkpointPath">When given, the run checkpoints there every 100 steps and on cancellation, and resumes from it if it exists.</param>
     public static ReidentificationModel Train(ImageDataset training, ReidentificationEncoderConfig config, Device? device = null,
-        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        string? checkpointPath = null, Action<int>? checkpointed = null)
     {
         if (training.Count < 2) throw new ArgumentException($"{training.Name}: at least 2 training records are needed.");
         if (training.Channels != config.ImageChannels || training.Height != config.ImageSize || training.Width != config.ImageSize)
@@ -27,10 +33,29 @@ public static class ReidentificationTrainer
         var schedule = new BatchSchedule(training.Count, batchSize, config.Seed);
         var started = DateTime.UtcNow;
         var lastLoss = double.NaN;
-        encoder.train();
-        for (var step = 0; step < config.Steps; step++)
+        var firstStep = 0;
+        var fingerprint = Fingerprint(training);
+        if (checkpointPath is not null && File.Exists(checkpointPath))
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            var header = ModelCheckpoint<CheckpointHeader>.Load(checkpointPath, CheckpointMagic, encoder, optimizer);
+            if (header.TrainingFingerprint != fingerprint || header.Config != config)
+                throw new InvalidDataException($"{checkpointPath} belongs to another encoder run (different data or settings).");
+            (firstStep, lastLoss) = (header.Step, header.LastLoss);
+        }
+        void Checkpoint(int step)
+        {
+            if (checkpointPath is null) return;
+            ModelCheckpoint<CheckpointHeader>.Save(checkpointPath, CheckpointMagic, new CheckpointHeader(config, step, lastLoss, fingerprint), encoder, optimizer);
+            checkpointed?.Invoke(step);
+        }
+        encoder.train();
+        for (var step = firstStep; step < config.Steps; step++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                Checkpoint(step);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             using var scope = NewDisposeScope();
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
             var indices = schedule.IndicesForStep(step);
@@ -44,10 +69,12 @@ public static class ReidentificationTrainer
             optimizer.step();
             lastLoss = loss.item<float>();
             if ((step + 1) % 25 == 0 || step + 1 == config.Steps)
-                progress?.Invoke(new TrainingProgress(step + 1, config.Steps, lastLoss, (step + 1.0) * batchSize * 2 / (DateTime.UtcNow - started).TotalSeconds));
+                progress?.Invoke(new TrainingProgress(step + 1, config.Steps, lastLoss, (step + 1.0 - firstStep) * batchSize * 2 / (DateTime.UtcNow - started).TotalSeconds));
+            if ((step + 1) % 100 == 0) Checkpoint(step + 1);
         }
+        Checkpoint(config.Steps);
         encoder.eval();
-        var info = new ReidentificationModel.Metadata(config, Fingerprint(training), training.Count, double.NaN, 0, null, lastLoss);
+        var info = new ReidentificationModel.Metadata(config, fingerprint, training.Count, double.NaN, 0, null, lastLoss);
         return new ReidentificationModel(encoder, info);
     }
 
@@ -68,7 +95,7 @@ public static class ReidentificationTrainer
         var second = model.Encoder.Embed((s, n) => Augmentations.Apply(images.narrow(0, s, n), config, generator), count);
         var positive = (first * second).sum(1).data<float>().ToArray();
         var negative = (first * second.roll(1, 0)).sum(1).data<float>().ToArray();
-        var auc = VerificationAuc.Compute(positive, negative);
+        var auc = RocAuc.Compute(positive, negative);
         model.SetVerification(auc, count);
         return auc;
     }

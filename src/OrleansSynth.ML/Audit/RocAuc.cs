@@ -1,7 +1,7 @@
 namespace OrleansSynth.ML.Audit;
 
 /// <summary>ROC AUC from scores of positive and negative pairs (Mann-Whitney U, ties counted half).</summary>
-public static class VerificationAuc
+public static class RocAuc
 {
     public static double Compute(IReadOnlyList<float> positives, IReadOnlyList<float> negatives)
     {

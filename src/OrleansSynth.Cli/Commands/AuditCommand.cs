@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
+using OrleansSynth.ML.IO;
 using Spectre.Console;
 
 namespace OrleansSynth.Cli.Commands;
@@ -69,14 +70,8 @@ internal static class AuditCommand
     private static string DefaultCache =>
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "orleanssynth", "audit-cache");
 
-    private static void WriteAtomically(string path, AuditReport report)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(report, ReportJson));
-        File.Move(temporary, path, overwrite: true);
-    }
+    private static void WriteAtomically(string path, AuditReport report) =>
+        AtomicFile.Write(path, writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson)));
 
     private static void Show(AuditReport report, string path)
     {

@@ -21,7 +21,6 @@ public sealed partial class PrivacyAuditGrain(
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
     ILogger<PrivacyAuditGrain> logger) : Grain, IPrivacyAuditGrain
 {
-    private const int MaxAttempts = 5;
     private static readonly JsonSerializerOptions ReportJson = new()
     {
         WriteIndented = true,
@@ -122,19 +121,11 @@ public sealed partial class PrivacyAuditGrain(
 
     private async Task<AuditTileResult> RunTileAsync(AuditTileSpec tile)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var result = await GrainFactory.GetGrain<IAuditTileGrain>($"{tile.AuditId}/{tile.SyntheticStart}-{tile.RealStart}").Run(tile);
-                _tilesDone++;
-                return result;
-            }
-            catch (Exception e) when (attempt < MaxAttempts && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OperationCanceledException)
-            {
-                LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name);
-            }
-        }
+        var result = await TransientFailures.RetryAsync(
+            () => GrainFactory.GetGrain<IAuditTileGrain>($"{tile.AuditId}/{tile.SyntheticStart}-{tile.RealStart}").Run(tile),
+            (attempt, e) => LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name));
+        _tilesDone++;
+        return result;
     }
 
     private AuditStatus Snapshot()

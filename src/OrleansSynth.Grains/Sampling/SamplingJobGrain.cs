@@ -11,7 +11,6 @@ public sealed partial class SamplingJobGrain(
     [PersistentState("sampling", GrainStorageNames.Default)] IPersistentState<SamplingJobState> state,
     ILogger<SamplingJobGrain> logger) : Grain, ISamplingJobGrain
 {
-    private const int MaxAttempts = 5;
     private Task? _work;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -61,20 +60,11 @@ public sealed partial class SamplingJobGrain(
 
     private async Task<SamplingShardResult> RunShardAsync(SamplingShardSpec shard)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var result = await GrainFactory.GetGrain<ISamplingShardGrain>($"{shard.JobId}/{shard.ShardIndex}").Run(shard);
-                state.State.Done.Add(result);
-                return result;
-            }
-            catch (Exception e) when (attempt < MaxAttempts && e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OperationCanceledException)
-            {
-                // The shard's silo went away: the shard grain reactivates elsewhere and, having no stored result, recomputes.
-                LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name);
-            }
-        }
+        var result = await TransientFailures.RetryAsync(
+            () => GrainFactory.GetGrain<ISamplingShardGrain>($"{shard.JobId}/{shard.ShardIndex}").Run(shard),
+            (attempt, e) => LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name));
+        state.State.Done.Add(result);
+        return result;
     }
 
     private static List<SamplingShardSpec> Shards(string jobId, SamplingJobSpec spec) =>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using OrleansSynth.ML.IO;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Audit;
@@ -24,12 +25,8 @@ public sealed class EmbeddingSet(float[] values, int dimension, string[] recordI
     public static EmbeddingSet FromTensor(Tensor embeddings, string[] recordIds, string encoderFingerprint) =>
         new(embeddings.cpu().contiguous().data<float>().ToArray(), (int)embeddings.shape[1], recordIds, encoderFingerprint);
 
-    public void Save(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        var temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
+    public void Save(string path) =>
+        AtomicFile.Write(path, writer =>
         {
             writer.Write(Magic);
             writer.Write(EncoderFingerprint);
@@ -37,9 +34,7 @@ public sealed class EmbeddingSet(float[] values, int dimension, string[] recordI
             writer.Write(Dimension);
             foreach (var id in RecordIds) writer.Write(id);
             writer.Write(MemoryMarshal.AsBytes(Values.AsSpan()));
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 
     public static EmbeddingSet Load(string path)
     {

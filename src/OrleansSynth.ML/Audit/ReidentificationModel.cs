@@ -11,8 +11,7 @@ namespace OrleansSynth.ML.Audit;
 /// </summary>
 public sealed class ReidentificationModel : IDisposable
 {
-    private const string Magic = "ORLEANSSYNTH-REID-MODEL";
-    private const int FormatVersion = 1;
+    private const string Magic = "ORLEANSSYNTH-REID-MODEL-2";
 
     public ReidentificationModel(ReidentificationEncoder encoder, Metadata info)
     {
@@ -43,31 +42,13 @@ public sealed class ReidentificationModel : IDisposable
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             JsonSerializer.Serialize(Info with { Calibration = null, CalibrationKey = null, VerificationAuc = 0, VerificationPairs = 0 }, DiffusionCheckpoint.JsonOptions))))[..16];
 
-    public void Save(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        var temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
-        {
-            writer.Write(Magic);
-            writer.Write(FormatVersion);
-            writer.Write(JsonSerializer.Serialize(Info, DiffusionCheckpoint.JsonOptions));
-            Encoder.save(writer);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+    public void Save(string path) => ModelCheckpoint<Metadata>.Save(path, Magic, Info, Encoder, optimizer: null);
 
     public static ReidentificationModel Load(string path, Device? device = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: re-identification model not found.", path);
-        using var reader = new BinaryReader(File.OpenRead(path));
-        if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an OrleansSynth re-identification model.");
-        if (reader.ReadInt32() != FormatVersion) throw new InvalidDataException($"{path}: unsupported re-identification model format.");
-        var info = JsonSerializer.Deserialize<Metadata>(reader.ReadString(), DiffusionCheckpoint.JsonOptions)
-                   ?? throw new InvalidDataException($"{path}: empty metadata.");
+        var info = ModelCheckpoint<Metadata>.ReadHeader(path, Magic);
         var encoder = new ReidentificationEncoder(info.Config);
-        encoder.load(reader);
+        ModelCheckpoint<Metadata>.Load(path, Magic, encoder, optimizer: null);
         if (device is not null) encoder.to(device);
         encoder.eval();
         return new ReidentificationModel(encoder, info);

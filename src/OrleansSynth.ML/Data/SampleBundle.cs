@@ -1,3 +1,5 @@
+using OrleansSynth.ML.IO;
+
 namespace OrleansSynth.ML.Data;
 
 /// <summary>
@@ -8,10 +10,8 @@ public static class SampleBundle
 {
     private const string Magic = "ORLEANSSYNTH-SAMPLES";
 
-    public static void Write(string path, ImageDataset samples)
-    {
-        var temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
+    public static void Write(string path, ImageDataset samples) =>
+        AtomicFile.Write(path, writer =>
         {
             writer.Write(Magic);
             writer.Write(samples.Name);
@@ -26,9 +26,7 @@ public static class SampleBundle
                 writer.Write(samples.Labels[i]);
             }
             writer.Write(samples.Pixels);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 
     public static ImageDataset Read(string path)
     {

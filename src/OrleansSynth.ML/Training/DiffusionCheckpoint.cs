@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using OrleansSynth.ML.IO;
 using OrleansSynth.ML.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -9,8 +10,7 @@ namespace OrleansSynth.ML.Training;
 
 /// <summary>
 /// One file holding a diffusion training run's full state: a JSON header (config, step, seed, loss history,
-/// dataset) then the model, EMA and optimizer tensors. Written to a temporary file and renamed, so a crash
-/// mid-write never leaves a torn checkpoint.
+/// dataset) then the model, EMA and optimizer tensors, written atomically.
 /// </summary>
 public static class DiffusionCheckpoint
 {
@@ -27,12 +27,8 @@ public static class DiffusionCheckpoint
 
     public sealed record Header(DiffusionModelConfig Config, int Step, IReadOnlyList<LossPoint> LossHistory, string DatasetName);
 
-    public static void Save(string path, Header header, UNet model, UNet ema, OptimizerHelper optimizer)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        var temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
+    public static void Save(string path, Header header, UNet model, UNet ema, OptimizerHelper optimizer) =>
+        AtomicFile.Write(path, writer =>
         {
             writer.Write(Magic);
             writer.Write(FormatVersion);
@@ -40,9 +36,7 @@ public static class DiffusionCheckpoint
             model.save(writer);
             ema.save(writer);
             optimizer.save_state_dict(writer);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 
     public static Header ReadHeader(string path)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OrleansSynth.ML.IO;
 using TorchSharp;
 using TorchSharp.Modules;
 
@@ -10,21 +11,15 @@ namespace OrleansSynth.ML.Training;
 /// </summary>
 public static class ModelCheckpoint<THeader>
 {
-    public static void Save(string path, string magic, THeader header, torch.nn.Module module, OptimizerHelper? optimizer)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        var temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
+    public static void Save(string path, string magic, THeader header, torch.nn.Module module, OptimizerHelper? optimizer) =>
+        AtomicFile.Write(path, writer =>
         {
             writer.Write(magic);
             writer.Write(JsonSerializer.Serialize(header, DiffusionCheckpoint.JsonOptions));
             module.save(writer);
             writer.Write(optimizer is not null);
             optimizer?.save_state_dict(writer);
-        }
-        File.Move(temporary, path, overwrite: true);
-    }
+        });
 
     public static THeader ReadHeader(string path, string magic)
     {

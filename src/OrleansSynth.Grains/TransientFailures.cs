@@ -1,0 +1,28 @@
+namespace OrleansSynth.Grains;
+
+/// <summary>
+/// Retries a call to an idempotent grain (a sampling shard, a scan tile) when its silo went away mid-call: the
+/// grain reactivates on a survivor and, having stored no result, recomputes it.
+/// </summary>
+internal static class TransientFailures
+{
+    public const int MaxAttempts = 5;
+
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> call, Action<int, Exception> onRetry)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (attempt < MaxAttempts && IsSiloLoss(e))
+            {
+                onRetry(attempt, e);
+            }
+        }
+    }
+
+    private static bool IsSiloLoss(Exception e) =>
+        e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OperationCanceledException;
+}

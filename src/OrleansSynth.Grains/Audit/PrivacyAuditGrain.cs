@@ -19,7 +19,7 @@ namespace OrleansSynth.Grains.Audit;
 public sealed partial class PrivacyAuditGrain(
     [PersistentState("audit", GrainStorageNames.Default)] IPersistentState<PrivacyAuditState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
-    ILogger<PrivacyAuditGrain> logger) : Grain, IPrivacyAuditGrain
+    ILogger<PrivacyAuditGrain> logger) : LongRunningGrain, IPrivacyAuditGrain
 {
     private static readonly JsonSerializerOptions ReportJson = new()
     {
@@ -34,6 +34,7 @@ public sealed partial class PrivacyAuditGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        KeepActiveWhile(() => state.State.State == WorkState.Running);
         if (state.State.State == WorkState.Running) _work = RunAsync();
         return Task.CompletedTask;
     }

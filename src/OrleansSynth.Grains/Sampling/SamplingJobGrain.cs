@@ -9,12 +9,13 @@ namespace OrleansSynth.Grains.Sampling;
 /// </summary>
 public sealed partial class SamplingJobGrain(
     [PersistentState("sampling", GrainStorageNames.Default)] IPersistentState<SamplingJobState> state,
-    ILogger<SamplingJobGrain> logger) : Grain, ISamplingJobGrain
+    ILogger<SamplingJobGrain> logger) : LongRunningGrain, ISamplingJobGrain
 {
     private Task? _work;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        KeepActiveWhile(() => state.State.State == WorkState.Running);
         if (state.State.State == WorkState.Running) _work = RunAsync();
         return Task.CompletedTask;
     }

@@ -23,18 +23,21 @@ namespace OrleansSynth.Grains.Training;
 public sealed partial class TrainingRunGrain(
     [PersistentState("training", GrainStorageNames.Default)] IPersistentState<TrainingRunState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo,
-    ILogger<TrainingRunGrain> logger) : Grain, ITrainingRunGrain
+    ILogger<TrainingRunGrain> logger) : LongRunningGrain, ITrainingRunGrain
 {
     private readonly CancellationTokenSource _deactivating = new();
     // Written by the compute thread, read by the grain: always replaced whole.
     private volatile LiveProgress _live = new(0, null, null, 0);
     private readonly List<Channel<TrainingStatus>> _followers = [];
     private Task? _work;
+    private WorkState _persistedState;
 
     private sealed record LiveProgress(int Step, double? Loss, ArtifactRef? Checkpoint, int CheckpointStep);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        KeepActiveWhile(() => state.State.State == WorkState.Running);
+        _persistedState = state.State.State;
         _live = new LiveProgress(state.State.CheckpointStep, state.State.LastLoss, state.State.Checkpoint, state.State.CheckpointStep);
         this.RegisterGrainTimer(PublishProgress, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
         if (state.State.State == WorkState.Running)
@@ -60,6 +63,7 @@ public sealed partial class TrainingRunGrain(
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
+        _persistedState = WorkState.Running;
         _work = RunAsync();
         return Snapshot();
     }
@@ -145,16 +149,17 @@ public sealed partial class TrainingRunGrain(
         await PublishProgress(CancellationToken.None);
     }
 
-    /// <summary>Persists a newer checkpoint reference and tells followers; runs on the grain's scheduler.</summary>
+    /// <summary>Persists a newer checkpoint reference or a final state, and tells followers; runs on the grain's scheduler.</summary>
     private async Task PublishProgress(CancellationToken cancellationToken)
     {
         var live = _live;
         state.State.LastLoss = live.Loss;
-        if (live.Checkpoint is not null && live.CheckpointStep > state.State.CheckpointStep || state.State.State != WorkState.Running)
+        var newCheckpoint = live.Checkpoint is not null && live.CheckpointStep > state.State.CheckpointStep;
+        if (newCheckpoint || state.State.State != _persistedState)
         {
-            state.State.Checkpoint = live.Checkpoint ?? state.State.Checkpoint;
-            state.State.CheckpointStep = Math.Max(live.CheckpointStep, state.State.CheckpointStep);
+            if (newCheckpoint) (state.State.Checkpoint, state.State.CheckpointStep) = (live.Checkpoint, live.CheckpointStep);
             await state.WriteStateAsync(cancellationToken);
+            _persistedState = state.State.State;
         }
         var snapshot = Snapshot();
         foreach (var follower in _followers) follower.Writer.TryWrite(snapshot);

@@ -5,7 +5,7 @@ namespace OrleansSynth.ML.Audit;
 
 /// <summary>
 /// Puts images in a canonical pose before they are embedded: the intensity centroid moved to the centre (by a
-/// whole-pixel shift) and intensities standardised per image. Shifted or re-exposed copies of a record then
+/// sub-pixel shift) and intensities standardised per image. Shifted or re-exposed copies of a record then
 /// look alike before the encoder sees them, so the encoder can spend its capacity telling records apart.
 /// </summary>
 public static class Canonicalization
@@ -26,16 +26,17 @@ public static class Canonicalization
         var xs = arange(w, dtype: float32, device: images.device).view(1, 1, w);
         var cy = (mass * ys).sum([1, 2]) / total;
         var cx = (mass * xs).sum([1, 2]) / total;
-        // Whole-pixel shift that moves the centroid to the centre; nearest sampling keeps pixels exact.
-        var dy = (cy - (h - 1) / 2.0).round();
-        var dx = (cx - (w - 1) / 2.0).round();
+        // Sub-pixel shift that moves the centroid exactly to the centre: a copy shifted by whole pixels then lands on
+        // the very same canonical image (bar what fell off the edge), where rounding the shift could leave a pixel.
+        var dy = cy - (h - 1) / 2.0;
+        var dx = cx - (w - 1) / 2.0;
         var theta = zeros(b, 2, 3, device: images.device);
         theta[.., 0, 0] = ones(b, device: images.device);
         theta[.., 1, 1] = ones(b, device: images.device);
         theta[.., 0, 2] = dx * 2.0 / w;
         theta[.., 1, 2] = dy * 2.0 / h;
         var grid = nn.functional.affine_grid(theta, [b, images.shape[1], h, w], align_corners: false);
-        var centred = nn.functional.grid_sample(images + 1, grid, GridSampleMode.Nearest, GridSamplePaddingMode.Zeros, align_corners: false);
+        var centred = nn.functional.grid_sample(images + 1, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         var mean = centred.mean([1, 2, 3], keepdim: true);
         var std = centred.std([1, 2, 3], keepdim: true).clamp_min(1e-3);
         return ((centred - mean) / std).MoveToOuterDisposeScope();

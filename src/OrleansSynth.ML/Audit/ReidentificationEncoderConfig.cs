@@ -4,13 +4,13 @@ namespace OrleansSynth.ML.Audit;
 public sealed record ReidentificationEncoderConfig
 {
     /// <summary>Names the network and its preprocessing; part of every cache key, so changing the code invalidates cached encoders.</summary>
-    public string Architecture { get; init; } = "canonical-cnn-v2";
+    public string Architecture { get; init; } = "canonical-cnn-v3";
 
     public int ImageChannels { get; init; } = 1;
     public int ImageSize { get; init; } = 28;
     public int Width { get; init; } = 32;
     public int EmbeddingDim { get; init; } = 128;
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 800;
     /// <summary>Records per batch; each contributes two augmented views.</summary>
     public int BatchSize { get; init; } = 256;
     public double LearningRate { get; init; } = 2e-3;

@@ -1,7 +1,9 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref name="ShardSize"/>.</summary>
-/// <param name="ClassBalanced">Labels cycle through the classes; otherwise they follow the real label distribution.</param>
+/// <summary>
+/// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref name="ShardSize"/>.
+/// Sample i gets label i mod (number of classes), so every class is equally represented.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SamplingJobSpec(
     [property: Id(0)] ArtifactRef Checkpoint,
@@ -9,8 +11,7 @@ public sealed record SamplingJobSpec(
     [property: Id(2)] int ShardSize,
     [property: Id(3)] long Seed = 1,
     [property: Id(4)] double Guidance = 2.0,
-    [property: Id(5)] int DdimSteps = 50,
-    [property: Id(6)] bool ClassBalanced = true);
+    [property: Id(5)] int DdimSteps = 50);
 
 /// <summary>One shard: samples with global indices [Start, Start + Count) of a job.</summary>
 [GenerateSerializer, Immutable]

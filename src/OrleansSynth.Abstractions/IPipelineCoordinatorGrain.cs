@@ -8,8 +8,8 @@ public interface IPipelineCoordinatorGrain : IGrainWithStringKey
 {
     Task Configure(PipelinePolicy policy);
 
-    /// <summary>The synthetic samples of the run and the audit that scans them.</summary>
-    Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds);
+    /// <summary>The synthetic samples of the run (ids and the bundles holding them) and the audit that scans them.</summary>
+    Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles);
 
     /// <summary>Removes every sample the audit flagged. Refused until the audit has finished.</summary>
     Task<FilteredSet> ApplyFilter();
@@ -18,6 +18,12 @@ public interface IPipelineCoordinatorGrain : IGrainWithStringKey
 
     /// <summary>Asks whether the student may be trained now; the answer is recorded.</summary>
     Task<GateDecision> RequestDistillation(string requestedBy);
+
+    /// <summary>
+    /// Starts the student: a diffusion run on the filtered synthetic samples only. The gate is asked first (and the
+    /// decision recorded); a closed gate refuses with its reasons.
+    /// </summary>
+    Task<TrainingStatus> StartStudent(string runId, TrainingRunSpec template, string requestedBy);
 
     [AlwaysInterleave]
     Task<IReadOnlyList<GateDecision>> GetDecisions();

@@ -1,7 +1,8 @@
 namespace OrleansSynth.Abstractions;
 
 /// <summary>What one training run learns, from which data, and for how long.</summary>
-/// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>.</param>
+/// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>; unused (empty) when <paramref name="Synthetic"/> is set.</param>
+/// <param name="Synthetic">Train on these synthetic samples only (a distilled student); the run then reads no real image.</param>
 /// <param name="Limit">Train on the first N training records only (0: all).</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainingRunSpec(
@@ -14,4 +15,11 @@ public sealed record TrainingRunSpec(
     [property: Id(6)] long Seed = 1,
     [property: Id(7)] int CheckpointEvery = 200,
     [property: Id(8)] int Limit = 0,
-    [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion);
+    [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion,
+    [property: Id(10)] SyntheticTrainingSet? Synthetic = null);
+
+/// <summary>The samples of some sample bundles that a run may train on (e.g. those the audit filter kept).</summary>
+[GenerateSerializer, Immutable]
+public sealed record SyntheticTrainingSet(
+    [property: Id(0)] IReadOnlyList<ArtifactRef> Bundles,
+    [property: Id(1)] IReadOnlyList<string> SampleIds);

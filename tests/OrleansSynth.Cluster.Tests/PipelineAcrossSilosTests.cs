@@ -47,7 +47,8 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         var coordinator = Client.GetGrain<IPipelineCoordinatorGrain>("e2e");
         await coordinator.Configure(new PipelinePolicy(MinimumSamples: 10, RequireApproval: true));
         var audit = Client.GetGrain<IPrivacyAuditGrain>("e2e-audit");
-        await coordinator.AttachAudit("e2e-audit", samples.RecordIds);
+        var bundles = sampled.Shards.Select(s => s.Samples).ToList();
+        await coordinator.AttachAudit("e2e-audit", samples.RecordIds, bundles);
         await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), SyntheticTile: 16, RealTile: 512, EncoderSteps: 30));
         var early = await coordinator.RequestDistillation("test");
         Assert.False(early.Open);
@@ -66,11 +67,21 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.False(unapproved.Open);
         Assert.Equal(["approval required and not given"], unapproved.Reasons);
 
+        var student = new TrainingRunSpec("", Steps: 10, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.StartStudent("e2e-student", student, "test"));
+        Assert.Contains("approval", refused.Message);
+
         await coordinator.Approve("dr. reviewer");
         var decision = await coordinator.RequestDistillation("test");
         Assert.True(decision.Open, string.Join("; ", decision.Reasons));
         Assert.Equal("dr. reviewer", decision.Evidence.ApprovedBy);
-        Assert.Equal(3, (await coordinator.GetDecisions()).Count);
+
+        // The student: trained on the kept synthetic samples, read from their bundles and nothing else.
+        await coordinator.StartStudent("e2e-student", student, "test");
+        var studied = await TwoSiloCluster.WaitFor(Client.GetGrain<ITrainingRunGrain>("e2e-student").GetStatus, s => s.State != WorkState.Running, Patience);
+        Assert.True(studied.State == WorkState.Completed, studied.Error);
+        Assert.Equal(bundles.Select(b => $"artifact:{b.Sha256}").Order(), studied.DataSources!.Order());
+        Assert.Equal(5, (await coordinator.GetDecisions()).Count);
     }
 
     [Fact]

@@ -14,10 +14,11 @@ public sealed partial class PipelineCoordinatorGrain(
         await state.WriteStateAsync();
     }
 
-    public async Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds)
+    public async Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles)
     {
         state.State.AuditId = auditId;
         state.State.SampleIds = [.. sampleIds];
+        state.State.Bundles = [.. bundles];
         state.State.Filtered = null;
         await state.WriteStateAsync();
     }
@@ -67,6 +68,24 @@ public sealed partial class PipelineCoordinatorGrain(
         return decision;
     }
 
+    public async Task<TrainingStatus> StartStudent(string runId, TrainingRunSpec template, string requestedBy)
+    {
+        var decision = await RequestDistillation(requestedBy);
+        if (!decision.Open)
+            throw new InvalidOperationException($"Distillation refused: {string.Join("; ", decision.Reasons)}.");
+        var kept = state.State.Filtered!.KeptSampleIds;
+        var spec = template with
+        {
+            Dataset = "",
+            Kind = TrainingKind.Diffusion,
+            Synthetic = new SyntheticTrainingSet(state.State.Bundles, kept),
+        };
+        state.State.StudentRunId = runId;
+        await state.WriteStateAsync();
+        LogStudent(this.GetPrimaryKeyString(), runId, kept.Count);
+        return await GrainFactory.GetGrain<ITrainingRunGrain>(runId).Start(spec);
+    }
+
     public Task<IReadOnlyList<GateDecision>> GetDecisions() => Task.FromResult<IReadOnlyList<GateDecision>>(state.State.Decisions.ToList());
 
     private Task<AuditStatus> AuditStatus() =>
@@ -74,6 +93,9 @@ public sealed partial class PipelineCoordinatorGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: filter kept {Kept}, removed {Removed}")]
     private partial void LogFiltered(string run, int kept, int removed);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: student {Student} trains on {Count} filtered synthetic samples")]
+    private partial void LogStudent(string run, string student, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: distillation gate open={Open} {Reasons}")]
     private partial void LogDecision(string run, bool open, string reasons);

@@ -12,4 +12,6 @@ public sealed class PipelineCoordinatorState
     [Id(4)] public string? ApprovedBy { get; set; }
     [Id(5)] public DateTimeOffset? ApprovedAt { get; set; }
     [Id(6)] public List<GateDecision> Decisions { get; set; } = [];
+    [Id(7)] public List<ArtifactRef> Bundles { get; set; } = [];
+    [Id(8)] public string? StudentRunId { get; set; }
 }

@@ -58,8 +58,15 @@ public sealed partial class TrainingRunGrain(
             return Snapshot();
         }
         if (spec.Steps < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
-        if (await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null)
+        if (spec.Synthetic is { } synthetic)
+        {
+            if (spec.Kind != TrainingKind.Diffusion) throw new ArgumentException("Only diffusion runs train on synthetic samples.");
+            if (synthetic.SampleIds.Count == 0) throw new ArgumentException("The synthetic training set is empty.");
+        }
+        else if (await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null)
+        {
             throw new InvalidOperationException($"Dataset '{spec.Dataset}' is not registered.");
+        }
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
@@ -114,9 +121,15 @@ public sealed partial class TrainingRunGrain(
             else if (File.Exists(localCheckpoint))
                 File.Delete(localCheckpoint);
 
+            // A student's loader reads synthetic bundles from the artifact store and nothing else.
+            var bundles = new List<string>();
+            foreach (var bundle in spec.Synthetic?.Bundles ?? []) bundles.Add(await artifacts.GetLocalPathAsync(bundle));
+            state.State.DataSources = spec.Synthetic is { } synthetic
+                ? synthetic.Bundles.Select(b => $"artifact:{b.Sha256}").ToList()
+                : [$"dataset:{spec.Dataset}"];
             var metrics = await compute.RunAsync($"train {key}", token =>
             {
-                var data = datasets.Get(spec.Dataset, DatasetSplit.Train);
+                var data = spec.Synthetic is { } set ? SyntheticData(key, bundles, set.SampleIds) : datasets.Get(spec.Dataset, DatasetSplit.Train);
                 if (spec.Limit > 0) data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
                 void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss };
                 void Checkpointed(int step)
@@ -171,7 +184,18 @@ public sealed partial class TrainingRunGrain(
         var s = state.State;
         var step = s.State == WorkState.Completed ? s.Spec!.Steps : Math.Max(live.Step, s.CheckpointStep);
         return new TrainingStatus(s.State, step, s.Spec?.Steps ?? 0, live.Loss ?? s.LastLoss, s.Checkpoint, s.CheckpointStep,
-            s.Resumes, silo.SiloAddress.ToString(), s.Error, s.Metrics);
+            s.Resumes, silo.SiloAddress.ToString(), s.Error, s.Metrics, s.DataSources);
+    }
+
+    /// <summary>The kept samples of the bundles, in bundle order.</summary>
+    private static ImageDataset SyntheticData(string name, IReadOnlyList<string> bundlePaths, IReadOnlyList<string> keep)
+    {
+        var all = SampleBundle.Concat(name, bundlePaths.Select(SampleBundle.Read).ToList());
+        var wanted = keep.ToHashSet(StringComparer.Ordinal);
+        var indices = Enumerable.Range(0, all.Count).Where(i => wanted.Contains(all.RecordIds[i])).ToArray();
+        if (indices.Length != wanted.Count)
+            throw new InvalidDataException($"{wanted.Count - indices.Length} of the requested synthetic samples are not in the bundles.");
+        return all.Subset(indices, name);
     }
 
     private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string checkpoint,

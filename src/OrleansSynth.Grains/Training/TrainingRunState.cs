@@ -13,4 +13,5 @@ public sealed class TrainingRunState
     [Id(5)] public int Resumes { get; set; }
     [Id(6)] public string? Error { get; set; }
     [Id(7)] public Dictionary<string, double>? Metrics { get; set; }
+    [Id(8)] public List<string>? DataSources { get; set; }
 }

@@ -15,9 +15,9 @@ using OrleansSynth.ML.Training;
 namespace OrleansSynth.Grains.Training;
 
 /// <summary>
-/// A training run (diffusion model, re-identification encoder or classifier). The step loop runs on the silo's compute worker; the grain publishes progress,
-/// uploads each checkpoint to the artifact store and persists its reference, so a run whose silo is lost
-/// resumes on the next activation from its last checkpoint instead of step zero.
+/// A training run (diffusion model, re-identification encoder or classifier). The step loop runs on the silo's
+/// compute worker; the grain publishes progress, uploads each checkpoint to the artifact store and persists its
+/// reference, so a run whose silo is lost resumes on the next activation from its last checkpoint, not step zero.
 /// </summary>
 [PreferGpuSilos]
 public sealed partial class TrainingRunGrain(
@@ -54,7 +54,7 @@ public sealed partial class TrainingRunGrain(
     {
         if (state.State.Spec is { } existing)
         {
-            if (existing != spec) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
+            if (!SameSpec(existing, spec)) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
             return Snapshot();
         }
         if (spec.Steps < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
@@ -186,6 +186,16 @@ public sealed partial class TrainingRunGrain(
         return new TrainingStatus(s.State, step, s.Spec?.Steps ?? 0, live.Loss ?? s.LastLoss, s.Checkpoint, s.CheckpointStep,
             s.Resumes, silo.SiloAddress.ToString(), s.Error, s.Metrics, s.DataSources);
     }
+
+    // Records compare lists by reference; a deserialised spec never equals the caller's, so compare contents.
+    private static bool SameSpec(TrainingRunSpec a, TrainingRunSpec b) =>
+        a with { Synthetic = null } == b with { Synthetic = null } &&
+        (a.Synthetic, b.Synthetic) switch
+        {
+            (null, null) => true,
+            ({ } x, { } y) => x.Bundles.SequenceEqual(y.Bundles) && x.SampleIds.SequenceEqual(y.SampleIds),
+            _ => false,
+        };
 
     /// <summary>The kept samples of the bundles, in bundle order.</summary>
     private static ImageDataset SyntheticData(string name, IReadOnlyList<string> bundlePaths, IReadOnlyList<string> keep)

@@ -29,7 +29,11 @@ public static class AuditPreparation
         else
         {
             log?.Invoke($"re-identification encoder: training on {training.Count} records ({config.Steps} steps)");
-            model = ReidentificationTrainer.Train(training, config, progress: progress, cancellationToken: cancellationToken);
+            // Checkpointed beside the cache entry, so an interrupted preparation resumes instead of starting over.
+            var partial = modelPath + ".partial";
+            model = ReidentificationTrainer.Train(training, config, progress: progress, cancellationToken: cancellationToken, checkpointPath: partial);
+            model.Save(modelPath);
+            File.Delete(partial);
         }
 
         var trainingEmbeddings = CachedEmbeddings(model, training, Path.Combine(cacheFolder, $"embeddings-{model.Fingerprint}-{ReidentificationTrainer.Fingerprint(training)}.bin"), log);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently: the Fashion-MNIST dataset package
-# and redis-server (for the distributed tests). Safe to run on every invocation.
+# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently: the Fashion-MNIST dataset package,
+# redis-server and prometheus (the distributed and metrics tests start their own). Safe to run on every invocation.
 set -euo pipefail
 
-packages=(dataset-fashion-mnist redis-server)
+packages=(dataset-fashion-mnist redis-server prometheus)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,5 +1,4 @@
 using OrleansSynth.ML.Data;
-using Spectre.Console;
 
 namespace OrleansSynth.Cli.Commands;
 
@@ -17,12 +16,13 @@ internal static class CliErrors
         catch (Exception e) when (e is DatasetFormatException or FileNotFoundException or DirectoryNotFoundException
                                       or InvalidDataException or ArgumentException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            // Plain stderr: one unwrapped line a script can match, whatever the console width.
+            Console.Error.WriteLine($"error: {e.Message}");
             return UserError;
         }
         catch (OperationCanceledException)
         {
-            AnsiConsole.MarkupLine("[yellow]cancelled[/]; progress so far was checkpointed.");
+            Console.Error.WriteLine("cancelled; progress so far was checkpointed.");
             return 130;
         }
     }

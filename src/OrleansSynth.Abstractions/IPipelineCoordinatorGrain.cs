@@ -6,6 +6,12 @@ namespace OrleansSynth.Abstractions;
 /// </summary>
 public interface IPipelineCoordinatorGrain : IGrainWithStringKey
 {
+    /// <summary>Runs the whole pipeline in the background; returns at once. Calling it again returns the status.</summary>
+    Task<PipelineStatus> Run(PipelineSpec spec);
+
+    [AlwaysInterleave]
+    Task<PipelineStatus> GetPipelineStatus();
+
     Task Configure(PipelinePolicy policy);
 
     /// <summary>The synthetic samples of the run (ids and the bundles holding them) and the audit that scans them.</summary>

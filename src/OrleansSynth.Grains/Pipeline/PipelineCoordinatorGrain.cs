@@ -1,11 +1,15 @@
 using Microsoft.Extensions.Logging;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.Datasets;
 
 namespace OrleansSynth.Grains.Pipeline;
 
 public sealed partial class PipelineCoordinatorGrain(
     [PersistentState("pipeline", GrainStorageNames.Default)] IPersistentState<PipelineCoordinatorState> state,
-    ILogger<PipelineCoordinatorGrain> logger) : Grain, IPipelineCoordinatorGrain
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets,
+    ILogger<PipelineCoordinatorGrain> logger) : LongRunningGrain, IPipelineCoordinatorGrain
 {
     public async Task Configure(PipelinePolicy policy)
     {
@@ -44,6 +48,7 @@ public sealed partial class PipelineCoordinatorGrain(
         state.State.ApprovedBy = approvedBy;
         state.State.ApprovedAt = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
+        _approved.TrySetResult();
     }
 
     public async Task<GateDecision> RequestDistillation(string requestedBy)

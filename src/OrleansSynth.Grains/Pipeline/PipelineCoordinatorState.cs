@@ -14,4 +14,9 @@ public sealed class PipelineCoordinatorState
     [Id(6)] public List<GateDecision> Decisions { get; set; } = [];
     [Id(7)] public List<ArtifactRef> Bundles { get; set; } = [];
     [Id(8)] public string? StudentRunId { get; set; }
+    [Id(9)] public PipelineSpec? Spec { get; set; }
+    [Id(10)] public WorkState PipelineState { get; set; }
+    [Id(11)] public List<StageStatus> Stages { get; set; } = [];
+    [Id(12)] public string? ReportPath { get; set; }
+    [Id(13)] public string? Error { get; set; }
 }

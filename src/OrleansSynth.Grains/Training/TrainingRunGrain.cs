@@ -60,13 +60,12 @@ public sealed partial class TrainingRunGrain(
         if (spec.Steps < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
         if (spec.Synthetic is { } synthetic)
         {
-            if (spec.Kind != TrainingKind.Diffusion) throw new ArgumentException("Only diffusion runs train on synthetic samples.");
+            if (spec.Kind == TrainingKind.ReidentificationEncoder) throw new ArgumentException("The re-identification encoder trains on real records only.");
             if (synthetic.SampleIds.Count == 0) throw new ArgumentException("The synthetic training set is empty.");
         }
-        else if (await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null)
-        {
+        // A classifier is always evaluated on the real test split, so it needs the dataset even when trained on synthetic samples.
+        if ((spec.Synthetic is null || spec.Kind == TrainingKind.Classifier) && await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null)
             throw new InvalidOperationException($"Dataset '{spec.Dataset}' is not registered.");
-        }
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
@@ -127,6 +126,7 @@ public sealed partial class TrainingRunGrain(
             state.State.DataSources = spec.Synthetic is { } synthetic
                 ? synthetic.Bundles.Select(b => $"artifact:{b.Sha256}").ToList()
                 : [$"dataset:{spec.Dataset}"];
+            if (spec.Kind == TrainingKind.Classifier) state.State.DataSources.Add($"dataset:{spec.Dataset}/test (evaluation only)");
             var metrics = await compute.RunAsync($"train {key}", token =>
             {
                 var data = spec.Synthetic is { } set ? SyntheticData(key, bundles, set.SampleIds) : datasets.Get(spec.Dataset, DatasetSplit.Train);

@@ -26,6 +26,14 @@ public sealed record PngImage(byte[] Pixels, int Channels, int Height, int Width
 
     public void Write(string path)
     {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        File.WriteAllBytes(path, ToPng());
+    }
+
+    /// <summary>The image encoded as PNG.</summary>
+    public byte[] ToPng()
+    {
         if (Channels is not (1 or 3)) throw new ArgumentException($"Only 1- or 3-channel images can be written, not {Channels}.");
         var info = new SKImageInfo(Width, Height, Channels == 1 ? SKColorType.Gray8 : SKColorType.Rgba8888, SKAlphaType.Opaque);
         using var bitmap = new SKBitmap(info);
@@ -43,11 +51,8 @@ public sealed record PngImage(byte[] Pixels, int Channels, int Height, int Width
                 target[p * 4 + 3] = 255;
             }
         }
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        data.SaveTo(file);
+        return data.ToArray();
     }
 
     private static bool IsGrey(ReadOnlySpan<byte> rgba)

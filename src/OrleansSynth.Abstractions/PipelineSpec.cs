@@ -1,0 +1,39 @@
+namespace OrleansSynth.Abstractions;
+
+/// <summary>One privacy-distillation run: what to learn from, how big each stage is, and when the gate opens.</summary>
+/// <param name="Dataset">The real dataset (a name or a path the silos can read).</param>
+/// <param name="Teacher">Teacher diffusion run (its Dataset is filled in from <paramref name="Dataset"/>).</param>
+/// <param name="Student">Student diffusion run (trains on the filtered synthetic set only).</param>
+/// <param name="Output">Folder for the release and the reports, on the coordinator's silo (a shared volume in a cluster).</param>
+[GenerateSerializer, Immutable]
+public sealed record PipelineSpec(
+    [property: Id(0)] string Dataset,
+    [property: Id(1)] TrainingRunSpec Teacher,
+    [property: Id(2)] TrainingRunSpec Student,
+    [property: Id(3)] int SampleCount,
+    [property: Id(4)] int ShardSize,
+    [property: Id(5)] PipelinePolicy Gate,
+    [property: Id(6)] string Output,
+    [property: Id(7)] double Guidance = 2.0,
+    [property: Id(8)] int DdimSteps = 50,
+    [property: Id(9)] double Alpha = 0.01,
+    [property: Id(10)] int EncoderSteps = 800,
+    [property: Id(11)] int ClassifierSteps = 1500,
+    [property: Id(12)] int SyntheticTile = 1024,
+    [property: Id(13)] int RealTile = 8192);
+
+/// <summary>One stage of a pipeline run and when it ran.</summary>
+[GenerateSerializer, Immutable]
+public sealed record StageStatus(
+    [property: Id(0)] string Name,
+    [property: Id(1)] WorkState State,
+    [property: Id(2)] DateTimeOffset? StartedAt,
+    [property: Id(3)] DateTimeOffset? FinishedAt,
+    [property: Id(4)] string? Detail);
+
+[GenerateSerializer, Immutable]
+public sealed record PipelineStatus(
+    [property: Id(0)] WorkState State,
+    [property: Id(1)] IReadOnlyList<StageStatus> Stages,
+    [property: Id(2)] string? ReportPath,
+    [property: Id(3)] string? Error);

@@ -1,0 +1,91 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Training;
+
+namespace OrleansSynth.Reports;
+
+/// <summary>
+/// Renders a <see cref="PipelineReport"/> as one self-contained HTML page: sample grids, similarity histograms with
+/// the threshold, loss curves and the utility table, charts drawn with ScottPlot and embedded as PNG.
+/// </summary>
+public static class HtmlReport
+{
+    public static string Render(PipelineReport report, byte[] teacherGridPng, byte[] studentGridPng)
+    {
+        var html = new StringBuilder();
+        html.Append($"<!doctype html><html><head><meta charset=\"utf-8\"><title>OrleansSynth run {Encode(report.Run)}</title>");
+        html.Append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}img{max-width:100%}.pair{display:flex;gap:1em}</style></head><body>");
+        html.Append($"<h1>Privacy distillation run <code>{Encode(report.Run)}</code></h1>");
+        html.Append("<p>Shareable report: aggregate numbers and synthetic images only; no real image appears here.</p>");
+
+        html.Append("<h2>Privacy</h2><table><tr><th></th><th>samples</th><th>flagged</th><th>re-identification rate (95% CI)</th><th>singling-out risk</th><th>exact / near copies</th></tr>");
+        foreach (var (name, p) in new[] { ("teacher", report.Teacher), ("student", report.Student) })
+            html.Append($"<tr><td>{name}</td><td>{p.Summary.Total}</td><td>{p.Summary.Flagged}</td><td>{Pct(p.Summary.Rate)} ({Pct(p.Summary.RateLower)}–{Pct(p.Summary.RateUpper)})</td><td>{Num(p.SinglingOut.Risk)}</td><td>{p.ExactCopies} / {p.NearExactCopies}</td></tr>");
+        html.Append($"</table><p>Threshold {Num(report.Teacher.Summary.Threshold)} at alpha {report.Teacher.Summary.Alpha}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. The filter removed {report.FilteredOut} teacher samples; the student trained on {report.StudentTrainingSamples}.</p>");
+        html.Append("<div class=\"pair\">");
+        html.Append(Image(SimilarityHistogram("teacher", report.Teacher)));
+        html.Append(Image(SimilarityHistogram("student", report.Student)));
+        html.Append("</div>");
+
+        html.Append("<h2>Utility (real test split)</h2><table><tr><th>classifier trained on</th><th>accuracy</th><th>macro ROC AUC</th><th>gap to real (points)</th></tr>");
+        var u = report.Utility;
+        html.Append($"<tr><td>real training data</td><td>{Pct(u.Real.Accuracy)}</td><td>{Num(u.Real.MacroAuc)}</td><td>–</td></tr>");
+        html.Append($"<tr><td>teacher synthetic set</td><td>{Pct(u.Teacher.Accuracy)}</td><td>{Num(u.Teacher.MacroAuc)}</td><td>{u.TeacherGapPoints:F1}</td></tr>");
+        html.Append($"<tr><td>student synthetic set</td><td>{Pct(u.Student.Accuracy)}</td><td>{Num(u.Student.MacroAuc)}</td><td>{u.StudentGapPoints:F1}</td></tr></table>");
+
+        html.Append("<h2>Fidelity and diversity (features of the real-trained classifier)</h2><table><tr><th></th><th>Fréchet distance</th><th>precision</th><th>recall</th><th>coverage</th></tr>");
+        foreach (var (name, f) in new[] { ("teacher", report.TeacherFidelity), ("student", report.StudentFidelity) })
+            html.Append($"<tr><td>{name}</td><td>{Num(f.FrechetDistance)}</td><td>{Num(f.Manifold.Precision)}</td><td>{Num(f.Manifold.Recall)}</td><td>{Num(f.Manifold.Coverage)}</td></tr>");
+        html.Append("</table>");
+
+        html.Append("<h2>Samples (one row per class)</h2><div class=\"pair\"><div><h3>teacher</h3>");
+        html.Append(Image(teacherGridPng)).Append("</div><div><h3>student</h3>").Append(Image(studentGridPng)).Append("</div></div>");
+
+        html.Append("<h2>Training loss</h2>").Append(Image(LossCurves(report.TeacherLoss, report.StudentLoss)));
+
+        html.Append("<h2>Stages</h2><table><tr><th>stage</th><th>seconds</th><th>detail</th></tr>");
+        foreach (var stage in report.Stages)
+            html.Append($"<tr><td>{Encode(stage.Name)}</td><td>{(stage.Seconds is { } s ? s.ToString("F0", CultureInfo.InvariantCulture) : "")}</td><td style=\"text-align:left\">{Encode(stage.Detail ?? "")}</td></tr>");
+        html.Append("</table></body></html>");
+        return html.ToString();
+    }
+
+    private static byte[] SimilarityHistogram(string name, PrivacyNumbers privacy)
+    {
+        var plot = new ScottPlot.Plot();
+        AddHistogram(plot, privacy.SyntheticNearestSimilarity, $"{name} synthetic");
+        AddHistogram(plot, privacy.ControlNearestSimilarity, "held-out real (control)");
+        plot.Add.VerticalLine(privacy.Summary.Threshold).LegendText = "threshold";
+        plot.Title($"Nearest-real similarity: {name}");
+        plot.XLabel("cosine similarity to the nearest training record");
+        plot.YLabel("fraction of samples");
+        plot.ShowLegend();
+        return plot.GetImageBytes(520, 360, ScottPlot.ImageFormat.Png);
+    }
+
+    private static void AddHistogram(ScottPlot.Plot plot, Distribution distribution, string label)
+    {
+        if (distribution.Count == 0) return;
+        var centres = distribution.BinEdges.Zip(distribution.BinEdges.Skip(1), (a, b) => (a + b) / 2).ToArray();
+        var fractions = distribution.Counts.Select(c => (double)c / distribution.Count).ToArray();
+        plot.Add.ScatterLine(centres, fractions).LegendText = label;
+    }
+
+    private static byte[] LossCurves(IReadOnlyList<LossPoint> teacher, IReadOnlyList<LossPoint> student)
+    {
+        var plot = new ScottPlot.Plot();
+        if (teacher.Count > 0) plot.Add.ScatterLine(teacher.Select(p => (double)p.Step).ToArray(), teacher.Select(p => p.Loss).ToArray()).LegendText = "teacher";
+        if (student.Count > 0) plot.Add.ScatterLine(student.Select(p => (double)p.Step).ToArray(), student.Select(p => p.Loss).ToArray()).LegendText = "student";
+        plot.XLabel("step");
+        plot.YLabel("epsilon MSE");
+        plot.ShowLegend();
+        return plot.GetImageBytes(700, 360, ScottPlot.ImageFormat.Png);
+    }
+
+    private static string Image(byte[] png) => $"<img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\">";
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+    private static string Pct(double value) => double.IsFinite(value) ? value.ToString("P1", CultureInfo.InvariantCulture) : "n/a";
+    private static string Num(double value) => double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "n/a";
+}

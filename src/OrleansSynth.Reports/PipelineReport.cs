@@ -1,0 +1,37 @@
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Classification;
+using OrleansSynth.ML.Evaluation;
+using OrleansSynth.ML.Training;
+
+namespace OrleansSynth.Reports;
+
+/// <summary>Everything a pipeline run reports. Shareable: aggregate numbers, references and hashes, no real image.</summary>
+public sealed record PipelineReport(
+    string Run,
+    object Spec,
+    string DatasetContentHash,
+    IReadOnlyDictionary<string, string> Artifacts,
+    IReadOnlyList<StageTiming> Stages,
+    PrivacyNumbers Teacher,
+    PrivacyNumbers Student,
+    UtilityNumbers Utility,
+    FidelityNumbers TeacherFidelity,
+    FidelityNumbers StudentFidelity,
+    IReadOnlyList<LossPoint> TeacherLoss,
+    IReadOnlyList<LossPoint> StudentLoss,
+    int FilteredOut,
+    int StudentTrainingSamples);
+
+public sealed record StageTiming(string Name, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? Seconds, string? Detail);
+
+/// <summary>A synthetic set's audit in brief, with the similarity histograms the report draws.</summary>
+public sealed record PrivacyNumbers(AuditSummary Summary, Distribution SyntheticNearestSimilarity, Distribution ControlNearestSimilarity, SinglingOutRisk SinglingOut, int ExactCopies, int NearExactCopies);
+
+/// <summary>The same classifier trained on real, teacher-synthetic and student-synthetic data, tested on the real test split.</summary>
+public sealed record UtilityNumbers(ClassifierEvaluation Real, ClassifierEvaluation Teacher, ClassifierEvaluation Student)
+{
+    public double TeacherGapPoints => 100 * (Real.Accuracy - Teacher.Accuracy);
+    public double StudentGapPoints => 100 * (Real.Accuracy - Student.Accuracy);
+}
+
+public sealed record FidelityNumbers(double FrechetDistance, ManifoldMetrics Manifold);

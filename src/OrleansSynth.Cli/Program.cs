@@ -10,5 +10,6 @@ var root = new RootCommand("OrleansSynth: shareable synthetic medical images, wi
     TrainCommand.Create(),
     SampleCommand.Create(),
     AuditCommand.Create(),
+    DemoCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -1,9 +1,9 @@
+using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using OrleansSynth.Grains;
 
-namespace OrleansSynth.Silo;
+namespace OrleansSynth.Grains.Hosting;
 
-/// <summary>Configures a silo for the chosen mode; shared by the host and by tests that start silo processes.</summary>
+/// <summary>Configures a silo for the chosen mode; shared by the silo host and by the CLI's embedded silo.</summary>
 public static class OrleansSynthSilo
 {
     public static void Configure(ISiloBuilder silo, SiloHostOptions options)

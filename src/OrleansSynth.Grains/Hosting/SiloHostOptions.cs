@@ -1,4 +1,4 @@
-namespace OrleansSynth.Silo;
+namespace OrleansSynth.Grains.Hosting;
 
 /// <summary>The "OrleansSynth" configuration section (appsettings, environment OrleansSynth__X, or --OrleansSynth:X).</summary>
 public sealed class SiloHostOptions

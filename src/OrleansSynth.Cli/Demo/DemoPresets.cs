@@ -1,0 +1,26 @@
+using OrleansSynth.Abstractions;
+
+namespace OrleansSynth.Cli.Demo;
+
+/// <summary>
+/// The two `synth demo` presets on Fashion-MNIST. Sizes are chosen for 2 CPU cores: quick is a smoke test (a few
+/// minutes), default aims at recognisable garments and a clearly useful synthetic-trained classifier.
+/// </summary>
+internal static class DemoPresets
+{
+    public static PipelineSpec For(string preset, string dataset, string output) => preset switch
+    {
+        "quick" => new PipelineSpec(dataset,
+            Teacher: Diffusion(steps: 250), Student: Diffusion(steps: 250),
+            SampleCount: 400, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 200, RequireApproval: false), Output: output,
+            Guidance: 2.0, DdimSteps: 20, EncoderSteps: 150, ClassifierSteps: 200),
+        "default" => new PipelineSpec(dataset,
+            Teacher: Diffusion(steps: 1200), Student: Diffusion(steps: 1200),
+            SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
+            Guidance: 2.0, DdimSteps: 25, EncoderSteps: 600, ClassifierSteps: 800),
+        _ => throw new ArgumentException($"Unknown preset '{preset}'; use quick or default."),
+    };
+
+    private static TrainingRunSpec Diffusion(int steps) =>
+        new("", Steps: steps, BatchSize: 64, BaseChannels: 32, Timesteps: 1000, LearningRate: 1e-3, CheckpointEvery: 200);
+}

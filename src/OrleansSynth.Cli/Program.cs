@@ -11,5 +11,6 @@ var root = new RootCommand("OrleansSynth: shareable synthetic medical images, wi
     SampleCommand.Create(),
     AuditCommand.Create(),
     DemoCommand.Create(),
+    RunCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

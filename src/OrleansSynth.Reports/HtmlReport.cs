@@ -58,6 +58,9 @@ public static class HtmlReport
         AddHistogram(plot, privacy.SyntheticNearestSimilarity, $"{name} synthetic");
         AddHistogram(plot, privacy.ControlNearestSimilarity, "held-out real (control)");
         plot.Add.VerticalLine(privacy.Summary.Threshold).LegendText = "threshold";
+        // Nearest-neighbour similarities crowd near 1; show the part of the axis where the samples are.
+        var low = Math.Min(privacy.SyntheticNearestSimilarity.Min, privacy.ControlNearestSimilarity.Min);
+        if (double.IsFinite(low)) plot.Axes.SetLimitsX(Math.Max(-1, low - 0.05), 1.0);
         plot.Title($"Nearest-real similarity: {name}");
         plot.XLabel("cosine similarity to the nearest training record");
         plot.YLabel("fraction of samples");

@@ -13,6 +13,17 @@ internal static class SmallFashionMnist
         return folder;
     }
 
+    /// <summary>A training split of <paramref name="distinct"/> images each repeated <paramref name="repeats"/> times: a set a model memorises.</summary>
+    public static string WriteRepeated(string folder, int distinct, int repeats, int test)
+    {
+        Directory.CreateDirectory(folder);
+        var train = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);
+        var order = Enumerable.Range(0, distinct * repeats).Select(i => i % distinct).ToArray();
+        WriteSplit(folder, "train", train.Subset(order), order.Length);
+        WriteSplit(folder, "t10k", DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test), test);
+        return folder;
+    }
+
     private static void WriteSplit(string folder, string prefix, ImageDataset data, int count)
     {
         File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx(0x803, [count, 28, 28], data.Pixels[..(count * 784)]));

@@ -1,11 +1,5 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using OrleansSynth.Abstractions;
 using OrleansSynth.Cli.Demo;
-using OrleansSynth.Grains.Hosting;
-using Spectre.Console;
 
 namespace OrleansSynth.Cli.Commands;
 
@@ -34,39 +28,7 @@ internal static class DemoCommand
             var runId = parse.GetValue(run) ?? $"demo-{presetName}";
             var spec = DemoPresets.For(presetName, parse.GetValue(dataset)!, outDir);
 
-            var builder = Host.CreateApplicationBuilder();
-            // The console belongs to the progress lines; Orleans start-up notes (GC mode, watchdog) are not for this user.
-            builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
-            builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = "embedded", DataRoot = Path.Combine(outDir, "data"), CpuSlots = 1 }));
-            using var host = builder.Build();
-            await host.StartAsync(cancellationToken);
-            try
-            {
-                var coordinator = host.Services.GetRequiredService<IClusterClient>().GetGrain<IPipelineCoordinatorGrain>(runId);
-                var status = await coordinator.Run(spec);
-                AnsiConsole.WriteLine($"pipeline {runId} ({presetName} preset) on an embedded silo; data in {outDir}");
-                var shown = new HashSet<string>();
-                while (status.State == WorkState.Running)
-                {
-                    foreach (var stage in status.Stages.Where(s => s.State == WorkState.Completed && shown.Add(s.Name)))
-                        AnsiConsole.WriteLine($"  done: {stage.Name} ({(stage.FinishedAt - stage.StartedAt)?.TotalSeconds:F0} s) {stage.Detail}");
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                    status = await coordinator.GetPipelineStatus();
-                }
-                foreach (var stage in status.Stages.Where(s => s.State == WorkState.Completed && shown.Add(s.Name)))
-                    AnsiConsole.WriteLine($"  done: {stage.Name} ({(stage.FinishedAt - stage.StartedAt)?.TotalSeconds:F0} s) {stage.Detail}");
-                if (status.State == WorkState.Failed)
-                {
-                    Console.Error.WriteLine($"error: pipeline failed: {status.Error}");
-                    return 1;
-                }
-                AnsiConsole.WriteLine($"report: {status.ReportPath}");
-                return 0;
-            }
-            finally
-            {
-                await host.StopAsync(CancellationToken.None);
-            }
+            return await EmbeddedPipeline.RunAsync(runId, spec, Path.Combine(outDir, "data"), cancellationToken);
         }));
         return command;
     }

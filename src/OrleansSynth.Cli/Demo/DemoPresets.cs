@@ -11,9 +11,9 @@ internal static class DemoPresets
     public static PipelineSpec For(string preset, string dataset, string output) => preset switch
     {
         "quick" => new PipelineSpec(dataset,
-            Teacher: Diffusion(steps: 250), Student: Diffusion(steps: 250),
-            SampleCount: 400, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 200, RequireApproval: false), Output: output,
-            Guidance: 2.0, DdimSteps: 20, EncoderSteps: 150, ClassifierSteps: 200),
+            Teacher: Diffusion(steps: 200), Student: Diffusion(steps: 200),
+            SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
+            Guidance: 2.0, DdimSteps: 15, EncoderSteps: 100, ClassifierSteps: 150),
         "default" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 1200), Student: Diffusion(steps: 1200),
             SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansSynth.Abstractions;
+using OrleansSynth.Grains.Hosting;
+using Spectre.Console;
+
+namespace OrleansSynth.Cli.Demo;
+
+/// <summary>Runs a pipeline on a silo embedded in this process (local files under the data folder), printing each finished stage.</summary>
+internal static class EmbeddedPipeline
+{
+    public static async Task<int> RunAsync(string runId, PipelineSpec spec, string dataRoot, CancellationToken cancellationToken)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        // The console belongs to the progress lines; Orleans start-up notes (GC mode, watchdog) are not for this user.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Orleans", LogLevel.Error);
+        builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = "embedded", DataRoot = dataRoot, CpuSlots = 1 }));
+        using var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        try
+        {
+            var coordinator = host.Services.GetRequiredService<IClusterClient>().GetGrain<IPipelineCoordinatorGrain>(runId);
+            var status = await coordinator.Run(spec);
+            AnsiConsole.WriteLine($"pipeline {runId} on an embedded silo; data in {dataRoot}");
+            var shown = new HashSet<string>();
+            while (true)
+            {
+                foreach (var stage in status.Stages.Where(s => s.State == WorkState.Completed && shown.Add(s.Name)))
+                    AnsiConsole.WriteLine($"  done: {stage.Name} ({(stage.FinishedAt - stage.StartedAt)?.TotalSeconds:F0} s) {stage.Detail}");
+                if (status.State != WorkState.Running) break;
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                status = await coordinator.GetPipelineStatus();
+            }
+            if (status.State == WorkState.Failed)
+            {
+                Console.Error.WriteLine($"error: pipeline failed: {status.Error}");
+                return 1;
+            }
+            AnsiConsole.WriteLine($"report: {status.ReportPath}");
+            return 0;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using OrleansSynth.Abstractions;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace OrleansSynth.Cli.Demo;
+
+/// <summary>
+/// A pipeline run spec in YAML (camelCase keys). Unknown keys are errors, so a typo never silently falls back to
+/// a default. Example:
+/// <code>
+/// dataset: fashion-mnist
+/// output: out/my-run
+/// teacher: { steps: 1200 }
+/// student: { steps: 1200 }
+/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, ddimSteps: 25 }
+/// audit: { alpha: 0.01, encoderSteps: 600 }
+/// gate: { minimumSamples: 1000, requireApproval: false }
+/// utility: { classifierSteps: 800 }
+/// </code>
+/// </summary>
+internal static class PipelineSpecFile
+{
+    public static PipelineSpec Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: run spec not found.", path);
+        var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
+        Document document;
+        try
+        {
+            document = deserializer.Deserialize<Document>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: the run spec is empty.");
+        }
+        catch (YamlException e)
+        {
+            throw new InvalidDataException($"{path}: line {e.Start.Line}: {(e.InnerException ?? e).Message}", e);
+        }
+        if (string.IsNullOrWhiteSpace(document.Dataset)) throw new InvalidDataException($"{path}: 'dataset' is required.");
+        if (document.Strategy is not "distillation")
+            throw new InvalidDataException($"{path}: strategy '{document.Strategy}' is not supported yet; use 'distillation'.");
+        var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)));
+        return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(), document.Student.ToSpec(),
+            document.Sampling.Count, document.Sampling.ShardSize,
+            new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval), output,
+            document.Sampling.Guidance, document.Sampling.DdimSteps, document.Audit.Alpha, document.Audit.EncoderSteps,
+            document.Utility.ClassifierSteps);
+    }
+
+    private sealed class Document
+    {
+        public string Dataset { get; set; } = "";
+        public string Strategy { get; set; } = "distillation";
+        public string? Output { get; set; }
+        public Diffusion Teacher { get; set; } = new();
+        public Diffusion Student { get; set; } = new();
+        public SamplingSection Sampling { get; set; } = new();
+        public AuditSection Audit { get; set; } = new();
+        public GateSection Gate { get; set; } = new();
+        public UtilitySection Utility { get; set; } = new();
+    }
+
+    private sealed class Diffusion
+    {
+        public int Steps { get; set; } = 1200;
+        public int BatchSize { get; set; } = 64;
+        public int BaseChannels { get; set; } = 32;
+        public int Timesteps { get; set; } = 1000;
+        public double LearningRate { get; set; } = 1e-3;
+        public long Seed { get; set; } = 1;
+
+        public TrainingRunSpec ToSpec() => new("", Steps, BatchSize, BaseChannels, Timesteps, LearningRate, Seed, CheckpointEvery: 200);
+    }
+
+    private sealed class SamplingSection
+    {
+        public int Count { get; set; } = 1500;
+        public int ShardSize { get; set; } = 250;
+        public double Guidance { get; set; } = 2.0;
+        public int DdimSteps { get; set; } = 25;
+    }
+
+    private sealed class AuditSection
+    {
+        public double Alpha { get; set; } = 0.01;
+        public int EncoderSteps { get; set; } = 800;
+    }
+
+    private sealed class GateSection
+    {
+        public int MinimumSamples { get; set; } = 1000;
+        public bool RequireApproval { get; set; }
+    }
+
+    private sealed class UtilitySection
+    {
+        public int ClassifierSteps { get; set; } = 800;
+    }
+}

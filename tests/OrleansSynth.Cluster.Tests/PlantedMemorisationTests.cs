@@ -1,0 +1,37 @@
+using OrleansSynth.Abstractions;
+using Xunit.Abstractions;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>
+/// A teacher trained on a few images repeated many times memorises them: its samples must be flagged, the filter
+/// must remove them, and the student, which only saw what was left, must be flagged less often.
+/// </summary>
+public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutputHelper output) : IClassFixture<TwoSiloCluster>
+{
+    [Fact]
+    public async Task TheGateFiltersMemorisedSamplesAndTheStudentIsFlaggedLessThanTheTeacher()
+    {
+        var dataset = SmallFashionMnist.WriteRepeated(Path.Combine(cluster.Root, "memorise"), distinct: 20, repeats: 25, test: 400);
+        var teacher = new TrainingRunSpec("", Steps: 400, BatchSize: 32, BaseChannels: 16, Timesteps: 100, LearningRate: 2e-3, CheckpointEvery: 100);
+        var student = teacher with { Steps = 200 };
+        var spec = new PipelineSpec(dataset, teacher, student, SampleCount: 80, ShardSize: 20,
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false), Output: Path.Combine(cluster.Root, "memorise-out"),
+            DdimSteps: 10, EncoderSteps: 150, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 256);
+        var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("memorise");
+        await coordinator.Run(spec);
+        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        Assert.True(status.State == WorkState.Completed, status.Error);
+
+        var teacherAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("memorise/teacher-audit").GetStatus();
+        var studentAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("memorise/student-audit").GetStatus();
+        output.WriteLine($"teacher flagged {teacherAudit.Summary!.Flagged}/{teacherAudit.Summary.Total} ({teacherAudit.Summary.Rate:P1}); " +
+                         $"student flagged {studentAudit.Summary!.Flagged}/{studentAudit.Summary.Total} ({studentAudit.Summary.Rate:P1})");
+        Assert.True(teacherAudit.Summary.Flagged > 0, "the memorising teacher produced no flagged sample");
+        var decisions = await coordinator.GetDecisions();
+        Assert.Equal(teacherAudit.Summary.Flagged, decisions[^1].Evidence.FlaggedSamples);
+        Assert.Equal(0, decisions[^1].Evidence.FlaggedRemaining);
+        Assert.True(studentAudit.Summary.Rate < teacherAudit.Summary.Rate,
+            $"student rate {studentAudit.Summary.Rate:P1} is not below the teacher's {teacherAudit.Summary.Rate:P1}");
+    }
+}

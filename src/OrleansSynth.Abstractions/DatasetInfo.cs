@@ -12,4 +12,5 @@ public sealed record DatasetInfo(
     [property: Id(6)] int NumClasses,
     [property: Id(7)] int Channels,
     [property: Id(8)] int ImageSize,
-    [property: Id(9)] DateTimeOffset RegisteredAt);
+    [property: Id(9)] DateTimeOffset RegisteredAt,
+    [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null);

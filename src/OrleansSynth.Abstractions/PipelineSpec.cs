@@ -5,6 +5,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Teacher">Teacher diffusion run (its Dataset is filled in from <paramref name="Dataset"/>).</param>
 /// <param name="Student">Student diffusion run (trains on the filtered synthetic set only).</param>
 /// <param name="Output">Folder for the release and the reports, on the coordinator's silo (a shared volume in a cluster).</param>
+/// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineSpec(
     [property: Id(0)] string Dataset,
@@ -20,7 +21,8 @@ public sealed record PipelineSpec(
     [property: Id(10)] int EncoderSteps = 800,
     [property: Id(11)] int ClassifierSteps = 1500,
     [property: Id(12)] int SyntheticTile = 1024,
-    [property: Id(13)] int RealTile = 8192);
+    [property: Id(13)] int RealTile = 8192,
+    [property: Id(14)] bool MatchRealLabels = false);
 
 /// <summary>One stage of a pipeline run and when it ran.</summary>
 [GenerateSerializer, Immutable]

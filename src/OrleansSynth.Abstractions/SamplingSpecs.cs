@@ -2,7 +2,8 @@ namespace OrleansSynth.Abstractions;
 
 /// <summary>
 /// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref name="ShardSize"/>.
-/// Sample i gets label i mod (number of classes), so every class is equally represented.
+/// Without <paramref name="ClassCounts"/> the labels are class-balanced; with it they follow those proportions
+/// (e.g. the real training set's label counts).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SamplingJobSpec(
@@ -11,7 +12,8 @@ public sealed record SamplingJobSpec(
     [property: Id(2)] int ShardSize,
     [property: Id(3)] long Seed = 1,
     [property: Id(4)] double Guidance = 2.0,
-    [property: Id(5)] int DdimSteps = 50);
+    [property: Id(5)] int DdimSteps = 50,
+    [property: Id(6)] IReadOnlyList<int>? ClassCounts = null);
 
 /// <summary>One shard: samples with global indices [Start, Start + Count) of a job.</summary>
 [GenerateSerializer, Immutable]

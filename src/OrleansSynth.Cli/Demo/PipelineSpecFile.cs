@@ -13,7 +13,7 @@ namespace OrleansSynth.Cli.Demo;
 /// output: out/my-run
 /// teacher: { steps: 1200 }
 /// student: { steps: 1200 }
-/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, ddimSteps: 25 }
+/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, ddimSteps: 25, labels: balanced }
 /// audit: { alpha: 0.01, encoderSteps: 600 }
 /// gate: { minimumSamples: 1000, requireApproval: false }
 /// utility: { classifierSteps: 800 }
@@ -42,7 +42,12 @@ internal static class PipelineSpecFile
             document.Sampling.Count, document.Sampling.ShardSize,
             new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval), output,
             document.Sampling.Guidance, document.Sampling.DdimSteps, document.Audit.Alpha, document.Audit.EncoderSteps,
-            document.Utility.ClassifierSteps);
+            document.Utility.ClassifierSteps, MatchRealLabels: document.Sampling.Labels switch
+            {
+                "balanced" => false,
+                "real" => true,
+                var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
+            });
     }
 
     private sealed class Document
@@ -76,6 +81,8 @@ internal static class PipelineSpecFile
         public int ShardSize { get; set; } = 250;
         public double Guidance { get; set; } = 2.0;
         public int DdimSteps { get; set; } = 25;
+        /// <summary>"balanced" (every class equally) or "real" (the real training set's label proportions).</summary>
+        public string Labels { get; set; } = "balanced";
     }
 
     private sealed class AuditSection

@@ -20,7 +20,7 @@ public sealed class DatasetGrain(
             var test = datasets.Get(source, DatasetSplit.Test);
             var hash = ReidentificationTrainer.Fingerprint(train) + ReidentificationTrainer.Fingerprint(test);
             return new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), hash, train.Count, test.Count,
-                Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow);
+                Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts());
         });
         state.State.Info = info;
         await state.WriteStateAsync();

@@ -68,7 +68,8 @@ public sealed partial class PipelineCoordinatorGrain
                 return (info, $"{info.TrainCount} train / {info.TestCount} test records, {info.NumClasses} classes");
             });
             var teacher = await Stage("train teacher", () => Train($"{run}/teacher", spec.Teacher with { Dataset = spec.Dataset, Kind = TrainingKind.Diffusion, Synthetic = null }));
-            var teacherSamples = await Stage("sample teacher", () => Sample($"{run}/teacher-samples", teacher.Checkpoint!, spec));
+            var classCounts = spec.MatchRealLabels ? dataset.TrainLabelCounts : null;
+            var teacherSamples = await Stage("sample teacher", () => Sample($"{run}/teacher-samples", teacher.Checkpoint!, spec, classCounts));
             var teacherBundles = teacherSamples.Shards.Select(s => s.Samples).ToList();
             var teacherIds = Enumerable.Range(0, spec.SampleCount).Select(i => Sampling.SamplingShardGrain.SampleId($"{run}/teacher-samples", i)).ToList();
             var teacherAudit = await Stage("audit teacher samples", () => Audit($"{run}/teacher-audit", teacherBundles, spec));
@@ -98,7 +99,7 @@ public sealed partial class PipelineCoordinatorGrain
                 if (status.State == WorkState.NotStarted) await StartStudent($"{run}/student", spec.Student with { Kind = TrainingKind.Diffusion }, "pipeline");
                 return await WaitForTraining($"{run}/student");
             });
-            var studentSamples = await Stage("sample student", () => Sample($"{run}/student-samples", student.Checkpoint!, spec));
+            var studentSamples = await Stage("sample student", () => Sample($"{run}/student-samples", student.Checkpoint!, spec, classCounts));
             var studentBundles = studentSamples.Shards.Select(s => s.Samples).ToList();
             var studentIds = Enumerable.Range(0, spec.SampleCount).Select(i => Sampling.SamplingShardGrain.SampleId($"{run}/student-samples", i)).ToList();
             var studentAudit = await Stage("audit student samples", () => Audit($"{run}/student-audit", studentBundles, spec));
@@ -187,10 +188,10 @@ public sealed partial class PipelineCoordinatorGrain
         }
     }
 
-    private async Task<SamplingJobStatus> Sample(string jobId, ArtifactRef checkpoint, PipelineSpec spec)
+    private async Task<SamplingJobStatus> Sample(string jobId, ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts)
     {
         var job = GrainFactory.GetGrain<ISamplingJobGrain>(jobId);
-        await job.Start(new SamplingJobSpec(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps));
+        await job.Start(new SamplingJobSpec(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps, classCounts));
         while (true)
         {
             var status = await job.GetStatus();

@@ -11,8 +11,8 @@ using OrleansSynth.ML.Training;
 namespace OrleansSynth.Grains.Sampling;
 
 /// <summary>
-/// Produces exactly one shard's samples: global indices [Start, Start + Count), each with a label and an id
-/// fixed by its index, from a seed fixed by the shard. A shard that already succeeded returns its stored result.
+/// Produces exactly one shard's samples: global indices [Start, Start + Count), each with a label (from
+/// <see cref="SampleLabels"/>) and an id fixed by its index, from a seed fixed by the shard. A shard that already succeeded returns its stored result.
 /// </summary>
 [PreferGpuSilos]
 public sealed partial class SamplingShardGrain(
@@ -37,7 +37,7 @@ public sealed partial class SamplingShardGrain(
                 using (model)
                 {
                     var classes = header.Config.Model.NumClasses;
-                    var labels = Enumerable.Range(spec.Start, spec.Count).Select(i => (long)(i % classes)).ToArray();
+                    var labels = SampleLabels.For(spec.Job.Count, classes, spec.Job.ClassCounts)[spec.Start..(spec.Start + spec.Count)];
                     var sampler = new DdimSampler(new GaussianDiffusion(header.Config.Diffusion), Math.Min(spec.Job.DdimSteps, header.Config.Diffusion.Timesteps));
                     token.ThrowIfCancellationRequested();
                     using var images = sampler.Sample(model, new SamplingRequest(labels, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), spec.Job.Guidance));

@@ -1,0 +1,52 @@
+using OrleansSynth.Cli.Demo;
+
+namespace OrleansSynth.Cluster.Tests;
+
+public sealed class PipelineSpecFileTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "orleanssynth-spec-tests", Guid.NewGuid().ToString("N"));
+
+    public PipelineSpecFileTests() => Directory.CreateDirectory(_folder);
+
+    private string Write(string yaml)
+    {
+        var path = Path.Combine(_folder, "run.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    [Fact]
+    public void ReadsEverySectionAndKeepsDefaultsForTheRest()
+    {
+        var spec = PipelineSpecFile.Load(Write("""
+            dataset: fashion-mnist
+            output: /tmp/x
+            teacher: { steps: 900, baseChannels: 48 }
+            sampling: { count: 1200, shardSize: 300, guidance: 1.5 }
+            audit: { alpha: 0.02 }
+            gate: { minimumSamples: 800, requireApproval: true }
+            """));
+        Assert.Equal("fashion-mnist", spec.Dataset);
+        Assert.Equal((900, 48), (spec.Teacher.Steps, spec.Teacher.BaseChannels));
+        Assert.Equal(1200, spec.Student.Steps);
+        Assert.Equal((1200, 300, 1.5), (spec.SampleCount, spec.ShardSize, spec.Guidance));
+        Assert.Equal(0.02, spec.Alpha);
+        Assert.Equal((800, true), (spec.Gate.MinimumSamples, spec.Gate.RequireApproval));
+        Assert.Equal("/tmp/x", spec.Output);
+    }
+
+    [Fact]
+    public void UnknownKeysMissingDatasetAndUnsupportedStrategiesAreErrorsNamingTheFile()
+    {
+        var typo = Write("dataset: fashion-mnist\nsampling: { cuont: 10 }\n");
+        var error = Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(typo));
+        Assert.Contains(typo, error.Message);
+        Assert.Contains("line 2", error.Message);
+
+        Assert.Contains("'dataset' is required", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("teacher: { steps: 5 }\n"))).Message);
+        Assert.Contains("not supported yet", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("dataset: x\nstrategy: diversity-aware\n"))).Message);
+        Assert.Throws<FileNotFoundException>(() => PipelineSpecFile.Load(Path.Combine(_folder, "missing.yaml")));
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}

@@ -13,4 +13,15 @@ public sealed record DatasetInfo(
     [property: Id(7)] int Channels,
     [property: Id(8)] int ImageSize,
     [property: Id(9)] DateTimeOffset RegisteredAt,
-    [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null);
+    [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null)
+{
+    // A record compares lists by reference; two registrations of the same files must compare equal.
+    public bool Equals(DatasetInfo? other) =>
+        other is not null
+        && (Source, Format, Path, ContentHash, TrainCount, TestCount, NumClasses, Channels, ImageSize, RegisteredAt)
+            == (other.Source, other.Format, other.Path, other.ContentHash, other.TrainCount, other.TestCount,
+                other.NumClasses, other.Channels, other.ImageSize, other.RegisteredAt)
+        && (TrainLabelCounts ?? []).SequenceEqual(other.TrainLabelCounts ?? []);
+
+    public override int GetHashCode() => HashCode.Combine(Source, ContentHash, TrainCount, RegisteredAt);
+}

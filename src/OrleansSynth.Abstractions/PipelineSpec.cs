@@ -1,9 +1,10 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>One privacy-distillation run: what to learn from, how big each stage is, and when the gate opens.</summary>
+/// <summary>One pipeline run: what to learn from, which strategy makes the synthetic data, how big each stage is, and when the gate opens.</summary>
 /// <param name="Dataset">The real dataset (a name or a path the silos can read).</param>
 /// <param name="Teacher">Teacher diffusion run (its Dataset is filled in from <paramref name="Dataset"/>).</param>
-/// <param name="Student">Student diffusion run (trains on the filtered synthetic set only).</param>
+/// <param name="Student">Student diffusion run (trains on the filtered synthetic set only); unused by <see cref="PipelineStrategy.DiversityAware"/>.</param>
+/// <param name="SampleCount">Synthetic samples to draw; for the diversity-aware strategies, real records to twin.</param>
 /// <param name="Output">Folder for the release and the reports, on the coordinator's silo (a shared volume in a cluster).</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
@@ -22,7 +23,13 @@ public sealed record PipelineSpec(
     [property: Id(11)] int ClassifierSteps = 1500,
     [property: Id(12)] int SyntheticTile = 1024,
     [property: Id(13)] int RealTile = 8192,
-    [property: Id(14)] bool MatchRealLabels = false);
+    [property: Id(14)] bool MatchRealLabels = false,
+    [property: Id(15)] PipelineStrategy Strategy = PipelineStrategy.Distillation,
+    [property: Id(16)] DiversityOptions? Diversity = null)
+{
+    public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
+    public bool TrainsStudent => Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;
+}
 
 /// <summary>One stage of a pipeline run and when it ran.</summary>
 [GenerateSerializer, Immutable]

@@ -4,6 +4,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>; unused (empty) when <paramref name="Synthetic"/> is set.</param>
 /// <param name="Synthetic">Train on these synthetic samples only (a distilled student); the run then reads no real image.</param>
 /// <param name="Limit">Train on the first N training records only (0: all).</param>
+/// <param name="FeatureExtractor">A diffusion run only: a trained classifier whose penultimate features condition the model per record (pseudo-conditioning, for diversity-aware twins).</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainingRunSpec(
     [property: Id(0)] string Dataset,
@@ -16,7 +17,8 @@ public sealed record TrainingRunSpec(
     [property: Id(7)] int CheckpointEvery = 200,
     [property: Id(8)] int Limit = 0,
     [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion,
-    [property: Id(10)] SyntheticTrainingSet? Synthetic = null);
+    [property: Id(10)] SyntheticTrainingSet? Synthetic = null,
+    [property: Id(11)] ArtifactRef? FeatureExtractor = null);
 
 /// <summary>The samples of some sample bundles that a run may train on (e.g. those the audit filter kept).</summary>
 [GenerateSerializer, Immutable]

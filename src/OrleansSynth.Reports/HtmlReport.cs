@@ -12,44 +12,62 @@ namespace OrleansSynth.Reports;
 /// </summary>
 public static class HtmlReport
 {
-    public static string Render(PipelineReport report, byte[] teacherGridPng, byte[] studentGridPng)
+    /// <param name="studentGridPng">Null for a run without a student.</param>
+    public static string Render(PipelineReport report, byte[] teacherGridPng, byte[]? studentGridPng)
     {
+        // The teacher's set is its plain samples or, for the diversity-aware strategies, its twins.
+        var teacherSet = report.Twins is null ? "teacher" : "twins";
         var html = new StringBuilder();
         html.Append($"<!doctype html><html><head><meta charset=\"utf-8\"><title>OrleansSynth run {Encode(report.Run)}</title>");
         html.Append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}img{max-width:100%}.pair{display:flex;gap:1em}</style></head><body>");
-        html.Append($"<h1>Privacy distillation run <code>{Encode(report.Run)}</code></h1>");
+        html.Append($"<h1>OrleansSynth run <code>{Encode(report.Run)}</code> ({Encode(report.Strategy)})</h1>");
         html.Append("<p>Shareable report: aggregate numbers and synthetic images only; no real image appears here.</p>");
 
         html.Append("<h2>Privacy</h2><table><tr><th></th><th>samples</th><th>flagged</th><th>re-identification rate (95% CI)</th><th>singling-out risk</th><th>exact / near copies</th></tr>");
-        foreach (var (name, p) in new[] { ("teacher", report.Teacher), ("student", report.Student) })
+        foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student))
             html.Append($"<tr><td>{name}</td><td>{p.Summary.Total}</td><td>{p.Summary.Flagged}</td><td>{Pct(p.Summary.Rate)} ({Pct(p.Summary.RateLower)}–{Pct(p.Summary.RateUpper)})</td><td>{Num(p.SinglingOut.Risk)}</td><td>{p.ExactCopies} / {p.NearExactCopies}</td></tr>");
-        html.Append($"</table><p>Threshold {Num(report.Teacher.Summary.Threshold)} at alpha {report.Teacher.Summary.Alpha}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. The filter removed {report.FilteredOut} teacher samples; the student trained on {report.StudentTrainingSamples}.</p>");
+        html.Append($"</table><p>Threshold {Num(report.Teacher.Summary.Threshold)} at alpha {report.Teacher.Summary.Alpha}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
+        html.Append($"The filter removed {report.FilteredOut} {teacherSet} samples and kept {report.KeptAfterFilter}{(report.Student is null ? " (the released set)" : " (the student's training set)")}.</p>");
         html.Append("<div class=\"pair\">");
-        html.Append(Image(SimilarityHistogram("teacher", report.Teacher)));
-        html.Append(Image(SimilarityHistogram("student", report.Student)));
+        foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student)) html.Append(Image(SimilarityHistogram(name, p)));
         html.Append("</div>");
+
+        if (report.Twins is { } t)
+        {
+            html.Append("<h2>Diversity-aware twins</h2><table><tr><th>records</th><th>twins</th><th>extras</th><th>skipped</th><th>candidates drawn</th><th>rejected as linked</th><th>retries</th><th>mean / lowest final guidance</th></tr>");
+            html.Append($"<tr><td>{t.Records}</td><td>{t.Twins}</td><td>{t.Extras}</td><td>{t.Skipped}</td><td>{t.CandidatesDrawn}</td><td>{t.RejectedLinked}</td><td>{t.Retries}</td><td>{Num(t.MeanFinalGuidance)} / {Num(t.LowestFinalGuidance)}</td></tr></table>");
+        }
 
         html.Append("<h2>Utility (real test split)</h2><table><tr><th>classifier trained on</th><th>accuracy</th><th>macro ROC AUC</th><th>gap to real (points)</th></tr>");
         var u = report.Utility;
         html.Append($"<tr><td>real training data</td><td>{Pct(u.Real.Accuracy)}</td><td>{Num(u.Real.MacroAuc)}</td><td>–</td></tr>");
-        html.Append($"<tr><td>teacher synthetic set</td><td>{Pct(u.Teacher.Accuracy)}</td><td>{Num(u.Teacher.MacroAuc)}</td><td>{u.TeacherGapPoints:F1}</td></tr>");
-        html.Append($"<tr><td>student synthetic set</td><td>{Pct(u.Student.Accuracy)}</td><td>{Num(u.Student.MacroAuc)}</td><td>{u.StudentGapPoints:F1}</td></tr></table>");
+        html.Append($"<tr><td>{teacherSet} synthetic set</td><td>{Pct(u.Teacher.Accuracy)}</td><td>{Num(u.Teacher.MacroAuc)}</td><td>{u.TeacherGapPoints:F1}</td></tr>");
+        if (u.Student is { } student)
+            html.Append($"<tr><td>student synthetic set</td><td>{Pct(student.Accuracy)}</td><td>{Num(student.MacroAuc)}</td><td>{u.StudentGapPoints:F1}</td></tr>");
+        html.Append("</table>");
 
         html.Append("<h2>Fidelity and diversity (features of the real-trained classifier)</h2><table><tr><th></th><th>Fréchet distance</th><th>precision</th><th>recall</th><th>coverage</th></tr>");
-        foreach (var (name, f) in new[] { ("teacher", report.TeacherFidelity), ("student", report.StudentFidelity) })
+        foreach (var (name, f) in Sets(teacherSet, report.TeacherFidelity, report.StudentFidelity))
             html.Append($"<tr><td>{name}</td><td>{Num(f.FrechetDistance)}</td><td>{Num(f.Manifold.Precision)}</td><td>{Num(f.Manifold.Recall)}</td><td>{Num(f.Manifold.Coverage)}</td></tr>");
         html.Append("</table>");
 
-        html.Append("<h2>Samples (one row per class)</h2><div class=\"pair\"><div><h3>teacher</h3>");
-        html.Append(Image(teacherGridPng)).Append("</div><div><h3>student</h3>").Append(Image(studentGridPng)).Append("</div></div>");
+        html.Append($"<h2>Samples (one row per class)</h2><div class=\"pair\"><div><h3>{teacherSet}</h3>").Append(Image(teacherGridPng)).Append("</div>");
+        if (studentGridPng is not null) html.Append("<div><h3>student</h3>").Append(Image(studentGridPng)).Append("</div>");
+        html.Append("</div>");
 
-        html.Append("<h2>Training loss</h2>").Append(Image(LossCurves(report.TeacherLoss, report.StudentLoss)));
+        html.Append("<h2>Training loss</h2>").Append(Image(LossCurves(report.TeacherLoss, report.StudentLoss ?? [])));
 
         html.Append("<h2>Stages</h2><table><tr><th>stage</th><th>seconds</th><th>detail</th></tr>");
         foreach (var stage in report.Stages)
             html.Append($"<tr><td>{Encode(stage.Name)}</td><td>{(stage.Seconds is { } s ? s.ToString("F0", CultureInfo.InvariantCulture) : "")}</td><td style=\"text-align:left\">{Encode(stage.Detail ?? "")}</td></tr>");
         html.Append("</table></body></html>");
         return html.ToString();
+    }
+
+    private static IEnumerable<(string Name, T Value)> Sets<T>(string teacherName, T teacher, T? student) where T : class
+    {
+        yield return (teacherName, teacher);
+        if (student is not null) yield return ("student", student);
     }
 
     private static byte[] SimilarityHistogram(string name, PrivacyNumbers privacy)

@@ -4,7 +4,7 @@ using OrleansSynth.Cli.Demo;
 namespace OrleansSynth.Cli.Commands;
 
 /// <summary>
-/// <c>synth demo</c>: the whole privacy-distillation pipeline on Fashion-MNIST in this process — an embedded silo
+/// <c>synth demo</c>: the whole pipeline (privacy distillation unless --strategy says otherwise) on Fashion-MNIST in this process — an embedded silo
 /// with local files under --out — and the path of the report at the end. Re-running it resumes the same run.
 /// </summary>
 internal static class DemoCommand
@@ -15,18 +15,21 @@ internal static class DemoCommand
         preset.AcceptOnlyFromAmong("quick", "default");
         var output = new Option<string>("--out") { Description = "Folder for the embedded silo's data and the release.", DefaultValueFactory = _ => "out/demo" };
         var dataset = new Option<string>("--dataset") { Description = "Real dataset (name or path).", DefaultValueFactory = _ => "fashion-mnist" };
-        var run = new Option<string?>("--run") { Description = "Run id (default: demo-<preset>); the same id resumes that run." };
+        var run = new Option<string?>("--run") { Description = "Run id (default: demo-<preset>[-<strategy>]); the same id resumes that run." };
+        var strategy = new Option<string>("--strategy") { Description = "distillation, diversity-aware or diversity-aware+distillation.", DefaultValueFactory = _ => "distillation" };
+        strategy.AcceptOnlyFromAmong("distillation", "diversity-aware", "diversity-aware+distillation");
 
         var command = new Command("demo", "Run the whole privacy-distillation pipeline on an embedded silo and print where the report is.")
         {
-            preset, output, dataset, run,
+            preset, output, dataset, run, strategy,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var presetName = parse.GetValue(preset)!;
-            var runId = parse.GetValue(run) ?? $"demo-{presetName}";
-            var spec = DemoPresets.For(presetName, parse.GetValue(dataset)!, outDir);
+            var strategyName = parse.GetValue(strategy)!;
+            var runId = parse.GetValue(run) ?? (strategyName == "distillation" ? $"demo-{presetName}" : $"demo-{presetName}-{strategyName.Replace('+', '-')}");
+            var spec = DemoPresets.For(presetName, parse.GetValue(dataset)!, outDir, PipelineSpecFile.ParseStrategy(strategyName)!.Value);
 
             return await EmbeddedPipeline.RunAsync(runId, spec, Path.Combine(outDir, "data"), cancellationToken);
         }));

@@ -8,7 +8,7 @@ namespace OrleansSynth.Cli.Demo;
 /// </summary>
 internal static class DemoPresets
 {
-    public static PipelineSpec For(string preset, string dataset, string output) => preset switch
+    public static PipelineSpec For(string preset, string dataset, string output, PipelineStrategy strategy = PipelineStrategy.Distillation) => (preset switch
     {
         "quick" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 200), Student: Diffusion(steps: 200),
@@ -19,7 +19,7 @@ internal static class DemoPresets
             SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
             Guidance: 2.0, DdimSteps: 25, EncoderSteps: 600, ClassifierSteps: 800),
         _ => throw new ArgumentException($"Unknown preset '{preset}'; use quick or default."),
-    };
+    }) with { Strategy = strategy, Diversity = new DiversityOptions() };
 
     private static TrainingRunSpec Diffusion(int steps) =>
         new("", Steps: steps, BatchSize: 64, BaseChannels: 32, Timesteps: 1000, LearningRate: 1e-3, CheckpointEvery: 200);

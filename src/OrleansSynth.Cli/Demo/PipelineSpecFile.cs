@@ -10,6 +10,7 @@ namespace OrleansSynth.Cli.Demo;
 /// a default. Example:
 /// <code>
 /// dataset: fashion-mnist
+/// strategy: distillation        # or diversity-aware, or diversity-aware+distillation
 /// output: out/my-run
 /// teacher: { steps: 1200 }
 /// student: { steps: 1200 }
@@ -17,6 +18,7 @@ namespace OrleansSynth.Cli.Demo;
 /// audit: { alpha: 0.01, encoderSteps: 600 }
 /// gate: { minimumSamples: 1000, requireApproval: false }
 /// utility: { classifierSteps: 800 }
+/// diversity: { candidates: 4, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, keepSecondBest: false }
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile
@@ -35,8 +37,8 @@ internal static class PipelineSpecFile
             throw new InvalidDataException($"{path}: line {e.Start.Line}: {(e.InnerException ?? e).Message}", e);
         }
         if (string.IsNullOrWhiteSpace(document.Dataset)) throw new InvalidDataException($"{path}: 'dataset' is required.");
-        if (document.Strategy is not "distillation")
-            throw new InvalidDataException($"{path}: strategy '{document.Strategy}' is not supported yet; use 'distillation'.");
+        var strategy = ParseStrategy(document.Strategy) ?? throw new InvalidDataException(
+            $"{path}: strategy '{document.Strategy}' is unknown; use distillation, diversity-aware or diversity-aware+distillation.");
         var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)));
         return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(), document.Student.ToSpec(),
             document.Sampling.Count, document.Sampling.ShardSize,
@@ -47,8 +49,17 @@ internal static class PipelineSpecFile
                 "balanced" => false,
                 "real" => true,
                 var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
-            });
+            }, Strategy: strategy, Diversity: document.Diversity.ToOptions());
     }
+
+    /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
+    public static PipelineStrategy? ParseStrategy(string name) => name switch
+    {
+        "distillation" => PipelineStrategy.Distillation,
+        "diversity-aware" => PipelineStrategy.DiversityAware,
+        "diversity-aware+distillation" => PipelineStrategy.DiversityAwareDistillation,
+        _ => null,
+    };
 
     private sealed class Document
     {
@@ -61,6 +72,19 @@ internal static class PipelineSpecFile
         public AuditSection Audit { get; set; } = new();
         public GateSection Gate { get; set; } = new();
         public UtilitySection Utility { get; set; } = new();
+        public DiversitySection Diversity { get; set; } = new();
+    }
+
+    private sealed class DiversitySection
+    {
+        public int Candidates { get; set; } = 4;
+        public double Guidance { get; set; } = 1.4;
+        public double GuidanceStep { get; set; } = 0.1;
+        public double GuidanceFloor { get; set; } = 0.5;
+        public double LinkPenalty { get; set; } = 1.0;
+        public bool KeepSecondBest { get; set; }
+
+        public DiversityOptions ToOptions() => new(Candidates, Guidance, GuidanceStep, GuidanceFloor, LinkPenalty, KeepSecondBest);
     }
 
     private sealed class Diffusion

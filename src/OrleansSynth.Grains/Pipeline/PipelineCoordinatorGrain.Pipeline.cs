@@ -4,6 +4,7 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Evaluation;
 using OrleansSynth.ML.Imaging;
 using OrleansSynth.ML.Training;
@@ -67,56 +68,82 @@ public sealed partial class PipelineCoordinatorGrain
                 var info = await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).Register();
                 return (info, $"{info.TrainCount} train / {info.TestCount} test records, {info.NumClasses} classes");
             });
-            var teacher = await Stage("train teacher", () => Train($"{run}/teacher", spec.Teacher with { Dataset = spec.Dataset, Kind = TrainingKind.Diffusion, Synthetic = null }));
+            var classifierTemplate = new TrainingRunSpec(spec.Dataset, spec.ClassifierSteps, BatchSize: 128, LearningRate: 1e-3, CheckpointEvery: 500, Kind: TrainingKind.Classifier);
+            var teacherSpec = spec.Teacher with { Dataset = spec.Dataset, Kind = TrainingKind.Diffusion, Synthetic = null };
             var classCounts = spec.MatchRealLabels ? dataset.TrainLabelCounts : null;
-            var teacherSamples = await Stage("sample teacher", () => Sample($"{run}/teacher-samples", teacher.Checkpoint!, spec, classCounts));
-            var teacherBundles = teacherSamples.Shards.Select(s => s.Samples).ToList();
-            var teacherIds = Enumerable.Range(0, spec.SampleCount).Select(i => Sampling.SamplingShardGrain.SampleId($"{run}/teacher-samples", i)).ToList();
-            var teacherAudit = await Stage("audit teacher samples", () => Audit($"{run}/teacher-audit", teacherBundles, spec));
 
-            if (state.State.AuditId != $"{run}/teacher-audit") await AttachAudit($"{run}/teacher-audit", teacherIds, teacherBundles);
+            // 1. The teacher and its synthetic set: plain samples, or one twin per real record.
+            TrainingStatus teacher;
+            SamplingJobStatus teacherSamples;
+            if (spec.UsesTwins)
+            {
+                // The real-data classifier is both the frozen feature extractor of the pseudo-conditioning and the utility baseline.
+                var extractor = await Stage("train feature extractor", () => Train($"{run}/classifier-real", classifierTemplate));
+                teacher = await Stage("train teacher", () => Train($"{run}/teacher", teacherSpec with { FeatureExtractor = extractor.Checkpoint }));
+                teacherSamples = await Stage("generate twins", () => Sample($"{run}/twins", new SamplingJobSpec(teacher.Checkpoint!, spec.SampleCount, spec.ShardSize,
+                    spec.Teacher.Seed, DdimSteps: spec.DdimSteps, Twins: new TwinSamplingSpec(spec.Dataset, extractor.Checkpoint!, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha))));
+            }
+            else
+            {
+                teacher = await Stage("train teacher", () => Train($"{run}/teacher", teacherSpec));
+                teacherSamples = await Stage("sample teacher", () => Sample($"{run}/teacher-samples", PlainSampling(teacher.Checkpoint!, spec, classCounts)));
+            }
+            var teacherSet = new SyntheticTrainingSet(teacherSamples.Shards.Select(s => s.Samples).ToList(), teacherSamples.Shards.SelectMany(s => s.SampleIds).ToList());
+
+            // 2. The audit against every real training record, the filter and the gate: the same for every strategy.
+            var teacherAudit = await Stage("audit teacher samples", () => Audit($"{run}/teacher-audit", teacherSet.Bundles, spec));
+            if (state.State.AuditId != $"{run}/teacher-audit") await AttachAudit($"{run}/teacher-audit", teacherSet.SampleIds, teacherSet.Bundles);
             var filtered = await Stage("filter flagged samples", async () =>
             {
                 var set = await ApplyFilter();
                 return (set, $"removed {set.RemovedSampleIds.Count}, kept {set.KeptSampleIds.Count}");
             });
-            await Stage("distillation gate", async () =>
+            await Stage(spec.TrainsStudent ? "distillation gate" : "release gate", async () =>
             {
                 var decision = await RequestDistillation("pipeline");
                 while (!decision.Open)
                 {
                     if (decision.Reasons.Count != 1 || !decision.Evidence.ApprovalRequired || decision.Evidence.ApprovedBy is not null)
-                        throw new InvalidOperationException($"Distillation refused: {string.Join("; ", decision.Reasons)}.");
-                    SetStageDetail("distillation gate", "waiting for approval");
+                        throw new InvalidOperationException($"The gate refused: {string.Join("; ", decision.Reasons)}.");
+                    SetStageDetail(spec.TrainsStudent ? "distillation gate" : "release gate", "waiting for approval");
                     await _approved.Task;
                     decision = await RequestDistillation("pipeline");
                 }
                 return (decision, decision.Evidence.ApprovedBy is { } who ? $"open, approved by {who}" : "open");
             });
-            var student = await Stage("train student", async () =>
-            {
-                var status = await GrainFactory.GetGrain<ITrainingRunGrain>($"{run}/student").GetStatus();
-                if (status.State == WorkState.NotStarted) await StartStudent($"{run}/student", spec.Student with { Kind = TrainingKind.Diffusion }, "pipeline");
-                return await WaitForTraining($"{run}/student");
-            });
-            var studentSamples = await Stage("sample student", () => Sample($"{run}/student-samples", student.Checkpoint!, spec, classCounts));
-            var studentBundles = studentSamples.Shards.Select(s => s.Samples).ToList();
-            var studentIds = Enumerable.Range(0, spec.SampleCount).Select(i => Sampling.SamplingShardGrain.SampleId($"{run}/student-samples", i)).ToList();
-            var studentAudit = await Stage("audit student samples", () => Audit($"{run}/student-audit", studentBundles, spec));
 
+            // 3. The student, trained on the filtered set only, and its own samples and audit.
+            StudentOutcome? studentOutcome = null;
+            if (spec.TrainsStudent)
+            {
+                var student = await Stage("train student", async () =>
+                {
+                    var status = await GrainFactory.GetGrain<ITrainingRunGrain>($"{run}/student").GetStatus();
+                    if (status.State == WorkState.NotStarted) await StartStudent($"{run}/student", spec.Student with { Kind = TrainingKind.Diffusion }, "pipeline");
+                    return await WaitForTraining($"{run}/student");
+                });
+                var studentSamples = await Stage("sample student", () => Sample($"{run}/student-samples", PlainSampling(student.Checkpoint!, spec, classCounts)));
+                var studentSet = new SyntheticTrainingSet(studentSamples.Shards.Select(s => s.Samples).ToList(), studentSamples.Shards.SelectMany(s => s.SampleIds).ToList());
+                var studentAudit = await Stage("audit student samples", () => Audit($"{run}/student-audit", studentSet.Bundles, spec));
+                studentOutcome = new StudentOutcome(student, studentSet, studentAudit);
+            }
+
+            // 4. Utility: one classifier architecture trained on real data and on each synthetic set.
             var classifiers = await Stage("utility classifiers", async () =>
             {
-                var template = new TrainingRunSpec(spec.Dataset, spec.ClassifierSteps, BatchSize: 128, LearningRate: 1e-3, CheckpointEvery: 500, Kind: TrainingKind.Classifier);
-                var all = await Task.WhenAll(
-                    Train($"{run}/classifier-real", template),
-                    Train($"{run}/classifier-teacher", template with { Synthetic = new SyntheticTrainingSet(teacherBundles, teacherIds) }),
-                    Train($"{run}/classifier-student", template with { Synthetic = new SyntheticTrainingSet(studentBundles, studentIds) }));
+                var runs = new List<Task<TrainingStatus>>
+                {
+                    Train($"{run}/classifier-real", classifierTemplate),
+                    Train($"{run}/classifier-teacher", classifierTemplate with { Synthetic = teacherSet }),
+                };
+                if (studentOutcome is not null) runs.Add(Train($"{run}/classifier-student", classifierTemplate with { Synthetic = studentOutcome.Samples }));
+                var all = await Task.WhenAll(runs);
                 return (all, string.Join(", ", all.Select(c => $"{c.Metrics!["accuracy"]:P1}")));
             });
 
             var reportPath = await Stage("report and release", async () =>
             {
-                var path = await WriteRelease(run, spec, dataset, teacher, student, teacherAudit, studentAudit, classifiers, filtered, teacherBundles, studentBundles);
+                var path = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherSet, teacherAudit, TwinTotals(teacherSamples)), studentOutcome, classifiers, filtered);
                 return (path, path);
             });
             state.State.ReportPath = reportPath;
@@ -130,6 +157,20 @@ public sealed partial class PipelineCoordinatorGrain
         }
         await state.WriteStateAsync();
     }
+
+    private sealed record TeacherOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, TwinStatistics? Twins);
+
+    private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit);
+
+    private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>
+        new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps, classCounts);
+
+    /// <summary>The twin statistics of all shards together (null for a plain sampling job).</summary>
+    private static TwinStatistics? TwinTotals(SamplingJobStatus job) =>
+        job.Shards.Select(s => s.Twins).OfType<TwinShardStatistics>()
+            .Select(t => new TwinStatistics(t.Records, t.Twins, t.Extras, t.CandidatesDrawn, t.RejectedLinked, t.Retries, t.Skipped,
+                t.Twins == 0 ? 0 : t.MeanFinalGuidance * t.Twins, t.LowestFinalGuidance))
+            .Aggregate((TwinStatistics?)null, (total, shard) => total?.Add(shard) ?? shard);
 
     /// <summary>Runs one stage, recording when it started and finished; a stage that finished before is run again cheaply (its grains remember).</summary>
     private async Task<T> Stage<T>(string name, Func<Task<(T Result, string Detail)>> body)
@@ -152,6 +193,8 @@ public sealed partial class PipelineCoordinatorGrain
     private static string Describe(object result) => result switch
     {
         TrainingStatus t => $"{t.Step} steps" + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:F3}")) : ""),
+        SamplingJobStatus s when TwinTotals(s) is { } t =>
+            $"{t.Twins} twins of {t.Records} records ({t.Extras} extra), {t.Skipped} skipped, {t.RejectedLinked} of {t.CandidatesDrawn} candidates linked, {t.Retries} retries, lowest guidance {t.LowestFinalGuidance:F1}",
         SamplingJobStatus s => $"{s.ShardsDone} shards",
         AuditStatus a => $"{a.Summary!.Flagged} of {a.Summary.Total} flagged ({a.Summary.Rate:P2}), {a.TilesTotal} tiles",
         _ => "",
@@ -188,13 +231,13 @@ public sealed partial class PipelineCoordinatorGrain
         }
     }
 
-    private async Task<SamplingJobStatus> Sample(string jobId, ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts)
+    private async Task<SamplingJobStatus> Sample(string jobId, SamplingJobSpec job)
     {
-        var job = GrainFactory.GetGrain<ISamplingJobGrain>(jobId);
-        await job.Start(new SamplingJobSpec(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps, classCounts));
+        var grain = GrainFactory.GetGrain<ISamplingJobGrain>(jobId);
+        await grain.Start(job);
         while (true)
         {
-            var status = await job.GetStatus();
+            var status = await grain.GetStatus();
             if (status.State == WorkState.Completed) return status;
             if (status.State == WorkState.Failed) throw new InvalidOperationException($"sampling job {jobId} failed: {status.Error}");
             await Task.Delay(PollInterval);
@@ -215,63 +258,79 @@ public sealed partial class PipelineCoordinatorGrain
     }
 
     /// <summary>
-    /// Fidelity on the compute worker, then the release folder: the student checkpoint, the student's synthetic set
-    /// (PNGs and labels.csv) and the shareable report (JSON and HTML). Nothing in it is a real image.
+    /// Fidelity on the compute worker, then the release folder: the shareable synthetic set (PNGs and labels.csv) — the
+    /// student's samples and checkpoint, or, without a student, the twins the filter kept — and the shareable report
+    /// (JSON and HTML). Nothing in it is a real image.
     /// </summary>
-    private async Task<string> WriteRelease(string run, PipelineSpec spec, DatasetInfo dataset, TrainingStatus teacher, TrainingStatus student,
-        AuditStatus teacherAudit, AuditStatus studentAudit, TrainingStatus[] classifiers, FilteredSet filtered,
-        IReadOnlyList<ArtifactRef> teacherBundles, IReadOnlyList<ArtifactRef> studentBundles)
+    private async Task<string> WriteRelease(string run, PipelineSpec spec, DatasetInfo dataset, TeacherOutcome teacher, StudentOutcome? student,
+        TrainingStatus[] classifiers, FilteredSet filtered)
     {
         var release = Path.GetFullPath(Path.Combine(spec.Output, "release"));
         Directory.CreateDirectory(release);
-        var paths = new Dictionary<string, string>
-        {
-            ["teacher"] = await artifacts.GetLocalPathAsync(teacher.Checkpoint!),
-            ["student"] = await artifacts.GetLocalPathAsync(student.Checkpoint!),
-            ["classifier"] = await artifacts.GetLocalPathAsync(classifiers[0].Checkpoint!),
-            ["teacherAudit"] = await artifacts.GetLocalPathAsync(teacherAudit.Report!),
-            ["studentAudit"] = await artifacts.GetLocalPathAsync(studentAudit.Report!),
-        };
-        var teacherBundlePaths = new List<string>();
-        foreach (var b in teacherBundles) teacherBundlePaths.Add(await artifacts.GetLocalPathAsync(b));
-        var studentBundlePaths = new List<string>();
-        foreach (var b in studentBundles) studentBundlePaths.Add(await artifacts.GetLocalPathAsync(b));
+        var teacherCheckpoint = await artifacts.GetLocalPathAsync(teacher.Training.Checkpoint!);
+        var studentCheckpoint = student is null ? null : await artifacts.GetLocalPathAsync(student.Training.Checkpoint!);
+        var classifierPath = await artifacts.GetLocalPathAsync(classifiers[0].Checkpoint!);
+        var teacherAuditPath = await artifacts.GetLocalPathAsync(teacher.Audit.Report!);
+        var studentAuditPath = student is null ? null : await artifacts.GetLocalPathAsync(student.Audit.Report!);
+        var teacherBundlePaths = await LocalPaths(teacher.Samples.Bundles);
+        var studentBundlePaths = student is null ? [] : await LocalPaths(student.Samples.Bundles);
         var stages = state.State.Stages.Select(s => new StageTiming(s.Name, s.StartedAt, s.FinishedAt,
             s.FinishedAt is { } f && s.StartedAt is { } st ? (f - st).TotalSeconds : null, s.Detail)).ToList();
+        var hashes = new Dictionary<string, string>
+        {
+            ["teacherCheckpoint"] = teacher.Training.Checkpoint!.Sha256, ["teacherAuditReport"] = teacher.Audit.Report!.Sha256,
+            ["teacherSamples"] = string.Join(",", teacher.Samples.Bundles.Select(b => b.Sha256)),
+        };
+        if (student is not null)
+        {
+            hashes["studentCheckpoint"] = student.Training.Checkpoint!.Sha256;
+            hashes["studentAuditReport"] = student.Audit.Report!.Sha256;
+            hashes["studentSamples"] = string.Join(",", student.Samples.Bundles.Select(b => b.Sha256));
+        }
 
         return await compute.RunAsync($"report {run}", _ =>
         {
             var test = datasets.Get(spec.Dataset, DatasetSplit.Test);
             var teacherSet = SampleBundle.Concat("teacher", teacherBundlePaths.Select(SampleBundle.Read).ToList());
-            var studentSet = SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList());
-            using var classifier = ClassifierTrainer.LoadModel(paths["classifier"]);
+            var studentSet = student is null ? null : SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList());
+            using var classifier = ClassifierTrainer.LoadModel(classifierPath);
             using var realFeatures = Features(classifier, test);
-            using var teacherFeatures = Features(classifier, teacherSet);
-            using var studentFeatures = Features(classifier, studentSet);
-            FidelityNumbers Fidelity(Tensor synthetic) => new(FrechetDistance.Compute(realFeatures, synthetic), ManifoldMetrics.Compute(realFeatures, synthetic));
+            FidelityNumbers Fidelity(ImageDataset set)
+            {
+                using var synthetic = Features(classifier, set);
+                return new(FrechetDistance.Compute(realFeatures, synthetic), ManifoldMetrics.Compute(realFeatures, synthetic));
+            }
 
             var report = new PipelineReport(
-                run, spec, dataset.ContentHash,
-                new Dictionary<string, string>
-                {
-                    ["teacherCheckpoint"] = teacher.Checkpoint!.Sha256, ["studentCheckpoint"] = student.Checkpoint!.Sha256,
-                    ["teacherAuditReport"] = teacherAudit.Report!.Sha256, ["studentAuditReport"] = studentAudit.Report!.Sha256,
-                    ["studentSamples"] = string.Join(",", studentBundles.Select(b => b.Sha256)),
-                },
-                stages,
-                Privacy(paths["teacherAudit"]), Privacy(paths["studentAudit"]),
-                new UtilityNumbers(Evaluation(classifiers[0]), Evaluation(classifiers[1]), Evaluation(classifiers[2])),
-                Fidelity(teacherFeatures), Fidelity(studentFeatures),
-                DiffusionCheckpoint.ReadHeader(paths["teacher"]).LossHistory, DiffusionCheckpoint.ReadHeader(paths["student"]).LossHistory,
-                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count);
+                run, spec.Strategy.ToString(), spec, dataset.ContentHash, hashes, stages,
+                Privacy(teacherAuditPath), studentAuditPath is null ? null : Privacy(studentAuditPath),
+                new UtilityNumbers(Evaluation(classifiers[0], test.Count), Evaluation(classifiers[1], test.Count), student is null ? null : Evaluation(classifiers[2], test.Count)),
+                Fidelity(teacherSet), studentSet is null ? null : Fidelity(studentSet),
+                DiffusionCheckpoint.ReadHeader(teacherCheckpoint).LossHistory, studentCheckpoint is null ? null : DiffusionCheckpoint.ReadHeader(studentCheckpoint).LossHistory,
+                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count, teacher.Twins);
 
-            File.Copy(paths["student"], Path.Combine(release, "student.ckpt"), overwrite: true);
-            WriteSyntheticSet(studentSet, Path.Combine(release, "synthetic"));
+            // Without a student the release is the filtered twins; the teacher itself saw real records and stays inside.
+            if (studentCheckpoint is not null) File.Copy(studentCheckpoint, Path.Combine(release, "student.ckpt"), overwrite: true);
+            var released = studentSet ?? Kept(teacherSet, filtered.KeptSampleIds);
+            WriteSyntheticSet(released, Path.Combine(release, "synthetic"));
             File.WriteAllBytes(Path.Combine(release, "report.json"), JsonSerializer.SerializeToUtf8Bytes(report, Json));
-            var html = HtmlReport.Render(report, Grid(teacherSet), Grid(studentSet));
+            var html = HtmlReport.Render(report, Grid(teacherSet), studentSet is null ? null : Grid(studentSet));
             File.WriteAllText(Path.Combine(release, "report.html"), html);
             return Path.Combine(release, "report.html");
         });
+    }
+
+    private async Task<List<string>> LocalPaths(IReadOnlyList<ArtifactRef> bundles)
+    {
+        var paths = new List<string>();
+        foreach (var bundle in bundles) paths.Add(await artifacts.GetLocalPathAsync(bundle));
+        return paths;
+    }
+
+    private static ImageDataset Kept(ImageDataset samples, IReadOnlyList<string> keep)
+    {
+        var wanted = keep.ToHashSet(StringComparer.Ordinal);
+        return samples.Subset(Enumerable.Range(0, samples.Count).Where(i => wanted.Contains(samples.RecordIds[i])).ToArray(), samples.Name);
     }
 
     private static PrivacyNumbers Privacy(string auditReportPath)
@@ -281,8 +340,8 @@ public sealed partial class PipelineCoordinatorGrain
         return new PrivacyNumbers(report.Summary, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.ExactCopies, m.NearExactCopies);
     }
 
-    private static ClassifierEvaluation Evaluation(TrainingStatus classifier) =>
-        new(0, classifier.Metrics!["accuracy"], classifier.Metrics["macroAuc"]);
+    private static ClassifierEvaluation Evaluation(TrainingStatus classifier, int testCount) =>
+        new(testCount, classifier.Metrics!["accuracy"], classifier.Metrics["macroAuc"]);
 
     private static Tensor Features(ImageClassifier classifier, ImageDataset data)
     {

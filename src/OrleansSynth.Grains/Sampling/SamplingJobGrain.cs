@@ -1,14 +1,22 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.Datasets;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Data;
 
 namespace OrleansSynth.Grains.Sampling;
 
 /// <summary>
 /// Splits a sampling request into shards, runs them on shard grains spread over the silos, and retries a shard
-/// whose silo was lost; the shards are idempotent, so a retry never duplicates samples.
+/// whose silo was lost; the shards are idempotent, so a retry never duplicates samples. A diversity-aware job first
+/// calibrates the re-identification model (as the audit does, cached by content) and hands it to its shards by reference.
 /// </summary>
 public sealed partial class SamplingJobGrain(
     [PersistentState("sampling", GrainStorageNames.Default)] IPersistentState<SamplingJobState> state,
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
     ILogger<SamplingJobGrain> logger) : LongRunningGrain, ISamplingJobGrain
 {
     private Task? _work;
@@ -28,6 +36,13 @@ public sealed partial class SamplingJobGrain(
             return Snapshot();
         }
         if (spec.Count < 1 || spec.ShardSize < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Count and ShardSize must be positive.");
+        if (spec.Twins is { } twins)
+        {
+            if (spec.ClassCounts is not null) throw new ArgumentException("Twins take their labels from their records; ClassCounts does not apply.", nameof(spec));
+            var info = await GrainFactory.GetGrain<IDatasetGrain>(twins.Dataset).GetInfo()
+                ?? throw new ArgumentException($"Dataset {twins.Dataset} is not registered.", nameof(spec));
+            if (spec.Count > info.TrainCount) throw new ArgumentOutOfRangeException(nameof(spec), $"Cannot twin {spec.Count} records of {info.TrainCount}.");
+        }
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
@@ -41,9 +56,10 @@ public sealed partial class SamplingJobGrain(
     {
         var spec = state.State.Spec!;
         var jobId = this.GetPrimaryKeyString();
-        var shards = Shards(jobId, spec);
         try
         {
+            if (spec.Twins is { } twins) state.State.Reidentification ??= await CalibratedReidentification(jobId, twins);
+            var shards = Shards(jobId, spec, state.State.Reidentification);
             // Shards remember their results, so after a reactivation re-running all of them recomputes only the missing ones.
             state.State.Done.Clear();
             await Task.WhenAll(shards.Select(RunShardAsync));
@@ -68,10 +84,34 @@ public sealed partial class SamplingJobGrain(
         return result;
     }
 
-    private static List<SamplingShardSpec> Shards(string jobId, SamplingJobSpec spec) =>
+    private static List<SamplingShardSpec> Shards(string jobId, SamplingJobSpec spec, ArtifactRef? reidentification) =>
         Enumerable.Range(0, (spec.Count + spec.ShardSize - 1) / spec.ShardSize)
-            .Select(i => new SamplingShardSpec(jobId, i, i * spec.ShardSize, Math.Min(spec.ShardSize, spec.Count - i * spec.ShardSize), spec))
+            .Select(i => new SamplingShardSpec(jobId, i, i * spec.ShardSize, Math.Min(spec.ShardSize, spec.Count - i * spec.ShardSize), spec, reidentification))
             .ToList();
+
+    /// <summary>The audit's encoder and threshold for this dataset, stored as an artifact the shards load.</summary>
+    private async Task<ArtifactRef> CalibratedReidentification(string jobId, TwinSamplingSpec twins)
+    {
+        var scratch = Path.Combine(Path.GetTempPath(), "orleanssynth", "twins", $"{Guid.NewGuid():N}.model");
+        Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);
+        try
+        {
+            await compute.RunAsync($"calibrate re-identification for {jobId}", token =>
+            {
+                var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
+                var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = twins.EncoderSteps };
+                using var reference = AuditPreparation.Prepare(training, datasets.Get(twins.Dataset, DatasetSplit.Test), config,
+                    new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), cancellationToken: token);
+                reference.Model.Save(scratch);
+                return true;
+            });
+            return await artifacts.PutFileAsync(scratch, "reidentification-model");
+        }
+        finally
+        {
+            File.Delete(scratch);
+        }
+    }
 
     private SamplingJobStatus Snapshot()
     {
@@ -97,4 +137,5 @@ public sealed class SamplingJobState
     [Id(1)] public WorkState State { get; set; }
     [Id(2)] public List<SamplingShardResult> Done { get; set; } = [];
     [Id(3)] public string? Error { get; set; }
+    [Id(4)] public ArtifactRef? Reidentification { get; set; }
 }

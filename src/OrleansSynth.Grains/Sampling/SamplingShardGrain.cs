@@ -2,22 +2,28 @@ using Microsoft.Extensions.Logging;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.Datasets;
 using OrleansSynth.Grains.Placement;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Imaging;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.Grains.Sampling;
 
 /// <summary>
-/// Produces exactly one shard's samples: global indices [Start, Start + Count), each with a label (from
-/// <see cref="SampleLabels"/>) and an id fixed by its index, from a seed fixed by the shard. A shard that already succeeded returns its stored result.
+/// Produces exactly one shard's samples from a seed fixed by the shard. A plain shard samples global indices
+/// [Start, Start + Count), each with a label (from <see cref="SampleLabels"/>) and an id fixed by its index; a twin
+/// shard makes the diversity-aware twins of records [Start, Start + Count). A shard that already succeeded returns its stored result.
 /// </summary>
 [PreferGpuSilos]
 public sealed partial class SamplingShardGrain(
     [PersistentState("shard", GrainStorageNames.Default)] IPersistentState<SamplingShardState> state,
-    ComputeWorker compute, IArtifactStore artifacts, ILocalSiloDetails silo, ILogger<SamplingShardGrain> logger) : Grain, ISamplingShardGrain
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo, ILogger<SamplingShardGrain> logger)
+    : Grain, ISamplingShardGrain
 {
     private readonly CancellationTokenSource _deactivating = new();
 
@@ -31,27 +37,14 @@ public sealed partial class SamplingShardGrain(
         Directory.CreateDirectory(Path.GetDirectoryName(bundlePath)!);
         try
         {
-            await compute.RunAsync($"sample {spec.JobId}#{spec.ShardIndex}", token =>
-            {
-                var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint);
-                using (model)
-                {
-                    var classes = header.Config.Model.NumClasses;
-                    var labels = SampleLabels.For(spec.Job.Count, classes, spec.Job.ClassCounts)[spec.Start..(spec.Start + spec.Count)];
-                    var sampler = new DdimSampler(new GaussianDiffusion(header.Config.Diffusion), Math.Min(spec.Job.DdimSteps, header.Config.Diffusion.Timesteps));
-                    token.ThrowIfCancellationRequested();
-                    using var images = sampler.Sample(model, new SamplingRequest(labels, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), spec.Job.Guidance));
-                    var c = header.Config.Model.ImageChannels;
-                    var size = header.Config.Model.ImageSize;
-                    var ids = Enumerable.Range(spec.Start, spec.Count).Select(i => SampleId(spec.JobId, i)).ToArray();
-                    SampleBundle.Write(bundlePath, new ImageDataset($"{spec.JobId}#{spec.ShardIndex}", ImageTensors.ToBytes(images), c, size, size, labels, ids, numClasses: classes));
-                }
-                return true;
-            }, _deactivating.Token);
+            var (ids, twins) = spec.Job.Twins is { } twinSpec
+                ? await Twins(spec, twinSpec, checkpoint, await artifacts.GetLocalPathAsync(twinSpec.FeatureExtractor),
+                    await artifacts.GetLocalPathAsync(spec.Reidentification ?? throw new ArgumentException("A twin shard needs the calibrated re-identification model.")), bundlePath)
+                : (await Plain(spec, checkpoint, bundlePath), null);
             var bundle = await artifacts.PutFileAsync(bundlePath, "sample-bundle");
-            state.State.Result = new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString());
+            state.State.Result = new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString(), ids, twins);
             await state.WriteStateAsync();
-            LogDone(spec.JobId, spec.ShardIndex, spec.Count);
+            LogDone(spec.JobId, spec.ShardIndex, ids.Count);
             return state.State.Result;
         }
         finally
@@ -61,6 +54,56 @@ public sealed partial class SamplingShardGrain(
     }
 
     public static string SampleId(string jobId, int index) => $"{jobId}/{index:D6}";
+
+    private Task<IReadOnlyList<string>> Plain(SamplingShardSpec spec, string checkpoint, string bundlePath) =>
+        compute.RunAsync<IReadOnlyList<string>>($"sample {spec.JobId}#{spec.ShardIndex}", token =>
+        {
+            var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint);
+            using (model)
+            {
+                var classes = header.Config.Model.NumClasses;
+                var labels = SampleLabels.For(spec.Job.Count, classes, spec.Job.ClassCounts)[spec.Start..(spec.Start + spec.Count)];
+                var sampler = new DdimSampler(new GaussianDiffusion(header.Config.Diffusion), Math.Min(spec.Job.DdimSteps, header.Config.Diffusion.Timesteps));
+                token.ThrowIfCancellationRequested();
+                using var images = sampler.Sample(model, new SamplingRequest(labels, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), spec.Job.Guidance));
+                var size = header.Config.Model.ImageSize;
+                var ids = Enumerable.Range(spec.Start, spec.Count).Select(i => SampleId(spec.JobId, i)).ToArray();
+                SampleBundle.Write(bundlePath, new ImageDataset($"{spec.JobId}#{spec.ShardIndex}", ImageTensors.ToBytes(images),
+                    header.Config.Model.ImageChannels, size, size, labels, ids, numClasses: classes));
+                return ids;
+            }
+        }, _deactivating.Token);
+
+    /// <summary>The twins of this shard's records. Ids name the position in the job, never the real record.</summary>
+    private Task<(IReadOnlyList<string>, TwinShardStatistics?)> Twins(SamplingShardSpec spec, TwinSamplingSpec twins,
+        string checkpoint, string featureExtractor, string reidentification, string bundlePath) =>
+        compute.RunAsync<(IReadOnlyList<string>, TwinShardStatistics?)>($"twins {spec.JobId}#{spec.ShardIndex}", token =>
+        {
+            var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
+            var positions = Enumerable.Range(spec.Start, spec.Count).ToArray();
+            var sources = training.Subset(positions.Select(i => TwinRecords.RecordIndex(i, spec.Job.Count, training.Count)).ToArray(), $"{spec.JobId}#{spec.ShardIndex}");
+            var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint);
+            using var _ = model;
+            using var classifier = ClassifierTrainer.LoadModel(featureExtractor);
+            using var reid = ReidentificationModel.Load(reidentification);
+            var o = twins.Options;
+            var settings = new TwinSettings(o.Candidates, o.Guidance, o.GuidanceStep, o.GuidanceFloor, o.LinkPenalty, o.KeepSecondBest);
+            var generator = new TwinGenerator(model, new GaussianDiffusion(header.Config.Diffusion), spec.Job.DdimSteps, classifier, reid, settings);
+            var batch = generator.Generate(sources, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), cancellationToken: token);
+
+            // A record's twin is "{job}/{position}", its extra "{job}/{position}b".
+            var ids = new string[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var id = SampleId(spec.JobId, positions[batch.SourcePositions[i]]);
+                ids[i] = i > 0 && batch.SourcePositions[i] == batch.SourcePositions[i - 1] ? id + "b" : id;
+            }
+            SampleBundle.Write(bundlePath, new ImageDataset($"{spec.JobId}#{spec.ShardIndex}", batch.Pixels,
+                training.Channels, training.Height, training.Width, batch.Labels, ids, numClasses: training.NumClasses));
+            var s = batch.Statistics;
+            return ((IReadOnlyList<string>)ids, (TwinShardStatistics?)new TwinShardStatistics(
+                s.Records, s.Twins, s.Extras, s.CandidatesDrawn, s.RejectedLinked, s.Retries, s.Skipped, s.MeanFinalGuidance, s.LowestFinalGuidance));
+        }, _deactivating.Token);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job}: shard {Shard} wrote {Count} samples")]
     private partial void LogDone(string job, int shard, int count);

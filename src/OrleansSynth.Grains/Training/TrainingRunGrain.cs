@@ -9,6 +9,7 @@ using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Models;
 using OrleansSynth.ML.Training;
 
@@ -127,6 +128,8 @@ public sealed partial class TrainingRunGrain(
                 ? synthetic.Bundles.Select(b => $"artifact:{b.Sha256}").ToList()
                 : [$"dataset:{spec.Dataset}"];
             if (spec.Kind == TrainingKind.Classifier) state.State.DataSources.Add($"dataset:{spec.Dataset}/test (evaluation only)");
+            var featureExtractor = spec.FeatureExtractor is { } extractor ? await artifacts.GetLocalPathAsync(extractor) : null;
+            if (spec.FeatureExtractor is { } used) state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
             var metrics = await compute.RunAsync($"train {key}", token =>
             {
                 var data = spec.Synthetic is { } set ? SyntheticData(key, bundles, set.SampleIds) : datasets.Get(spec.Dataset, DatasetSplit.Train);
@@ -140,7 +143,7 @@ public sealed partial class TrainingRunGrain(
                 }
                 return spec.Kind switch
                 {
-                    TrainingKind.Diffusion => TrainDiffusion(spec, data, localCheckpoint, Progress, Checkpointed, token),
+                    TrainingKind.Diffusion => TrainDiffusion(spec, data, featureExtractor, localCheckpoint, Progress, Checkpointed, token),
                     TrainingKind.ReidentificationEncoder => TrainEncoder(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
                     TrainingKind.Classifier => TrainClassifier(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
                     _ => throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown training kind {spec.Kind}."),
@@ -208,12 +211,22 @@ public sealed partial class TrainingRunGrain(
         return all.Subset(indices, name);
     }
 
-    private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string checkpoint,
+    private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string? featureExtractor, string checkpoint,
         Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
     {
-        using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint) : new DiffusionTrainer(ConfigFor(spec, data));
-        trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed);
+        // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
+        using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data);
+        var config = ConfigFor(spec, data);
+        if (conditions is not null) config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
+        using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint) : new DiffusionTrainer(config);
+        trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed, recordConditions: conditions);
         return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN };
+    }
+
+    private static TorchSharp.torch.Tensor ConditionsFor(string featureExtractor, ImageDataset data)
+    {
+        using var classifier = ClassifierTrainer.LoadModel(featureExtractor);
+        return RecordFeatures.Of(classifier, data);
     }
 
     private static Dictionary<string, double> TrainEncoder(TrainingRunSpec spec, ImageDataset data, ImageDataset heldOut, string checkpoint,

@@ -75,10 +75,11 @@ public sealed class DiffusionTrainer : IDisposable
     /// state is checkpointed before <see cref="OperationCanceledException"/> propagates, so no step is lost.
     /// </summary>
     /// <param name="checkpointed">Called with the step after every checkpoint write, e.g. to publish it.</param>
+    /// <param name="recordConditions">Per-record conditions [data.Count, ExtraConditionDim] for a pseudo-conditioned model; required exactly when the model has an extra condition.</param>
     public void Train(ImageDataset data, string? checkpointPath = null, Action<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default, int? stopAfterStep = null, Action<int>? checkpointed = null)
+        CancellationToken cancellationToken = default, int? stopAfterStep = null, Action<int>? checkpointed = null, Tensor? recordConditions = null)
     {
-        CheckCompatible(data);
+        CheckCompatible(data, recordConditions);
         DatasetName = data.Name;
         var training = Config.Training;
         var lastStep = Math.Min(stopAfterStep ?? training.Steps, training.Steps);
@@ -92,7 +93,7 @@ public sealed class DiffusionTrainer : IDisposable
             while (Step < lastStep)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                windowLoss += TrainStep(data, schedule);
+                windowLoss += TrainStep(data, schedule, recordConditions);
                 windowSteps++;
                 Step++;
 
@@ -126,18 +127,20 @@ public sealed class DiffusionTrainer : IDisposable
     public void SaveCheckpoint(string path) =>
         DiffusionCheckpoint.Save(path, new DiffusionCheckpoint.Header(Config, Step, _lossHistory.ToList(), DatasetName), Model, Ema, _optimizer);
 
-    private double TrainStep(ImageDataset data, BatchSchedule schedule)
+    private double TrainStep(ImageDataset data, BatchSchedule schedule, Tensor? recordConditions)
     {
         var training = Config.Training;
         using var scope = NewDisposeScope();
         using var generator = new Generator(SeedMixer.Mix(training.Seed, Step), CPU);
-        var (images, labels) = data.Batch(schedule.IndicesForStep(Step), _device);
+        var indices = schedule.IndicesForStep(Step);
+        var (images, labels) = data.Batch(indices, _device);
+        var conditions = recordConditions?.index_select(0, tensor(indices.Select(i => (long)i).ToArray())).to(_device);
 
         var learningRate = training.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, training.WarmupSteps));
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
 
         _optimizer.zero_grad();
-        var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator);
+        var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator, conditions);
         loss.backward();
         nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
         _optimizer.step();
@@ -148,10 +151,16 @@ public sealed class DiffusionTrainer : IDisposable
         return loss.item<float>();
     }
 
-    private void CheckCompatible(ImageDataset data)
+    private void CheckCompatible(ImageDataset data, Tensor? recordConditions)
     {
         var model = Config.Model;
         if (data.Count == 0) throw new ArgumentException($"{data.Name}: the dataset is empty.");
+        if ((model.ExtraConditionDim > 0) != (recordConditions is not null))
+            throw new ArgumentException(model.ExtraConditionDim > 0
+                ? $"The model is conditioned on {model.ExtraConditionDim}-d record features; pass them."
+                : "The model has no record condition, but record conditions were passed.");
+        if (recordConditions is not null && (recordConditions.shape[0] != data.Count || recordConditions.shape[1] != model.ExtraConditionDim))
+            throw new ArgumentException($"Record conditions are [{string.Join(", ", recordConditions.shape)}]; expected [{data.Count}, {model.ExtraConditionDim}].");
         if (data.Channels != model.ImageChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)
             throw new ArgumentException(
                 $"{data.Name}: images are {data.Channels}x{data.Height}x{data.Width} but the model expects {model.ImageChannels}x{model.ImageSize}x{model.ImageSize}.");

@@ -1,0 +1,126 @@
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Classification;
+using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Diversity;
+
+/// <summary>
+/// Diversity-aware sampling: for each real record, draw K candidates conditioned on its label and its
+/// <see cref="RecordFeatures"/>, score each against the source (re-identification link, classifier consistency),
+/// keep the best unlinked one (<see cref="TwinSelection"/>); when all K are linked, redraw with lower guidance,
+/// down to the floor, then skip the record. The model, classifier and encoder are frozen.
+/// </summary>
+public sealed class TwinGenerator(
+    UNet model, GaussianDiffusion diffusion, int ddimSteps, ImageClassifier classifier, ReidentificationModel reidentification, TwinSettings settings)
+{
+    /// <summary>Candidates generated per forward batch (bounds memory; guidance doubles it inside).</summary>
+    public int SamplingBatch { get; init; } = 256;
+
+    /// <summary>Twins for <paramref name="sources"/> (real records); the result holds only synthetic images.</summary>
+    /// <param name="seed">Fixes every draw, so the same records and seed give the same twins.</param>
+    /// <param name="round">Called after each round with (round, records still without a twin).</param>
+    public TwinBatch Generate(ImageDataset sources, long seed, Action<int, int>? round = null, CancellationToken cancellationToken = default)
+    {
+        settings.Validate();
+        using var noGrad = no_grad();
+        var n = sources.Count;
+        var all = Enumerable.Range(0, n).ToArray();
+        var (sourceImages, sourceLabels) = sources.Batch(all);
+        using var _ = sourceImages;
+        using var __ = sourceLabels;
+        using var sourceConditions = RecordFeatures.Of(classifier, sourceImages);
+        using var sourceProbabilities = softmax(classifier.forward(sourceImages), 1);
+        using var sourceEmbeddings = reidentification.Encoder.forward(sourceImages);
+        var threshold = reidentification.Calibration.Threshold;
+
+        var chosen = new List<(int Record, int Rank, byte[] Pixels)>();
+        var stats = TwinStatistics.Empty(settings.Guidance) with { Records = n };
+        var pending = all.ToList();
+        for (var r = 0; pending.Count > 0; r++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (settings.GuidanceForRound(r) is not { } guidance)
+            {
+                stats = stats with { Skipped = stats.Skipped + pending.Count };
+                break;
+            }
+            if (r > 0) stats = stats with { Retries = stats.Retries + pending.Count };
+            var k = settings.Candidates;
+            var rows = pending.SelectMany(p => Enumerable.Repeat(p, k)).ToArray();
+            using var candidates = Draw(rows, sourceLabels, sourceConditions, guidance, SeedMixer.Mix(seed, r));
+            using var rowIndex = tensor(rows.Select(i => (long)i).ToArray());
+            using var similarity = (reidentification.Encoder.forward(candidates) * sourceEmbeddings.index_select(0, rowIndex)).sum(1);
+            using var logProbabilities = nn.functional.log_softmax(classifier.forward(candidates), 1);
+            using var consistency = -(sourceProbabilities.index_select(0, rowIndex) * logProbabilities).sum(1);
+            var sims = similarity.data<float>().ToArray();
+            var cons = consistency.data<float>().ToArray();
+            var bytes = ImageTensors.ToBytes(candidates);
+            var imageBytes = sources.ImageBytes;
+
+            var stillPending = new List<int>();
+            for (var p = 0; p < pending.Count; p++)
+            {
+                var scores = Enumerable.Range(0, k)
+                    .Select(c => new CandidateScore(c, sims[p * k + c], sims[p * k + c] > threshold, cons[p * k + c]))
+                    .ToList();
+                stats = stats with { CandidatesDrawn = stats.CandidatesDrawn + k, RejectedLinked = stats.RejectedLinked + scores.Count(s => s.Linked) };
+                var winners = TwinSelection.Choose(scores, settings);
+                if (winners.Count == 0)
+                {
+                    stillPending.Add(pending[p]);
+                    continue;
+                }
+                for (var rank = 0; rank < winners.Count; rank++)
+                    chosen.Add((pending[p], rank, bytes.AsSpan((p * k + winners[rank].Candidate) * imageBytes, imageBytes).ToArray()));
+                stats = stats with
+                {
+                    Twins = stats.Twins + 1, Extras = stats.Extras + winners.Count - 1,
+                    FinalGuidanceSum = stats.FinalGuidanceSum + guidance, LowestFinalGuidance = Math.Min(stats.LowestFinalGuidance, guidance),
+                };
+            }
+            pending = stillPending;
+            round?.Invoke(r, pending.Count);
+        }
+
+        // Twins in record order, the extra sample (if any) right after its twin.
+        var ordered = chosen.OrderBy(c => c.Record).ThenBy(c => c.Rank).ToList();
+        return new TwinBatch(
+            ordered.SelectMany(c => c.Pixels).ToArray(),
+            ordered.Select(c => sources.Labels[c.Record]).ToArray(),
+            ordered.Select(c => c.Record).ToArray(),
+            stats);
+    }
+
+    private Tensor Draw(int[] rows, Tensor labels, Tensor conditions, double guidance, ulong seed)
+    {
+        var sampler = new DdimSampler(diffusion, Math.Min(ddimSteps, diffusion.Schedule.Timesteps));
+        var parts = new List<Tensor>();
+        for (var start = 0; start < rows.Length; start += SamplingBatch)
+        {
+            var chunk = rows[start..Math.Min(start + SamplingBatch, rows.Length)];
+            using var index = tensor(chunk.Select(i => (long)i).ToArray());
+            using var chunkConditions = conditions.index_select(0, index);
+            using var chunkLabels = labels.index_select(0, index);
+            var request = new SamplingRequest(chunkLabels.data<long>().ToArray(), (long)SeedMixer.Mix((long)seed, start), guidance)
+            {
+                ExtraCondition = chunkConditions.contiguous().data<float>().ToArray(),
+            };
+            parts.Add(sampler.Sample(model, request));
+        }
+        var all = cat(parts);
+        foreach (var part in parts) part.Dispose();
+        return all;
+    }
+}
+
+/// <summary>Synthetic twins: 8-bit pixels [N,C,H,W], labels, and each twin's source position in the input (internal; never released).</summary>
+public sealed record TwinBatch(byte[] Pixels, long[] Labels, int[] SourcePositions, TwinStatistics Statistics)
+{
+    public int Count => Labels.Length;
+}

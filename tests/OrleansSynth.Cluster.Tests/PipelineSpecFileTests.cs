@@ -1,3 +1,4 @@
+using OrleansSynth.Abstractions;
 using OrleansSynth.Cli.Demo;
 
 namespace OrleansSynth.Cluster.Tests;
@@ -33,6 +34,20 @@ public sealed class PipelineSpecFileTests : IDisposable
         Assert.Equal(0.02, spec.Alpha);
         Assert.Equal((800, true), (spec.Gate.MinimumSamples, spec.Gate.RequireApproval));
         Assert.Equal("/tmp/x", spec.Output);
+        Assert.Equal(PipelineStrategy.Distillation, spec.Strategy);
+    }
+
+    [Fact]
+    public void ReadsTheStrategyAndTheDiversityOptions()
+    {
+        var spec = PipelineSpecFile.Load(Write("""
+            dataset: fashion-mnist
+            strategy: diversity-aware+distillation
+            diversity: { candidates: 6, guidanceFloor: 0.8, keepSecondBest: true }
+            """));
+        Assert.Equal(PipelineStrategy.DiversityAwareDistillation, spec.Strategy);
+        Assert.Equal(new DiversityOptions(Candidates: 6, GuidanceFloor: 0.8, KeepSecondBest: true), spec.Diversity);
+        Assert.True(spec.UsesTwins && spec.TrainsStudent);
     }
 
     [Fact]
@@ -44,7 +59,7 @@ public sealed class PipelineSpecFileTests : IDisposable
         Assert.Contains("line 2", error.Message);
 
         Assert.Contains("'dataset' is required", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("teacher: { steps: 5 }\n"))).Message);
-        Assert.Contains("not supported yet", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("dataset: x\nstrategy: diversity-aware\n"))).Message);
+        Assert.Contains("strategy 'twins' is unknown", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("dataset: x\nstrategy: twins\n"))).Message);
         Assert.Throws<FileNotFoundException>(() => PipelineSpecFile.Load(Path.Combine(_folder, "missing.yaml")));
     }
 

@@ -4,7 +4,8 @@ namespace OrleansSynth.Cli.Demo;
 
 /// <summary>
 /// The two `synth demo` presets on Fashion-MNIST. Sizes are chosen for 2 CPU cores: quick is a smoke test (a few
-/// minutes), default aims at recognisable garments and a clearly useful synthetic-trained classifier.
+/// minutes), default aims at recognisable garments and a clearly useful synthetic-trained classifier. Either runs any
+/// strategy; for the diversity-aware ones the sample count is the number of real records twinned.
 /// </summary>
 internal static class DemoPresets
 {

@@ -32,10 +32,13 @@ public static class HtmlReport
         foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student)) html.Append(Image(SimilarityHistogram(name, p)));
         html.Append("</div>");
 
-        if (report.Twins is { } t)
+        if (report.Twins is { } total)
         {
-            html.Append("<h2>Diversity-aware twins</h2><table><tr><th>records</th><th>twins</th><th>extras</th><th>skipped</th><th>candidates drawn</th><th>rejected as linked</th><th>retries</th><th>mean / lowest final guidance</th></tr>");
-            html.Append($"<tr><td>{t.Records}</td><td>{t.Twins}</td><td>{t.Extras}</td><td>{t.Skipped}</td><td>{t.CandidatesDrawn}</td><td>{t.RejectedLinked}</td><td>{t.Retries}</td><td>{Num(t.MeanFinalGuidance)} / {Num(t.LowestFinalGuidance)}</td></tr></table>");
+            html.Append("<h2>Diversity-aware twins</h2><table><tr><th>shard</th><th>records</th><th>twins</th><th>extras</th><th>skipped</th><th>candidates drawn</th><th>rejected as linked</th><th>retries</th><th>mean / lowest final guidance</th></tr>");
+            var rows = (report.TwinShards ?? []).Select((shard, i) => (i.ToString(CultureInfo.InvariantCulture), shard)).Append(("all", total));
+            foreach (var (name, t) in rows)
+                html.Append($"<tr><td>{name}</td><td>{t.Records}</td><td>{t.Twins}</td><td>{t.Extras}</td><td>{t.Skipped}</td><td>{t.CandidatesDrawn}</td><td>{t.RejectedLinked}</td><td>{t.Retries}</td><td>{Num(t.MeanFinalGuidance)} / {Num(t.LowestFinalGuidance)}</td></tr>");
+            html.Append("</table>");
         }
 
         html.Append("<h2>Utility (real test split)</h2><table><tr><th>classifier trained on</th><th>accuracy</th><th>macro ROC AUC</th><th>gap to real (points)</th></tr>");

@@ -8,7 +8,8 @@ namespace OrleansSynth.Reports;
 
 /// <summary>
 /// Everything a pipeline run reports. Shareable: aggregate numbers, references and hashes, no real image.
-/// The student parts are null for a strategy without a student; <paramref name="Twins"/> is set for the diversity-aware ones.
+/// The student parts are null for a strategy without a student; <paramref name="Twins"/> (all shards) and
+/// <paramref name="TwinShards"/> (each shard, in order) are set for the diversity-aware ones.
 /// </summary>
 public sealed record PipelineReport(
     string Run,
@@ -26,7 +27,8 @@ public sealed record PipelineReport(
     IReadOnlyList<LossPoint>? StudentLoss,
     int FilteredOut,
     int KeptAfterFilter,
-    TwinStatistics? Twins = null);
+    TwinStatistics? Twins = null,
+    IReadOnlyList<TwinStatistics>? TwinShards = null);
 
 public sealed record StageTiming(string Name, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? Seconds, string? Detail);
 

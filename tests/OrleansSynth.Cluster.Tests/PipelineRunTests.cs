@@ -82,6 +82,9 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.Equal(24, twins.GetProperty("twins").GetInt32() + twins.GetProperty("skipped").GetInt32());
         Assert.Equal(twins.GetProperty("twins").GetInt32(), twins.GetProperty("extras").GetInt32());
         Assert.True(twins.GetProperty("candidatesDrawn").GetInt32() >= 24 * 2);
+        var shards = root.GetProperty("twinShards").EnumerateArray().ToList();
+        Assert.Equal(3, shards.Count); // records 0-7, 8-15, 16-23
+        Assert.All(shards, shard => Assert.Equal(8, shard.GetProperty("records").GetInt32()));
         var produced = 2 * twins.GetProperty("twins").GetInt32();
         var audit = await cluster.Client.GetGrain<IPrivacyAuditGrain>($"{run}/teacher-audit").GetStatus();
         Assert.Equal(produced, audit.Summary!.Total);

@@ -143,7 +143,7 @@ public sealed partial class PipelineCoordinatorGrain
 
             var reportPath = await Stage("report and release", async () =>
             {
-                var path = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherSet, teacherAudit, TwinTotals(teacherSamples)), studentOutcome, classifiers, filtered);
+                var path = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherSet, teacherAudit, TwinShards(teacherSamples)), studentOutcome, classifiers, filtered);
                 return (path, path);
             });
             state.State.ReportPath = reportPath;
@@ -158,19 +158,23 @@ public sealed partial class PipelineCoordinatorGrain
         await state.WriteStateAsync();
     }
 
-    private sealed record TeacherOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, TwinStatistics? Twins);
+    private sealed record TeacherOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, IReadOnlyList<TwinStatistics> TwinShards);
 
     private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit);
 
     private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>
         new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps, classCounts);
 
-    /// <summary>The twin statistics of all shards together (null for a plain sampling job).</summary>
-    private static TwinStatistics? TwinTotals(SamplingJobStatus job) =>
-        job.Shards.Select(s => s.Twins).OfType<TwinShardStatistics>()
+    /// <summary>Each shard's twin statistics, in shard order (empty for a plain sampling job).</summary>
+    private static List<TwinStatistics> TwinShards(SamplingJobStatus job) =>
+        job.Shards.OrderBy(s => s.ShardIndex).Select(s => s.Twins).OfType<TwinShardStatistics>()
             .Select(t => new TwinStatistics(t.Records, t.Twins, t.Extras, t.CandidatesDrawn, t.RejectedLinked, t.Retries, t.Skipped,
                 t.Twins == 0 ? 0 : t.MeanFinalGuidance * t.Twins, t.LowestFinalGuidance))
-            .Aggregate((TwinStatistics?)null, (total, shard) => total?.Add(shard) ?? shard);
+            .ToList();
+
+    /// <summary>The twin statistics of all shards together (null for a plain sampling job).</summary>
+    private static TwinStatistics? TwinTotals(IEnumerable<TwinStatistics> shards) =>
+        shards.Aggregate((TwinStatistics?)null, (total, shard) => total?.Add(shard) ?? shard);
 
     /// <summary>Runs one stage, recording when it started and finished; a stage that finished before is run again cheaply (its grains remember).</summary>
     private async Task<T> Stage<T>(string name, Func<Task<(T Result, string Detail)>> body)
@@ -193,7 +197,7 @@ public sealed partial class PipelineCoordinatorGrain
     private static string Describe(object result) => result switch
     {
         TrainingStatus t => $"{t.Step} steps" + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:F3}")) : ""),
-        SamplingJobStatus s when TwinTotals(s) is { } t =>
+        SamplingJobStatus s when TwinTotals(TwinShards(s)) is { } t =>
             $"{t.Twins} twins of {t.Records} records ({t.Extras} extra), {t.Skipped} skipped, {t.RejectedLinked} of {t.CandidatesDrawn} candidates linked, {t.Retries} retries, lowest guidance {t.LowestFinalGuidance:F1}",
         SamplingJobStatus s => $"{s.ShardsDone} shards",
         AuditStatus a => $"{a.Summary!.Flagged} of {a.Summary.Total} flagged ({a.Summary.Rate:P2}), {a.TilesTotal} tiles",
@@ -307,7 +311,8 @@ public sealed partial class PipelineCoordinatorGrain
                 new UtilityNumbers(Evaluation(classifiers[0], test.Count), Evaluation(classifiers[1], test.Count), student is null ? null : Evaluation(classifiers[2], test.Count)),
                 Fidelity(teacherSet), studentSet is null ? null : Fidelity(studentSet),
                 DiffusionCheckpoint.ReadHeader(teacherCheckpoint).LossHistory, studentCheckpoint is null ? null : DiffusionCheckpoint.ReadHeader(studentCheckpoint).LossHistory,
-                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count, teacher.Twins);
+                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count,
+                TwinTotals(teacher.TwinShards), teacher.TwinShards.Count == 0 ? null : teacher.TwinShards);
 
             // Without a student the release is the filtered twins; the teacher itself saw real records and stays inside.
             if (studentCheckpoint is not null) File.Copy(studentCheckpoint, Path.Combine(release, "student.ckpt"), overwrite: true);

@@ -317,7 +317,7 @@ public sealed partial class PipelineCoordinatorGrain
             // Without a student the release is the filtered twins; the teacher itself saw real records and stays inside.
             if (studentCheckpoint is not null) File.Copy(studentCheckpoint, Path.Combine(release, "student.ckpt"), overwrite: true);
             var released = studentSet ?? Kept(teacherSet, filtered.KeptSampleIds);
-            WriteSyntheticSet(released, Path.Combine(release, "synthetic"));
+            WriteSyntheticSet(released, Path.Combine(release, "synthetic"), spec.Teacher.Seed);
             File.WriteAllBytes(Path.Combine(release, "report.json"), JsonSerializer.SerializeToUtf8Bytes(report, Json));
             var html = HtmlReport.Render(report, Grid(teacherSet), studentSet is null ? null : Grid(studentSet));
             File.WriteAllText(Path.Combine(release, "report.html"), html);
@@ -373,15 +373,21 @@ public sealed partial class PipelineCoordinatorGrain
         using (images) return ImageTensors.Grid(images, columns: 10, scale: 2).ToPng();
     }
 
-    private static void WriteSyntheticSet(ImageDataset samples, string folder)
+    /// <summary>
+    /// The released PNGs and labels.csv, in a shuffled order: twins are generated in the order of their source
+    /// records, and a file's position must not say which real record it came from.
+    /// </summary>
+    private static void WriteSyntheticSet(ImageDataset samples, string folder, long seed)
     {
         Directory.CreateDirectory(folder);
+        var order = Enumerable.Range(0, samples.Count).ToArray();
+        new Random(unchecked((int)SeedMixer.Mix(seed, samples.Count))).Shuffle(order);
         var lines = new List<string> { "file,label" };
-        for (var i = 0; i < samples.Count; i++)
+        for (var i = 0; i < order.Length; i++)
         {
             var file = $"{i:D6}.png";
-            new PngImage(samples.ImageAt(i).ToArray(), samples.Channels, samples.Height, samples.Width).Write(Path.Combine(folder, file));
-            lines.Add($"{file},{samples.Labels[i]}");
+            new PngImage(samples.ImageAt(order[i]).ToArray(), samples.Channels, samples.Height, samples.Width).Write(Path.Combine(folder, file));
+            lines.Add($"{file},{samples.Labels[order[i]]}");
         }
         File.WriteAllLines(Path.Combine(folder, "labels.csv"), lines);
     }

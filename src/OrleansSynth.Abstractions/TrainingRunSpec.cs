@@ -24,4 +24,11 @@ public sealed record TrainingRunSpec(
 [GenerateSerializer, Immutable]
 public sealed record SyntheticTrainingSet(
     [property: Id(0)] IReadOnlyList<ArtifactRef> Bundles,
-    [property: Id(1)] IReadOnlyList<string> SampleIds);
+    [property: Id(1)] IReadOnlyList<string> SampleIds)
+{
+    // A record compares lists by reference; a spec read back from storage must still equal the caller's.
+    public bool Equals(SyntheticTrainingSet? other) =>
+        other is not null && Bundles.SequenceEqual(other.Bundles) && SampleIds.SequenceEqual(other.SampleIds);
+
+    public override int GetHashCode() => HashCode.Combine(Bundles.Count, SampleIds.Count);
+}

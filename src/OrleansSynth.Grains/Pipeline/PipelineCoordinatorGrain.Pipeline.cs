@@ -223,40 +223,31 @@ public sealed partial class PipelineCoordinatorGrain
         return await WaitForTraining(runId);
     }
 
-    private async Task<TrainingStatus> WaitForTraining(string runId)
-    {
-        var grain = GrainFactory.GetGrain<ITrainingRunGrain>(runId);
-        while (true)
-        {
-            var status = await grain.GetStatus();
-            if (status.State == WorkState.Completed) return status;
-            if (status.State == WorkState.Failed) throw new InvalidOperationException($"training run {runId} failed: {status.Error}");
-            await Task.Delay(PollInterval);
-        }
-    }
+    private Task<TrainingStatus> WaitForTraining(string runId) =>
+        WaitUntilDone($"training run {runId}", GrainFactory.GetGrain<ITrainingRunGrain>(runId).GetStatus, s => s.State, s => s.Error);
 
     private async Task<SamplingJobStatus> Sample(string jobId, SamplingJobSpec job)
     {
         var grain = GrainFactory.GetGrain<ISamplingJobGrain>(jobId);
         await grain.Start(job);
-        while (true)
-        {
-            var status = await grain.GetStatus();
-            if (status.State == WorkState.Completed) return status;
-            if (status.State == WorkState.Failed) throw new InvalidOperationException($"sampling job {jobId} failed: {status.Error}");
-            await Task.Delay(PollInterval);
-        }
+        return await WaitUntilDone($"sampling job {jobId}", grain.GetStatus, s => s.State, s => s.Error);
     }
 
     private async Task<AuditStatus> Audit(string auditId, IReadOnlyList<ArtifactRef> bundles, PipelineSpec spec)
     {
         var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(auditId);
         await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps));
+        return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);
+    }
+
+    /// <summary>Polls a started grain's status until it completes (returned) or fails (thrown, naming <paramref name="what"/>).</summary>
+    private static async Task<T> WaitUntilDone<T>(string what, Func<Task<T>> getStatus, Func<T, WorkState> stateOf, Func<T, string?> errorOf)
+    {
         while (true)
         {
-            var status = await audit.GetStatus();
-            if (status.State == WorkState.Completed) return status;
-            if (status.State == WorkState.Failed) throw new InvalidOperationException($"audit {auditId} failed: {status.Error}");
+            var status = await getStatus();
+            if (stateOf(status) == WorkState.Completed) return status;
+            if (stateOf(status) == WorkState.Failed) throw new InvalidOperationException($"{what} failed: {errorOf(status)}");
             await Task.Delay(PollInterval);
         }
     }
@@ -298,10 +289,10 @@ public sealed partial class PipelineCoordinatorGrain
             var teacherSet = SampleBundle.Concat("teacher", teacherBundlePaths.Select(SampleBundle.Read).ToList());
             var studentSet = student is null ? null : SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList());
             using var classifier = ClassifierTrainer.LoadModel(classifierPath);
-            using var realFeatures = Features(classifier, test);
+            using var realFeatures = classifier.Features(test);
             FidelityNumbers Fidelity(ImageDataset set)
             {
-                using var synthetic = Features(classifier, set);
+                using var synthetic = classifier.Features(set);
                 return new(FrechetDistance.Compute(realFeatures, synthetic), ManifoldMetrics.Compute(realFeatures, synthetic));
             }
 
@@ -316,7 +307,7 @@ public sealed partial class PipelineCoordinatorGrain
 
             // Without a student the release is the filtered twins; the teacher itself saw real records and stays inside.
             if (studentCheckpoint is not null) File.Copy(studentCheckpoint, Path.Combine(release, "student.ckpt"), overwrite: true);
-            var released = studentSet ?? Kept(teacherSet, filtered.KeptSampleIds);
+            var released = studentSet ?? teacherSet.WithRecordIds(filtered.KeptSampleIds);
             WriteSyntheticSet(released, Path.Combine(release, "synthetic"), spec.Teacher.Seed);
             File.WriteAllBytes(Path.Combine(release, "report.json"), JsonSerializer.SerializeToUtf8Bytes(report, Json));
             var html = HtmlReport.Render(report, Grid(teacherSet), studentSet is null ? null : Grid(studentSet));
@@ -332,12 +323,6 @@ public sealed partial class PipelineCoordinatorGrain
         return paths;
     }
 
-    private static ImageDataset Kept(ImageDataset samples, IReadOnlyList<string> keep)
-    {
-        var wanted = keep.ToHashSet(StringComparer.Ordinal);
-        return samples.Subset(Enumerable.Range(0, samples.Count).Where(i => wanted.Contains(samples.RecordIds[i])).ToArray(), samples.Name);
-    }
-
     private static PrivacyNumbers Privacy(string auditReportPath)
     {
         var report = JsonSerializer.Deserialize<AuditReport>(File.ReadAllBytes(auditReportPath), Json)!;
@@ -347,21 +332,6 @@ public sealed partial class PipelineCoordinatorGrain
 
     private static ClassifierEvaluation Evaluation(TrainingStatus classifier, int testCount) =>
         new(testCount, classifier.Metrics!["accuracy"], classifier.Metrics["macroAuc"]);
-
-    private static Tensor Features(ImageClassifier classifier, ImageDataset data)
-    {
-        using var noGrad = no_grad();
-        var all = Enumerable.Range(0, data.Count).ToArray();
-        var parts = new List<Tensor>();
-        for (var start = 0; start < data.Count; start += 500)
-        {
-            using var scope = NewDisposeScope();
-            parts.Add(classifier.Features(data.Batch(all[start..Math.Min(start + 500, data.Count)]).Images).MoveToOuterDisposeScope());
-        }
-        var features = cat(parts);
-        foreach (var part in parts) part.Dispose();
-        return features;
-    }
 
     /// <summary>Up to 10 samples per class, one row per class.</summary>
     private static byte[] Grid(ImageDataset samples)

@@ -55,7 +55,7 @@ public sealed partial class TrainingRunGrain(
     {
         if (state.State.Spec is { } existing)
         {
-            if (!SameSpec(existing, spec)) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
+            if (existing != spec) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
             return Snapshot();
         }
         if (spec.Steps < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
@@ -132,7 +132,10 @@ public sealed partial class TrainingRunGrain(
             if (spec.FeatureExtractor is { } used) state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
             var metrics = await compute.RunAsync($"train {key}", token =>
             {
-                var data = spec.Synthetic is { } set ? SyntheticData(key, bundles, set.SampleIds) : datasets.Get(spec.Dataset, DatasetSplit.Train);
+                // The kept samples of the bundles, in bundle order.
+                var data = spec.Synthetic is { } set
+                    ? SampleBundle.Concat(key, bundles.Select(SampleBundle.Read).ToList()).WithRecordIds(set.SampleIds, key)
+                    : datasets.Get(spec.Dataset, DatasetSplit.Train);
                 if (spec.Limit > 0) data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
                 void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss };
                 void Checkpointed(int step)
@@ -188,27 +191,6 @@ public sealed partial class TrainingRunGrain(
         var step = s.State == WorkState.Completed ? s.Spec!.Steps : Math.Max(live.Step, s.CheckpointStep);
         return new TrainingStatus(s.State, step, s.Spec?.Steps ?? 0, live.Loss ?? s.LastLoss, s.Checkpoint, s.CheckpointStep,
             s.Resumes, silo.SiloAddress.ToString(), s.Error, s.Metrics, s.DataSources);
-    }
-
-    // Records compare lists by reference; a deserialised spec never equals the caller's, so compare contents.
-    private static bool SameSpec(TrainingRunSpec a, TrainingRunSpec b) =>
-        a with { Synthetic = null } == b with { Synthetic = null } &&
-        (a.Synthetic, b.Synthetic) switch
-        {
-            (null, null) => true,
-            ({ } x, { } y) => x.Bundles.SequenceEqual(y.Bundles) && x.SampleIds.SequenceEqual(y.SampleIds),
-            _ => false,
-        };
-
-    /// <summary>The kept samples of the bundles, in bundle order.</summary>
-    private static ImageDataset SyntheticData(string name, IReadOnlyList<string> bundlePaths, IReadOnlyList<string> keep)
-    {
-        var all = SampleBundle.Concat(name, bundlePaths.Select(SampleBundle.Read).ToList());
-        var wanted = keep.ToHashSet(StringComparer.Ordinal);
-        var indices = Enumerable.Range(0, all.Count).Where(i => wanted.Contains(all.RecordIds[i])).ToArray();
-        if (indices.Length != wanted.Count)
-            throw new InvalidDataException($"{wanted.Count - indices.Length} of the requested synthetic samples are not in the bundles.");
-        return all.Subset(indices, name);
     }
 
     private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string? featureExtractor, string checkpoint,

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,6 +33,22 @@ public sealed class ImageClassifier : nn.Module<Tensor, Tensor>
 
     /// <summary>The penultimate activations, [B, FeatureDim].</summary>
     public Tensor Features(Tensor images) => features.forward(images);
+
+    /// <summary>The penultimate activations of every image of <paramref name="data"/>, [N, FeatureDim] on the CPU, without gradients.</summary>
+    public Tensor Features(ImageDataset data, int batchSize = 500)
+    {
+        using var noGrad = no_grad();
+        var device = parameters().First().device;
+        var result = empty(data.Count, Config.FeatureDim);
+        var all = Enumerable.Range(0, data.Count).ToArray();
+        for (var start = 0; start < data.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(batchSize, data.Count - start);
+            result.narrow(0, start, count).copy_(Features(data.Batch(all[start..(start + count)], device).Images).cpu());
+        }
+        return result;
+    }
 
     protected override void Dispose(bool disposing)
     {

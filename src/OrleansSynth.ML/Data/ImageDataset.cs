@@ -72,6 +72,16 @@ public sealed class ImageDataset
             NumClasses);
     }
 
+    /// <summary>The records whose ids are in <paramref name="keep"/>, in this dataset's order; every id must be present.</summary>
+    public ImageDataset WithRecordIds(IReadOnlyCollection<string> keep, string? name = null)
+    {
+        var wanted = keep.ToHashSet(StringComparer.Ordinal);
+        var indices = Enumerable.Range(0, Count).Where(i => wanted.Contains(RecordIds[i])).ToArray();
+        if (indices.Length != wanted.Count)
+            throw new InvalidDataException($"{wanted.Count - indices.Length} of the requested records are not in {Name}.");
+        return Subset(indices, name);
+    }
+
     /// <summary>How many images carry each label, indexed by label.</summary>
     public int[] LabelCounts()
     {

@@ -21,18 +21,9 @@ public static class RecordFeatures
     }
 
     /// <summary>[N, FeatureDim] conditions for every record of <paramref name="data"/>, on the CPU.</summary>
-    public static Tensor Of(ImageClassifier classifier, ImageDataset data, int batchSize = 500)
+    public static Tensor Of(ImageClassifier classifier, ImageDataset data)
     {
-        var device = classifier.parameters().First().device;
-        var result = empty(data.Count, classifier.Config.FeatureDim);
-        var all = Enumerable.Range(0, data.Count).ToArray();
-        for (var start = 0; start < data.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var count = Math.Min(batchSize, data.Count - start);
-            var (images, _) = data.Batch(all[start..(start + count)], device);
-            result.narrow(0, start, count).copy_(Of(classifier, images).cpu());
-        }
-        return result;
+        using var features = classifier.Features(data);
+        return nn.functional.normalize(features, p: 2, dim: 1);
     }
 }

@@ -9,7 +9,8 @@ public sealed record AuditSpec(
     [property: Id(3)] int TopK = 5,
     [property: Id(4)] int SyntheticTile = 1024,
     [property: Id(5)] int RealTile = 8192,
-    [property: Id(6)] int EncoderSteps = 800);
+    [property: Id(6)] int EncoderSteps = 800,
+    [property: Id(7)] int Canaries = 200);
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>
 [GenerateSerializer, Immutable]
@@ -30,6 +31,8 @@ public sealed record AuditTileResult(
     [property: Id(2)] string Silo);
 
 /// <summary>The aggregate numbers of an audit, safe to share.</summary>
+/// <param name="RateUpper">Upper end of the 95% interval of the flagged rate.</param>
+/// <param name="CanaryRecall">Share of the audit's planted near-copies of training records that it flagged.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditSummaryView(
     [property: Id(0)] int Total,
@@ -38,7 +41,11 @@ public sealed record AuditSummaryView(
     [property: Id(3)] float Threshold,
     [property: Id(4)] double Alpha,
     [property: Id(5)] double EncoderAuc,
-    [property: Id(6)] double SinglingOutRisk);
+    [property: Id(6)] double SinglingOutRisk,
+    [property: Id(7)] double RateUpper,
+    [property: Id(8)] int CanariesPlanted,
+    [property: Id(9)] int CanariesCaught,
+    [property: Id(10)] double CanaryRecall);
 
 [GenerateSerializer, Immutable]
 public sealed record AuditStatus(

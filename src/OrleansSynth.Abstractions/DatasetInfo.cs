@@ -1,6 +1,9 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>A registered real dataset: where it is, what it holds, and a content hash that pins its version.</summary>
+/// <summary>
+/// A registered real dataset: where it is, what it holds, and content hashes (of every image's bytes, label and id)
+/// that pin its version; <paramref name="RecordIndex"/> lists the registered record ids, to name a file that changed.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DatasetInfo(
     [property: Id(0)] string Source,
@@ -13,7 +16,10 @@ public sealed record DatasetInfo(
     [property: Id(7)] int Channels,
     [property: Id(8)] int ImageSize,
     [property: Id(9)] DateTimeOffset RegisteredAt,
-    [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null)
+    [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null,
+    [property: Id(11)] string? TrainContentHash = null,
+    [property: Id(12)] string? TestContentHash = null,
+    [property: Id(13)] ArtifactRef? RecordIndex = null)
 {
     // A record compares lists by reference; two registrations of the same files must compare equal.
     public bool Equals(DatasetInfo? other) =>
@@ -21,7 +27,8 @@ public sealed record DatasetInfo(
         && (Source, Format, Path, ContentHash, TrainCount, TestCount, NumClasses, Channels, ImageSize, RegisteredAt)
             == (other.Source, other.Format, other.Path, other.ContentHash, other.TrainCount, other.TestCount,
                 other.NumClasses, other.Channels, other.ImageSize, other.RegisteredAt)
-        && (TrainLabelCounts ?? []).SequenceEqual(other.TrainLabelCounts ?? []);
+        && (TrainLabelCounts ?? []).SequenceEqual(other.TrainLabelCounts ?? [])
+        && (TrainContentHash, TestContentHash, RecordIndex) == (other.TrainContentHash, other.TestContentHash, other.RecordIndex);
 
     public override int GetHashCode() => HashCode.Combine(Source, ContentHash, TrainCount, RegisteredAt);
 }

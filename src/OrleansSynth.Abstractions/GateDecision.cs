@@ -10,7 +10,10 @@ public sealed record GateEvidence(
     [property: Id(4)] int SamplesRemaining,
     [property: Id(5)] int MinimumSamples,
     [property: Id(6)] bool ApprovalRequired,
-    [property: Id(7)] string? ApprovedBy);
+    [property: Id(7)] string? ApprovedBy,
+    [property: Id(8)] int CanariesPlanted = 0,
+    [property: Id(9)] double CanaryRecall = 0,
+    [property: Id(10)] double MinimumCanaryRecall = 0.95);
 
 /// <summary>One decision of the gate, stored with its evidence, time and who asked.</summary>
 [GenerateSerializer, Immutable]

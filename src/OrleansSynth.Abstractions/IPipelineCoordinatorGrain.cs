@@ -33,4 +33,11 @@ public interface IPipelineCoordinatorGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<IReadOnlyList<GateDecision>> GetDecisions();
+
+    /// <summary>
+    /// The internal report of a finished run, in the artifact store: which released file is which internal sample and
+    /// real source record, and each released sample's nearest real records. Never part of the release; null until written.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<ArtifactRef?> GetInternalReport();
 }

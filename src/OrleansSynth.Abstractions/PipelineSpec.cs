@@ -6,6 +6,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Student">Student diffusion run (trains on the filtered synthetic set only); unused by <see cref="PipelineStrategy.DiversityAware"/>.</param>
 /// <param name="SampleCount">Synthetic samples to draw; for the diversity-aware strategies, real records to twin.</param>
 /// <param name="Output">Folder for the release and the reports, on the coordinator's silo (a shared volume in a cluster).</param>
+/// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own recall.</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineSpec(
@@ -25,7 +26,8 @@ public sealed record PipelineSpec(
     [property: Id(13)] int RealTile = 8192,
     [property: Id(14)] bool MatchRealLabels = false,
     [property: Id(15)] PipelineStrategy Strategy = PipelineStrategy.Distillation,
-    [property: Id(16)] DiversityOptions? Diversity = null)
+    [property: Id(16)] DiversityOptions? Diversity = null,
+    [property: Id(17)] int Canaries = 200)
 {
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent => Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

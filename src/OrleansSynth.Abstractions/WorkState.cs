@@ -7,4 +7,6 @@ public enum WorkState
     Running,
     Completed,
     Failed,
+    /// <summary>Finished, but its result did not pass a privacy gate: nothing was released.</summary>
+    Refused,
 }

@@ -28,6 +28,7 @@ public static class OrleansSynthSiloBuilderExtensions
         services.TryAddSingleton<ComputeWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<ComputeWorker>());
         services.TryAddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        services.AddOptions<Datasets.DatasetOptions>();
         services.TryAddSingleton<DatasetCache>();
         services.TryAddSingleton<Audit.EmbeddingCache>();
         services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);

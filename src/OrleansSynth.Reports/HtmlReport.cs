@@ -12,8 +12,8 @@ namespace OrleansSynth.Reports;
 /// </summary>
 public static class HtmlReport
 {
-    /// <param name="studentGridPng">Null for a run without a student.</param>
-    public static string Render(PipelineReport report, byte[] teacherGridPng, byte[]? studentGridPng)
+    /// <param name="releasedGridPng">The released samples, one row per class: the only images on the page.</param>
+    public static string Render(PipelineReport report, byte[] releasedGridPng)
     {
         // The teacher's set is its plain samples or, for the diversity-aware strategies, its twins.
         var teacherSet = report.Twins is null ? "teacher" : "twins";
@@ -21,11 +21,24 @@ public static class HtmlReport
         html.Append($"<!doctype html><html><head><meta charset=\"utf-8\"><title>OrleansSynth run {Encode(report.Run)}</title>");
         html.Append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f3f3f3}img{max-width:100%}.pair{display:flex;gap:1em}</style></head><body>");
         html.Append($"<h1>OrleansSynth run <code>{Encode(report.Run)}</code> ({Encode(report.Strategy)})</h1>");
-        html.Append("<p>Shareable report: aggregate numbers and synthetic images only; no real image appears here.</p>");
+        html.Append("<p>Shareable report: aggregate numbers, and images only of released synthetic samples that passed the filter and the final gate.</p>");
+        var gate = report.Release;
+        html.Append($"<p><b>Release: {(gate.Released ? "released" : "refused")}</b> — {gate.ReleasedSamples} synthetic samples{(gate.ModelReleased ? " and the student model" : "")}. ");
+        if (gate.StudentFlaggedRateUpper is { } upper)
+            html.Append($"Student flagged-rate upper bound {Pct(upper)} against a ceiling of {Pct(gate.StudentFlaggedRateCeiling)}; {gate.StudentFilteredOut} flagged student samples removed. ");
+        html.Append($"Minimum canary recall {Pct(gate.MinimumCanaryRecall)}.");
+        if (gate.Reasons.Count > 0) html.Append(" Refused because: ").Append(Encode(string.Join("; ", gate.Reasons))).Append('.');
+        html.Append("</p>");
 
-        html.Append("<h2>Privacy</h2><table><tr><th></th><th>samples</th><th>flagged</th><th>re-identification rate (95% CI)</th><th>singling-out risk</th><th>exact / near copies</th></tr>");
+        html.Append("<h2>Privacy</h2><table><tr><th></th><th>samples</th><th>flagged</th><th>re-identification rate (95% CI)</th><th>canary recall (95% CI)</th><th>singling-out risk (95% CI)</th><th>closer to training than holdout (p)</th><th>exact / near copies</th></tr>");
         foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student))
-            html.Append($"<tr><td>{name}</td><td>{p.Summary.Total}</td><td>{p.Summary.Flagged}</td><td>{Pct(p.Summary.Rate)} ({Pct(p.Summary.RateLower)}–{Pct(p.Summary.RateUpper)})</td><td>{Num(p.SinglingOut.Risk)}</td><td>{p.ExactCopies} / {p.NearExactCopies}</td></tr>");
+        {
+            var c = p.Summary.Canaries;
+            var h = p.HoldoutDistance;
+            html.Append($"<tr><td>{name}</td><td>{p.Summary.Total}</td><td>{p.Summary.Flagged}</td><td>{Pct(p.Summary.Rate)} ({Pct(p.Summary.RateLower)}–{Pct(p.Summary.RateUpper)})</td>");
+            html.Append($"<td>{c.Caught} / {c.Planted} = {Pct(c.Recall)} ({Pct(c.Lower)}–{Pct(c.Upper)})</td><td>{Num(p.SinglingOut.Risk)} ({Num(p.SinglingOut.Lower)}–{Num(p.SinglingOut.Upper)})</td>");
+            html.Append($"<td>{Pct(h.CloserToTraining.Rate)} (p = {h.PValue.ToString("G3", CultureInfo.InvariantCulture)})</td><td>{p.ExactCopies} / {p.NearExactCopies}</td></tr>");
+        }
         html.Append($"</table><p>Threshold {Num(report.Teacher.Summary.Threshold)} at alpha {report.Teacher.Summary.Alpha}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
         html.Append($"The filter removed {report.FilteredOut} {teacherSet} samples and kept {report.KeptAfterFilter}{(report.Student is null ? " (the released set)" : " (the student's training set)")}.</p>");
         html.Append("<div class=\"pair\">");
@@ -34,9 +47,8 @@ public static class HtmlReport
 
         if (report.Twins is { } total)
         {
-            html.Append("<h2>Diversity-aware twins</h2><table><tr><th>shard</th><th>records</th><th>twins</th><th>extras</th><th>skipped</th><th>candidates drawn</th><th>rejected as linked</th><th>retries</th><th>mean / lowest final guidance</th></tr>");
-            var rows = (report.TwinShards ?? []).Select((shard, i) => (i.ToString(CultureInfo.InvariantCulture), shard)).Append(("all", total));
-            foreach (var (name, t) in rows)
+            html.Append("<h2>Diversity-aware twins</h2><table><tr><th></th><th>records</th><th>twins</th><th>extras</th><th>skipped</th><th>candidates drawn</th><th>rejected as linked</th><th>retries</th><th>mean / lowest final guidance</th></tr>");
+            foreach (var (name, t) in new[] { ("all", total) })
                 html.Append($"<tr><td>{name}</td><td>{t.Records}</td><td>{t.Twins}</td><td>{t.Extras}</td><td>{t.Skipped}</td><td>{t.CandidatesDrawn}</td><td>{t.RejectedLinked}</td><td>{t.Retries}</td><td>{Num(t.MeanFinalGuidance)} / {Num(t.LowestFinalGuidance)}</td></tr>");
             html.Append("</table>");
         }
@@ -54,9 +66,7 @@ public static class HtmlReport
             html.Append($"<tr><td>{name}</td><td>{Num(f.FrechetDistance)}</td><td>{Num(f.Manifold.Precision)}</td><td>{Num(f.Manifold.Recall)}</td><td>{Num(f.Manifold.Coverage)}</td></tr>");
         html.Append("</table>");
 
-        html.Append($"<h2>Samples (one row per class)</h2><div class=\"pair\"><div><h3>{teacherSet}</h3>").Append(Image(teacherGridPng)).Append("</div>");
-        if (studentGridPng is not null) html.Append("<div><h3>student</h3>").Append(Image(studentGridPng)).Append("</div>");
-        html.Append("</div>");
+        html.Append("<h2>Released samples (one row per class)</h2>").Append(Image(releasedGridPng));
 
         html.Append("<h2>Training loss</h2>").Append(Image(LossCurves(report.TeacherLoss, report.StudentLoss ?? [])));
 

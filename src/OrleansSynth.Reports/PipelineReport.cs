@@ -7,16 +7,17 @@ using OrleansSynth.ML.Training;
 namespace OrleansSynth.Reports;
 
 /// <summary>
-/// Everything a pipeline run reports. Shareable: aggregate numbers, references and hashes, no real image.
-/// The student parts are null for a strategy without a student; <paramref name="Twins"/> (all shards) and
-/// <paramref name="TwinShards"/> (each shard, in order) are set for the diversity-aware ones.
+/// Everything a pipeline run reports, and all of it shareable: aggregate numbers, the settings without seeds, the
+/// released files' hashes, no real image and nothing that names a sample or a record (that is the internal report's).
+/// The student parts are null for a strategy without a student; <paramref name="Twins"/> (all shards together) is set
+/// for the diversity-aware ones.
 /// </summary>
 public sealed record PipelineReport(
     string Run,
     string Strategy,
-    object Spec,
+    ReleasedSettings Settings,
     string DatasetContentHash,
-    IReadOnlyDictionary<string, string> Artifacts,
+    IReadOnlyDictionary<string, string> ReleasedFiles,
     IReadOnlyList<StageTiming> Stages,
     PrivacyNumbers Teacher,
     PrivacyNumbers? Student,
@@ -27,13 +28,28 @@ public sealed record PipelineReport(
     IReadOnlyList<LossPoint>? StudentLoss,
     int FilteredOut,
     int KeptAfterFilter,
-    TwinStatistics? Twins = null,
-    IReadOnlyList<TwinStatistics>? TwinShards = null);
+    ReleaseGateEvidence Release,
+    TwinStatistics? Twins = null);
+
+/// <summary>The run's settings as far as they describe the method: no seeds, paths or internal ids.</summary>
+public sealed record ReleasedSettings(
+    int SampleCount, int TeacherSteps, int? StudentSteps, double Guidance, int DdimSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
+    int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling);
+
+/// <summary>
+/// What the final gate looked at before anything was released. <paramref name="StudentFilteredOut"/>: student samples
+/// its own audit flagged, removed from the release. Null fields belong to a run without a student.
+/// </summary>
+public sealed record ReleaseGateEvidence(
+    bool Released, IReadOnlyList<string> Reasons, int ReleasedSamples, bool ModelReleased,
+    double TeacherCanaryRecall, double? StudentCanaryRecall, double MinimumCanaryRecall,
+    double? StudentFlaggedRateUpper, double StudentFlaggedRateCeiling, int? StudentFilteredOut);
 
 public sealed record StageTiming(string Name, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? Seconds, string? Detail);
 
 /// <summary>A synthetic set's audit in brief, with the similarity histograms the report draws.</summary>
-public sealed record PrivacyNumbers(AuditSummary Summary, Distribution SyntheticNearestSimilarity, Distribution ControlNearestSimilarity, SinglingOutRisk SinglingOut, int ExactCopies, int NearExactCopies);
+public sealed record PrivacyNumbers(AuditSummary Summary, Distribution SyntheticNearestSimilarity, Distribution ControlNearestSimilarity,
+    SinglingOutRisk SinglingOut, HoldoutDistanceResult HoldoutDistance, int ExactCopies, int NearExactCopies);
 
 /// <summary>The same classifier trained on real, teacher-synthetic and student-synthetic data, tested on the real test split.</summary>
 public sealed record UtilityNumbers(ClassifierEvaluation Real, ClassifierEvaluation Teacher, ClassifierEvaluation? Student)

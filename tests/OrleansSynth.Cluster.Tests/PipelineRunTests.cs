@@ -12,14 +12,15 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var output = Path.Combine(cluster.Root, "pipeline-out");
         var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 30, ShardSize: 10,
-            Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false), Output: output,
+            // A 30-step encoder cannot prove its recall; these runs test the stages, so the canary minimum is relaxed here only.
+            Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
             DdimSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-e2e");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
 
         Assert.True(status.State == WorkState.Completed, status.Error);
-        Assert.Equal(11, status.Stages.Count);
+        Assert.Equal(12, status.Stages.Count);
         Assert.All(status.Stages, s => Assert.Equal(WorkState.Completed, s.State));
         Assert.True(File.Exists(status.ReportPath));
 
@@ -41,11 +42,18 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             Assert.InRange(utility.GetProperty("macroAuc").GetDouble(), 0.0, 1.0);
         }
         Assert.True(root.GetProperty("teacherFidelity").GetProperty("frechetDistance").GetDouble() >= 0);
-        Assert.Equal(11, root.GetProperty("stages").GetArrayLength());
+        Assert.Equal(12, root.GetProperty("stages").GetArrayLength());
+        // Nothing in the shareable report names a seed or an internal sample id.
+        var text = File.ReadAllText(Path.Combine(output, "release", "report.json"));
+        Assert.DoesNotContain("seed", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("pipeline-e2e/", text);
+        Assert.Equal(audit.Summary!.CanariesPlanted, root.GetProperty("teacher").GetProperty("summary").GetProperty("canaries").GetProperty("planted").GetInt32());
 
         var release = Path.Combine(output, "release");
         Assert.True(File.Exists(Path.Combine(release, "student.ckpt")));
-        Assert.Equal(31, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
+        var studentAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("pipeline-e2e/student-audit").GetStatus();
+        Assert.Equal(30 - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
+        Assert.NotNull(await coordinator.GetInternalReport());
         Assert.Contains("data:image/png;base64", File.ReadAllText(Path.Combine(release, "report.html")));
     }
 
@@ -58,7 +66,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var output = Path.Combine(cluster.Root, run);
         var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 24, ShardSize: 8,
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false), Output: output,
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
             DdimSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512,
             Strategy: strategy, Diversity: new DiversityOptions(Candidates: 2, KeepSecondBest: true));
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
@@ -67,7 +75,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
 
         Assert.True(status.State == WorkState.Completed, status.Error);
         var withStudent = strategy == PipelineStrategy.DiversityAwareDistillation;
-        Assert.Equal(withStudent ? 12 : 9, status.Stages.Count);
+        Assert.Equal(withStudent ? 13 : 10, status.Stages.Count);
         Assert.Contains(status.Stages, s => s.Name == "generate twins");
 
         // The teacher was conditioned on the real-data classifier's features.
@@ -82,9 +90,8 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.Equal(24, twins.GetProperty("twins").GetInt32() + twins.GetProperty("skipped").GetInt32());
         Assert.Equal(twins.GetProperty("twins").GetInt32(), twins.GetProperty("extras").GetInt32());
         Assert.True(twins.GetProperty("candidatesDrawn").GetInt32() >= 24 * 2);
-        var shards = root.GetProperty("twinShards").EnumerateArray().ToList();
-        Assert.Equal(3, shards.Count); // records 0-7, 8-15, 16-23
-        Assert.All(shards, shard => Assert.Equal(8, shard.GetProperty("records").GetInt32()));
+        // Per-shard statistics would say which range of real records was hard to twin: internal only.
+        Assert.False(root.TryGetProperty("twinShards", out _));
         var produced = 2 * twins.GetProperty("twins").GetInt32();
         var audit = await cluster.Client.GetGrain<IPrivacyAuditGrain>($"{run}/teacher-audit").GetStatus();
         Assert.Equal(produced, audit.Summary!.Total);
@@ -107,5 +114,30 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         }
         Assert.InRange(root.GetProperty("utility").GetProperty("teacher").GetProperty("accuracy").GetDouble(), 0.0, 1.0);
         Assert.Contains("Diversity-aware twins", File.ReadAllText(Path.Combine(release, "report.html")));
+    }
+
+    [Fact]
+    public async Task AStudentOverTheCeilingIsRefusedAndNothingIsReleased()
+    {
+        var output = Path.Combine(cluster.Root, "pipeline-refused");
+        var diffusion = new TrainingRunSpec("", Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
+        // 20 student samples cannot bound their flagged rate under 0.1%: the Wilson upper bound of 0 in 20 is 16%.
+        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 10,
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 0.001), Output: output,
+            DdimSteps: 3, EncoderSteps: 30, ClassifierSteps: 20, SyntheticTile: 16, RealTile: 512);
+        var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-refused");
+        await coordinator.Run(spec);
+        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(WorkState.Refused, status.State);
+        Assert.Contains("ceiling", status.Error);
+        var release = Path.Combine(output, "release");
+        Assert.False(File.Exists(Path.Combine(release, "student.ckpt")));
+        Assert.False(Directory.Exists(Path.Combine(release, "synthetic")));
+        using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(release, "report.json")));
+        var gate = report.RootElement.GetProperty("release");
+        Assert.False(gate.GetProperty("released").GetBoolean());
+        Assert.Equal(0, gate.GetProperty("releasedSamples").GetInt32());
+        Assert.NotEmpty(gate.GetProperty("reasons").EnumerateArray());
     }
 }

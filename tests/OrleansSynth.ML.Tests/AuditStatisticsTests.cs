@@ -32,13 +32,16 @@ public class AuditStatisticsTests
         Assert.Equal(0, Proportion.Wilson(0, 100).Lower);
     }
 
-    [Fact]
-    public void SinglingOutRiskIsZeroWhenTrainingAndControlAreAlike()
+    [Theory]
+    [InlineData(7, 20)]
+    [InlineData(0, 10)]
+    [InlineData(50, 100)]
+    public void BinomialPValueMatchesTheExactSum(int k, int n)
     {
-        var risk = SinglingOutRisk.From(Proportion.Wilson(10, 1000), Proportion.Wilson(10, 1000));
-        Assert.Equal(0, risk.Risk, 6);
-        var leaky = SinglingOutRisk.From(Proportion.Wilson(510, 1000), Proportion.Wilson(10, 1000));
-        Assert.InRange(leaky.Risk, 0.49, 0.51);
-        Assert.True(leaky.Lower > 0.4);
+        // Direct sum over outcomes no more likely than k, with exact binomial coefficients.
+        double Pmf(int i) => Enumerable.Range(1, i).Aggregate(1.0, (c, j) => c * (n - i + j) / j) / Math.Pow(2, n);
+        var expected = Math.Min(1, Enumerable.Range(0, n + 1).Where(i => Pmf(i) <= Pmf(k) * (1 + 1e-9)).Sum(Pmf));
+        Assert.Equal(expected, HoldoutDistanceTest.BinomialTwoSidedP(k, n), 6);
     }
+
 }

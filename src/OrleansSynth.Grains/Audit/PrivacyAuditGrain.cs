@@ -56,7 +56,7 @@ public sealed partial class PrivacyAuditGrain(
     {
         var spec = state.State.Spec!;
         var auditId = this.GetPrimaryKeyString();
-        var settings = new AuditSettings { Alpha = spec.Alpha, TopK = spec.TopK, SyntheticTile = spec.SyntheticTile, RealTile = spec.RealTile };
+        var settings = new AuditSettings { Alpha = spec.Alpha, TopK = spec.TopK, SyntheticTile = spec.SyntheticTile, RealTile = spec.RealTile, Canaries = spec.Canaries };
         try
         {
             var bundlePaths = new List<string>();
@@ -73,22 +73,26 @@ public sealed partial class PrivacyAuditGrain(
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = spec.EncoderSteps };
                 var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), cancellationToken: token);
                 PrivacyAuditor.CheckShapes(reference, synthetic);
-                var syntheticEmbeddings = reference.Embed(synthetic);
+                // The canaries are scanned with the samples, in rows after them, by the same tiles.
+                var canaries = PrivacyAuditor.PlantCanaries(reference, settings);
+                var scanned = synthetic.Append(canaries.Images);
+                var scannedEmbeddings = reference.Embed(scanned);
                 var syntheticFile = Path.Combine(scratch, "synthetic.embeddings");
                 var realFile = Path.Combine(scratch, "real.embeddings");
-                EmbeddingSet.FromTensor(syntheticEmbeddings, synthetic.RecordIds, reference.Model.Fingerprint).Save(syntheticFile);
+                EmbeddingSet.FromTensor(scannedEmbeddings, scanned.RecordIds, reference.Model.Fingerprint).Save(syntheticFile);
                 reference.TrainingEmbeddings.Save(realFile);
-                return new PreparedAudit(reference, synthetic, syntheticEmbeddings, syntheticFile, realFile);
+                return new PreparedAudit(reference, synthetic, canaries, scannedEmbeddings, syntheticFile, realFile);
             });
             using var reference = prepared.Reference;
-            using var syntheticEmbeddings = prepared.SyntheticEmbeddings;
+            using var scannedEmbeddings = prepared.ScannedEmbeddings;
             var syntheticRef = await artifacts.PutFileAsync(prepared.SyntheticFile, "embeddings");
             var realRef = await artifacts.PutFileAsync(prepared.RealFile, "embeddings");
             Directory.Delete(scratch, recursive: true);
 
             // 2. The tiles, spread over the silos.
             var k = PrivacyAuditor.KeptPerRow(settings);
-            var tiles = ScanTile.Plan(prepared.Synthetic.Count, reference.TrainingEmbeddings.Count, spec.SyntheticTile, spec.RealTile)
+            var rows = prepared.Synthetic.Count + prepared.Canaries.Count;
+            var tiles = ScanTile.Plan(rows, reference.TrainingEmbeddings.Count, spec.SyntheticTile, spec.RealTile)
                 .Select(t => new AuditTileSpec(auditId, syntheticRef, realRef, t.SyntheticStart, t.SyntheticCount, t.RealStart, t.RealCount, k))
                 .ToList();
             (_tilesTotal, _tilesDone) = (tiles.Count, 0);
@@ -99,13 +103,14 @@ public sealed partial class PrivacyAuditGrain(
             foreach (var result in results) tileBytes.Add(await artifacts.GetBytesAsync(result.Matches));
             var report = await compute.RunAsync($"reduce audit {auditId}", _ =>
             {
-                var matches = TopKMatches.Empty(0, prepared.Synthetic.Count, k);
+                var matches = TopKMatches.Empty(0, rows, k);
                 foreach (var bytes in tileBytes) matches.MergeFrom(TopKMatches.FromBytes(bytes));
-                return PrivacyAuditor.Report(reference, prepared.Synthetic, syntheticEmbeddings, matches, settings);
+                return PrivacyAuditor.Report(reference, prepared.Synthetic, prepared.Canaries, scannedEmbeddings, matches, settings);
             });
             state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson), "audit-report");
-            state.State.Summary = new AuditSummaryView(report.Summary.Total, report.Summary.Flagged, report.Summary.Rate, report.Summary.Threshold,
-                report.Summary.Alpha, report.Summary.EncoderAuc, report.Metrics.SinglingOut.Risk);
+            var summary = report.Summary;
+            state.State.Summary = new AuditSummaryView(summary.Total, summary.Flagged, summary.Rate, summary.Threshold, summary.Alpha, summary.EncoderAuc,
+                report.Metrics.SinglingOut.Risk, summary.RateUpper, summary.Canaries.Planted, summary.Canaries.Caught, summary.Canaries.Recall);
             state.State.FlaggedSampleIds = report.Samples.Where(s => s.Flagged).Select(s => s.File).ToList();
             state.State.TilesTotal = tiles.Count;
             state.State.State = WorkState.Completed;
@@ -137,7 +142,7 @@ public sealed partial class PrivacyAuditGrain(
         return new AuditStatus(s.State, total, done, s.Summary, s.Report, s.FlaggedSampleIds, s.Error);
     }
 
-    private sealed record PreparedAudit(AuditReference Reference, ImageDataset Synthetic, Tensor SyntheticEmbeddings, string SyntheticFile, string RealFile);
+    private sealed record PreparedAudit(AuditReference Reference, ImageDataset Synthetic, CanarySet Canaries, Tensor ScannedEmbeddings, string SyntheticFile, string RealFile);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit {Audit} flagged {Flagged} of {Total} samples over {Tiles} tiles")]
     private partial void LogCompleted(string audit, int flagged, int total, int tiles);

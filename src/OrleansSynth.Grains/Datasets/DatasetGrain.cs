@@ -1,30 +1,35 @@
+using System.Text.Json;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
-using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 
 namespace OrleansSynth.Grains.Datasets;
 
 public sealed class DatasetGrain(
     [PersistentState("dataset", GrainStorageNames.Default)] IPersistentState<DatasetGrainState> state,
-    ComputeWorker compute, DatasetCache datasets) : Grain, IDatasetGrain
+    ComputeWorker compute, DatasetCache datasets, IArtifactStore artifacts) : Grain, IDatasetGrain
 {
     public async Task<DatasetInfo> Register()
     {
-        if (state.State.Info is { } registered) return registered;
         var source = this.GetPrimaryKeyString();
-        var info = await compute.RunAsync($"register {source}", _ =>
+        var registered = state.State.Info;
+        // Read from disk every time: registering again is how a user checks that the data is still what was registered.
+        var (info, recordIds) = await compute.RunAsync($"register {source}", _ =>
         {
             var (format, path) = DatasetCatalog.Resolve(source);
-            var train = datasets.Get(source, DatasetSplit.Train);
-            var test = datasets.Get(source, DatasetSplit.Test);
-            var hash = ReidentificationTrainer.Fingerprint(train) + ReidentificationTrainer.Fingerprint(test);
-            return new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), hash, train.Count, test.Count,
-                Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts());
+            var train = datasets.LoadFresh(source, DatasetSplit.Train, registered);
+            var test = datasets.LoadFresh(source, DatasetSplit.Test, registered);
+            var (trainHash, testHash) = (DatasetContentHash.Of(train), DatasetContentHash.Of(test));
+            var info = new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), $"{trainHash[..16]}{testHash[..16]}", train.Count, test.Count,
+                Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts(), trainHash, testHash);
+            var ids = new Dictionary<string, string[]> { [nameof(DatasetSplit.Train)] = train.RecordIds, [nameof(DatasetSplit.Test)] = test.RecordIds };
+            return (info, JsonSerializer.SerializeToUtf8Bytes(ids));
         });
-        state.State.Info = info;
+        if (registered is not null) return registered;
+        state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
         await state.WriteStateAsync();
-        return info;
+        return state.State.Info;
     }
 
     public Task<DatasetInfo?> GetInfo() => Task.FromResult(state.State.Info);

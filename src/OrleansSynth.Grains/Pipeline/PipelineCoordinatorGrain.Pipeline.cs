@@ -112,7 +112,8 @@ public sealed partial class PipelineCoordinatorGrain
                 return (decision, decision.Evidence.ApprovedBy is { } who ? $"open, approved by {who}" : "open");
             });
 
-            // 3. The student, trained on the filtered set only, and its own samples and audit.
+            // 3. The student, trained on the filtered set only, and its own samples and audit; its flagged samples are filtered too.
+            var teacherKept = teacherSet with { SampleIds = filtered.KeptSampleIds };
             StudentOutcome? studentOutcome = null;
             if (spec.TrainsStudent)
             {
@@ -125,16 +126,25 @@ public sealed partial class PipelineCoordinatorGrain
                 var studentSamples = await Stage("sample student", () => Sample($"{run}/student-samples", PlainSampling(student.Checkpoint!, spec, classCounts)));
                 var studentSet = new SyntheticTrainingSet(studentSamples.Shards.Select(s => s.Samples).ToList(), studentSamples.Shards.SelectMany(s => s.SampleIds).ToList());
                 var studentAudit = await Stage("audit student samples", () => Audit($"{run}/student-audit", studentSet.Bundles, spec));
-                studentOutcome = new StudentOutcome(student, studentSet, studentAudit);
+                var studentFlagged = studentAudit.FlaggedSampleIds.ToHashSet(StringComparer.Ordinal);
+                var studentKept = studentSet with { SampleIds = studentSet.SampleIds.Where(id => !studentFlagged.Contains(id)).ToList() };
+                studentOutcome = new StudentOutcome(student, studentKept, studentAudit, studentFlagged.Count);
             }
 
-            // 4. Utility: one classifier architecture trained on real data and on each synthetic set.
+            // 4. The final gate: a student is released only when its own audit vouches for it.
+            var refusals = await Stage("release gate", async () =>
+            {
+                var reasons = studentOutcome is null ? [] : ReleaseGate.Refusals(state.State.Policy, studentOutcome.Audit.Summary!, studentOutcome.Samples.SampleIds.Count);
+                return (reasons, reasons.Count == 0 ? "open" : "refused: " + string.Join("; ", reasons));
+            });
+
+            // 5. Utility: one classifier architecture trained on real data and on each filtered synthetic set.
             var classifiers = await Stage("utility classifiers", async () =>
             {
                 var runs = new List<Task<TrainingStatus>>
                 {
                     Train($"{run}/classifier-real", classifierTemplate),
-                    Train($"{run}/classifier-teacher", classifierTemplate with { Synthetic = teacherSet }),
+                    Train($"{run}/classifier-teacher", classifierTemplate with { Synthetic = teacherKept }),
                 };
                 if (studentOutcome is not null) runs.Add(Train($"{run}/classifier-student", classifierTemplate with { Synthetic = studentOutcome.Samples }));
                 var all = await Task.WhenAll(runs);
@@ -143,11 +153,19 @@ public sealed partial class PipelineCoordinatorGrain
 
             var reportPath = await Stage("report and release", async () =>
             {
-                var path = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherSet, teacherAudit, TwinShards(teacherSamples)), studentOutcome, classifiers, filtered);
-                return (path, path);
+                var path = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherKept, teacherAudit, TwinShards(teacherSamples)), studentOutcome, classifiers, filtered, refusals);
+                return (path, refusals.Count == 0 ? path : "refused; report only: " + path);
             });
             state.State.ReportPath = reportPath;
-            state.State.PipelineState = WorkState.Completed;
+            if (refusals.Count == 0)
+            {
+                state.State.PipelineState = WorkState.Completed;
+            }
+            else
+            {
+                state.State.PipelineState = WorkState.Refused;
+                state.State.Error = "release refused: " + string.Join("; ", refusals);
+            }
         }
         catch (Exception e)
         {
@@ -158,9 +176,11 @@ public sealed partial class PipelineCoordinatorGrain
         await state.WriteStateAsync();
     }
 
+    /// <param name="Samples">The teacher's samples (or twins) that passed the filter.</param>
     private sealed record TeacherOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, IReadOnlyList<TwinStatistics> TwinShards);
 
-    private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit);
+    /// <param name="Samples">The student samples its own audit did not flag.</param>
+    private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, int FilteredOut);
 
     private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>
         new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps, classCounts);
@@ -236,7 +256,7 @@ public sealed partial class PipelineCoordinatorGrain
     private async Task<AuditStatus> Audit(string auditId, IReadOnlyList<ArtifactRef> bundles, PipelineSpec spec)
     {
         var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(auditId);
-        await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps));
+        await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps, spec.Canaries));
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);
     }
 
@@ -253,15 +273,15 @@ public sealed partial class PipelineCoordinatorGrain
     }
 
     /// <summary>
-    /// Fidelity on the compute worker, then the release folder: the shareable synthetic set (PNGs and labels.csv) — the
-    /// student's samples and checkpoint, or, without a student, the twins the filter kept — and the shareable report
-    /// (JSON and HTML). Nothing in it is a real image.
+    /// Fidelity on the compute worker, then the release folder (<see cref="ReleaseWriter"/>): the student's samples that
+    /// passed its audit and its checkpoint or, without a student, the twins the filter kept; and the shareable report.
+    /// A refused release writes the report alone. The internal report goes to the artifact store.
     /// </summary>
     private async Task<string> WriteRelease(string run, PipelineSpec spec, DatasetInfo dataset, TeacherOutcome teacher, StudentOutcome? student,
-        TrainingStatus[] classifiers, FilteredSet filtered)
+        TrainingStatus[] classifiers, FilteredSet filtered, IReadOnlyList<string> refusals)
     {
         var release = Path.GetFullPath(Path.Combine(spec.Output, "release"));
-        Directory.CreateDirectory(release);
+        var released = refusals.Count == 0;
         var teacherCheckpoint = await artifacts.GetLocalPathAsync(teacher.Training.Checkpoint!);
         var studentCheckpoint = student is null ? null : await artifacts.GetLocalPathAsync(student.Training.Checkpoint!);
         var classifierPath = await artifacts.GetLocalPathAsync(classifiers[0].Checkpoint!);
@@ -271,23 +291,15 @@ public sealed partial class PipelineCoordinatorGrain
         var studentBundlePaths = student is null ? [] : await LocalPaths(student.Samples.Bundles);
         var stages = state.State.Stages.Select(s => new StageTiming(s.Name, s.StartedAt, s.FinishedAt,
             s.FinishedAt is { } f && s.StartedAt is { } st ? (f - st).TotalSeconds : null, s.Detail)).ToList();
-        var hashes = new Dictionary<string, string>
-        {
-            ["teacherCheckpoint"] = teacher.Training.Checkpoint!.Sha256, ["teacherAuditReport"] = teacher.Audit.Report!.Sha256,
-            ["teacherSamples"] = string.Join(",", teacher.Samples.Bundles.Select(b => b.Sha256)),
-        };
-        if (student is not null)
-        {
-            hashes["studentCheckpoint"] = student.Training.Checkpoint!.Sha256;
-            hashes["studentAuditReport"] = student.Audit.Report!.Sha256;
-            hashes["studentSamples"] = string.Join(",", student.Samples.Bundles.Select(b => b.Sha256));
-        }
+        var policy = state.State.Policy;
+        var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps, spec.Guidance, spec.DdimSteps,
+            spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling);
 
-        return await compute.RunAsync($"report {run}", _ =>
+        var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", _ =>
         {
             var test = datasets.Get(spec.Dataset, DatasetSplit.Test);
-            var teacherSet = SampleBundle.Concat("teacher", teacherBundlePaths.Select(SampleBundle.Read).ToList());
-            var studentSet = student is null ? null : SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList());
+            var teacherSet = SampleBundle.Concat("teacher", teacherBundlePaths.Select(SampleBundle.Read).ToList()).WithRecordIds(teacher.Samples.SampleIds);
+            var studentSet = student is null ? null : SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList()).WithRecordIds(student.Samples.SampleIds);
             using var classifier = ClassifierTrainer.LoadModel(classifierPath);
             using var realFeatures = classifier.Features(test);
             FidelityNumbers Fidelity(ImageDataset set)
@@ -296,25 +308,40 @@ public sealed partial class PipelineCoordinatorGrain
                 return new(FrechetDistance.Compute(realFeatures, synthetic), ManifoldMetrics.Compute(realFeatures, synthetic));
             }
 
-            var report = new PipelineReport(
-                run, spec.Strategy.ToString(), spec, dataset.ContentHash, hashes, stages,
-                Privacy(teacherAuditPath), studentAuditPath is null ? null : Privacy(studentAuditPath),
+            var teacherAudit = ReadAudit(teacherAuditPath);
+            var studentAudit = studentAuditPath is null ? null : ReadAudit(studentAuditPath);
+            // Without a student the release is the filtered twins; the teacher itself saw real records and stays inside.
+            var releasedSet = studentSet ?? teacherSet;
+            var gate = new ReleaseGateEvidence(released, refusals, released ? releasedSet.Count : 0, released && studentCheckpoint is not null,
+                teacherAudit.Summary.Canaries.Recall, studentAudit?.Summary.Canaries.Recall, policy.MinimumCanaryRecall,
+                studentAudit?.Summary.RateUpper, policy.StudentFlaggedRateCeiling, student?.FilteredOut);
+            PipelineReport Report(IReadOnlyDictionary<string, string> files) => new(
+                run, spec.Strategy.ToString(), settings, dataset.ContentHash, files, stages,
+                Privacy(teacherAudit), studentAudit is null ? null : Privacy(studentAudit),
                 new UtilityNumbers(Evaluation(classifiers[0], test.Count), Evaluation(classifiers[1], test.Count), student is null ? null : Evaluation(classifiers[2], test.Count)),
                 Fidelity(teacherSet), studentSet is null ? null : Fidelity(studentSet),
                 DiffusionCheckpoint.ReadHeader(teacherCheckpoint).LossHistory, studentCheckpoint is null ? null : DiffusionCheckpoint.ReadHeader(studentCheckpoint).LossHistory,
-                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count,
-                TwinTotals(teacher.TwinShards), teacher.TwinShards.Count == 0 ? null : teacher.TwinShards);
+                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count, gate, TwinTotals(teacher.TwinShards));
 
-            // Without a student the release is the filtered twins; the teacher itself saw real records and stays inside.
-            if (studentCheckpoint is not null) File.Copy(studentCheckpoint, Path.Combine(release, "student.ckpt"), overwrite: true);
-            var released = studentSet ?? teacherSet.WithRecordIds(filtered.KeptSampleIds);
-            WriteSyntheticSet(released, Path.Combine(release, "synthetic"), spec.Teacher.Seed);
-            File.WriteAllBytes(Path.Combine(release, "report.json"), JsonSerializer.SerializeToUtf8Bytes(report, Json));
-            var html = HtmlReport.Render(report, Grid(teacherSet), studentSet is null ? null : Grid(studentSet));
-            File.WriteAllText(Path.Combine(release, "report.html"), html);
-            return Path.Combine(release, "report.html");
+            IReadOnlyList<ReleasedFile> files = [];
+            if (released) files = ReleaseWriter.Write(release, releasedSet, studentCheckpoint, Report, Json);
+            else ReleaseWriter.WriteRefusal(release, Report(new Dictionary<string, string>()), Json);
+            var nearest = (studentAudit ?? teacherAudit).Samples.ToDictionary(v => v.File, StringComparer.Ordinal);
+            var report = new InternalReport(run, files.Select(f => new InternalReleasedFile(f.File, f.SampleId, nearest[f.SampleId].NearestRecordIds, nearest[f.SampleId].Scores)).ToList(),
+                filtered.RemovedSampleIds, teacher.TwinShards, teacher.Audit.Report!, student?.Audit.Report);
+            return (files, JsonSerializer.SerializeToUtf8Bytes(report, Json));
         });
+        // The mapping from released files to samples and real records: internal, in the artifact store only.
+        state.State.InternalReport = await artifacts.PutBytesAsync(internalReport, "internal-report");
+        LogReleased(run, released, releasedFiles.Count);
+        return Path.Combine(release, released ? "report.html" : "report.json");
     }
+
+    /// <summary>What must never leave the data holder: which released file is which sample, and its nearest real records.</summary>
+    private sealed record InternalReport(string Run, IReadOnlyList<InternalReleasedFile> ReleasedFiles, IReadOnlyList<string> TeacherSamplesFilteredOut,
+        IReadOnlyList<TwinStatistics> TwinShards, ArtifactRef TeacherAuditReport, ArtifactRef? StudentAuditReport);
+
+    private sealed record InternalReleasedFile(string File, string SampleId, IReadOnlyList<string> NearestRecordIds, IReadOnlyList<float> Scores);
 
     private async Task<List<string>> LocalPaths(IReadOnlyList<ArtifactRef> bundles)
     {
@@ -323,44 +350,19 @@ public sealed partial class PipelineCoordinatorGrain
         return paths;
     }
 
-    private static PrivacyNumbers Privacy(string auditReportPath)
+    private static AuditReport ReadAudit(string path) => JsonSerializer.Deserialize<AuditReport>(File.ReadAllBytes(path), Json)!;
+
+    private static PrivacyNumbers Privacy(AuditReport report)
     {
-        var report = JsonSerializer.Deserialize<AuditReport>(File.ReadAllBytes(auditReportPath), Json)!;
         var m = report.Metrics;
-        return new PrivacyNumbers(report.Summary, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.ExactCopies, m.NearExactCopies);
+        return new PrivacyNumbers(report.Summary, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.HoldoutDistance, m.ExactCopies, m.NearExactCopies);
     }
 
     private static ClassifierEvaluation Evaluation(TrainingStatus classifier, int testCount) =>
         new(testCount, classifier.Metrics!["accuracy"], classifier.Metrics["macroAuc"]);
 
-    /// <summary>Up to 10 samples per class, one row per class.</summary>
-    private static byte[] Grid(ImageDataset samples)
-    {
-        var rows = Enumerable.Range(0, samples.NumClasses)
-            .SelectMany(c => Enumerable.Range(0, samples.Count).Where(i => samples.Labels[i] == c).Take(10))
-            .ToArray();
-        var (images, _) = samples.Batch(rows);
-        using (images) return ImageTensors.Grid(images, columns: 10, scale: 2).ToPng();
-    }
-
-    /// <summary>
-    /// The released PNGs and labels.csv, in a shuffled order: twins are generated in the order of their source
-    /// records, and a file's position must not say which real record it came from.
-    /// </summary>
-    private static void WriteSyntheticSet(ImageDataset samples, string folder, long seed)
-    {
-        Directory.CreateDirectory(folder);
-        var order = Enumerable.Range(0, samples.Count).ToArray();
-        new Random(unchecked((int)SeedMixer.Mix(seed, samples.Count))).Shuffle(order);
-        var lines = new List<string> { "file,label" };
-        for (var i = 0; i < order.Length; i++)
-        {
-            var file = $"{i:D6}.png";
-            new PngImage(samples.ImageAt(order[i]).ToArray(), samples.Channels, samples.Height, samples.Width).Write(Path.Combine(folder, file));
-            lines.Add($"{file},{samples.Labels[order[i]]}");
-        }
-        File.WriteAllLines(Path.Combine(folder, "labels.csv"), lines);
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: release written={Released}, {Files} synthetic files")]
+    private partial void LogReleased(string run, bool released, int files);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: stage '{Stage}' done: {Detail}")]
     private partial void LogStage(string run, string stage, string detail);

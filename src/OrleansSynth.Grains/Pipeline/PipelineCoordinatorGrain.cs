@@ -14,6 +14,8 @@ public sealed partial class PipelineCoordinatorGrain(
     public async Task Configure(PipelinePolicy policy)
     {
         if (policy.MinimumSamples < 0) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumSamples must not be negative.");
+        if (policy.MinimumCanaryRecall is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumCanaryRecall must be between 0 and 1.");
+        if (policy.StudentFlaggedRateCeiling is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "StudentFlaggedRateCeiling must be in (0, 1].");
         state.State.Policy = policy;
         await state.WriteStateAsync();
     }
@@ -64,7 +66,10 @@ public sealed partial class PipelineCoordinatorGrain(
             SamplesRemaining: kept.Count,
             MinimumSamples: state.State.Policy.MinimumSamples,
             ApprovalRequired: state.State.Policy.RequireApproval,
-            ApprovedBy: state.State.ApprovedBy);
+            ApprovedBy: state.State.ApprovedBy,
+            CanariesPlanted: audit?.Summary?.CanariesPlanted ?? 0,
+            CanaryRecall: audit?.Summary?.CanaryRecall ?? 0,
+            MinimumCanaryRecall: state.State.Policy.MinimumCanaryRecall);
         var reasons = DistillationGate.Refusals(evidence);
         var decision = new GateDecision(reasons.Count == 0, reasons, evidence, DateTimeOffset.UtcNow, requestedBy);
         state.State.Decisions.Add(decision);
@@ -90,6 +95,8 @@ public sealed partial class PipelineCoordinatorGrain(
         LogStudent(this.GetPrimaryKeyString(), runId, kept.Count);
         return await GrainFactory.GetGrain<ITrainingRunGrain>(runId).Start(spec);
     }
+
+    public Task<ArtifactRef?> GetInternalReport() => Task.FromResult(state.State.InternalReport);
 
     public Task<IReadOnlyList<GateDecision>> GetDecisions() => Task.FromResult<IReadOnlyList<GateDecision>>(state.State.Decisions.ToList());
 

@@ -19,4 +19,5 @@ public sealed class PipelineCoordinatorState
     [Id(11)] public List<StageStatus> Stages { get; set; } = [];
     [Id(12)] public string? ReportPath { get; set; }
     [Id(13)] public string? Error { get; set; }
+    [Id(14)] public ArtifactRef? InternalReport { get; set; }
 }

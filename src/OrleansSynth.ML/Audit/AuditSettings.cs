@@ -8,6 +8,10 @@ public sealed record AuditSettings
     public double Alpha { get; init; } = 0.01;
     /// <summary>Mean absolute pixel difference (fraction of full scale) under which a sample counts as a near-exact copy.</summary>
     public double NearCopyTolerance { get; init; } = 0.02;
+    /// <summary>Canaries planted in every scan to measure the audit's own recall.</summary>
+    public int Canaries { get; init; } = 200;
+    /// <summary>Which training records the canaries copy, and how they are changed.</summary>
+    public ulong CanarySeed { get; init; } = 43;
     public int SyntheticTile { get; init; } = PairwiseScan.DefaultSyntheticTile;
     public int RealTile { get; init; } = PairwiseScan.DefaultRealTile;
 }

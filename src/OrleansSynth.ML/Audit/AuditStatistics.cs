@@ -29,20 +29,3 @@ public sealed record Distribution(int Count, double Mean, double Min, double P05
     }
 }
 
-/// <summary>
-/// Singling-out risk in the sense of Anonymeter (Giomi et al. 2023): how much more often the attack singles out
-/// a training record than a control record nobody trained on, normalised by what is left to gain.
-/// </summary>
-public sealed record SinglingOutRisk(Proportion TrainingSuccess, Proportion ControlSuccess, double Risk, double Lower, double Upper)
-{
-    public static SinglingOutRisk From(Proportion training, Proportion control)
-    {
-        static double Normalise(double attack, double baseline) => baseline >= 1 ? 0 : (attack - baseline) / (1 - baseline);
-        // Not clipped at zero: a negative value means the control set is matched more often than the training set,
-        // which a reader should see rather than have hidden.
-        return new SinglingOutRisk(training, control,
-            Normalise(training.Rate, control.Rate),
-            Normalise(training.Lower, control.Upper),
-            Normalise(training.Upper, control.Lower));
-    }
-}

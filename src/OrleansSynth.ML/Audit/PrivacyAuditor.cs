@@ -12,11 +12,17 @@ public static class PrivacyAuditor
     public static AuditReport Audit(AuditReference reference, ImageDataset synthetic, AuditSettings settings, Action<int, int>? scanProgress = null)
     {
         CheckShapes(reference, synthetic);
-        using var syntheticEmbeddings = reference.Embed(synthetic);
+        var canaries = PlantCanaries(reference, settings);
+        var scanned = synthetic.Append(canaries.Images);
+        using var scannedEmbeddings = reference.Embed(scanned);
         using var trainingTensor = reference.TrainingEmbeddings.ToTensor();
-        var matches = PairwiseScan.Run(syntheticEmbeddings, trainingTensor, KeptPerRow(settings), settings.SyntheticTile, settings.RealTile, scanProgress);
-        return Report(reference, synthetic, syntheticEmbeddings, matches, settings);
+        var matches = PairwiseScan.Run(scannedEmbeddings, trainingTensor, KeptPerRow(settings), settings.SyntheticTile, settings.RealTile, scanProgress);
+        return Report(reference, synthetic, canaries, scannedEmbeddings, matches, settings);
     }
+
+    /// <summary>The audit's canaries: the same for the same training set and settings, so a resumed audit plants the same ones.</summary>
+    public static CanarySet PlantCanaries(AuditReference reference, AuditSettings settings) =>
+        CanarySet.Plant(reference.Training, settings.Canaries, settings.CanarySeed);
 
     /// <summary>Top-k kept per row: at least 2, for the nearest-neighbour distance ratio.</summary>
     public static int KeptPerRow(AuditSettings settings) => Math.Max(2, settings.TopK);
@@ -30,16 +36,20 @@ public static class PrivacyAuditor
     }
 
     /// <summary>
-    /// The report from a finished scan: <paramref name="matches"/> holds the top-k training records of every synthetic
-    /// row, however it was computed (in-process or tile by tile across a cluster).
+    /// The report from a finished scan: <paramref name="matches"/> holds the top-k training records of every scanned
+    /// row (the synthetic samples, then the canaries), however it was computed (in-process or tile by tile across a
+    /// cluster). Canaries count only towards the audit's recall; they are never samples of the report.
     /// </summary>
-    public static AuditReport Report(AuditReference reference, ImageDataset synthetic, Tensor syntheticEmbeddings, TopKMatches matches, AuditSettings settings)
+    public static AuditReport Report(AuditReference reference, ImageDataset synthetic, CanarySet canaries, Tensor scannedEmbeddings, TopKMatches matches, AuditSettings settings)
     {
+        if (matches.Rows != synthetic.Count + canaries.Count)
+            throw new ArgumentException($"The scan has {matches.Rows} rows; {synthetic.Count} samples and {canaries.Count} canaries were expected.");
         var training = reference.Training;
         var threshold = reference.Model.Calibration.Threshold;
         var k = matches.K;
         using var trainingTensor = reference.TrainingEmbeddings.ToTensor();
         using var controlTensor = reference.ControlEmbeddings.ToTensor();
+        using var syntheticEmbeddings = scannedEmbeddings.narrow(0, 0, synthetic.Count);
         var controlMatches = PairwiseScan.Run(controlTensor, trainingTensor, k, settings.SyntheticTile, settings.RealTile);
 
         var samples = new SampleVerdict[synthetic.Count];
@@ -49,11 +59,22 @@ public static class PrivacyAuditor
             var scores = matches.Scores.AsSpan(i * k, settings.TopK).ToArray();
             samples[i] = new SampleVerdict(synthetic.RecordIds[i], scores[0] > threshold, scores[0], ids[0], ids, scores);
         }
+        var caught = 0;
+        var linked = 0;
+        for (var c = 0; c < canaries.Count; c++)
+        {
+            var row = synthetic.Count + c;
+            if (matches.BestScore(row) <= threshold) continue;
+            caught++;
+            if (matches.BestIndex(row) == canaries.SourceIndices[c]) linked++;
+        }
+
         var flagged = samples.Count(s => s.Flagged);
         var rate = Proportion.Wilson(flagged, samples.Length);
         var calibration = reference.Model.Calibration;
         var summary = new AuditSummary(samples.Length, flagged, rate.Rate, rate.Lower, rate.Upper, threshold, calibration.Alpha,
-            reference.Model.Info.VerificationAuc, calibration.HeldOutCount, training.Count, reference.Control.Count, training.Name, synthetic.Name);
+            reference.Model.Info.VerificationAuc, calibration.HeldOutCount, training.Count, reference.Control.Count, training.Name, synthetic.Name,
+            CanaryRecall.From(canaries.Count, caught, linked));
 
         var (exact, nearExact) = CountCopies(synthetic, training, matches, settings.NearCopyTolerance);
         var metrics = new AuditMetrics(
@@ -63,33 +84,10 @@ public static class PrivacyAuditor
             Distribution.Of(Distances(controlMatches, reference.Control.Count, 0), 0, 2),
             Distribution.Of(Ratios(matches, synthetic.Count), 0, 1),
             Distribution.Of(Ratios(controlMatches, reference.Control.Count), 0, 1),
-            SinglingOut(reference, syntheticEmbeddings, controlTensor, threshold),
+            SinglingOutAttack.Run(matches, synthetic.Count, training.Count, syntheticEmbeddings, controlTensor, threshold),
+            HoldoutDistanceTest.Run(syntheticEmbeddings, trainingTensor, controlTensor),
             exact, nearExact, settings.NearCopyTolerance);
         return new AuditReport(summary, metrics, samples);
-    }
-
-    /// <summary>
-    /// The attack singles a record out when a synthetic sample is above the threshold to some record. It is run
-    /// against the control records and against an equally large sample of training records, so that set size
-    /// does not favour either side.
-    /// </summary>
-    private static SinglingOutRisk SinglingOut(AuditReference reference, Tensor syntheticEmbeddings, Tensor controlTensor, float threshold)
-    {
-        var trainingCount = reference.TrainingEmbeddings.Count;
-        var size = Math.Min(controlTensor.shape[0], trainingCount);
-        var step = (double)trainingCount / size;
-        var sample = Enumerable.Range(0, (int)size).Select(i => (long)(i * step)).ToArray();
-        using var all = reference.TrainingEmbeddings.ToTensor();
-        using var indices = tensor(sample);
-        using var trainingSample = all.index_select(0, indices);
-        using var controlSample = controlTensor.narrow(0, 0, size);
-        int Hits(Tensor real)
-        {
-            var nearest = PairwiseScan.Run(syntheticEmbeddings, real, k: 1);
-            return Enumerable.Range(0, (int)syntheticEmbeddings.shape[0]).Count(i => nearest.BestScore(i) > threshold);
-        }
-        var n = (int)syntheticEmbeddings.shape[0];
-        return SinglingOutRisk.From(Proportion.Wilson(Hits(trainingSample), n), Proportion.Wilson(Hits(controlSample), n));
     }
 
     private static (int Exact, int NearExact) CountCopies(ImageDataset synthetic, ImageDataset training, TopKMatches matches, double tolerance)

@@ -4,7 +4,7 @@ namespace OrleansSynth.ML.Audit;
 public sealed record ReidentificationEncoderConfig
 {
     /// <summary>Names the network and its preprocessing; part of every cache key, so changing the code invalidates cached encoders.</summary>
-    public string Architecture { get; init; } = "canonical-cnn-v3";
+    public string Architecture { get; init; } = "canonical-cnn-v4-compound";
 
     public int ImageChannels { get; init; } = 1;
     public int ImageSize { get; init; } = 28;
@@ -17,18 +17,7 @@ public sealed record ReidentificationEncoderConfig
     /// <summary>Softmax temperature of the contrastive loss.</summary>
     public double Temperature { get; init; } = 0.1;
     public long Seed { get; init; } = 17;
-    public AugmentationConfig Augmentation { get; init; } = new();
+    /// <summary>The changes two views of one record differ by in training, and in the verification pairs.</summary>
+    public PerturbationRanges Augmentation { get; init; } = PerturbationRanges.EncoderTraining;
 }
 
-/// <summary>The perturbations a copy may have undergone and should still be recognised through.</summary>
-public sealed record AugmentationConfig
-{
-    /// <summary>Largest translation in pixels, each axis.</summary>
-    public int MaxShift { get; init; } = 2;
-    /// <summary>Largest standard deviation of added Gaussian noise, in [-1, 1] image units.</summary>
-    public double MaxNoise { get; init; } = 0.1;
-    /// <summary>Largest brightness offset, in [-1, 1] image units.</summary>
-    public double MaxBrightness { get; init; } = 0.2;
-    /// <summary>Largest contrast change, as a fraction.</summary>
-    public double MaxContrast { get; init; } = 0.2;
-}

@@ -60,7 +60,7 @@ public static class ReidentificationTrainer
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
             var indices = schedule.IndicesForStep(step);
             var (images, _) = training.Batch(indices);
-            var views = cat([Augmentations.Apply(images, config.Augmentation, generator), Augmentations.Apply(images, config.Augmentation, generator)]).to(device);
+            var views = cat([NearCopyPerturbations.Apply(images, config.Augmentation, generator), NearCopyPerturbations.Apply(images, config.Augmentation, generator)]).to(device);
             var batchGroups = tensor(indices.Select(i => groups[i]).Concat(indices.Select(i => groups[i])).ToArray(), device: device);
 
             optimizer.zero_grad();
@@ -91,8 +91,8 @@ public static class ReidentificationTrainer
         using var generator = new Generator((ulong)seed, CPU);
         var (images, _) = heldOut.Batch(indices);
         var config = model.Encoder.Config.Augmentation;
-        var first = model.Encoder.Embed((s, n) => Augmentations.Apply(images.narrow(0, s, n), config, generator), count);
-        var second = model.Encoder.Embed((s, n) => Augmentations.Apply(images.narrow(0, s, n), config, generator), count);
+        var first = model.Encoder.Embed((s, n) => NearCopyPerturbations.Apply(images.narrow(0, s, n), config, generator), count);
+        var second = model.Encoder.Embed((s, n) => NearCopyPerturbations.Apply(images.narrow(0, s, n), config, generator), count);
         var positive = (first * second).sum(1).data<float>().ToArray();
         var negative = (first * second.roll(1, 0)).sum(1).data<float>().ToArray();
         var auc = RocAuc.Compute(positive, negative);

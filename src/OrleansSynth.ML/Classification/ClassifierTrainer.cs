@@ -75,7 +75,7 @@ public sealed class ClassifierTrainer : IDisposable
                 {
                     var (images, labels) = data.Batch(schedule.IndicesForStep(Step));
                     // Mild shifts and noise: the same perturbations the audit tolerates, so synthetic and real agree on features.
-                    var augmented = Augmentations.Apply(images, new AugmentationConfig { MaxShift = 1, MaxNoise = 0.05, MaxBrightness = 0.05, MaxContrast = 0.05 }, generator);
+                    var augmented = NearCopyPerturbations.Apply(images, PerturbationRanges.ClassifierTraining, generator);
                     _optimizer.zero_grad();
                     var loss = nn.functional.cross_entropy(Model.forward(augmented.to(_device)), labels.to(_device));
                     loss.backward();

@@ -44,15 +44,28 @@ public static class DatasetCatalog
     /// Loads the train or test split. IDX and npz files carry their own splits; an image folder is split by
     /// patient (20% test) with a fixed seed so every caller sees the same split.
     /// </summary>
-    public static ImageDataset Load(string nameOrPath, DatasetSplit split)
+    /// <param name="allowPathsOutside">For a CSV manifest: accept image paths outside the manifest's folder.</param>
+    public static ImageDataset Load(string nameOrPath, DatasetSplit split, bool allowPathsOutside = false)
     {
         var (format, path) = Resolve(nameOrPath);
         return format switch
         {
             DatasetFormat.Idx => IdxDataset.Load(path, split),
             DatasetFormat.Npz => NpzDataset.Load(path, split),
-            DatasetFormat.ImageFolder => SplitFolder(ImageFolderDataset.Load(path), split),
+            DatasetFormat.ImageFolder => SplitFolder(ImageFolderDataset.Load(path, allowPathsOutside: allowPathsOutside), split),
             _ => throw new ArgumentOutOfRangeException(nameof(nameOrPath)),
+        };
+    }
+
+    /// <summary>The file a record of a split was read from: the manifest row's image, else the split's IDX or npz file.</summary>
+    public static string SourceFileOf(string nameOrPath, DatasetSplit split, string recordId)
+    {
+        var (format, path) = Resolve(nameOrPath);
+        return format switch
+        {
+            DatasetFormat.ImageFolder => System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, recordId[..recordId.LastIndexOf('#')])),
+            DatasetFormat.Idx => System.IO.Path.Combine(path, $"{(split == DatasetSplit.Train ? "train" : "t10k")}-images-idx3-ubyte.gz"),
+            _ => path,
         };
     }
 

@@ -3,7 +3,8 @@ namespace OrleansSynth.ML.Data;
 /// <summary>The MNIST-style file layout: train-/t10k- images and labels, .gz or raw, in one folder.</summary>
 public static class IdxDataset
 {
-    public static ImageDataset Load(string directory, DatasetSplit split, string? name = null)
+    /// <param name="numClasses">The classes the labels must fall in (10 for MNIST and Fashion-MNIST).</param>
+    public static ImageDataset Load(string directory, DatasetSplit split, string? name = null, int numClasses = 10)
     {
         if (!Directory.Exists(directory)) throw new DatasetFormatException(directory, "dataset folder not found.");
         var prefix = split == DatasetSplit.Train ? "train" : "t10k";
@@ -14,6 +15,9 @@ public static class IdxDataset
         if (labelBytes.Length != count)
             throw new DatasetFormatException(labelsPath, $"has {labelBytes.Length} labels but {imagesPath} has {count} images.");
 
+        var outOfRange = Array.FindIndex(labelBytes, l => l >= numClasses);
+        if (outOfRange >= 0)
+            throw new DatasetFormatException(labelsPath, $"label {labelBytes[outOfRange]} at position {outOfRange} is beyond the {numClasses} classes of this dataset (0-{numClasses - 1}).");
         var splitName = split.ToString().ToLowerInvariant();
         var imageBytes = rows * cols;
         var ids = new string[count];
@@ -21,7 +25,7 @@ public static class IdxDataset
             ids[i] = RecordIds.ForIndexed(splitName, i, pixels.AsSpan(i * imageBytes, imageBytes));
         return new ImageDataset(
             name ?? $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))}/{splitName}",
-            pixels, 1, rows, cols, labelBytes.Select(b => (long)b).ToArray(), ids, numClasses: 10);
+            pixels, 1, rows, cols, labelBytes.Select(b => (long)b).ToArray(), ids, numClasses: numClasses);
     }
 
     private static string Find(string directory, string stem)

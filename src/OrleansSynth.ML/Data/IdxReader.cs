@@ -9,58 +9,76 @@ public static class IdxReader
     private const int ImagesMagic = 0x00000803;
     private const int LabelsMagic = 0x00000801;
 
+    /// <summary>The largest IDX payload read: beyond this a file is refused before anything is allocated.</summary>
+    public const long MaxPayloadBytes = int.MaxValue - 64;
+
     /// <summary>Images as bytes [N, rows, cols].</summary>
     public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
-        var data = ReadAll(path);
-        var header = Header(path, data, ImagesMagic, dimensions: 3);
+        using var stream = Open(path);
+        var header = Header(path, stream, ImagesMagic, dimensions: 3);
         var (count, rows, cols) = (header[0], header[1], header[2]);
-        var expected = 16L + (long)count * rows * cols;
-        if (data.Length < expected)
-            throw new DatasetFormatException(path, $"truncated: header promises {count} images of {rows}x{cols} ({expected} bytes) but the file has {data.Length} bytes.");
-        return (data[16..(int)expected], count, rows, cols);
+        var pixels = Payload(path, stream, (long)count * rows * cols, $"{count} images of {rows}x{cols}");
+        return (pixels, count, rows, cols);
     }
 
     public static byte[] ReadLabels(string path)
     {
-        var data = ReadAll(path);
-        var count = Header(path, data, LabelsMagic, dimensions: 1)[0];
-        if (data.Length < 8L + count)
-            throw new DatasetFormatException(path, $"truncated: header promises {count} labels but the file has {data.Length - 8} label bytes.");
-        return data[8..(8 + count)];
+        using var stream = Open(path);
+        var count = Header(path, stream, LabelsMagic, dimensions: 1)[0];
+        return Payload(path, stream, count, $"{count} labels");
     }
 
-    private static int[] Header(string path, byte[] data, int magic, int dimensions)
+    /// <summary>Exactly the declared payload; a file (or gzip stream) that holds more is refused, so a small file cannot inflate without bound.</summary>
+    private static byte[] Payload(string path, Stream stream, long bytes, string what)
+    {
+        if (bytes > MaxPayloadBytes) throw new DatasetFormatException(path, $"header declares {what} ({bytes} bytes), more than the {MaxPayloadBytes} bytes one IDX file may hold.");
+        var data = new byte[bytes];
+        var read = ReadFully(path, stream, data);
+        if (read < bytes) throw new DatasetFormatException(path, $"truncated: header promises {what} ({bytes} bytes) but the file has {read}.");
+        if (ReadFully(path, stream, new byte[1]) > 0)
+            throw new DatasetFormatException(path, $"holds more data than its header declares ({what}, {bytes} bytes); refusing a file that inflates beyond its declared size.");
+        return data;
+    }
+
+    private static int[] Header(string path, Stream stream, int magic, int dimensions)
     {
         var headerBytes = 4 + 4 * dimensions;
-        if (data.Length >= 4 && BinaryPrimitives.ReadInt32BigEndian(data) is var found && found != magic)
+        var header = new byte[headerBytes];
+        var read = ReadFully(path, stream, header);
+        if (read >= 4 && BinaryPrimitives.ReadInt32BigEndian(header) is var found && found != magic)
             throw new DatasetFormatException(path, $"wrong magic number 0x{found:X8}; expected 0x{magic:X8} ({(magic == ImagesMagic ? "IDX images" : "IDX labels")}).");
-        if (data.Length < headerBytes)
-            throw new DatasetFormatException(path, $"truncated: {data.Length} bytes is shorter than the {headerBytes}-byte IDX header.");
+        if (read < headerBytes)
+            throw new DatasetFormatException(path, $"truncated: {read} bytes is shorter than the {headerBytes}-byte IDX header.");
         var dims = new int[dimensions];
         for (var i = 0; i < dimensions; i++)
         {
-            dims[i] = BinaryPrimitives.ReadInt32BigEndian(data.AsSpan(4 + 4 * i));
+            dims[i] = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * i));
             if (dims[i] <= 0) throw new DatasetFormatException(path, $"dimension {i} is {dims[i]}; IDX dimensions must be positive.");
         }
         return dims;
     }
 
-    private static byte[] ReadAll(string path)
+    private static int ReadFully(string path, Stream stream, byte[] buffer)
     {
-        if (!File.Exists(path)) throw new DatasetFormatException(path, "file not found.");
-        var raw = File.ReadAllBytes(path);
-        if (raw.Length < 2 || raw[0] != 0x1f || raw[1] != 0x8b) return raw;
         try
         {
-            using var gzip = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
-            using var output = new MemoryStream();
-            gzip.CopyTo(output);
-            return output.ToArray();
+            return stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         }
         catch (InvalidDataException e)
         {
             throw new DatasetFormatException(path, $"corrupt or truncated gzip stream ({e.Message}).", e);
         }
+    }
+
+    /// <summary>The file, through a gzip decoder when it starts with the gzip magic.</summary>
+    private static Stream Open(string path)
+    {
+        if (!File.Exists(path)) throw new DatasetFormatException(path, "file not found.");
+        var file = File.OpenRead(path);
+        Span<byte> magic = stackalloc byte[2];
+        var gzip = file.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        file.Position = 0;
+        return gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 }

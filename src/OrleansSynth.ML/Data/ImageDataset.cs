@@ -15,6 +15,8 @@ public sealed class ImageDataset
         if (pixels.Length != (long)count * channels * height * width)
             throw new ArgumentException($"{name}: {pixels.Length} pixel bytes do not match {count} images of {channels}x{height}x{width}.");
         if (recordIds.Length != count) throw new ArgumentException($"{name}: {recordIds.Length} record ids for {count} images.");
+        if (Array.FindIndex(labels, l => l < 0 || l >= MaxClasses) is var bad and >= 0)
+            throw new ArgumentException($"{name}: label {labels[bad]} of image {bad} is not a class number from 0 to {MaxClasses - 1}.");
         if (patientIds is not null && patientIds.Length != count) throw new ArgumentException($"{name}: {patientIds.Length} patient ids for {count} images.");
         Name = name;
         Pixels = pixels;
@@ -26,6 +28,9 @@ public sealed class ImageDataset
         PatientIds = patientIds;
         NumClasses = numClasses ?? (count == 0 ? 0 : (int)labels.Max() + 1);
     }
+
+    /// <summary>More classes than this is taken for a corrupt label column, not a dataset.</summary>
+    public const int MaxClasses = 10_000;
 
     public string Name { get; }
     public byte[] Pixels { get; }
@@ -70,6 +75,15 @@ public sealed class ImageDataset
             indices.Select(i => RecordIds[i]).ToArray(),
             PatientIds is null ? null : indices.Select(i => PatientIds[i]).ToArray(),
             NumClasses);
+    }
+
+    /// <summary>This dataset followed by <paramref name="other"/>'s images (same shape); patient ids are dropped.</summary>
+    public ImageDataset Append(ImageDataset other, string? name = null)
+    {
+        if (other.Channels != Channels || other.Height != Height || other.Width != Width)
+            throw new ArgumentException($"{other.Name}: images are {other.Channels}x{other.Height}x{other.Width}, {Name}'s {Channels}x{Height}x{Width}.");
+        return new ImageDataset(name ?? Name, [.. Pixels, .. other.Pixels], Channels, Height, Width, [.. Labels, .. other.Labels],
+            [.. RecordIds, .. other.RecordIds], numClasses: Math.Max(NumClasses, other.NumClasses));
     }
 
     /// <summary>The records whose ids are in <paramref name="keep"/>, in this dataset's order; every id must be present.</summary>

@@ -6,12 +6,15 @@ namespace OrleansSynth.ML.Data;
 
 /// <summary>
 /// A folder of images described by a CSV manifest with a header row: <c>path,label[,patient_id]</c>.
-/// Paths are relative to the manifest's folder. The record id is the manifest path, so it is stable for as
-/// long as the manifest is.
+/// Paths are relative to the manifest's folder and must stay inside it unless the caller allows otherwise. A record
+/// id is the manifest path with a hash of the image's pixels, so a changed image behind an unchanged path is a
+/// different record. Patient ids are all or nothing: a manifest that has them on some rows only is refused, since
+/// splits by patient would silently become splits by image.
 /// </summary>
 public static class ImageFolderDataset
 {
-    public static ImageDataset Load(string manifestPath, string? name = null)
+    /// <param name="allowPathsOutside">Accept absolute paths and paths that climb out of the manifest's folder.</param>
+    public static ImageDataset Load(string manifestPath, string? name = null, bool allowPathsOutside = false)
     {
         if (!File.Exists(manifestPath)) throw new DatasetFormatException(manifestPath, "manifest file not found.");
         var root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
@@ -20,8 +23,17 @@ public static class ImageFolderDataset
 
         PngImage? first = null;
         var pixels = new List<byte[]>(rows.Count);
+        var withPatient = rows.Count(r => !string.IsNullOrEmpty(r.PatientId));
+        if (withPatient > 0 && withPatient < rows.Count)
+        {
+            var missing = rows.First(r => string.IsNullOrEmpty(r.PatientId));
+            throw new DatasetFormatException(manifestPath, $"line {missing.Line}: '{missing.Path}' has no patient id, but {withPatient} of {rows.Count} rows have one; give every row a patient id (or none), so no patient can land on both sides of a split.");
+        }
+        var ids = new string[rows.Count];
         foreach (var row in rows)
         {
+            if (!allowPathsOutside && (Path.IsPathRooted(row.Path) || !IsInside(root, Path.GetFullPath(Path.Combine(root, row.Path)))))
+                throw new DatasetFormatException(manifestPath, $"line {row.Line}: '{row.Path}' is outside the manifest's folder {root}; paths must be relative and stay inside it (allow them explicitly to override).");
             var imagePath = Path.GetFullPath(Path.Combine(root, row.Path));
             if (!File.Exists(imagePath))
                 throw new DatasetFormatException(manifestPath, $"line {row.Line}: image '{row.Path}' does not exist ({imagePath}).");
@@ -39,15 +51,18 @@ public static class ImageFolderDataset
                 throw new DatasetFormatException(imagePath,
                     $"is {image.Width}x{image.Height} with {image.Channels} channel(s) but the dataset's first image is {first.Width}x{first.Height} with {first.Channels}; all images must match.");
             pixels.Add(image.Pixels);
+            ids[pixels.Count - 1] = $"{row.Path}#{RecordIds.ContentHash(image.Pixels)}";
         }
 
         var all = pixels.SelectMany(p => p).ToArray();
-        var hasPatients = rows.Any(r => !string.IsNullOrEmpty(r.PatientId));
         return new ImageDataset(
             name ?? Path.GetFileName(root), all, first!.Channels, first.Height, first.Width,
-            rows.Select(r => r.Label).ToArray(), rows.Select(r => r.Path).ToArray(),
-            hasPatients ? rows.Select(r => r.PatientId).ToArray() : null);
+            rows.Select(r => r.Label).ToArray(), ids,
+            withPatient > 0 ? rows.Select(r => r.PatientId).ToArray() : null);
     }
+
+    private static bool IsInside(string root, string path) =>
+        path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private sealed record ManifestRow(int Line, string Path, long Label, string? PatientId);
 
@@ -70,8 +85,8 @@ public static class ImageFolderDataset
             var path = csv.GetString(pathColumn).Trim();
             var labelText = csv.GetString(labelColumn).Trim();
             if (path.Length == 0) throw new DatasetFormatException(manifestPath, $"line {line}: empty path.");
-            if (!long.TryParse(labelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) || label < 0)
-                throw new DatasetFormatException(manifestPath, $"line {line}: label '{labelText}' is not a non-negative integer.");
+            if (!long.TryParse(labelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) || label < 0 || label >= ImageDataset.MaxClasses)
+                throw new DatasetFormatException(manifestPath, $"line {line}: label '{labelText}' is not a class number from 0 to {ImageDataset.MaxClasses - 1}.");
             if (!seen.Add(path)) throw new DatasetFormatException(manifestPath, $"line {line}: '{path}' is listed twice.");
             rows.Add(new ManifestRow(line, path, label, patientColumn >= 0 ? csv.GetString(patientColumn).Trim() : null));
         }

@@ -19,7 +19,8 @@ internal sealed partial class NpyArray
     public byte[] Data { get; }
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
 
-    public static NpyArray Read(Stream stream, string source)
+    /// <param name="availableBytes">The bytes the array may hold at most (the archive entry's size): a header that declares more is refused before anything is allocated.</param>
+    public static NpyArray Read(Stream stream, string source, long availableBytes)
     {
         using var reader = new BinaryReader(stream);
         var magic = reader.ReadBytes(6);
@@ -27,18 +28,27 @@ internal sealed partial class NpyArray
             throw new DatasetFormatException(source, "not a .npy array (missing \\x93NUMPY magic).");
         var major = reader.ReadByte();
         reader.ReadByte();
-        var headerLength = major == 1 ? reader.ReadUInt16() : (int)reader.ReadUInt32();
-        var header = Encoding.Latin1.GetString(reader.ReadBytes(headerLength));
+        var headerLength = major == 1 ? reader.ReadUInt16() : (long)reader.ReadUInt32();
+        if (headerLength > 65536) throw new DatasetFormatException(source, $"the .npy header claims {headerLength} bytes; headers are far smaller.");
+        var header = Encoding.Latin1.GetString(reader.ReadBytes((int)headerLength));
 
         var descr = DescrPattern().Match(header);
         var shape = ShapePattern().Match(header);
         if (!descr.Success || !shape.Success) throw new DatasetFormatException(source, $"unreadable .npy header: {header.Trim()}");
         if (header.Contains("'fortran_order': True")) throw new DatasetFormatException(source, "Fortran-ordered arrays are not supported; save with C order.");
-        var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        var dimTexts = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var dims = new int[dimTexts.Length];
+        for (var i = 0; i < dims.Length; i++)
+            if (!int.TryParse(dimTexts[i], out dims[i]) || dims[i] < 0)
+                throw new DatasetFormatException(source, $"the .npy header declares shape ({shape.Groups[1].Value}); every dimension must be a non-negative integer.");
         var dtype = descr.Groups[1].Value;
         var itemSize = ItemSize(dtype, source);
-        var count = dims.Aggregate(1L, (a, b) => a * b);
-        var data = reader.ReadBytes(checked((int)(count * itemSize)));
+        // Checked against what the file holds before allocating: a forged header must not make us reserve gigabytes.
+        var count = 1.0;
+        foreach (var d in dims) count *= d;
+        if (count * itemSize > availableBytes)
+            throw new DatasetFormatException(source, $"the .npy header declares shape ({string.Join(", ", dims)}) of {dtype}, {count * itemSize:G4} bytes, but the array holds at most {availableBytes} bytes.");
+        var data = reader.ReadBytes((int)(count * itemSize));
         if (data.Length != count * itemSize)
             throw new DatasetFormatException(source, $"truncated: shape ({string.Join(", ", dims)}) of {dtype} needs {count * itemSize} bytes, found {data.Length}.");
         return new NpyArray(dims, dtype, data);

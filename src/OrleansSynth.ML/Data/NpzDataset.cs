@@ -34,7 +34,8 @@ public static class NpzDataset
             var labelValues = labels.AsLongs($"{path}:{prefix}_labels");
             if (labelValues.Length != count)
                 throw new DatasetFormatException($"{path}:{prefix}_labels", $"has {labelValues.Length} labels for {count} images (multi-label arrays are not supported).");
-            if (labelValues.Any(l => l < 0)) throw new DatasetFormatException($"{path}:{prefix}_labels", "labels must be non-negative.");
+            if (labelValues.Any(l => l < 0 || l >= ImageDataset.MaxClasses))
+                throw new DatasetFormatException($"{path}:{prefix}_labels", $"labels must be class numbers from 0 to {ImageDataset.MaxClasses - 1}.");
 
             var pixels = ToChannelsFirst(images.AsBytes(source), count, height, width, channels);
             var splitName = split.ToString().ToLowerInvariant();
@@ -50,7 +51,8 @@ public static class NpzDataset
         var entry = archive.GetEntry(key + ".npy") ?? archive.GetEntry(key)
             ?? throw new DatasetFormatException(path, $"has no array '{key}' (found: {string.Join(", ", archive.Entries.Select(e => e.Name))}).");
         using var stream = entry.Open();
-        return NpyArray.Read(stream, $"{path}:{key}");
+        // The entry's declared size bounds the array; the stream itself stops there, whatever the compressed data says.
+        return NpyArray.Read(stream, $"{path}:{key}", Math.Min(entry.Length, int.MaxValue));
     }
 
     private static byte[] ToChannelsFirst(byte[] hwc, int count, int height, int width, int channels)

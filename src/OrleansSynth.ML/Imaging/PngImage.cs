@@ -5,11 +5,17 @@ namespace OrleansSynth.ML.Imaging;
 /// <summary>A decoded image: bytes [C,H,W] row-major, 1 (grey) or 3 (RGB) channels.</summary>
 public sealed record PngImage(byte[] Pixels, int Channels, int Height, int Width)
 {
+    public const int MaxSide = 8192;
+    public const long MaxPixels = 16L * 1024 * 1024;
+
     /// <summary>Decodes PNG (or any format SkiaSharp reads). Grey images, and colour images whose pixels are all grey, have 1 channel.</summary>
     public static PngImage Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image file not found.", path);
         using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{path}: not a readable image.");
+        // The header's size, checked before any pixel is decoded: a few bytes must not make us allocate gigabytes.
+        if (codec.Info.Width > MaxSide || codec.Info.Height > MaxSide || (long)codec.Info.Width * codec.Info.Height > MaxPixels)
+            throw new InvalidDataException($"{path}: the image declares {codec.Info.Width}x{codec.Info.Height} pixels, more than the {MaxSide}x{MaxSide} (and {MaxPixels} pixels) an image may have here.");
         using var bitmap = SKBitmap.Decode(codec, codec.Info.WithColorType(SKColorType.Rgba8888).WithAlphaType(SKAlphaType.Unpremul))
             ?? throw new InvalidDataException($"{path}: the image could not be decoded.");
         var (h, w) = (bitmap.Height, bitmap.Width);

@@ -1,0 +1,21 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansSynth.ML.Data;
+
+/// <summary>
+/// The identity of a loaded split: SHA-256 over every image's bytes, label, record id and patient id, in order. Any
+/// changed pixel, label, order or patient assignment changes it.
+/// </summary>
+public static class DatasetContentHash
+{
+    public static string Of(ImageDataset data)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{data.Count}:{data.Channels}x{data.Height}x{data.Width}\n"));
+        hash.AppendData(data.Pixels);
+        for (var i = 0; i < data.Count; i++)
+            hash.AppendData(Encoding.UTF8.GetBytes($"{data.Labels[i]}\t{data.RecordIds[i]}\t{data.PatientIds?[i]}\n"));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+}

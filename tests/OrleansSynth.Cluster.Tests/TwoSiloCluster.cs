@@ -43,6 +43,11 @@ public class TwoSiloCluster : IAsyncLifetime
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 
+    /// <summary>Where an artifact lives in the store the silos share.</summary>
+    public Task<string> ArtifactPath(ArtifactRef artifact) =>
+        new Artifacts.FileSystemArtifactStore(Microsoft.Extensions.Options.Options.Create(new Artifacts.FileSystemArtifactStoreOptions { Root = Path.Combine(Root, "artifacts") }))
+            .GetLocalPathAsync(artifact);
+
     /// <summary>Polls until <paramref name="done"/> holds or the timeout passes; returns the last value.</summary>
     public static async Task<T> WaitFor<T>(Func<Task<T>> poll, Func<T, bool> done, TimeSpan timeout, TimeSpan? interval = null)
     {

@@ -28,15 +28,21 @@ internal static class AuditCommand
         var alpha = new Option<double>("--alpha") { Description = "Target false-flag rate on unseen real images.", DefaultValueFactory = _ => 0.01 };
         var topK = new Option<int>("--top-k") { Description = "Nearest real records listed per sample.", DefaultValueFactory = _ => 5 };
         var encoderSteps = new Option<int>("--encoder-steps") { Description = "Training steps of the re-identification encoder.", DefaultValueFactory = _ => new ReidentificationEncoderConfig().Steps };
+        var canaries = new Option<int>("--canaries") { Description = "Near-copies of training records planted in the scan to measure the audit's own recall.", DefaultValueFactory = _ => new AuditSettings().Canaries };
+        var internalReport = new Option<bool>("--internal")
+        {
+            Description = "Also write each sample's nearest real record ids into the report. They name real records: the report is then internal, not for sharing.",
+        };
         var cache = new Option<string>("--cache") { Description = "Folder for the trained encoder and embeddings, reused across audits.", DefaultValueFactory = _ => DefaultCache };
 
         var command = new Command("audit", "Audit a folder of synthetic images for re-identification of real training records.")
         {
-            dataset, synthetic, output, alpha, topK, encoderSteps, cache,
+            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, internalReport, cache,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            var settings = new AuditSettings { Alpha = parse.GetValue(alpha), TopK = parse.GetValue(topK) };
+            var settings = new AuditSettings { Alpha = parse.GetValue(alpha), TopK = parse.GetValue(topK), Canaries = parse.GetValue(canaries) };
+            if (settings.Canaries < 0) throw new ArgumentException("--canaries must not be negative.");
             if (settings.Alpha is <= 0 or >= 1) throw new ArgumentException($"--alpha must be strictly between 0 and 1, was {settings.Alpha}.");
             if (settings.TopK < 1) throw new ArgumentException("--top-k must be at least 1.");
             var outPath = parse.GetValue(output)!;
@@ -60,6 +66,9 @@ internal static class AuditCommand
                 return PrivacyAuditor.Audit(reference, images, settings);
             }, cancellationToken);
 
+            // Without --internal the per-sample verdicts keep the file name, the score and the flag, not which real record was nearest.
+            if (!parse.GetValue(internalReport))
+                report = report with { Samples = report.Samples.Select(v => v with { NearestRecordId = "", NearestRecordIds = [] }).ToList() };
             WriteAtomically(outPath, report);
             Show(report, outPath);
             return 0;
@@ -83,7 +92,9 @@ internal static class AuditCommand
         table.AddRow("threshold / alpha", $"{s.Threshold:F4} / {s.Alpha}");
         table.AddRow("encoder verification AUC", $"{s.EncoderAuc:F4}");
         table.AddRow("nearest-real similarity, median (synthetic / control)", $"{m.SyntheticNearestSimilarity.Median:F4} / {m.ControlNearestSimilarity.Median:F4}");
-        table.AddRow("singling-out risk", $"{m.SinglingOut.Risk:F4} (95% CI {m.SinglingOut.Lower:F4}-{m.SinglingOut.Upper:F4})");
+        table.AddRow("canary recall (planted near-copies caught)", $"{s.Canaries.Caught} of {s.Canaries.Planted} ({s.Canaries.Recall:P1}, 95% CI {s.Canaries.Lower:P1}-{s.Canaries.Upper:P1})");
+        table.AddRow("singling-out risk (Anonymeter, whole training set)", $"{m.SinglingOut.Risk:F4} (95% CI {m.SinglingOut.Lower:F4}-{m.SinglingOut.Upper:F4})");
+        table.AddRow("closer to training than to holdout", $"{m.HoldoutDistance.CloserToTraining.Rate:P1} (excess {m.HoldoutDistance.Excess:+0.000;-0.000}, p {m.HoldoutDistance.PValue:G3})");
         table.AddRow("exact / near-exact copies", $"{m.ExactCopies} / {m.NearExactCopies}");
         AnsiConsole.Write(table);
         AnsiConsole.WriteLine($"report: {path}");

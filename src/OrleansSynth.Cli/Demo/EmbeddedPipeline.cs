@@ -37,6 +37,12 @@ internal static class EmbeddedPipeline
                 Console.Error.WriteLine($"error: pipeline failed: {status.Error}");
                 return 1;
             }
+            if (status.State == WorkState.Refused)
+            {
+                Console.Error.WriteLine($"refused: nothing was released: {status.Error}");
+                if (status.ReportPath is not null) AnsiConsole.WriteLine($"report: {status.ReportPath}");
+                return 1;
+            }
             AnsiConsole.WriteLine($"report: {status.ReportPath}");
             return 0;
         }

@@ -104,7 +104,7 @@ public sealed partial class PipelineCoordinatorGrain
                 while (!decision.Open)
                 {
                     if (decision.Reasons.Count != 1 || !decision.Evidence.ApprovalRequired || decision.Evidence.ApprovedBy is not null)
-                        throw new InvalidOperationException($"The gate refused: {string.Join("; ", decision.Reasons)}.");
+                        throw new GateRefusedException($"the gate refused: {string.Join("; ", decision.Reasons)}");
                     SetStageDetail(spec.TrainsStudent ? "distillation gate" : "release gate", "waiting for approval");
                     await _approved.Task;
                     decision = await RequestDistillation("pipeline");
@@ -166,6 +166,13 @@ public sealed partial class PipelineCoordinatorGrain
                 state.State.PipelineState = WorkState.Refused;
                 state.State.Error = "release refused: " + string.Join("; ", refusals);
             }
+        }
+        catch (GateRefusedException refused)
+        {
+            // A refusal is the gate doing its job: nothing is released, and it is not an error to retry.
+            state.State.PipelineState = WorkState.Refused;
+            state.State.Error = refused.Message;
+            LogRefused(run, refused.Message);
         }
         catch (Exception e)
         {
@@ -366,6 +373,11 @@ public sealed partial class PipelineCoordinatorGrain
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: stage '{Stage}' done: {Detail}")]
     private partial void LogStage(string run, string stage, string detail);
+
+    private sealed class GateRefusedException(string message) : Exception(message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pipeline {Run} refused: {Reasons}")]
+    private partial void LogRefused(string run, string reasons);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Pipeline {Run} failed")]
     private partial void LogPipelineFailed(Exception exception, string run);

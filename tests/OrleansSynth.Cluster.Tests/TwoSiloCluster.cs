@@ -44,7 +44,7 @@ public class TwoSiloCluster : IAsyncLifetime
     }
 
     /// <summary>Where an artifact lives in the store the silos share.</summary>
-    public Task<string> ArtifactPath(ArtifactRef artifact) =>
+    public Task<string> ArtifactPath(Abstractions.ArtifactRef artifact) =>
         new Artifacts.FileSystemArtifactStore(Microsoft.Extensions.Options.Options.Create(new Artifacts.FileSystemArtifactStoreOptions { Root = Path.Combine(Root, "artifacts") }))
             .GetLocalPathAsync(artifact);
 

@@ -75,7 +75,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
 
         Assert.True(status.State == WorkState.Completed, status.Error);
         var withStudent = strategy == PipelineStrategy.DiversityAwareDistillation;
-        Assert.Equal(withStudent ? 13 : 10, status.Stages.Count);
+        Assert.Equal(withStudent ? 13 : 9, status.Stages.Count);
         Assert.Contains(status.Stages, s => s.Name == "generate twins");
 
         // The teacher was conditioned on the real-data classifier's features.

@@ -22,17 +22,18 @@ public sealed class PipelineSpecFileTests : IDisposable
         var spec = PipelineSpecFile.Load(Write("""
             dataset: fashion-mnist
             output: /tmp/x
+            gate: { minimumSamples: 800, requireApproval: true, minimumCanaryRecall: 0.9 }
             teacher: { steps: 900, baseChannels: 48 }
             sampling: { count: 1200, shardSize: 300, guidance: 1.5 }
-            audit: { alpha: 0.02 }
-            gate: { minimumSamples: 800, requireApproval: true }
-            """));
+            audit: { alpha: 0.02, canaries: 50 }
+            """), outputRoot: "/tmp");
         Assert.Equal("fashion-mnist", spec.Dataset);
         Assert.Equal((900, 48), (spec.Teacher.Steps, spec.Teacher.BaseChannels));
         Assert.Equal(1200, spec.Student.Steps);
         Assert.Equal((1200, 300, 1.5), (spec.SampleCount, spec.ShardSize, spec.Guidance));
         Assert.Equal(0.02, spec.Alpha);
         Assert.Equal((800, true), (spec.Gate.MinimumSamples, spec.Gate.RequireApproval));
+        Assert.Equal((0.9, 0.05, 50), (spec.Gate.MinimumCanaryRecall, spec.Gate.StudentFlaggedRateCeiling, spec.Canaries));
         Assert.Equal("/tmp/x", spec.Output);
         Assert.Equal(PipelineStrategy.Distillation, spec.Strategy);
     }
@@ -44,7 +45,7 @@ public sealed class PipelineSpecFileTests : IDisposable
             dataset: fashion-mnist
             strategy: diversity-aware+distillation
             diversity: { candidates: 6, guidanceFloor: 0.8, keepSecondBest: true }
-            """));
+            """), outputRoot: _folder);
         Assert.Equal(PipelineStrategy.DiversityAwareDistillation, spec.Strategy);
         Assert.Equal(new DiversityOptions(Candidates: 6, GuidanceFloor: 0.8, KeepSecondBest: true), spec.Diversity);
         Assert.True(spec.UsesTwins && spec.TrainsStudent);
@@ -61,6 +62,17 @@ public sealed class PipelineSpecFileTests : IDisposable
         Assert.Contains("'dataset' is required", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("teacher: { steps: 5 }\n"))).Message);
         Assert.Contains("strategy 'twins' is unknown", Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(Write("dataset: x\nstrategy: twins\n"))).Message);
         Assert.Throws<FileNotFoundException>(() => PipelineSpecFile.Load(Path.Combine(_folder, "missing.yaml")));
+    }
+
+    [Theory]
+    [InlineData("../escaped")]
+    [InlineData("/etc/orleanssynth")]
+    public void AnOutputOutsideTheAllowedRootIsRefused(string output)
+    {
+        var spec = Write($"dataset: fashion-mnist\noutput: {output}\n");
+        var error = Assert.Throws<InvalidDataException>(() => PipelineSpecFile.Load(spec, outputRoot: Path.Combine(_folder, "runs")));
+        Assert.Contains("outside the allowed output root", error.Message);
+        Assert.Contains(spec, error.Message);
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

@@ -63,9 +63,10 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         // Singling out on the whole training set: the 200 copies' sources are all in it, so the risk must show them.
         var singlingOut = report.Metrics.SinglingOut;
         Assert.True(singlingOut.Lower > 0.05, $"singling-out risk {singlingOut.Risk:F3} [{singlingOut.Lower:F3}, {singlingOut.Upper:F3}] should show the planted copies");
-        // 200 of 500 samples are copies of training records: far more than half are closer to training than to holdout.
+        // 200 of 500 samples are copies of training records, but the training side of the holdout test is a random set of
+        // the holdout's size (a third of the 6,000 records here), so about a third of the copies' sources are on it.
         var holdout = report.Metrics.HoldoutDistance;
-        Assert.True(holdout.Excess > 0.1 && holdout.PValue < 1e-4, $"holdout test: excess {holdout.Excess:F3}, p {holdout.PValue:G3}");
+        Assert.True(holdout.Excess > 0.03 && holdout.PValue < 0.01, $"holdout test: excess {holdout.Excess:F3}, p {holdout.PValue:G3}");
     }
 
     [Fact]

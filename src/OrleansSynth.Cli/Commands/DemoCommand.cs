@@ -19,9 +19,13 @@ internal static class DemoCommand
         var strategy = new Option<string>("--strategy") { Description = "distillation, diversity-aware or diversity-aware+distillation.", DefaultValueFactory = _ => "distillation" };
         strategy.AcceptOnlyFromAmong("distillation", "diversity-aware", "diversity-aware+distillation");
 
+        var internalReport = new Option<string?>("--internal-report")
+        {
+            Description = "Also write the run's internal report here: which released file is which sample, and its nearest real records. It names real records; never share it.",
+        };
         var command = new Command("demo", "Run the whole privacy-distillation pipeline on an embedded silo and print where the report is.")
         {
-            preset, output, dataset, run, strategy,
+            preset, output, dataset, run, strategy, internalReport,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -31,7 +35,7 @@ internal static class DemoCommand
             var runId = parse.GetValue(run) ?? (strategyName == "distillation" ? $"demo-{presetName}" : $"demo-{presetName}-{strategyName.Replace('+', '-')}");
             var spec = DemoPresets.For(presetName, parse.GetValue(dataset)!, outDir, PipelineSpecFile.ParseStrategy(strategyName)!.Value);
 
-            return await EmbeddedPipeline.RunAsync(runId, spec, Path.Combine(outDir, "data"), cancellationToken);
+            return await EmbeddedPipeline.RunAsync(runId, spec, Path.Combine(outDir, "data"), cancellationToken, parse.GetValue(internalReport));
         }));
         return command;
     }

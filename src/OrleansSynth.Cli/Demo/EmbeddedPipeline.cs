@@ -10,7 +10,11 @@ namespace OrleansSynth.Cli.Demo;
 /// <summary>Runs a pipeline on a silo embedded in this process (local files under the data folder), printing each finished stage.</summary>
 internal static class EmbeddedPipeline
 {
-    public static async Task<int> RunAsync(string runId, PipelineSpec spec, string dataRoot, CancellationToken cancellationToken)
+    /// <param name="internalReportPath">
+    /// Where to copy the run's internal report (which released file is which sample, and its nearest real records);
+    /// null keeps it in the artifact store only. It names real records: it is for the data holder, never for sharing.
+    /// </param>
+    public static async Task<int> RunAsync(string runId, PipelineSpec spec, string dataRoot, CancellationToken cancellationToken, string? internalReportPath = null)
     {
         var builder = Host.CreateApplicationBuilder();
         // The console belongs to the progress lines; Orleans start-up notes (GC mode, watchdog) are not for this user.
@@ -31,6 +35,12 @@ internal static class EmbeddedPipeline
                 if (status.State != WorkState.Running) break;
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                 status = await coordinator.GetPipelineStatus();
+            }
+            if (internalReportPath is not null && await coordinator.GetInternalReport() is { } internalReport)
+            {
+                var local = await host.Services.GetRequiredService<OrleansSynth.Artifacts.IArtifactStore>().GetLocalPathAsync(internalReport, cancellationToken);
+                OrleansSynth.ML.IO.AtomicFile.Write(internalReportPath, writer => writer.Write(File.ReadAllBytes(local)));
+                AnsiConsole.WriteLine($"internal report (names real records; not for sharing): {internalReportPath}");
             }
             if (status.State == WorkState.Failed)
             {

@@ -15,15 +15,19 @@ namespace OrleansSynth.Cli.Demo;
 /// teacher: { steps: 1200 }
 /// student: { steps: 1200 }
 /// sampling: { count: 1500, shardSize: 250, guidance: 2.0, ddimSteps: 25, labels: balanced }
-/// audit: { alpha: 0.01, encoderSteps: 600 }
-/// gate: { minimumSamples: 1000, requireApproval: false }
+/// audit: { alpha: 0.01, encoderSteps: 600, canaries: 200 }
+/// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
 /// diversity: { candidates: 4, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, keepSecondBest: false }
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile
 {
-    public static PipelineSpec Load(string path)
+    /// <summary>Where run outputs may go unless told otherwise: below the current directory.</summary>
+    public const string OutputRootVariable = "ORLEANSSYNTH_OUTPUT_ROOT";
+
+    /// <param name="outputRoot">The folder every output must stay inside (default: <see cref="OutputRootVariable"/>, else the current directory).</param>
+    public static PipelineSpec Load(string path, string? outputRoot = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: run spec not found.", path);
         var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
@@ -39,17 +43,21 @@ internal static class PipelineSpecFile
         if (string.IsNullOrWhiteSpace(document.Dataset)) throw new InvalidDataException($"{path}: 'dataset' is required.");
         var strategy = ParseStrategy(document.Strategy) ?? throw new InvalidDataException(
             $"{path}: strategy '{document.Strategy}' is unknown; use distillation, diversity-aware or diversity-aware+distillation.");
-        var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)));
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputRoot ?? (Environment.GetEnvironmentVariable(OutputRootVariable) is { Length: > 0 } r ? r : Directory.GetCurrentDirectory())));
+        // Relative outputs are relative to the root, which is the current directory unless set.
+        var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)), root);
+        if (output != root && !output.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidDataException($"{path}: 'output' {output} is outside the allowed output root {root}; choose a folder inside it (or set {OutputRootVariable}).");
         return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(), document.Student.ToSpec(),
             document.Sampling.Count, document.Sampling.ShardSize,
-            new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval), output,
+            new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval, document.Gate.MinimumCanaryRecall, document.Gate.StudentFlaggedRateCeiling), output,
             document.Sampling.Guidance, document.Sampling.DdimSteps, document.Audit.Alpha, document.Audit.EncoderSteps,
             document.Utility.ClassifierSteps, MatchRealLabels: document.Sampling.Labels switch
             {
                 "balanced" => false,
                 "real" => true,
                 var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
-            }, Strategy: strategy, Diversity: document.Diversity.ToOptions());
+            }, Strategy: strategy, Diversity: document.Diversity.ToOptions(), Canaries: document.Audit.Canaries);
     }
 
     /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
@@ -113,12 +121,15 @@ internal static class PipelineSpecFile
     {
         public double Alpha { get; set; } = 0.01;
         public int EncoderSteps { get; set; } = 800;
+        public int Canaries { get; set; } = 200;
     }
 
     private sealed class GateSection
     {
         public int MinimumSamples { get; set; } = 1000;
         public bool RequireApproval { get; set; }
+        public double MinimumCanaryRecall { get; set; } = 0.95;
+        public double StudentFlaggedRateCeiling { get; set; } = 0.05;
     }
 
     private sealed class UtilitySection

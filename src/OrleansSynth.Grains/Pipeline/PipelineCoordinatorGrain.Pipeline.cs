@@ -132,11 +132,15 @@ public sealed partial class PipelineCoordinatorGrain
             }
 
             // 4. The final gate: a student is released only when its own audit vouches for it.
-            var refusals = await Stage("release gate", async () =>
+            IReadOnlyList<string> refusals = [];
+            if (studentOutcome is not null)
             {
-                var reasons = studentOutcome is null ? [] : ReleaseGate.Refusals(state.State.Policy, studentOutcome.Audit.Summary!, studentOutcome.Samples.SampleIds.Count);
-                return (reasons, reasons.Count == 0 ? "open" : "refused: " + string.Join("; ", reasons));
-            });
+                refusals = await Stage("student release gate", () =>
+                {
+                    var reasons = ReleaseGate.Refusals(state.State.Policy, studentOutcome.Audit.Summary!, studentOutcome.Samples.SampleIds.Count);
+                    return Task.FromResult((reasons, reasons.Count == 0 ? "open" : "refused: " + string.Join("; ", reasons)));
+                });
+            }
 
             // 5. Utility: one classifier architecture trained on real data and on each filtered synthetic set.
             var classifiers = await Stage("utility classifiers", async () =>

@@ -17,6 +17,8 @@ public sealed record ReidentificationEncoderConfig
     /// <summary>Softmax temperature of the contrastive loss.</summary>
     public double Temperature { get; init; } = 0.1;
     public long Seed { get; init; } = 17;
+    /// <summary>Records per anchor in the look-alike batches (hard negatives); 1 turns them off.</summary>
+    public int LookAlikeNeighbours { get; init; } = 8;
     /// <summary>The changes two views of one record differ by in training, and in the verification pairs.</summary>
     public PerturbationRanges Augmentation { get; init; } = PerturbationRanges.EncoderTraining;
 }

@@ -31,6 +31,9 @@ public static class ReidentificationTrainer
         var groups = GroupIds(training);
         var batchSize = Math.Min(config.BatchSize, training.Count);
         var schedule = new BatchSchedule(training.Count, batchSize, config.Seed);
+        var lookAlikes = new LookAlikeBatches(training, batchSize, config.LookAlikeNeighbours, config.Seed);
+        var allRecords = Enumerable.Range(0, training.Count).ToArray();
+        Tensor EmbedAll() => encoder.Embed((start, count) => training.Batch(allRecords[start..(start + count)]).Images.to(device), training.Count);
         var started = DateTime.UtcNow;
         var lastLoss = double.NaN;
         var firstStep = 0;
@@ -58,7 +61,10 @@ public static class ReidentificationTrainer
             }
             using var scope = NewDisposeScope();
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
-            var indices = schedule.IndicesForStep(step);
+            // Every other step, once the encoder has learnt something, a batch of look-alikes: the hard negatives.
+            var indices = config.LookAlikeNeighbours > 1 && step >= LookAlikeBatches.RefreshEvery && step % 2 == 1
+                ? lookAlikes.ForStep(step, EmbedAll)
+                : schedule.IndicesForStep(step);
             var (images, _) = training.Batch(indices);
             var views = cat([NearCopyPerturbations.Apply(images, config.Augmentation, generator), NearCopyPerturbations.Apply(images, config.Augmentation, generator)]).to(device);
             var batchGroups = tensor(indices.Select(i => groups[i]).Concat(indices.Select(i => groups[i])).ToArray(), device: device);

@@ -17,19 +17,33 @@ public sealed class DatasetGrain(
         // Read from disk every time: registering again is how a user checks that the data is still what was registered.
         var (info, recordIds) = await compute.RunAsync($"register {source}", _ =>
         {
-            var (format, path) = DatasetCatalog.Resolve(source);
-            var train = datasets.LoadFresh(source, DatasetSplit.Train, registered);
-            var test = datasets.LoadFresh(source, DatasetSplit.Test, registered);
-            var (trainHash, testHash) = (DatasetContentHash.Of(train), DatasetContentHash.Of(test));
-            var info = new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), $"{trainHash[..16]}{testHash[..16]}", train.Count, test.Count,
-                Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts(), trainHash, testHash);
-            var ids = new Dictionary<string, string[]> { [nameof(DatasetSplit.Train)] = train.RecordIds, [nameof(DatasetSplit.Test)] = test.RecordIds };
-            return (info, JsonSerializer.SerializeToUtf8Bytes(ids));
+            try
+            {
+                return Read(source, registered);
+            }
+            catch (DatasetFormatException e)
+            {
+                // The ML library's exception is not a grain-interface type; the caller gets the message, which names the file.
+                throw new DatasetRefusedException(e.Message);
+            }
         });
         if (registered is not null) return registered;
         state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
         await state.WriteStateAsync();
         return state.State.Info;
+    }
+
+    /// <summary>Both splits from disk, checked against <paramref name="registered"/> when given; the record ids as JSON.</summary>
+    private (DatasetInfo Info, byte[] RecordIds) Read(string source, DatasetInfo? registered)
+    {
+        var (format, path) = DatasetCatalog.Resolve(source);
+        var train = datasets.LoadFresh(source, DatasetSplit.Train, registered);
+        var test = datasets.LoadFresh(source, DatasetSplit.Test, registered);
+        var (trainHash, testHash) = (DatasetContentHash.Of(train), DatasetContentHash.Of(test));
+        var info = new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), $"{trainHash[..16]}{testHash[..16]}", train.Count, test.Count,
+            Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts(), trainHash, testHash);
+        var ids = new Dictionary<string, string[]> { [nameof(DatasetSplit.Train)] = train.RecordIds, [nameof(DatasetSplit.Test)] = test.RecordIds };
+        return (info, JsonSerializer.SerializeToUtf8Bytes(ids));
     }
 
     public Task<DatasetInfo?> GetInfo() => Task.FromResult(state.State.Info);

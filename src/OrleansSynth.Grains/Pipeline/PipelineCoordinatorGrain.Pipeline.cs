@@ -328,7 +328,7 @@ public sealed partial class PipelineCoordinatorGrain
                 studentAudit?.Summary.RateUpper, policy.StudentFlaggedRateCeiling, student?.FilteredOut);
             PipelineReport Report(IReadOnlyDictionary<string, string> files) => new(
                 run, spec.Strategy.ToString(), settings, dataset.ContentHash, files, stages,
-                Privacy(teacherAudit), studentAudit is null ? null : Privacy(studentAudit),
+                Privacy(teacherAudit, teacher.TwinShards.Count > 0 ? "twins" : "teacher samples"), studentAudit is null ? null : Privacy(studentAudit, "student samples"),
                 new UtilityNumbers(Evaluation(classifiers[0], test.Count), Evaluation(classifiers[1], test.Count), student is null ? null : Evaluation(classifiers[2], test.Count)),
                 Fidelity(teacherSet), studentSet is null ? null : Fidelity(studentSet),
                 DiffusionCheckpoint.ReadHeader(teacherCheckpoint).LossHistory, studentCheckpoint is null ? null : DiffusionCheckpoint.ReadHeader(studentCheckpoint).LossHistory,
@@ -363,10 +363,11 @@ public sealed partial class PipelineCoordinatorGrain
 
     private static AuditReport ReadAudit(string path) => JsonSerializer.Deserialize<AuditReport>(File.ReadAllBytes(path), Json)!;
 
-    private static PrivacyNumbers Privacy(AuditReport report)
+    /// <param name="set">What the audited set is called in the shareable report (the audit's own name is an internal id).</param>
+    private static PrivacyNumbers Privacy(AuditReport report, string set)
     {
         var m = report.Metrics;
-        return new PrivacyNumbers(report.Summary, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.HoldoutDistance, m.ExactCopies, m.NearExactCopies);
+        return new PrivacyNumbers(report.Summary with { Synthetic = set }, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.HoldoutDistance, m.ExactCopies, m.NearExactCopies);
     }
 
     private static ClassifierEvaluation Evaluation(TrainingStatus classifier, int testCount) =>

@@ -1,6 +1,7 @@
 using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder]
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
 {
@@ -10,7 +11,14 @@ switch (benchmark)
             args.Length > 2 ? int.Parse(args[2]) : 60_000,
             args.Length > 3 ? int.Parse(args[3]) : 128);
         return 0;
+    case "planted":
+        PlantedCopiesBenchmark.Run(
+            args.Length > 1 ? int.Parse(args[1]) : 500,
+            args.Length > 2 ? int.Parse(args[2]) : 1000,
+            args.Length > 3 ? int.Parse(args[3]) : new OrleansSynth.ML.Audit.ReidentificationEncoderConfig().Steps,
+            args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"));
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted");
         return 2;
 }

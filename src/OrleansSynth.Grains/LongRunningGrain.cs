@@ -1,13 +1,26 @@
 namespace OrleansSynth.Grains;
 
 /// <summary>
-/// A grain that runs background work between calls. Orleans collects activations that receive no calls for a
-/// while, and background tasks do not count as calls, so while the work runs the activation defers its own
-/// collection.
+/// A grain that runs background work between calls. Two things keep that work alive:
+/// - Orleans collects activations that receive no calls for a while, and background tasks do not count as calls, so
+///   while the work runs the activation defers its own collection;
+/// - a silo can die with the work on it, and nothing calls the grain afterwards, so a reminder (stored by the cluster's
+///   reminder service, not the silo) wakes the grain on a survivor every minute while its work is unfinished; the
+///   activation, or the tick itself, resumes the work.
 /// </summary>
-public abstract class LongRunningGrain : Grain
+public abstract class LongRunningGrain : Grain, IRemindable
 {
+    private const string ResumeReminder = "resume";
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
+
+    /// <summary>Whether the persisted state says the work is unfinished (running, not completed, failed or refused).</summary>
+    protected abstract bool IsRunning { get; }
+
+    /// <summary>Whether the background work is running in this activation now.</summary>
+    protected abstract bool IsWorking { get; }
+
+    /// <summary>Starts the background work in this activation; called when it is unfinished and not running here.</summary>
+    protected abstract void ResumeWork();
 
     protected void KeepActiveWhile(Func<bool> working) =>
         this.RegisterGrainTimer(() =>
@@ -15,4 +28,20 @@ public abstract class LongRunningGrain : Grain
             if (working()) DelayDeactivation(2 * Period);
             return Task.CompletedTask;
         }, Period, Period);
+
+    /// <summary>Registers the reminder that wakes this grain while its work is unfinished; call when the work starts.</summary>
+    protected Task KeepResumingAsync() => this.RegisterOrUpdateReminder(ResumeReminder, Period, Period);
+
+    /// <summary>Removes the reminder; call when the work reaches an end state.</summary>
+    protected async Task StopResumingAsync()
+    {
+        if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != ResumeReminder) return;
+        if (!IsRunning) await StopResumingAsync();
+        else if (!IsWorking) ResumeWork();
+    }
 }

@@ -1,10 +1,11 @@
 namespace OrleansSynth.Grains;
 
 /// <summary>
-/// Retries a call to an idempotent grain (a sampling shard, a scan tile) when its silo went away mid-call: the
+/// Whether a failure is the silo going away (lost, stopping, or the call cancelled by a shutdown) rather than an error
+/// in the work: such work is left unfinished and resumes, never marked failed. And retries a call to an idempotent grain (a sampling shard, a scan tile) when its silo went away mid-call: the
 /// grain reactivates on a survivor and, having stored no result, recomputes it.
 /// </summary>
-internal static class TransientFailures
+public static class TransientFailures
 {
     public const int MaxAttempts = 5;
 
@@ -23,6 +24,6 @@ internal static class TransientFailures
         }
     }
 
-    private static bool IsSiloLoss(Exception e) =>
+    public static bool IsSiloLoss(Exception e) =>
         e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OperationCanceledException;
 }

@@ -140,4 +140,28 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.Equal(0, gate.GetProperty("releasedSamples").GetInt32());
         Assert.NotEmpty(gate.GetProperty("reasons").EnumerateArray());
     }
+
+    [Fact]
+    public async Task AnAuditTooWeakToCatchItsCanariesIsRefusedByTheGate()
+    {
+        var output = Path.Combine(cluster.Root, "pipeline-weak-audit");
+        var diffusion = new TrainingRunSpec("", Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
+        // An untrained encoder (0 steps), with the default policy: its canary recall must fall short and close the gate.
+        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 10,
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false), Output: output,
+            DdimSteps: 3, EncoderSteps: 0, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 512);
+        var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-weak-audit");
+        await coordinator.Run(spec);
+        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(WorkState.Refused, status.State);
+        Assert.Contains("canaries", status.Error);
+        var decision = (await coordinator.GetDecisions())[^1];
+        Assert.False(decision.Open);
+        Assert.True(decision.Evidence.CanaryRecall < 0.95);
+        Assert.Equal(200, decision.Evidence.CanariesPlanted);
+        Assert.False(Directory.Exists(Path.Combine(output, "release")));
+        var student = await cluster.Client.GetGrain<ITrainingRunGrain>("pipeline-weak-audit/student").GetStatus();
+        Assert.Equal(WorkState.NotStarted, student.State);
+    }
 }

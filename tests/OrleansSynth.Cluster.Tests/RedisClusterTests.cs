@@ -56,13 +56,47 @@ public sealed class RedisClusterTests : IDisposable
         }
     }
 
-    private List<ExternalProcess> StartSilos() =>
-        Enumerable.Range(0, 2).Select(i => Start(new ExternalProcess("dotnet", [
+    [Fact]
+    public async Task ARunWhoseSiloIsKilledResumesOnTheSurvivorWithNoClientCalling()
+    {
+        Directory.CreateDirectory(_root);
+        Start(new ExternalProcess("redis-server", ["--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _root]));
+        var dataset = SmallFashionMnist.Write(Path.Combine(_root, "dataset"), train: 300, test: 100);
+        var ports = new[] { ExternalProcess.FreePort(), ExternalProcess.FreePort() };
+        var silos = ports.Select(StartSilo).ToList();
+        using var client = await ConnectClient();
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
+        await grains.GetGrain<IDatasetGrain>(dataset).Register();
+        var run = grains.GetGrain<ITrainingRunGrain>("killed-run");
+        await run.Start(new TrainingRunSpec(dataset, Steps: 100_000, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25));
+        var atKill = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.CheckpointStep >= 50, TimeSpan.FromMinutes(3));
+        Assert.Equal(WorkState.Running, atKill.State);
+
+        // SIGKILL the silo running it, as a node loss would; then nobody calls the run until it should have moved on.
+        var victim = Array.FindIndex(ports, port => atKill.Silo!.Contains($":{port}@") || atKill.Silo.Contains($":{port}:"));
+        Assert.True(victim >= 0, $"run on {atKill.Silo}, silos on ports {string.Join(", ", ports)}");
+        Stop(silos[victim]);
+        await Task.Delay(TimeSpan.FromSeconds(150));
+
+        // Had nothing woken it, this first call would activate it now, at its last checkpoint, with no progress since.
+        var after = await run.GetStatus();
+        Assert.Equal(WorkState.Running, after.State);
+        Assert.True(after.Resumes >= 1, $"resumes {after.Resumes}");
+        Assert.DoesNotContain($":{ports[victim]}", after.Silo);
+        Assert.True(after.CheckpointStep > atKill.Step, $"checkpoint {after.CheckpointStep} after the kill at step {atKill.Step}: the run did not resume by itself");
+        await client.StopAsync();
+    }
+
+    private List<ExternalProcess> StartSilos() => Enumerable.Range(0, 2).Select(_ => StartSilo(ExternalProcess.FreePort())).ToList();
+
+    private ExternalProcess StartSilo(int siloPort) =>
+        Start(new ExternalProcess("dotnet", [
             SiloAssembly(),
             "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={_clusterId}",
-            $"--OrleansSynth:DataRoot={_root}", $"--OrleansSynth:SiloPort={ExternalProcess.FreePort()}",
+            $"--OrleansSynth:DataRoot={_root}", $"--OrleansSynth:SiloPort={siloPort}",
             $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{ExternalProcess.FreePort()}",
-        ]))).ToList();
+        ]));
 
     private async Task<IHost> ConnectClient()
     {

@@ -32,6 +32,7 @@ public class TwoSiloCluster : IAsyncLifetime
                 compute => { compute.CpuSlots = 1; compute.TorchThreads = 1; compute.CacheRoot = Path.Combine(Root, "cache"); compute.AdvertiseGpu = gpu; },
                 artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));
             silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(Root, "grain-state"));
+            silo.UseInMemoryReminderService();
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -33,11 +33,15 @@ internal static class AuditCommand
         {
             Description = "Also write each sample's nearest real record ids into the report. They name real records: the report is then internal, not for sharing.",
         };
+        var allowOutside = new Option<bool>("--allow-paths-outside-manifest")
+        {
+            Description = "Accept CSV manifest rows whose image path is absolute or climbs out of the manifest's folder (refused by default).",
+        };
         var cache = new Option<string>("--cache") { Description = "Folder for the trained encoder and embeddings, reused across audits.", DefaultValueFactory = _ => DefaultCache };
 
         var command = new Command("audit", "Audit a folder of synthetic images for re-identification of real training records.")
         {
-            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, internalReport, cache,
+            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, internalReport, allowOutside, cache,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -47,8 +51,8 @@ internal static class AuditCommand
             if (settings.TopK < 1) throw new ArgumentException("--top-k must be at least 1.");
             var outPath = parse.GetValue(output)!;
 
-            var training = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Train);
-            var heldOut = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Test);
+            var training = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Train, parse.GetValue(allowOutside));
+            var heldOut = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Test, parse.GetValue(allowOutside));
             // Read the synthetic set first: bad input fails before any expensive work.
             var images = ImageFolder.Load(parse.GetValue(synthetic)!, training.Channels, training.Height, training.Width);
             AnsiConsole.WriteLine($"auditing {images.Count} synthetic images against {training.Count} real training records of {training.Name}");

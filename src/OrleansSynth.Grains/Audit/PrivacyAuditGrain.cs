@@ -32,10 +32,16 @@ public sealed partial class PrivacyAuditGrain(
     private int _tilesTotal;
     private int _tilesDone;
 
+    protected override bool IsRunning => state.State.State == WorkState.Running;
+
+    protected override bool IsWorking => _work is { IsCompleted: false };
+
+    protected override void ResumeWork() => _work = RunAsync();
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        KeepActiveWhile(() => state.State.State == WorkState.Running);
-        if (state.State.State == WorkState.Running) _work = RunAsync();
+        KeepActiveWhile(() => IsRunning);
+        if (IsRunning) ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -46,6 +52,7 @@ public sealed partial class PrivacyAuditGrain(
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
+        await KeepResumingAsync();
         _work = RunAsync();
         return Snapshot();
     }
@@ -116,6 +123,11 @@ public sealed partial class PrivacyAuditGrain(
             state.State.State = WorkState.Completed;
             LogCompleted(auditId, report.Summary.Flagged, report.Summary.Total, tiles.Count);
         }
+        catch (Exception e) when (TransientFailures.IsSiloLoss(e))
+        {
+            LogInterrupted(auditId, e.GetType().Name);
+            return; // a stop, not a failure: the reminder or the next activation starts the audit over (cached, idempotent tiles)
+        }
         catch (Exception e)
         {
             state.State.State = WorkState.Failed;
@@ -123,6 +135,7 @@ public sealed partial class PrivacyAuditGrain(
             LogFailed(e, auditId);
         }
         await state.WriteStateAsync();
+        await StopResumingAsync();
     }
 
     private async Task<AuditTileResult> RunTileAsync(AuditTileSpec tile)
@@ -149,6 +162,9 @@ public sealed partial class PrivacyAuditGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit {Audit}: tile {SyntheticStart}-{RealStart} attempt {Attempt} failed ({Error}); retrying")]
     private partial void LogRetry(string audit, int syntheticStart, int realStart, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit {Audit} interrupted ({Reason}); it resumes")]
+    private partial void LogInterrupted(string audit, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Audit {Audit} failed")]
     private partial void LogFailed(Exception exception, string audit);

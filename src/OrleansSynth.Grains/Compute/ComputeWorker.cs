@@ -58,7 +58,8 @@ public sealed partial class ComputeWorker : IHostedService, IDisposable
                 completion.TrySetException(e);
             }
         }, cancellationToken);
-        if (!_queue.Writer.TryWrite(item)) throw new InvalidOperationException("The compute worker is stopped.");
+        // The silo is stopping: a cancellation, so the caller keeps its work resumable rather than failing it.
+        if (!_queue.Writer.TryWrite(item)) throw new OperationCanceledException("The compute worker is stopped: this silo is shutting down.");
         LogQueued(name, Queued);
         return completion.Task;
     }

@@ -15,4 +15,6 @@ public sealed class SiloHostOptions
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     public int CpuSlots { get; set; } = 1;
+    /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
+    public bool AllowManifestPathsOutside { get; set; }
 }

@@ -31,11 +31,17 @@ public sealed partial class PipelineCoordinatorGrain
     private TaskCompletionSource _approved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _pipeline;
 
+    protected override bool IsRunning => state.State.PipelineState == WorkState.Running;
+
+    protected override bool IsWorking => _pipeline is { IsCompleted: false };
+
+    protected override void ResumeWork() => _pipeline = DriveAsync();
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        KeepActiveWhile(() => state.State.PipelineState == WorkState.Running);
+        KeepActiveWhile(() => IsRunning);
         if (state.State.ApprovedBy is not null) _approved.TrySetResult();
-        if (state.State.PipelineState == WorkState.Running) _pipeline = DriveAsync();
+        if (IsRunning) ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -48,6 +54,7 @@ public sealed partial class PipelineCoordinatorGrain
         state.State.Policy = spec.Gate;
         state.State.PipelineState = WorkState.Running;
         await state.WriteStateAsync();
+        await KeepResumingAsync();
         _pipeline = DriveAsync();
         return PipelineSnapshot();
     }
@@ -171,6 +178,11 @@ public sealed partial class PipelineCoordinatorGrain
                 state.State.Error = "release refused: " + string.Join("; ", refusals);
             }
         }
+        catch (Exception e) when (TransientFailures.IsSiloLoss(e))
+        {
+            LogInterrupted(run, e.GetType().Name);
+            return; // a stop, not a failure: the reminder or the next activation drives the run on from its finished stages
+        }
         catch (GateRefusedException refused)
         {
             // A refusal is the gate doing its job: nothing is released, and it is not an error to retry.
@@ -185,6 +197,7 @@ public sealed partial class PipelineCoordinatorGrain
             LogPipelineFailed(e, run);
         }
         await state.WriteStateAsync();
+        await StopResumingAsync();
     }
 
     /// <param name="Samples">The teacher's samples (or twins) that passed the filter.</param>
@@ -380,6 +393,9 @@ public sealed partial class PipelineCoordinatorGrain
     private partial void LogStage(string run, string stage, string detail);
 
     private sealed class GateRefusedException(string message) : Exception(message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pipeline {Run} interrupted ({Reason}); it resumes")]
+    private partial void LogInterrupted(string run, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pipeline {Run} refused: {Reasons}")]
     private partial void LogRefused(string run, string reasons);

@@ -21,10 +21,16 @@ public sealed partial class SamplingJobGrain(
 {
     private Task? _work;
 
+    protected override bool IsRunning => state.State.State == WorkState.Running;
+
+    protected override bool IsWorking => _work is { IsCompleted: false };
+
+    protected override void ResumeWork() => _work = RunAsync();
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        KeepActiveWhile(() => state.State.State == WorkState.Running);
-        if (state.State.State == WorkState.Running) _work = RunAsync();
+        KeepActiveWhile(() => IsRunning);
+        if (IsRunning) ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -46,6 +52,7 @@ public sealed partial class SamplingJobGrain(
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
+        await KeepResumingAsync();
         _work = RunAsync();
         return Snapshot();
     }
@@ -66,6 +73,11 @@ public sealed partial class SamplingJobGrain(
             state.State.State = WorkState.Completed;
             LogCompleted(jobId, shards.Count);
         }
+        catch (Exception e) when (TransientFailures.IsSiloLoss(e))
+        {
+            LogInterrupted(jobId, e.GetType().Name);
+            return; // a stop, not a failure: the reminder or the next activation resumes the job
+        }
         catch (Exception e)
         {
             state.State.State = WorkState.Failed;
@@ -73,6 +85,7 @@ public sealed partial class SamplingJobGrain(
             LogFailed(e, jobId);
         }
         await state.WriteStateAsync();
+        await StopResumingAsync();
     }
 
     private async Task<SamplingShardResult> RunShardAsync(SamplingShardSpec shard)
@@ -125,6 +138,9 @@ public sealed partial class SamplingJobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling job {Job}: shard {Shard} attempt {Attempt} failed ({Error}); retrying")]
     private partial void LogRetry(string job, int shard, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling job {Job} interrupted ({Reason}); it resumes")]
+    private partial void LogInterrupted(string job, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Sampling job {Job} failed")]
     private partial void LogFailed(Exception exception, string job);

@@ -35,19 +35,25 @@ public sealed partial class TrainingRunGrain(
 
     private sealed record LiveProgress(int Step, double? Loss, ArtifactRef? Checkpoint, int CheckpointStep);
 
+    protected override bool IsRunning => state.State.State == WorkState.Running;
+
+    protected override bool IsWorking => _work is { IsCompleted: false };
+
+    protected override void ResumeWork()
+    {
+        // The silo running this before was lost or stopped: carry on from the last checkpoint.
+        state.State.Resumes++;
+        LogResuming(this.GetPrimaryKeyString(), state.State.CheckpointStep);
+        _work = RunAsync();
+    }
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        KeepActiveWhile(() => state.State.State == WorkState.Running);
+        KeepActiveWhile(() => IsRunning);
         _persistedState = state.State.State;
         _live = new LiveProgress(state.State.CheckpointStep, state.State.LastLoss, state.State.Checkpoint, state.State.CheckpointStep);
         this.RegisterGrainTimer(PublishProgress, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
-        if (state.State.State == WorkState.Running)
-        {
-            // The silo running this before was lost or stopped: carry on from the last checkpoint.
-            state.State.Resumes++;
-            LogResuming(this.GetPrimaryKeyString(), state.State.CheckpointStep);
-            _work = RunAsync();
-        }
+        if (IsRunning) ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -71,6 +77,7 @@ public sealed partial class TrainingRunGrain(
         state.State.State = WorkState.Running;
         await state.WriteStateAsync();
         _persistedState = WorkState.Running;
+        await KeepResumingAsync();
         _work = RunAsync();
         return Snapshot();
     }
@@ -155,9 +162,9 @@ public sealed partial class TrainingRunGrain(
             state.State.Metrics = metrics;
             state.State.State = WorkState.Completed;
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (TransientFailures.IsSiloLoss(e))
         {
-            return; // deactivating: the next activation resumes
+            return; // deactivating or the silo stopping: a stop, not a failure; the reminder or the next activation resumes
         }
         catch (Exception e)
         {
@@ -166,6 +173,7 @@ public sealed partial class TrainingRunGrain(
             LogFailed(e, key);
         }
         await PublishProgress(CancellationToken.None);
+        await StopResumingAsync();
     }
 
     /// <summary>Persists a newer checkpoint reference or a final state, and tells followers; runs on the grain's scheduler.</summary>

@@ -11,7 +11,8 @@ namespace OrleansSynth.ML.Audit;
 public static class Canonicalization
 {
     /// <summary>[B,C,H,W] in [-1, 1] to centred, standardised images of the same shape.</summary>
-    public static Tensor Apply(Tensor images)
+    /// <param name="blur">Gaussian blur sigma in pixels applied after centring (0: none): evens out noise and blur differences between copies.</param>
+    public static Tensor Apply(Tensor images, double blur = 0)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -37,6 +38,7 @@ public static class Canonicalization
         theta[.., 1, 2] = dy * 2.0 / h;
         var grid = nn.functional.affine_grid(theta, [b, images.shape[1], h, w], align_corners: false);
         var centred = nn.functional.grid_sample(images + 1, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
+        if (blur > 0) centred = NearCopyPerturbations.Blur(centred, blur);
         var mean = centred.mean([1, 2, 3], keepdim: true);
         var std = centred.std([1, 2, 3], keepdim: true).clamp_min(1e-3);
         return ((centred - mean) / std).MoveToOuterDisposeScope();

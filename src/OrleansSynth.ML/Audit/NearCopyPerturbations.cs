@@ -44,7 +44,8 @@ public static class NearCopyPerturbations
         return (x * gain + offset + noise).clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
-    private static Tensor Blur(Tensor x, double sigma)
+    /// <summary>A Gaussian blur of sigma pixels, edges replicated.</summary>
+    public static Tensor Blur(Tensor x, double sigma)
     {
         var radius = Math.Max(1, (int)Math.Ceiling(2 * sigma));
         var taps = Enumerable.Range(-radius, 2 * radius + 1).Select(i => (float)Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();

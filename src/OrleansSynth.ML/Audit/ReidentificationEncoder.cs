@@ -33,7 +33,7 @@ public sealed class ReidentificationEncoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var embedding = projection.forward(features.forward(Canonicalization.Apply(images)));
+        var embedding = projection.forward(features.forward(Canonicalization.Apply(images, Config.CanonicalBlur)));
         return nn.functional.normalize(embedding, p: 2, dim: 1).MoveToOuterDisposeScope();
     }
 

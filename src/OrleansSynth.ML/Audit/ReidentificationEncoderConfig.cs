@@ -19,6 +19,8 @@ public sealed record ReidentificationEncoderConfig
     public long Seed { get; init; } = 17;
     /// <summary>Records per anchor in the look-alike batches (hard negatives); 1 turns them off.</summary>
     public int LookAlikeNeighbours { get; init; } = 8;
+    /// <summary>Gaussian blur (sigma, pixels) in the canonical pose; 0 for none.</summary>
+    public double CanonicalBlur { get; init; }
     /// <summary>The changes two views of one record differ by in training, and in the verification pairs.</summary>
     public PerturbationRanges Augmentation { get; init; } = PerturbationRanges.EncoderTraining;
 }

@@ -1,0 +1,109 @@
+using System.IO.Compression;
+using System.Text;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>
+/// Hostile or broken input to the real `synth` process: one line on stderr naming the file, exit code 2, no report,
+/// and a peak resident memory (read by GNU time) far below what the input claims to need.
+/// </summary>
+public sealed class CliBadInputTests : IDisposable
+{
+    // The CLI loads the .NET runtime and libtorch before it reads anything: about 300 MB is its floor here.
+    private const long PeakBoundKb = 700 * 1024;
+
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "orleanssynth-cli-tests", Guid.NewGuid().ToString("N"));
+
+    public CliBadInputTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "synthetic"));
+        File.WriteAllBytes(Path.Combine(_root, "synthetic", "a.png"), new ML.Imaging.PngImage(new byte[28 * 28], 1, 28, 28).ToPng());
+    }
+
+    [Fact]
+    public async Task AForgedNpyShapeIsRefused()
+    {
+        var npz = Path.Combine(_root, "forged.npz");
+        using (var zip = ZipFile.Open(npz, ZipArchiveMode.Create))
+        {
+            Add(zip, "train_images.npy", Npy("|u1", "(2000000000, 1000000, 28)", new byte[64]));
+            Add(zip, "train_labels.npy", Npy("|u1", "(1,)", [0]));
+            Add(zip, "test_images.npy", Npy("|u1", "(1, 28, 28)", new byte[784]));
+            Add(zip, "test_labels.npy", Npy("|u1", "(1,)", [0]));
+        }
+        await RefusedNaming(npz, "forged.npz");
+    }
+
+    [Fact]
+    public async Task AGzipBombBehindAnIdxHeaderIsRefused()
+    {
+        var folder = Path.Combine(_root, "bomb");
+        Directory.CreateDirectory(folder);
+        using (var gzip = new GZipStream(File.Create(Path.Combine(folder, "train-images-idx3-ubyte.gz")), CompressionLevel.SmallestSize))
+        {
+            gzip.Write([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28]);
+            var zeros = new byte[1 << 20];
+            for (var i = 0; i < 1024; i++) gzip.Write(zeros); // 1 GiB inflated
+        }
+        File.WriteAllBytes(Path.Combine(folder, "train-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 1, 0]);
+        await RefusedNaming(folder, "train-images-idx3-ubyte.gz");
+    }
+
+    [Fact]
+    public async Task APngDeclaringAHugeImageIsRefused()
+    {
+        var folder = Path.Combine(_root, "huge");
+        Directory.CreateDirectory(folder);
+        var png = new ML.Imaging.PngImage(new byte[4], 1, 2, 2).ToPng();
+        static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+        BigEndian(60000).CopyTo(png, 16);
+        BigEndian(60000).CopyTo(png, 20);
+        BigEndian(Crc32(png.AsSpan(12, 17))).CopyTo(png, 29);
+        File.WriteAllBytes(Path.Combine(folder, "huge.png"), png);
+        File.WriteAllText(Path.Combine(folder, "manifest.csv"), "path,label\nhuge.png,0\n");
+        await RefusedNaming(Path.Combine(folder, "manifest.csv"), "huge.png");
+    }
+
+    private async Task RefusedNaming(string dataset, string file)
+    {
+        var report = Path.Combine(_root, "report.json");
+        var synth = Path.Combine(AppContext.BaseDirectory, "synth.dll");
+        using var process = new ExternalProcess("/usr/bin/time", ["-f", "peak-rss-kb %M", "dotnet", synth, "audit",
+            "--dataset", dataset, "--synthetic", Path.Combine(_root, "synthetic"), "--out", report, "--cache", Path.Combine(_root, "cache")]);
+        var exit = await process.ExitCodeAsync(TimeSpan.FromMinutes(2));
+        var output = process.Output;
+        Assert.True(exit == 2, $"exit code {exit}; output:\n{output}");
+        var errors = output.Split('\n').Where(l => l.StartsWith("error: ")).ToList();
+        Assert.Single(errors);
+        Assert.Contains(file, errors[0]);
+        var peak = long.Parse(output.Split('\n').Single(l => l.StartsWith("peak-rss-kb ")).Split(' ')[1]);
+        Assert.True(peak < PeakBoundKb, $"peak resident memory {peak / 1024} MiB; output:\n{output}");
+        Assert.False(File.Exists(report));
+    }
+
+    private static void Add(ZipArchive zip, string name, byte[] content)
+    {
+        using var stream = zip.CreateEntry(name).Open();
+        stream.Write(content);
+    }
+
+    private static byte[] Npy(string descr, string shape, byte[] data)
+    {
+        var header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
+        header = header.PadRight(header.Length + (64 - (10 + header.Length + 1) % 64) % 64) + "\n";
+        return [0x93, .. "NUMPY"u8, 1, 0, (byte)header.Length, (byte)(header.Length >> 8), .. Encoding.ASCII.GetBytes(header), .. data];
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+        }
+        return ~crc;
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+}

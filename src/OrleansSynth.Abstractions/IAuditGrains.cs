@@ -5,6 +5,9 @@ public interface IPrivacyAuditGrain : IGrainWithStringKey
 {
     Task<AuditStatus> Start(AuditSpec spec);
 
+    /// <summary>A failed audit runs again (cached encoder and embeddings, finished tiles kept). Anything else is left as it is.</summary>
+    Task<AuditStatus> Retry();
+
     [AlwaysInterleave]
     Task<AuditStatus> GetStatus();
 }

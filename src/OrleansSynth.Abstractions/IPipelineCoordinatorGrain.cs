@@ -12,6 +12,12 @@ public interface IPipelineCoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<PipelineStatus> GetPipelineStatus();
 
+    /// <summary>
+    /// A run that failed with an error continues from its last finished stage: its failed stage grains run again, the
+    /// finished ones are not repeated. A refused, running or finished run is left as it is. Returns the status.
+    /// </summary>
+    Task<PipelineStatus> Retry();
+
     Task Configure(PipelinePolicy policy);
 
     /// <summary>The synthetic samples of the run (ids and the bundles holding them) and the audit that scans them.</summary>

@@ -5,6 +5,9 @@ public interface ISamplingJobGrain : IGrainWithStringKey
 {
     Task<SamplingJobStatus> Start(SamplingJobSpec spec);
 
+    /// <summary>A failed job runs again; shards that finished keep their results. Anything else is left as it is.</summary>
+    Task<SamplingJobStatus> Retry();
+
     [AlwaysInterleave]
     Task<SamplingJobStatus> GetStatus();
 }

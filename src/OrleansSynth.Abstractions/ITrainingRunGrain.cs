@@ -9,6 +9,9 @@ public interface ITrainingRunGrain : IGrainWithStringKey
     /// <summary>Starts the run, or returns its status if it was already started with the same spec.</summary>
     Task<TrainingStatus> Start(TrainingRunSpec spec);
 
+    /// <summary>A failed run starts again from its last checkpoint; anything else is left as it is. Returns the status.</summary>
+    Task<TrainingStatus> Retry();
+
     [AlwaysInterleave]
     Task<TrainingStatus> GetStatus();
 

@@ -164,4 +164,36 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var student = await cluster.Client.GetGrain<ITrainingRunGrain>("pipeline-weak-audit/student").GetStatus();
         Assert.Equal(WorkState.NotStarted, student.State);
     }
+
+    [Fact]
+    public async Task AFailedRunContinuesFromItsLastFinishedStageWhenRetried()
+    {
+        var dataset = SmallFashionMnist.Write(Path.Combine(cluster.Root, "retry-dataset"), train: 400, test: 200);
+        var output = Path.Combine(cluster.Root, "pipeline-retry");
+        var diffusion = new TrainingRunSpec("", Steps: 40, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
+        var spec = new PipelineSpec(dataset, diffusion, diffusion with { Steps = 10 }, SampleCount: 10, ShardSize: 10,
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
+            DdimSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 64, RealTile: 512, Canaries: 10);
+        var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-retry");
+        await coordinator.Run(spec);
+
+        // Once the dataset is registered, its held-out files disappear: the audit, which needs them, fails for real.
+        await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.Stages.Any(stage => stage.Name == "train teacher"), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(100));
+        var heldOut = Directory.GetFiles(dataset, "t10k-*");
+        foreach (var file in heldOut) File.Move(file, file + ".away");
+        var failed = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        Assert.Equal(WorkState.Failed, failed.State);
+        Assert.Contains("t10k", failed.Error);
+        var teacherBefore = await cluster.Client.GetGrain<ITrainingRunGrain>("pipeline-retry/teacher").GetStatus();
+        var teacherStage = failed.Stages.Single(s => s.Name == "train teacher");
+
+        foreach (var file in heldOut) File.Move(file + ".away", file);
+        await coordinator.Retry();
+        var done = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        Assert.True(done.State == WorkState.Completed, done.Error);
+        // The finished stages were not repeated: the same teacher, finished at the same time.
+        var teacherAfter = await cluster.Client.GetGrain<ITrainingRunGrain>("pipeline-retry/teacher").GetStatus();
+        Assert.Equal(teacherBefore.Checkpoint, teacherAfter.Checkpoint);
+        Assert.Equal(teacherStage.FinishedAt, done.Stages.Single(s => s.Name == "train teacher").FinishedAt);
+    }
 }

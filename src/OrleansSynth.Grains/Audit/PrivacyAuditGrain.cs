@@ -57,6 +57,16 @@ public sealed partial class PrivacyAuditGrain(
         return Snapshot();
     }
 
+    public async Task<AuditStatus> Retry()
+    {
+        if (state.State.State != WorkState.Failed) return Snapshot();
+        (state.State.State, state.State.Error) = (WorkState.Running, null);
+        await state.WriteStateAsync();
+        await KeepResumingAsync();
+        ResumeWork();
+        return Snapshot();
+    }
+
     public Task<AuditStatus> GetStatus() => Task.FromResult(Snapshot());
 
     private async Task RunAsync()

@@ -17,8 +17,20 @@ public sealed class DatasetCache(IGrainFactory grains, IArtifactStore artifacts,
 {
     private readonly ConcurrentDictionary<(string, DatasetSplit), Lazy<ImageDataset>> _loaded = new();
 
-    public ImageDataset Get(string source, DatasetSplit split) =>
-        _loaded.GetOrAdd((source, split), key => new Lazy<ImageDataset>(() => LoadVerified(key.Item1, key.Item2))).Value;
+    public ImageDataset Get(string source, DatasetSplit split)
+    {
+        var loading = _loaded.GetOrAdd((source, split), key => new Lazy<ImageDataset>(() => LoadVerified(key.Item1, key.Item2)));
+        try
+        {
+            return loading.Value;
+        }
+        catch
+        {
+            // A failed load is not remembered: once the files are fixed, the next job reads them again.
+            _loaded.TryRemove(new KeyValuePair<(string, DatasetSplit), Lazy<ImageDataset>>((source, split), loading));
+            throw;
+        }
+    }
 
     /// <summary>Reads a split from disk, bypassing the cache, and checks it against <paramref name="registered"/> when given.</summary>
     public ImageDataset LoadFresh(string source, DatasetSplit split, DatasetInfo? registered)

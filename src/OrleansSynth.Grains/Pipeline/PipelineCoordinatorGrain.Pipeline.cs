@@ -61,6 +61,27 @@ public sealed partial class PipelineCoordinatorGrain
 
     public Task<PipelineStatus> GetPipelineStatus() => Task.FromResult(PipelineSnapshot());
 
+    public async Task<PipelineStatus> Retry()
+    {
+        if (state.State.PipelineState != WorkState.Failed) return PipelineSnapshot();
+        var run = this.GetPrimaryKeyString();
+        // Every stage grain of the run: the failed ones run again, the others answer as they are.
+        foreach (var training in new[] { "teacher", "student", "classifier-real", "classifier-teacher", "classifier-student" })
+            await GrainFactory.GetGrain<ITrainingRunGrain>($"{run}/{training}").Retry();
+        foreach (var job in new[] { "teacher-samples", "twins", "student-samples" })
+            await GrainFactory.GetGrain<ISamplingJobGrain>($"{run}/{job}").Retry();
+        foreach (var audit in new[] { "teacher-audit", "student-audit" })
+            await GrainFactory.GetGrain<IPrivacyAuditGrain>($"{run}/{audit}").Retry();
+        (state.State.PipelineState, state.State.Error) = (WorkState.Running, null);
+        var failed = state.State.Stages.FindIndex(s => s.State == WorkState.Running);
+        if (failed >= 0) state.State.Stages[failed] = state.State.Stages[failed] with { Detail = "retrying" };
+        await state.WriteStateAsync();
+        LogRetry(run);
+        await KeepResumingAsync();
+        ResumeWork();
+        return PipelineSnapshot();
+    }
+
     private PipelineStatus PipelineSnapshot() =>
         new(state.State.PipelineState, state.State.Stages.ToList(), state.State.ReportPath, state.State.Error);
 
@@ -393,6 +414,9 @@ public sealed partial class PipelineCoordinatorGrain
     private partial void LogStage(string run, string stage, string detail);
 
     private sealed class GateRefusedException(string message) : Exception(message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: retrying from its last finished stage")]
+    private partial void LogRetry(string run);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pipeline {Run} interrupted ({Reason}); it resumes")]
     private partial void LogInterrupted(string run, string reason);

@@ -57,6 +57,16 @@ public sealed partial class SamplingJobGrain(
         return Snapshot();
     }
 
+    public async Task<SamplingJobStatus> Retry()
+    {
+        if (state.State.State != WorkState.Failed) return Snapshot();
+        (state.State.State, state.State.Error) = (WorkState.Running, null);
+        await state.WriteStateAsync();
+        await KeepResumingAsync();
+        ResumeWork();
+        return Snapshot();
+    }
+
     public Task<SamplingJobStatus> GetStatus() => Task.FromResult(Snapshot());
 
     private async Task RunAsync()

@@ -82,6 +82,17 @@ public sealed partial class TrainingRunGrain(
         return Snapshot();
     }
 
+    public async Task<TrainingStatus> Retry()
+    {
+        if (state.State.State != WorkState.Failed) return Snapshot();
+        (state.State.State, state.State.Error) = (WorkState.Running, null);
+        await state.WriteStateAsync();
+        _persistedState = WorkState.Running;
+        await KeepResumingAsync();
+        ResumeWork();
+        return Snapshot();
+    }
+
     public Task<TrainingStatus> GetStatus() => Task.FromResult(Snapshot());
 
     public async IAsyncEnumerable<TrainingStatus> Follow([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -9,7 +9,7 @@ public sealed record AuditSpec(
     [property: Id(3)] int TopK = 5,
     [property: Id(4)] int SyntheticTile = 1024,
     [property: Id(5)] int RealTile = 8192,
-    [property: Id(6)] int EncoderSteps = 800,
+    [property: Id(6)] int EncoderSteps = 3000,
     [property: Id(7)] int Canaries = 200);
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>

@@ -38,7 +38,7 @@ public sealed record TwinSamplingSpec(
     [property: Id(0)] string Dataset,
     [property: Id(1)] ArtifactRef FeatureExtractor,
     [property: Id(2)] DiversityOptions Options,
-    [property: Id(3)] int EncoderSteps = 800,
+    [property: Id(3)] int EncoderSteps = 3000,
     [property: Id(4)] double Alpha = 0.01);
 
 /// <summary>What diversity-aware sampling did in one shard (see the ML library's TwinStatistics).</summary>
@@ -79,6 +79,7 @@ public sealed record SamplingShardResult(
     [property: Id(6)] TwinShardStatistics? Twins = null);
 
 [GenerateSerializer, Immutable]
+/// <param name="Shards">Every shard's result, once the job is complete; empty while it runs, so polls stay small.</param>
 public sealed record SamplingJobStatus(
     [property: Id(0)] WorkState State,
     [property: Id(1)] int ShardsTotal,

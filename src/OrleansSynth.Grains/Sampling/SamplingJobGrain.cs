@@ -140,7 +140,9 @@ public sealed partial class SamplingJobGrain(
     {
         var spec = state.State.Spec;
         var total = spec is null ? 0 : (spec.Count + spec.ShardSize - 1) / spec.ShardSize;
-        return new SamplingJobStatus(state.State.State, total, state.State.Done.Count, state.State.Done.OrderBy(d => d.ShardIndex).ToList(), state.State.Error);
+        // Polls while running carry counts; the shards, with every sample id, only once the job is complete.
+        var shards = state.State.State == WorkState.Completed ? state.State.Done.OrderBy(d => d.ShardIndex).ToList() : [];
+        return new SamplingJobStatus(state.State.State, total, state.State.Done.Count, shards, state.State.Error);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job} completed {Shards} shards")]

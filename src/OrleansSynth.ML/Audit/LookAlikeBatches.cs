@@ -14,25 +14,35 @@ public sealed class LookAlikeBatches(ImageDataset training, int batchSize, int n
 {
     public const int RefreshEvery = 100;
 
+    /// <summary>Records embedded per refresh at most: look-alikes are mined in a random pool this large, so a refresh costs the same on any dataset.</summary>
+    public const int PoolSize = 16_384;
+
     private int _window = -1;
     private int[][] _batches = [];
 
-    /// <param name="embedAll">Embeds the whole training set with the encoder as it is now, [N, D].</param>
-    public int[] ForStep(int step, Func<Tensor> embedAll)
+    /// <param name="embed">Embeds the given training records with the encoder as it is now, [N, D].</param>
+    public int[] ForStep(int step, Func<int[], Tensor> embed)
     {
         var window = step / RefreshEvery;
-        if (window != _window) Refresh(window, embedAll);
+        if (window != _window) Refresh(window, embed);
         return _batches[step % RefreshEvery];
     }
 
-    private void Refresh(int window, Func<Tensor> embedAll)
+    private void Refresh(int window, Func<int[], Tensor> embed)
     {
-        var k = Math.Min(neighbours, training.Count);
-        var anchorsPerBatch = Math.Max(1, batchSize / k);
         var random = new Random(unchecked((int)SeedMixer.Mix(seed, 1_000_003 + window)));
-        var anchors = Enumerable.Range(0, RefreshEvery * anchorsPerBatch).Select(_ => random.Next(training.Count)).ToArray();
+        var pool = Enumerable.Range(0, training.Count).ToArray();
+        if (pool.Length > PoolSize)
+        {
+            random.Shuffle(pool);
+            pool = pool[..PoolSize];
+        }
+        var k = Math.Min(neighbours, pool.Length);
+        var anchorsPerBatch = Math.Max(1, batchSize / k);
+        // Anchors are positions in the pool; the batches hold record indices.
+        var anchors = Enumerable.Range(0, RefreshEvery * anchorsPerBatch).Select(_ => random.Next(pool.Length)).ToArray();
         TopKMatches nearest;
-        using (var all = embedAll())
+        using (var all = embed(pool))
         using (var index = tensor(anchors.Select(a => (long)a).ToArray()))
         using (var anchorEmbeddings = all.index_select(0, index))
             nearest = PairwiseScan.Run(anchorEmbeddings, all, k);
@@ -42,8 +52,8 @@ public sealed class LookAlikeBatches(ImageDataset training, int batchSize, int n
             var batch = new HashSet<int>();
             for (var a = b * anchorsPerBatch; a < (b + 1) * anchorsPerBatch; a++)
             {
-                batch.Add(anchors[a]);
-                for (var j = 0; j < k; j++) batch.Add(nearest.RealIndices[a * k + j]);
+                batch.Add(pool[anchors[a]]);
+                for (var j = 0; j < k; j++) batch.Add(pool[nearest.RealIndices[a * k + j]]);
             }
             while (batch.Count < Math.Min(batchSize, training.Count)) batch.Add(random.Next(training.Count));
             _batches[b] = batch.Take(batchSize).ToArray();

@@ -32,8 +32,7 @@ public static class ReidentificationTrainer
         var batchSize = Math.Min(config.BatchSize, training.Count);
         var schedule = new BatchSchedule(training.Count, batchSize, config.Seed);
         var lookAlikes = new LookAlikeBatches(training, batchSize, config.LookAlikeNeighbours, config.Seed);
-        var allRecords = Enumerable.Range(0, training.Count).ToArray();
-        Tensor EmbedAll() => encoder.Embed((start, count) => training.Batch(allRecords[start..(start + count)]).Images.to(device), training.Count);
+        Tensor Embed(int[] records) => encoder.Embed((start, count) => training.Batch(records[start..(start + count)]).Images.to(device), records.Length);
         var started = DateTime.UtcNow;
         var lastLoss = double.NaN;
         var firstStep = 0;
@@ -63,7 +62,7 @@ public static class ReidentificationTrainer
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
             // Every other step, once the encoder has learnt something, a batch of look-alikes: the hard negatives.
             var indices = config.LookAlikeNeighbours > 1 && step >= LookAlikeBatches.RefreshEvery && step % 2 == 1
-                ? lookAlikes.ForStep(step, EmbedAll)
+                ? lookAlikes.ForStep(step, Embed)
                 : schedule.IndicesForStep(step);
             var (images, _) = training.Batch(indices);
             var views = cat([NearCopyPerturbations.Apply(images, config.Augmentation, generator), NearCopyPerturbations.Apply(images, config.Augmentation, generator)]).to(device);

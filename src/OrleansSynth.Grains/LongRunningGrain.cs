@@ -38,6 +38,19 @@ public abstract class LongRunningGrain : Grain, IRemindable
         if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 
+    /// <summary>
+    /// Starts failed work again: <paramref name="markRunning"/> clears the failure in the state, which is written before
+    /// the work resumes. Does nothing unless <paramref name="failed"/>.
+    /// </summary>
+    protected async Task RetryIfFailedAsync(bool failed, Action markRunning, Func<Task> writeState)
+    {
+        if (!failed) return;
+        markRunning();
+        await writeState();
+        await KeepResumingAsync();
+        ResumeWork();
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != ResumeReminder) return;

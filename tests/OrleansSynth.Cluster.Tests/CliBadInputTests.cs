@@ -1,5 +1,6 @@
 using System.IO.Compression;
-using System.Text;
+
+using OrleansSynth.ML.Tests;
 
 namespace OrleansSynth.Cluster.Tests;
 
@@ -26,10 +27,10 @@ public sealed class CliBadInputTests : IDisposable
         var npz = Path.Combine(_root, "forged.npz");
         using (var zip = ZipFile.Open(npz, ZipArchiveMode.Create))
         {
-            Add(zip, "train_images.npy", Npy("|u1", "(2000000000, 1000000, 28)", new byte[64]));
-            Add(zip, "train_labels.npy", Npy("|u1", "(1,)", [0]));
-            Add(zip, "test_images.npy", Npy("|u1", "(1, 28, 28)", new byte[784]));
-            Add(zip, "test_labels.npy", Npy("|u1", "(1,)", [0]));
+            Add(zip, "train_images.npy", HostileFiles.NpyClaiming("|u1", "(2000000000, 1000000, 28)", new byte[64]));
+            Add(zip, "train_labels.npy", HostileFiles.NpyClaiming("|u1", "(1,)", [0]));
+            Add(zip, "test_images.npy", HostileFiles.NpyClaiming("|u1", "(1, 28, 28)", new byte[784]));
+            Add(zip, "test_labels.npy", HostileFiles.NpyClaiming("|u1", "(1,)", [0]));
         }
         await RefusedNaming(npz, "forged.npz");
     }
@@ -54,12 +55,7 @@ public sealed class CliBadInputTests : IDisposable
     {
         var folder = Path.Combine(_root, "huge");
         Directory.CreateDirectory(folder);
-        var png = new ML.Imaging.PngImage(new byte[4], 1, 2, 2).ToPng();
-        static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
-        BigEndian(60000).CopyTo(png, 16);
-        BigEndian(60000).CopyTo(png, 20);
-        BigEndian(Crc32(png.AsSpan(12, 17))).CopyTo(png, 29);
-        File.WriteAllBytes(Path.Combine(folder, "huge.png"), png);
+        File.WriteAllBytes(Path.Combine(folder, "huge.png"), HostileFiles.PngClaiming(60000));
         File.WriteAllText(Path.Combine(folder, "manifest.csv"), "path,label\nhuge.png,0\n");
         await RefusedNaming(Path.Combine(folder, "manifest.csv"), "huge.png");
     }
@@ -85,24 +81,6 @@ public sealed class CliBadInputTests : IDisposable
     {
         using var stream = zip.CreateEntry(name).Open();
         stream.Write(content);
-    }
-
-    private static byte[] Npy(string descr, string shape, byte[] data)
-    {
-        var header = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
-        header = header.PadRight(header.Length + (64 - (10 + header.Length + 1) % 64) % 64) + "\n";
-        return [0x93, .. "NUMPY"u8, 1, 0, (byte)header.Length, (byte)(header.Length >> 8), .. Encoding.ASCII.GetBytes(header), .. data];
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

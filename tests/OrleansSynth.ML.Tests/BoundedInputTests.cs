@@ -30,7 +30,7 @@ public class BoundedInputTests
         using var files = new TestFiles();
         var path = files.WriteNpz("forged.npz", new Dictionary<string, byte[]>
         {
-            ["train_images"] = TestFiles.Npy("|u1", shape, new byte[100]),
+            ["train_images"] = HostileFiles.NpyClaiming("|u1", $"({string.Join(", ", shape)})", new byte[100]),
             ["train_labels"] = TestFiles.Npy("|u1", [1], [0]),
         });
         var error = RefusedWithin(() => NpzDataset.Load(path, DatasetSplit.Train), "forged.npz");
@@ -69,13 +69,7 @@ public class BoundedInputTests
     public void APngDeclaringAHugeImageIsRefusedBeforeDecoding()
     {
         using var files = new TestFiles();
-        var png = new PngImage(new byte[4], 1, 2, 2).ToPng();
-        // Forge IHDR: width and height 60000 (bytes 16-23), then fix the chunk's CRC so the header itself is valid.
-        byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
-        BigEndian(60000).CopyTo(png, 16);
-        BigEndian(60000).CopyTo(png, 20);
-        BigEndian(Crc32(png.AsSpan(12, 17))).CopyTo(png, 29);
-        files.Write("images/huge.png", png);
+        files.Write("images/huge.png", HostileFiles.PngClaiming(60000));
         files.WriteText("images/manifest.csv", "path,label\nhuge.png,0\n");
         var error = RefusedWithin(() => ImageFolderDataset.Load(files.PathOf("images/manifest.csv")), "huge.png");
         Assert.Contains("60000x60000", error.Message);
@@ -132,17 +126,5 @@ public class BoundedInputTests
         Assert.NotEqual(before.RecordIds[1], after.RecordIds[1]);
         Assert.StartsWith("b.png#", after.RecordIds[1]);
         Assert.NotEqual(DatasetContentHash.Of(before), DatasetContentHash.Of(after));
-    }
-
-    /// <summary>PNG's chunk checksum (CRC-32, polynomial 0xEDB88320).</summary>
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-        }
-        return ~crc;
     }
 }

@@ -59,11 +59,7 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task<AuditStatus> Retry()
     {
-        if (state.State.State != WorkState.Failed) return Snapshot();
-        (state.State.State, state.State.Error) = (WorkState.Running, null);
-        await state.WriteStateAsync();
-        await KeepResumingAsync();
-        ResumeWork();
+        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), () => state.WriteStateAsync());
         return Snapshot();
     }
 

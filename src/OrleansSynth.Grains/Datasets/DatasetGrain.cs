@@ -12,10 +12,25 @@ public sealed class DatasetGrain(
 {
     public async Task<DatasetInfo> Register()
     {
+        // Registered once; every silo that loads the data later checks it against these hashes.
+        if (state.State.Info is { } registered) return registered;
+        var (info, recordIds) = await ReadOnComputeWorker(null);
+        state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
+        await state.WriteStateAsync();
+        return state.State.Info;
+    }
+
+    public async Task<DatasetInfo> Verify()
+    {
+        var registered = state.State.Info ?? throw new DatasetRefusedException($"{this.GetPrimaryKeyString()}: not registered.");
+        await ReadOnComputeWorker(registered);
+        return registered;
+    }
+
+    private Task<(DatasetInfo Info, byte[] RecordIds)> ReadOnComputeWorker(DatasetInfo? registered)
+    {
         var source = this.GetPrimaryKeyString();
-        var registered = state.State.Info;
-        // Read from disk every time: registering again is how a user checks that the data is still what was registered.
-        var (info, recordIds) = await compute.RunAsync($"register {source}", _ =>
+        return compute.RunAsync($"read dataset {source}", _ =>
         {
             try
             {
@@ -27,10 +42,6 @@ public sealed class DatasetGrain(
                 throw new DatasetRefusedException(e.Message);
             }
         });
-        if (registered is not null) return registered;
-        state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
-        await state.WriteStateAsync();
-        return state.State.Info;
     }
 
     /// <summary>Both splits from disk, checked against <paramref name="registered"/> when given; the record ids as JSON.</summary>

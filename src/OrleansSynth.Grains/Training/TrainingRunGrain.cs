@@ -84,12 +84,11 @@ public sealed partial class TrainingRunGrain(
 
     public async Task<TrainingStatus> Retry()
     {
-        if (state.State.State != WorkState.Failed) return Snapshot();
-        (state.State.State, state.State.Error) = (WorkState.Running, null);
-        await state.WriteStateAsync();
-        _persistedState = WorkState.Running;
-        await KeepResumingAsync();
-        ResumeWork();
+        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), async () =>
+        {
+            await state.WriteStateAsync();
+            _persistedState = WorkState.Running;
+        });
         return Snapshot();
     }
 

@@ -11,7 +11,7 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = "quick (a few minutes) or default (under 30 minutes on 2 cores).", DefaultValueFactory = _ => "default" };
+        var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples) or default (the full-size run: 1,500 samples, a 3,000-step audit encoder).", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong("quick", "default");
         var output = new Option<string>("--out") { Description = "Folder for the embedded silo's data and the release.", DefaultValueFactory = _ => "out/demo" };
         var dataset = new Option<string>("--dataset") { Description = "Real dataset (name or path).", DefaultValueFactory = _ => "fashion-mnist" };

@@ -12,13 +12,13 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 public static class PlantedCopiesBenchmark
 {
-    public static void Run(int copies, int unseen, int encoderSteps, string cache)
+    public static void Run(int copies, int unseen, int encoderSteps, string cache, double alpha)
     {
         var clock = Stopwatch.StartNew();
         var training = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);
         var heldOut = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test);
         var config = new ReidentificationEncoderConfig { Steps = encoderSteps };
-        var settings = new AuditSettings();
+        var settings = new AuditSettings { Alpha = alpha };
         using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, cache, log: Console.WriteLine,
             progress: p => { if (p.Step % 200 == 0) Console.WriteLine($"encoder step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
         Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:F0} s");

@@ -1,7 +1,7 @@
 using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha]
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
 {
@@ -16,7 +16,8 @@ switch (benchmark)
             args.Length > 1 ? int.Parse(args[1]) : 500,
             args.Length > 2 ? int.Parse(args[2]) : 1000,
             args.Length > 3 ? int.Parse(args[3]) : new OrleansSynth.ML.Audit.ReidentificationEncoderConfig().Steps,
-            args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"));
+            args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"),
+            args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01);
         return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted");

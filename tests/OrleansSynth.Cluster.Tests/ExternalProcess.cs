@@ -33,6 +33,13 @@ internal sealed class ExternalProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Asks the process to stop, as an orchestrator does before a node drain: SIGTERM, not SIGKILL.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]);
+        kill.WaitForExit();
+    }
+
     /// <summary>Waits for the process to end and returns its exit code; kills it and fails after <paramref name="timeout"/>.</summary>
     public async Task<int> ExitCodeAsync(TimeSpan timeout)
     {

@@ -88,6 +88,35 @@ public sealed class RedisClusterTests : IDisposable
         await client.StopAsync();
     }
 
+    [Fact]
+    public async Task ARunWhoseSiloIsStoppedGracefullyIsNotFailedAndCompletesOnTheSurvivor()
+    {
+        Directory.CreateDirectory(_root);
+        Start(new ExternalProcess("redis-server", ["--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _root]));
+        var dataset = SmallFashionMnist.Write(Path.Combine(_root, "dataset"), train: 300, test: 100);
+        var ports = new[] { ExternalProcess.FreePort(), ExternalProcess.FreePort() };
+        var silos = ports.Select(StartSilo).ToList();
+        using var client = await ConnectClient();
+        var grains = client.Services.GetRequiredService<IClusterClient>();
+        await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
+        await grains.GetGrain<IDatasetGrain>(dataset).Register();
+        var run = grains.GetGrain<ITrainingRunGrain>("terminated-run");
+        await run.Start(new TrainingRunSpec(dataset, Steps: 600, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25));
+        var atStop = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.CheckpointStep >= 50, TimeSpan.FromMinutes(3));
+        Assert.Equal(WorkState.Running, atStop.State);
+
+        // SIGTERM: the silo shuts down gracefully, cancelling the compute worker under the run; that is a stop, not a failure.
+        var stopped = Array.FindIndex(ports, port => atStop.Silo!.Contains($":{port}:") || atStop.Silo.Contains($":{port}@"));
+        Assert.True(stopped >= 0, $"run on {atStop.Silo}, silos on ports {string.Join(", ", ports)}");
+        silos[stopped].Terminate();
+        var done = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(2));
+        Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}");
+        Assert.Equal(600, done.Step);
+        Assert.True(done.Resumes >= 1);
+        Assert.DoesNotContain($":{ports[stopped]}:", done.Silo);
+        await client.StopAsync();
+    }
+
     private List<ExternalProcess> StartSilos() => Enumerable.Range(0, 2).Select(_ => StartSilo(ExternalProcess.FreePort())).ToList();
 
     private ExternalProcess StartSilo(int siloPort) =>

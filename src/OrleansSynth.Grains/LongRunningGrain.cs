@@ -1,3 +1,5 @@
+using Orleans.Core;
+
 namespace OrleansSynth.Grains;
 
 /// <summary>
@@ -11,6 +13,7 @@ namespace OrleansSynth.Grains;
 public abstract class LongRunningGrain : Grain, IRemindable
 {
     private const string ResumeReminder = "resume";
+    private readonly SemaphoreSlim _writes = new(1, 1);
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
 
     /// <summary>Whether the persisted state says the work is unfinished (running, not completed, failed or refused).</summary>
@@ -21,6 +24,23 @@ public abstract class LongRunningGrain : Grain, IRemindable
 
     /// <summary>Starts the background work in this activation; called when it is unfinished and not running here.</summary>
     protected abstract void ResumeWork();
+
+    /// <summary>
+    /// Writes the grain's state with one writer at a time: the background work, timers and calls interleave at their
+    /// awaits, and two overlapping writes of one state would conflict on its ETag.
+    /// </summary>
+    protected async Task WriteOneAtATimeAsync(IStorage state, CancellationToken cancellationToken = default)
+    {
+        await _writes.WaitAsync(cancellationToken);
+        try
+        {
+            await state.WriteStateAsync(cancellationToken);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
 
     protected void KeepActiveWhile(Func<bool> working) =>
         this.RegisterGrainTimer(() =>

@@ -51,7 +51,7 @@ public sealed partial class PrivacyAuditGrain(
         if (spec.SampleBundles.Count == 0) throw new ArgumentException("An audit needs at least one sample bundle.");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         await KeepResumingAsync();
         _work = RunAsync();
         return Snapshot();
@@ -59,7 +59,7 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task<AuditStatus> Retry()
     {
-        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), () => state.WriteStateAsync());
+        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), () => WriteOneAtATimeAsync(state));
         return Snapshot();
     }
 
@@ -140,7 +140,7 @@ public sealed partial class PrivacyAuditGrain(
             state.State.Error = e.Message;
             LogFailed(e, auditId);
         }
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         await StopResumingAsync();
     }
 

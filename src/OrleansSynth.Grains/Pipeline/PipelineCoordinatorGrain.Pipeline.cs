@@ -53,7 +53,7 @@ public sealed partial class PipelineCoordinatorGrain
         state.State.Spec = spec;
         state.State.Policy = spec.Gate;
         state.State.PipelineState = WorkState.Running;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         await KeepResumingAsync();
         _pipeline = DriveAsync();
         return PipelineSnapshot();
@@ -75,7 +75,7 @@ public sealed partial class PipelineCoordinatorGrain
         (state.State.PipelineState, state.State.Error) = (WorkState.Running, null);
         var failed = state.State.Stages.FindIndex(s => s.State == WorkState.Running);
         if (failed >= 0) state.State.Stages[failed] = state.State.Stages[failed] with { Detail = "retrying" };
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         LogRetry(run);
         await KeepResumingAsync();
         ResumeWork();
@@ -217,7 +217,7 @@ public sealed partial class PipelineCoordinatorGrain
             state.State.Error = e.Message;
             LogPipelineFailed(e, run);
         }
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         await StopResumingAsync();
     }
 
@@ -247,11 +247,11 @@ public sealed partial class PipelineCoordinatorGrain
         var started = DateTimeOffset.UtcNow;
         var previous = state.State.Stages.FirstOrDefault(s => s.Name == name);
         ReplaceStage(new StageStatus(name, WorkState.Running, previous?.StartedAt ?? started, null, previous?.Detail));
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         var (result, detail) = await body();
         var finished = previous is { State: WorkState.Completed } ? previous : new StageStatus(name, WorkState.Completed, previous?.StartedAt ?? started, DateTimeOffset.UtcNow, detail);
         ReplaceStage(finished);
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         LogStage(this.GetPrimaryKeyString(), name, detail);
         return result;
     }

@@ -17,7 +17,7 @@ public sealed partial class PipelineCoordinatorGrain(
         if (policy.MinimumCanaryRecall is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumCanaryRecall must be between 0 and 1.");
         if (policy.StudentFlaggedRateCeiling is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "StudentFlaggedRateCeiling must be in (0, 1].");
         state.State.Policy = policy;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
     }
 
     public async Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles)
@@ -26,7 +26,7 @@ public sealed partial class PipelineCoordinatorGrain(
         state.State.SampleIds = [.. sampleIds];
         state.State.Bundles = [.. bundles];
         state.State.Filtered = null;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
     }
 
     public async Task<FilteredSet> ApplyFilter()
@@ -39,7 +39,7 @@ public sealed partial class PipelineCoordinatorGrain(
             state.State.SampleIds.Where(id => !flagged.Contains(id)).ToList(),
             state.State.SampleIds.Where(flagged.Contains).ToList());
         state.State.Filtered = filtered;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         LogFiltered(this.GetPrimaryKeyString(), filtered.KeptSampleIds.Count, filtered.RemovedSampleIds.Count);
         return filtered;
     }
@@ -49,7 +49,7 @@ public sealed partial class PipelineCoordinatorGrain(
         if (string.IsNullOrWhiteSpace(approvedBy)) throw new ArgumentException("An approval must name who approves.", nameof(approvedBy));
         state.State.ApprovedBy = approvedBy;
         state.State.ApprovedAt = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         _approved.TrySetResult();
     }
 
@@ -73,7 +73,7 @@ public sealed partial class PipelineCoordinatorGrain(
         var reasons = DistillationGate.Refusals(evidence);
         var decision = new GateDecision(reasons.Count == 0, reasons, evidence, DateTimeOffset.UtcNow, requestedBy);
         state.State.Decisions.Add(decision);
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         LogDecision(this.GetPrimaryKeyString(), decision.Open, string.Join("; ", reasons));
         return decision;
     }
@@ -91,7 +91,7 @@ public sealed partial class PipelineCoordinatorGrain(
             Synthetic = new SyntheticTrainingSet(state.State.Bundles, kept),
         };
         state.State.StudentRunId = runId;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         LogStudent(this.GetPrimaryKeyString(), runId, kept.Count);
         return await GrainFactory.GetGrain<ITrainingRunGrain>(runId).Start(spec);
     }

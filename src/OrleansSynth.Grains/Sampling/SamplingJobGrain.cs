@@ -51,7 +51,7 @@ public sealed partial class SamplingJobGrain(
         }
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         await KeepResumingAsync();
         _work = RunAsync();
         return Snapshot();
@@ -59,7 +59,7 @@ public sealed partial class SamplingJobGrain(
 
     public async Task<SamplingJobStatus> Retry()
     {
-        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), () => state.WriteStateAsync());
+        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), () => WriteOneAtATimeAsync(state));
         return Snapshot();
     }
 
@@ -90,7 +90,7 @@ public sealed partial class SamplingJobGrain(
             state.State.Error = e.Message;
             LogFailed(e, jobId);
         }
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         await StopResumingAsync();
     }
 

@@ -75,7 +75,7 @@ public sealed partial class TrainingRunGrain(
             throw new InvalidOperationException($"Dataset '{spec.Dataset}' is not registered.");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
-        await state.WriteStateAsync();
+        await WriteOneAtATimeAsync(state);
         _persistedState = WorkState.Running;
         await KeepResumingAsync();
         _work = RunAsync();
@@ -86,7 +86,7 @@ public sealed partial class TrainingRunGrain(
     {
         await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), async () =>
         {
-            await state.WriteStateAsync();
+            await WriteOneAtATimeAsync(state);
             _persistedState = WorkState.Running;
         });
         return Snapshot();
@@ -195,7 +195,7 @@ public sealed partial class TrainingRunGrain(
         if (newCheckpoint || state.State.State != _persistedState)
         {
             if (newCheckpoint) (state.State.Checkpoint, state.State.CheckpointStep) = (live.Checkpoint, live.CheckpointStep);
-            await state.WriteStateAsync(cancellationToken);
+            await WriteOneAtATimeAsync(state, cancellationToken);
             _persistedState = state.State.State;
         }
         var snapshot = Snapshot();

@@ -59,62 +59,67 @@ public sealed class RedisClusterTests : IDisposable
     [Fact]
     public async Task ARunWhoseSiloIsKilledResumesOnTheSurvivorWithNoClientCalling()
     {
-        Directory.CreateDirectory(_root);
-        Start(new ExternalProcess("redis-server", ["--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _root]));
-        var dataset = SmallFashionMnist.Write(Path.Combine(_root, "dataset"), train: 300, test: 100);
-        var ports = new[] { ExternalProcess.FreePort(), ExternalProcess.FreePort() };
-        var silos = ports.Select(StartSilo).ToList();
-        using var client = await ConnectClient();
-        var grains = client.Services.GetRequiredService<IClusterClient>();
-        await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
-        await grains.GetGrain<IDatasetGrain>(dataset).Register();
-        var run = grains.GetGrain<ITrainingRunGrain>("killed-run");
-        await run.Start(new TrainingRunSpec(dataset, Steps: 100_000, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25));
-        var atKill = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.CheckpointStep >= 50, TimeSpan.FromMinutes(3));
-        Assert.Equal(WorkState.Running, atKill.State);
+        await using var cluster = await StartTrainingOnTwoSilos("killed-run", steps: 100_000);
+        var atKill = cluster.AtCheckpoint;
 
         // SIGKILL the silo running it, as a node loss would; then nobody calls the run until it should have moved on.
-        var victim = Array.FindIndex(ports, port => atKill.Silo!.Contains($":{port}@") || atKill.Silo.Contains($":{port}:"));
-        Assert.True(victim >= 0, $"run on {atKill.Silo}, silos on ports {string.Join(", ", ports)}");
-        Stop(silos[victim]);
+        Stop(cluster.RunningSilo);
         await Task.Delay(TimeSpan.FromSeconds(150));
 
         // Had nothing woken it, this first call would activate it now, at its last checkpoint, with no progress since.
-        var after = await run.GetStatus();
+        var after = await cluster.Run.GetStatus();
         Assert.Equal(WorkState.Running, after.State);
         Assert.True(after.Resumes >= 1, $"resumes {after.Resumes}");
-        Assert.DoesNotContain($":{ports[victim]}", after.Silo);
+        Assert.DoesNotContain($":{cluster.RunningPort}:", after.Silo);
         Assert.True(after.CheckpointStep > atKill.Step, $"checkpoint {after.CheckpointStep} after the kill at step {atKill.Step}: the run did not resume by itself");
-        await client.StopAsync();
     }
 
     [Fact]
     public async Task ARunWhoseSiloIsStoppedGracefullyIsNotFailedAndCompletesOnTheSurvivor()
+    {
+        await using var cluster = await StartTrainingOnTwoSilos("terminated-run", steps: 600);
+
+        // SIGTERM: the silo shuts down gracefully, cancelling the compute worker under the run; that is a stop, not a failure.
+        cluster.RunningSilo.Terminate();
+        var done = await TwoSiloCluster.WaitFor(cluster.Run.GetStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(2));
+        Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}");
+        Assert.Equal(600, done.Step);
+        Assert.True(done.Resumes >= 1);
+        Assert.DoesNotContain($":{cluster.RunningPort}:", done.Silo);
+    }
+
+    /// <summary>
+    /// redis-server, two silo processes and a client; a training run started and past its second checkpoint, and the
+    /// silo process it runs on.
+    /// </summary>
+    private async Task<RunningCluster> StartTrainingOnTwoSilos(string runId, int steps)
     {
         Directory.CreateDirectory(_root);
         Start(new ExternalProcess("redis-server", ["--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _root]));
         var dataset = SmallFashionMnist.Write(Path.Combine(_root, "dataset"), train: 300, test: 100);
         var ports = new[] { ExternalProcess.FreePort(), ExternalProcess.FreePort() };
         var silos = ports.Select(StartSilo).ToList();
-        using var client = await ConnectClient();
+        var client = await ConnectClient();
         var grains = client.Services.GetRequiredService<IClusterClient>();
         await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
         await grains.GetGrain<IDatasetGrain>(dataset).Register();
-        var run = grains.GetGrain<ITrainingRunGrain>("terminated-run");
-        await run.Start(new TrainingRunSpec(dataset, Steps: 600, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25));
-        var atStop = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.CheckpointStep >= 50, TimeSpan.FromMinutes(3));
-        Assert.Equal(WorkState.Running, atStop.State);
+        var run = grains.GetGrain<ITrainingRunGrain>(runId);
+        await run.Start(new TrainingRunSpec(dataset, Steps: steps, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25));
+        var atCheckpoint = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.CheckpointStep >= 50, TimeSpan.FromMinutes(3));
+        Assert.Equal(WorkState.Running, atCheckpoint.State);
+        // A silo address reads "S127.0.0.1:<port>:<generation>".
+        var running = Array.FindIndex(ports, port => atCheckpoint.Silo!.Contains($":{port}:"));
+        Assert.True(running >= 0, $"run on {atCheckpoint.Silo}, silos on ports {string.Join(", ", ports)}");
+        return new RunningCluster(client, run, atCheckpoint, silos[running], ports[running]);
+    }
 
-        // SIGTERM: the silo shuts down gracefully, cancelling the compute worker under the run; that is a stop, not a failure.
-        var stopped = Array.FindIndex(ports, port => atStop.Silo!.Contains($":{port}:") || atStop.Silo.Contains($":{port}@"));
-        Assert.True(stopped >= 0, $"run on {atStop.Silo}, silos on ports {string.Join(", ", ports)}");
-        silos[stopped].Terminate();
-        var done = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(2));
-        Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}");
-        Assert.Equal(600, done.Step);
-        Assert.True(done.Resumes >= 1);
-        Assert.DoesNotContain($":{ports[stopped]}:", done.Silo);
-        await client.StopAsync();
+    private sealed record RunningCluster(IHost Client, ITrainingRunGrain Run, TrainingStatus AtCheckpoint, ExternalProcess RunningSilo, int RunningPort) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Client.StopAsync();
+            Client.Dispose();
+        }
     }
 
     private List<ExternalProcess> StartSilos() => Enumerable.Range(0, 2).Select(_ => StartSilo(ExternalProcess.FreePort())).ToList();

@@ -8,6 +8,10 @@ public interface IPrivacyAuditGrain : IGrainWithStringKey
     /// <summary>A failed audit runs again (cached encoder and embeddings, finished tiles kept). Anything else is left as it is.</summary>
     Task<AuditStatus> Retry();
 
+    /// <summary>Stops the audit for good and cancels its unfinished tiles. A finished audit is left as it is.</summary>
+    [AlwaysInterleave]
+    Task Cancel();
+
     [AlwaysInterleave]
     Task<AuditStatus> GetStatus();
 }
@@ -17,4 +21,8 @@ public interface IAuditTileGrain : IGrainWithStringKey
 {
     [ResponseTimeout("00:30:00")]
     Task<AuditTileResult> Run(AuditTileSpec spec);
+
+    /// <summary>Cancels the tile's scan, queued or running; its Run call ends cancelled.</summary>
+    [AlwaysInterleave]
+    Task Cancel();
 }

@@ -2,7 +2,8 @@ namespace OrleansSynth.Abstractions;
 
 /// <summary>
 /// One per pipeline run: owns the run's stages and gates distillation on the audit. Every gate decision is
-/// stored with its evidence, its time and who asked.
+/// stored with its evidence, its time and who asked. Operator actions (approve, cancel, policy, attaching an audit,
+/// reading the internal report) need the cluster's operator token; without it they are refused and logged.
 /// </summary>
 public interface IPipelineCoordinatorGrain : IGrainWithStringKey
 {
@@ -12,21 +13,30 @@ public interface IPipelineCoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<PipelineStatus> GetPipelineStatus();
 
+    /// <summary>How far each started piece of work of the run has come (training steps, shards, tiles): counts only.</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<WorkProgress>> GetProgress();
+
     /// <summary>
     /// A run that failed with an error continues from its last finished stage: its failed stage grains run again, the
-    /// finished ones are not repeated. A refused, running or finished run is left as it is. Returns the status.
+    /// finished ones are not repeated. A refused, cancelled, running or finished run is left as it is. Returns the status.
     /// </summary>
     Task<PipelineStatus> Retry();
 
-    Task Configure(PipelinePolicy policy);
+    /// <summary>Stops the run and all its work on every silo; finished artifacts are kept and nothing is released.</summary>
+    [AlwaysInterleave]
+    Task<PipelineStatus> Cancel(string? operatorToken);
+
+    Task Configure(PipelinePolicy policy, string? operatorToken);
 
     /// <summary>The synthetic samples of the run (ids and the bundles holding them) and the audit that scans them.</summary>
-    Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles);
+    Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles, string? operatorToken);
 
     /// <summary>Removes every sample the audit flagged. Refused until the audit has finished.</summary>
     Task<FilteredSet> ApplyFilter();
 
-    Task Approve(string approvedBy);
+    [AlwaysInterleave]
+    Task Approve(string approvedBy, string? note, string? operatorToken);
 
     /// <summary>Asks whether the student may be trained now; the answer is recorded.</summary>
     Task<GateDecision> RequestDistillation(string requestedBy);
@@ -40,10 +50,22 @@ public interface IPipelineCoordinatorGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<IReadOnlyList<GateDecision>> GetDecisions();
 
+    /// <summary>The shareable files of the finished run (its release, or the report alone when refused); null until written.</summary>
+    [AlwaysInterleave]
+    Task<ReleaseManifest?> GetRelease();
+
+    /// <summary>Up to <paramref name="count"/> bytes (at most <see cref="ReleaseManifest.MaxChunk"/>) of one file of the release, from <paramref name="offset"/>.</summary>
+    [AlwaysInterleave]
+    Task<byte[]> ReadReleaseFile(string path, long offset, int count);
+
     /// <summary>
-    /// The internal report of a finished run, in the artifact store: which released file is which internal sample and
-    /// real source record, and each released sample's nearest real records. Never part of the release; null until written.
+    /// The internal report of a finished run: which released file is which internal sample and real source record,
+    /// and each released sample's nearest real records. Never part of the release; null until written.
     /// </summary>
     [AlwaysInterleave]
-    Task<ArtifactRef?> GetInternalReport();
+    Task<ArtifactRef?> GetInternalReport(string? operatorToken);
+
+    /// <summary>A chunk of the internal report (see <see cref="ReadReleaseFile"/>); it names real records, so it needs the operator token.</summary>
+    [AlwaysInterleave]
+    Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken);
 }

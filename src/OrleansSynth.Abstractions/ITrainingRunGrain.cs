@@ -12,6 +12,10 @@ public interface ITrainingRunGrain : IGrainWithStringKey
     /// <summary>A failed run starts again from its last checkpoint; anything else is left as it is. Returns the status.</summary>
     Task<TrainingStatus> Retry();
 
+    /// <summary>Stops the run for good: the compute stops at once, the last checkpoint is kept. A finished run is left as it is.</summary>
+    [AlwaysInterleave]
+    Task Cancel();
+
     [AlwaysInterleave]
     Task<TrainingStatus> GetStatus();
 

@@ -5,7 +5,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Teacher">Teacher diffusion run (its Dataset is filled in from <paramref name="Dataset"/>).</param>
 /// <param name="Student">Student diffusion run (trains on the filtered synthetic set only); unused by <see cref="PipelineStrategy.DiversityAware"/>.</param>
 /// <param name="SampleCount">Synthetic samples to draw; for the diversity-aware strategies, real records to twin.</param>
-/// <param name="Output">Folder for the release and the reports, on the coordinator's silo (a shared volume in a cluster).</param>
+/// <param name="Output">Where the client exports the release by default (the release itself lives in the artifact store).</param>
 /// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own recall.</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
@@ -42,9 +42,10 @@ public sealed record StageStatus(
     [property: Id(3)] DateTimeOffset? FinishedAt,
     [property: Id(4)] string? Detail);
 
+/// <param name="ReportFile">The report's file in the release once written (report.html, or report.json alone when refused).</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineStatus(
     [property: Id(0)] WorkState State,
     [property: Id(1)] IReadOnlyList<StageStatus> Stages,
-    [property: Id(2)] string? ReportPath,
+    [property: Id(2)] string? ReportFile,
     [property: Id(3)] string? Error);

@@ -14,6 +14,7 @@ public abstract class LongRunningGrain : Grain, IRemindable
 {
     private const string ResumeReminder = "resume";
     private readonly SemaphoreSlim _writes = new(1, 1);
+    private readonly CancellationTokenSource _cancelled = new();
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
 
     /// <summary>Whether the persisted state says the work is unfinished (running, not completed, failed or refused).</summary>
@@ -69,6 +70,23 @@ public abstract class LongRunningGrain : Grain, IRemindable
         await writeState();
         await KeepResumingAsync();
         ResumeWork();
+    }
+
+    /// <summary>Fires when an operator cancels the work: it stops as it would at a silo stop, but is not resumed.</summary>
+    protected CancellationToken Cancelled => _cancelled.Token;
+
+    /// <summary>
+    /// Cancels unfinished work for good: <paramref name="markCancelled"/> records it in the state, which is written
+    /// before the work is stopped (so no resume can start it again), then the reminder goes and the work's token fires.
+    /// Does nothing unless <paramref name="running"/>.
+    /// </summary>
+    protected async Task CancelIfRunningAsync(bool running, Action markCancelled, Func<Task> writeState)
+    {
+        if (!running) return;
+        markCancelled();
+        await writeState();
+        await StopResumingAsync();
+        await _cancelled.CancelAsync();
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

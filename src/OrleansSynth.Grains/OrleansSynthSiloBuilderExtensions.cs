@@ -2,12 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
-using Orleans.Storage;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
 using OrleansSynth.Grains.Placement;
-using OrleansSynth.Grains.Storage;
 using OrleansSynth.ML.Runtime;
 
 namespace OrleansSynth.Grains;
@@ -31,22 +29,13 @@ public static class OrleansSynthSiloBuilderExtensions
         services.AddOptions<Datasets.DatasetOptions>();
         services.TryAddSingleton<DatasetCache>();
         services.TryAddSingleton<Audit.EmbeddingCache>();
+        services.AddOptions<Security.OperatorOptions>();
+        services.TryAddSingleton<Security.OperatorAuthorization>();
         services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);
         silo.UseSiloMetadata(new Dictionary<string, string>
         {
             [PreferGpuSilosStrategy.GpuMetadataKey] = (declared.AdvertiseGpu ?? ComputeDevice.GpuCount > 0) ? "true" : "false",
         });
-        return silo;
-    }
-
-    /// <summary>The embedded mode's grain storage: files under <paramref name="root"/>.</summary>
-    public static ISiloBuilder AddFileGrainStorage(this ISiloBuilder silo, string name, string root)
-    {
-        silo.Services.AddOptions<FileGrainStorageOptions>(name).Configure(options => options.Root = root);
-        silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
-        silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
-            new FileGrainStorage(sp.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<FileGrainStorageOptions>>().Get(name),
-                sp.GetRequiredService<OrleansGrainStorageSerializer>()));
         return silo;
     }
 }

@@ -9,7 +9,8 @@ public static class TransientFailures
 {
     public const int MaxAttempts = 5;
 
-    public static async Task<T> RetryAsync<T>(Func<Task<T>> call, Action<int, Exception> onRetry)
+    /// <param name="cancellationToken">Once it fires, a failed call is not tried again (the caller's work was cancelled).</param>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> call, Action<int, Exception> onRetry, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -17,7 +18,7 @@ public static class TransientFailures
             {
                 return await call();
             }
-            catch (Exception e) when (attempt < MaxAttempts && IsSiloLoss(e))
+            catch (Exception e) when (attempt < MaxAttempts && IsSiloLoss(e) && !cancellationToken.IsCancellationRequested)
             {
                 onRetry(attempt, e);
             }

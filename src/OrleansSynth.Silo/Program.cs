@@ -1,5 +1,5 @@
 using OpenTelemetry.Metrics;
-using OrleansSynth.Grains.Hosting;
+using OrleansSynth.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();

@@ -5,7 +5,7 @@ using OrleansSynth.ML.Tests;
 namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
-/// Hostile or broken input to the real `synth` process: one line on stderr naming the file, exit code 2, no report,
+/// Hostile or broken input to the real `synth-lab` process (the in-process audit): one line on stderr naming the file, exit code 2, no report,
 /// and a peak resident memory (read by GNU time) far below what the input claims to need.
 /// </summary>
 public sealed class CliBadInputTests : IDisposable
@@ -63,7 +63,7 @@ public sealed class CliBadInputTests : IDisposable
     private async Task RefusedNaming(string dataset, string file)
     {
         var report = Path.Combine(_root, "report.json");
-        var synth = Path.Combine(AppContext.BaseDirectory, "synth.dll");
+        var synth = Path.Combine(AppContext.BaseDirectory, "synth-lab.dll");
         using var process = new ExternalProcess("/usr/bin/time", ["-f", "peak-rss-kb %M", "dotnet", synth, "audit",
             "--dataset", dataset, "--synthetic", Path.Combine(_root, "synthetic"), "--out", report, "--cache", Path.Combine(_root, "cache")]);
         var exit = await process.ExitCodeAsync(TimeSpan.FromMinutes(2));

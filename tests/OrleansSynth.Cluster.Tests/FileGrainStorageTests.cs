@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansSynth.Abstractions;
-using OrleansSynth.Grains.Storage;
+using OrleansSynth.Silo.Storage;
 using OrleansSynth.Grains.Training;
 
 namespace OrleansSynth.Cluster.Tests;

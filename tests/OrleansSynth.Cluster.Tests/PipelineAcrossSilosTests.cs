@@ -46,10 +46,10 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         // Audit over tiles, with the gate watching.
         var coordinator = Client.GetGrain<IPipelineCoordinatorGrain>("e2e");
         // The tiny encoder here cannot prove its recall; this test is about the other refusals, so the canary minimum is off.
-        await coordinator.Configure(new PipelinePolicy(MinimumSamples: 10, RequireApproval: true, MinimumCanaryRecall: 0));
+        await coordinator.Configure(new PipelinePolicy(MinimumSamples: 10, RequireApproval: true, MinimumCanaryRecall: 0), TwoSiloCluster.OperatorToken);
         var audit = Client.GetGrain<IPrivacyAuditGrain>("e2e-audit");
         var bundles = sampled.Shards.Select(s => s.Samples).ToList();
-        await coordinator.AttachAudit("e2e-audit", samples.RecordIds, bundles);
+        await coordinator.AttachAudit("e2e-audit", samples.RecordIds, bundles, TwoSiloCluster.OperatorToken);
         await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), SyntheticTile: 16, RealTile: 512, EncoderSteps: 30));
         var early = await coordinator.RequestDistillation("test");
         Assert.False(early.Open);
@@ -73,7 +73,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.StartStudent("e2e-student", student, "test"));
         Assert.Contains("approval", refused.Message);
 
-        await coordinator.Approve("dr. reviewer");
+        await coordinator.Approve("dr. reviewer", "checked the evidence", TwoSiloCluster.OperatorToken);
         var decision = await coordinator.RequestDistillation("test");
         Assert.True(decision.Open, string.Join("; ", decision.Reasons));
         Assert.Equal("dr. reviewer", decision.Evidence.ApprovedBy);

@@ -18,11 +18,13 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-e2e");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.True(status.State == WorkState.Completed, status.Error);
         Assert.Equal(12, status.Stages.Count);
         Assert.All(status.Stages, s => Assert.Equal(WorkState.Completed, s.State));
-        Assert.True(File.Exists(status.ReportPath));
+        Assert.Equal("report.html", status.ReportFile);
+        Assert.True(File.Exists(Path.Combine(output, "release", "report.html")));
 
         // The student's loader read synthetic bundles only.
         var student = await cluster.Client.GetGrain<ITrainingRunGrain>("pipeline-e2e/student").GetStatus();
@@ -53,7 +55,9 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.True(File.Exists(Path.Combine(release, "student.ckpt")));
         var studentAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("pipeline-e2e/student-audit").GetStatus();
         Assert.Equal(30 - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
-        Assert.NotNull(await coordinator.GetInternalReport());
+        Assert.NotNull(await coordinator.GetInternalReport(TwoSiloCluster.OperatorToken));
+        await Assert.ThrowsAsync<OperatorTokenRefusedException>(() => coordinator.GetInternalReport(null));
+        await Assert.ThrowsAsync<OperatorTokenRefusedException>(() => coordinator.ReadInternalReport(0, 100, "wrong"));
         Assert.Contains("data:image/png;base64", File.ReadAllText(Path.Combine(release, "report.html")));
     }
 
@@ -72,6 +76,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.True(status.State == WorkState.Completed, status.Error);
         var withStudent = strategy == PipelineStrategy.DiversityAwareDistillation;
@@ -128,6 +133,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-refused");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.Equal(WorkState.Refused, status.State);
         Assert.Contains("ceiling", status.Error);
@@ -153,6 +159,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-weak-audit");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.Equal(WorkState.Refused, status.State);
         Assert.Contains("canaries", status.Error);

@@ -23,6 +23,7 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
         Assert.True(status.State is WorkState.Completed or WorkState.Refused, status.Error);
+        await TwoSiloCluster.ExportRelease(coordinator, Path.Combine(cluster.Root, "memorise-out"));
 
         var teacherAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("memorise/teacher-audit").GetStatus();
         var studentAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("memorise/student-audit").GetStatus();

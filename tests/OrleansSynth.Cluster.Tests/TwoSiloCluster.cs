@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using OrleansSynth.Grains;
+using OrleansSynth.Grains.Security;
+using OrleansSynth.Silo.Storage;
 
 namespace OrleansSynth.Cluster.Tests;
 
@@ -12,6 +14,9 @@ public class TwoSiloCluster : IAsyncLifetime
 {
     /// <summary>Whether the silo of the given index (0 = first) advertises a GPU; none does by default.</summary>
     protected virtual bool AdvertisesGpu(int siloIndex) => false;
+
+    /// <summary>The operator token the test cluster accepts.</summary>
+    public const string OperatorToken = "test-operator-token";
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "orleanssynth-cluster-tests", Guid.NewGuid().ToString("N"));
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -33,6 +38,7 @@ public class TwoSiloCluster : IAsyncLifetime
                 artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));
             silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(Root, "grain-state"));
             silo.UseInMemoryReminderService();
+            silo.Services.Configure<OperatorOptions>(o => o.Token = OperatorToken);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
@@ -48,6 +54,12 @@ public class TwoSiloCluster : IAsyncLifetime
     public Task<string> ArtifactPath(Abstractions.ArtifactRef artifact) =>
         new Artifacts.FileSystemArtifactStore(Microsoft.Extensions.Options.Options.Create(new Artifacts.FileSystemArtifactStoreOptions { Root = Path.Combine(Root, "artifacts") }))
             .GetLocalPathAsync(artifact);
+
+    /// <summary>Exports a finished run's release to <paramref name="output"/>/release through the cluster, as `synth run export` does; nothing when it has none.</summary>
+    public static async Task ExportRelease(Abstractions.IPipelineCoordinatorGrain coordinator, string output)
+    {
+        if (await coordinator.GetRelease() is not null) await Cli.Client.ReleaseExporter.ExportAsync(coordinator, Path.Combine(output, "release"), null, CancellationToken.None);
+    }
 
     /// <summary>Polls until <paramref name="done"/> holds or the timeout passes; returns the last value.</summary>
     public static async Task<T> WaitFor<T>(Func<Task<T>> poll, Func<T, bool> done, TimeSpan timeout, TimeSpan? interval = null)

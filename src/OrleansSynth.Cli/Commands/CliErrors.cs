@@ -1,11 +1,20 @@
-using OrleansSynth.ML.Data;
+using OrleansSynth.Abstractions;
+using OrleansSynth.Cli.Connection;
 
 namespace OrleansSynth.Cli.Commands;
 
-/// <summary>Turns the errors a user can cause (bad paths, bad files, bad options) into one clear line and exit code 2.</summary>
+/// <summary>
+/// Exit codes that mean something, and one clear line on stderr for every error a user can meet: 0 done, 1 the run
+/// failed (or was refused or cancelled), 2 bad usage or input (including a refused operator token), 3 the cluster
+/// could not be reached.
+/// </summary>
 internal static class CliErrors
 {
+    public const int Done = 0;
+    public const int RunFailed = 1;
     public const int UserError = 2;
+    public const int Unreachable = 3;
+    public const int Interrupted = 130;
 
     public static async Task<int> Run(Func<Task<int>> action)
     {
@@ -13,17 +22,30 @@ internal static class CliErrors
         {
             return await action();
         }
-        catch (Exception e) when (e is DatasetFormatException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidDataException or ArgumentException)
+        catch (ClusterUnreachableException e)
         {
-            // Plain stderr: one unwrapped line a script can match, whatever the console width.
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserError;
+            return Fail(e.Message, Unreachable);
+        }
+        catch (Exception e) when (e is SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansMessageRejectionException)
+        {
+            return Fail($"lost the cluster: {e.Message}", Unreachable);
+        }
+        catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+                                      or OperatorTokenRefusedException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return Fail(e.Message, UserError);
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("cancelled; progress so far was checkpointed.");
-            return 130;
+            Console.Error.WriteLine("interrupted; work submitted to the cluster goes on.");
+            return Interrupted;
         }
+    }
+
+    // Plain stderr: one unwrapped line a script can match, whatever the console width.
+    private static int Fail(string message, int code)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        return code;
     }
 }

@@ -1,11 +1,16 @@
 using System.CommandLine;
+using OrleansSynth.Abstractions;
+using OrleansSynth.Cli.Client;
+using OrleansSynth.Cli.Connection;
 using OrleansSynth.Cli.Demo;
+using Spectre.Console;
 
 namespace OrleansSynth.Cli.Commands;
 
 /// <summary>
-/// <c>synth demo</c>: the whole pipeline (privacy distillation unless --strategy says otherwise) on Fashion-MNIST in this process — an embedded silo
-/// with local files under --out — and the path of the report at the end. Re-running it resumes the same run.
+/// <c>synth demo</c>: the whole pipeline (privacy distillation unless --strategy says otherwise) on Fashion-MNIST,
+/// submitted like any run — to a local silo on files under --out when no cluster is named — followed to its end and
+/// exported to --out/release. Re-running it resumes the same run.
 /// </summary>
 internal static class DemoCommand
 {
@@ -13,29 +18,59 @@ internal static class DemoCommand
     {
         var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples) or default (the full-size run: 1,500 samples, a 3,000-step audit encoder).", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong("quick", "default");
-        var output = new Option<string>("--out") { Description = "Folder for the embedded silo's data and the release.", DefaultValueFactory = _ => "out/demo" };
-        var dataset = new Option<string>("--dataset") { Description = "Real dataset (name or path).", DefaultValueFactory = _ => "fashion-mnist" };
-        var run = new Option<string?>("--run") { Description = "Run id (default: demo-<preset>[-<strategy>]); the same id resumes that run." };
+        var output = new Option<string>("--out") { Description = "Folder for the release (and, on a local silo, its data).", DefaultValueFactory = _ => "out/demo" };
+        var dataset = new Option<string>("--dataset") { Description = "Real dataset (a name or a path the silos can read).", DefaultValueFactory = _ => "fashion-mnist" };
+        var run = new Option<string?>("--run") { Description = "Run name (default: demo-<preset>[-<strategy>]); the same name resumes that run." };
         var strategy = new Option<string>("--strategy") { Description = "distillation, diversity-aware or diversity-aware+distillation.", DefaultValueFactory = _ => "distillation" };
         strategy.AcceptOnlyFromAmong("distillation", "diversity-aware", "diversity-aware+distillation");
-
+        var keepSilo = new Option<bool>("--keep-silo") { Description = "Leave the local silo this command started running afterwards." };
         var internalReport = new Option<string?>("--internal-report")
         {
             Description = "Also write the run's internal report here: which released file is which sample, and its nearest real records. It names real records; never share it.",
         };
-        var command = new Command("demo", "Run the whole privacy-distillation pipeline on an embedded silo and print where the report is.")
+        var command = new Command("demo", "Run the whole pipeline on Fashion-MNIST (a local silo unless --cluster), export the release and print where the report is.")
         {
-            preset, output, dataset, run, strategy, internalReport,
+            preset, output, dataset, run, strategy, keepSilo, internalReport,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var presetName = parse.GetValue(preset)!;
             var strategyName = parse.GetValue(strategy)!;
-            var runId = parse.GetValue(run) ?? (strategyName == "distillation" ? $"demo-{presetName}" : $"demo-{presetName}-{strategyName.Replace('+', '-')}");
+            var runName = parse.GetValue(run) ?? (strategyName == "distillation" ? $"demo-{presetName}" : $"demo-{presetName}-{strategyName.Replace('+', '-')}");
             var spec = DemoPresets.For(presetName, parse.GetValue(dataset)!, outDir, PipelineSpecFile.ParseStrategy(strategyName)!.Value);
 
-            return await EmbeddedPipeline.RunAsync(runId, spec, Path.Combine(outDir, "data"), cancellationToken, parse.GetValue(internalReport));
+            var local = ClusterTarget.Resolve(parse.GetValue(ClientOptions.Cluster)) is null;
+            var dataRoot = Path.Combine(outDir, "data");
+            var startedSilo = local && LocalSilo.Find(dataRoot) is null;
+            ClusterConnection? cluster = null;
+            try
+            {
+                cluster = await ClientOptions.ConnectAsync(parse, cancellationToken, dataRoot);
+                var coordinator = RunCommands.Coordinator(cluster, runName);
+                await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(runName, spec);
+                AnsiConsole.WriteLine($"pipeline {runName} on {(local ? $"a local silo; data in {dataRoot}" : cluster.Target.ToString())}");
+                var status = await RunWatcher.WatchAsync(coordinator, quiet: false, cancellationToken);
+                if (status.State is WorkState.Completed or WorkState.Refused)
+                {
+                    var release = Path.Combine(outDir, "release");
+                    await ReleaseExporter.ExportAsync(coordinator, release, null, cancellationToken);
+                    if (parse.GetValue(internalReport) is { } path)
+                    {
+                        await ReleaseExporter.ExportInternalReportAsync(coordinator, cluster.OperatorToken, path, cancellationToken);
+                        AnsiConsole.WriteLine($"internal report (names real records; not for sharing): {Path.GetFullPath(path)}");
+                    }
+                    AnsiConsole.WriteLine($"report: {Path.Combine(release, status.ReportFile ?? "report.json")}");
+                }
+                RunCommands.Ended(runName, status);
+                return RunView.ExitCode(status.State);
+            }
+            finally
+            {
+                if (cluster is not null) await cluster.DisposeAsync();
+                // Stop what this command started, unless asked not to or interrupted (then the run goes on there).
+                if (startedSilo && !parse.GetValue(keepSilo) && !cancellationToken.IsCancellationRequested) await LocalSilo.StopAsync(dataRoot, CancellationToken.None);
+            }
         }));
         return command;
     }

@@ -12,9 +12,12 @@ public sealed class AuditTileGrain(
     [PersistentState("tile", GrainStorageNames.Default)] IPersistentState<AuditTileState> state,
     ComputeWorker compute, IArtifactStore artifacts, EmbeddingCache embeddings, ILocalSiloDetails silo) : Grain, IAuditTileGrain
 {
-    private readonly CancellationTokenSource _deactivating = new();
+    // Fires on deactivation (a silo stop: the tile runs again elsewhere) or on Cancel (its audit was cancelled).
+    private readonly CancellationTokenSource _stopping = new();
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _deactivating.CancelAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _stopping.CancelAsync();
+
+    public Task Cancel() => _stopping.CancelAsync();
 
     public async Task<AuditTileResult> Run(AuditTileSpec spec)
     {
@@ -27,7 +30,7 @@ public sealed class AuditTileGrain(
             using var real = embeddings.Get(realPath).ToTensor();
             var tile = new ScanTile(spec.SyntheticStart, spec.SyntheticCount, spec.RealStart, spec.RealCount);
             return PairwiseScan.RunTile(synthetic, real, tile, spec.TopK).ToBytes();
-        }, _deactivating.Token);
+        }, _stopping.Token);
         var matches = await artifacts.PutBytesAsync(bytes, "scan-tile");
         state.State.Result = new AuditTileResult(spec, matches, silo.SiloAddress.ToString());
         await state.WriteStateAsync();

@@ -29,6 +29,7 @@ public sealed partial class PrivacyAuditGrain(
     };
 
     private Task? _work;
+    private List<AuditTileSpec> _tiles = [];
     private int _tilesTotal;
     private int _tilesDone;
 
@@ -65,6 +66,15 @@ public sealed partial class PrivacyAuditGrain(
 
     public Task<AuditStatus> GetStatus() => Task.FromResult(Snapshot());
 
+    public async Task Cancel()
+    {
+        await CancelIfRunningAsync(IsRunning, () => state.State.State = WorkState.Cancelled, () => WriteOneAtATimeAsync(state));
+        // Tiles queued or scanning on other silos stop too; a finished tile ignores it.
+        await Task.WhenAll(_tiles.Select(t => TileGrain(t).Cancel()));
+    }
+
+    private IAuditTileGrain TileGrain(AuditTileSpec tile) => GrainFactory.GetGrain<IAuditTileGrain>($"{tile.AuditId}/{tile.SyntheticStart}-{tile.RealStart}");
+
     private async Task RunAsync()
     {
         var spec = state.State.Spec!;
@@ -95,7 +105,7 @@ public sealed partial class PrivacyAuditGrain(
                 EmbeddingSet.FromTensor(scannedEmbeddings, scanned.RecordIds, reference.Model.Fingerprint).Save(syntheticFile);
                 reference.TrainingEmbeddings.Save(realFile);
                 return new PreparedAudit(reference, synthetic, canaries, scannedEmbeddings, syntheticFile, realFile);
-            });
+            }, Cancelled);
             using var reference = prepared.Reference;
             using var scannedEmbeddings = prepared.ScannedEmbeddings;
             var syntheticRef = await artifacts.PutFileAsync(prepared.SyntheticFile, "embeddings");
@@ -108,7 +118,7 @@ public sealed partial class PrivacyAuditGrain(
             var tiles = ScanTile.Plan(rows, reference.TrainingEmbeddings.Count, spec.SyntheticTile, spec.RealTile)
                 .Select(t => new AuditTileSpec(auditId, syntheticRef, realRef, t.SyntheticStart, t.SyntheticCount, t.RealStart, t.RealCount, k))
                 .ToList();
-            (_tilesTotal, _tilesDone) = (tiles.Count, 0);
+            (_tiles, _tilesTotal, _tilesDone) = (tiles, tiles.Count, 0);
             var results = await Task.WhenAll(tiles.Select(RunTileAsync));
 
             // 3. Reduce and report.
@@ -119,7 +129,7 @@ public sealed partial class PrivacyAuditGrain(
                 var matches = TopKMatches.Empty(0, rows, k);
                 foreach (var bytes in tileBytes) matches.MergeFrom(TopKMatches.FromBytes(bytes));
                 return PrivacyAuditor.Report(reference, prepared.Synthetic, prepared.Canaries, scannedEmbeddings, matches, settings);
-            });
+            }, Cancelled);
             state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson), "audit-report");
             var summary = report.Summary;
             state.State.Summary = new AuditSummaryView(summary.Total, summary.Flagged, summary.Rate, summary.Threshold, summary.Alpha, summary.EncoderAuc,
@@ -132,7 +142,7 @@ public sealed partial class PrivacyAuditGrain(
         catch (Exception e) when (TransientFailures.IsSiloLoss(e))
         {
             LogInterrupted(auditId, e.GetType().Name);
-            return; // a stop, not a failure: the reminder or the next activation starts the audit over (cached, idempotent tiles)
+            return; // a stop or a cancel, not a failure: after a stop the reminder or the next activation starts the audit over (cached, idempotent tiles)
         }
         catch (Exception e)
         {
@@ -147,8 +157,8 @@ public sealed partial class PrivacyAuditGrain(
     private async Task<AuditTileResult> RunTileAsync(AuditTileSpec tile)
     {
         var result = await TransientFailures.RetryAsync(
-            () => GrainFactory.GetGrain<IAuditTileGrain>($"{tile.AuditId}/{tile.SyntheticStart}-{tile.RealStart}").Run(tile),
-            (attempt, e) => LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name));
+            () => TileGrain(tile).Run(tile),
+            (attempt, e) => LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name), Cancelled);
         _tilesDone++;
         return result;
     }

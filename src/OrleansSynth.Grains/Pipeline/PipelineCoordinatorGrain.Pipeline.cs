@@ -49,7 +49,6 @@ public sealed partial class PipelineCoordinatorGrain
     {
         if (state.State.Spec is not null) return PipelineSnapshot();
         if (spec.SampleCount < 1 || spec.ShardSize < 1) throw new ArgumentOutOfRangeException(nameof(spec), "SampleCount and ShardSize must be positive.");
-        if (string.IsNullOrWhiteSpace(spec.Output)) throw new ArgumentException("The pipeline needs an output folder.", nameof(spec));
         state.State.Spec = spec;
         state.State.Policy = spec.Gate;
         state.State.PipelineState = WorkState.Running;
@@ -66,12 +65,9 @@ public sealed partial class PipelineCoordinatorGrain
         if (state.State.PipelineState != WorkState.Failed) return PipelineSnapshot();
         var run = this.GetPrimaryKeyString();
         // Every stage grain of the run: the failed ones run again, the others answer as they are.
-        foreach (var training in new[] { "teacher", "student", "classifier-real", "classifier-teacher", "classifier-student" })
-            await GrainFactory.GetGrain<ITrainingRunGrain>($"{run}/{training}").Retry();
-        foreach (var job in new[] { "teacher-samples", "twins", "student-samples" })
-            await GrainFactory.GetGrain<ISamplingJobGrain>($"{run}/{job}").Retry();
-        foreach (var audit in new[] { "teacher-audit", "student-audit" })
-            await GrainFactory.GetGrain<IPrivacyAuditGrain>($"{run}/{audit}").Retry();
+        foreach (var training in RunGrainIds.TrainingRuns(run)) await GrainFactory.GetGrain<ITrainingRunGrain>(training).Retry();
+        foreach (var job in RunGrainIds.SamplingJobs(run)) await GrainFactory.GetGrain<ISamplingJobGrain>(job).Retry();
+        foreach (var audit in RunGrainIds.Audits(run)) await GrainFactory.GetGrain<IPrivacyAuditGrain>(audit).Retry();
         (state.State.PipelineState, state.State.Error) = (WorkState.Running, null);
         var failed = state.State.Stages.FindIndex(s => s.State == WorkState.Running);
         if (failed >= 0) state.State.Stages[failed] = state.State.Stages[failed] with { Detail = "retrying" };
@@ -83,7 +79,7 @@ public sealed partial class PipelineCoordinatorGrain
     }
 
     private PipelineStatus PipelineSnapshot() =>
-        new(state.State.PipelineState, state.State.Stages.ToList(), state.State.ReportPath, state.State.Error);
+        new(state.State.PipelineState, state.State.Stages.ToList(), state.State.ReportFile, state.State.Error);
 
     private async Task DriveAsync()
     {
@@ -106,21 +102,21 @@ public sealed partial class PipelineCoordinatorGrain
             if (spec.UsesTwins)
             {
                 // The real-data classifier is both the frozen feature extractor of the pseudo-conditioning and the utility baseline.
-                var extractor = await Stage("train feature extractor", () => Train($"{run}/classifier-real", classifierTemplate));
-                teacher = await Stage("train teacher", () => Train($"{run}/teacher", teacherSpec with { FeatureExtractor = extractor.Checkpoint }));
-                teacherSamples = await Stage("generate twins", () => Sample($"{run}/twins", new SamplingJobSpec(teacher.Checkpoint!, spec.SampleCount, spec.ShardSize,
+                var extractor = await Stage("train feature extractor", () => Train(RunGrainIds.FeatureExtractor(run), classifierTemplate));
+                teacher = await Stage("train teacher", () => Train(RunGrainIds.Teacher(run), teacherSpec with { FeatureExtractor = extractor.Checkpoint }));
+                teacherSamples = await Stage("generate twins", () => Sample(RunGrainIds.Twins(run), new SamplingJobSpec(teacher.Checkpoint!, spec.SampleCount, spec.ShardSize,
                     spec.Teacher.Seed, DdimSteps: spec.DdimSteps, Twins: new TwinSamplingSpec(spec.Dataset, extractor.Checkpoint!, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha))));
             }
             else
             {
-                teacher = await Stage("train teacher", () => Train($"{run}/teacher", teacherSpec));
-                teacherSamples = await Stage("sample teacher", () => Sample($"{run}/teacher-samples", PlainSampling(teacher.Checkpoint!, spec, classCounts)));
+                teacher = await Stage("train teacher", () => Train(RunGrainIds.Teacher(run), teacherSpec));
+                teacherSamples = await Stage("sample teacher", () => Sample(RunGrainIds.TeacherSamples(run), PlainSampling(teacher.Checkpoint!, spec, classCounts)));
             }
             var teacherSet = new SyntheticTrainingSet(teacherSamples.Shards.Select(s => s.Samples).ToList(), teacherSamples.Shards.SelectMany(s => s.SampleIds).ToList());
 
             // 2. The audit against every real training record, the filter and the gate: the same for every strategy.
-            var teacherAudit = await Stage("audit teacher samples", () => Audit($"{run}/teacher-audit", teacherSet.Bundles, spec));
-            if (state.State.AuditId != $"{run}/teacher-audit") await AttachAudit($"{run}/teacher-audit", teacherSet.SampleIds, teacherSet.Bundles);
+            var teacherAudit = await Stage("audit teacher samples", () => Audit(RunGrainIds.TeacherAudit(run), teacherSet.Bundles, spec));
+            if (state.State.AuditId != RunGrainIds.TeacherAudit(run)) await AttachAuditAsync(RunGrainIds.TeacherAudit(run), teacherSet.SampleIds, teacherSet.Bundles);
             var filtered = await Stage("filter flagged samples", async () =>
             {
                 var set = await ApplyFilter();
@@ -147,13 +143,13 @@ public sealed partial class PipelineCoordinatorGrain
             {
                 var student = await Stage("train student", async () =>
                 {
-                    var status = await GrainFactory.GetGrain<ITrainingRunGrain>($"{run}/student").GetStatus();
-                    if (status.State == WorkState.NotStarted) await StartStudent($"{run}/student", spec.Student with { Kind = TrainingKind.Diffusion }, "pipeline");
-                    return await WaitForTraining($"{run}/student");
+                    var status = await GrainFactory.GetGrain<ITrainingRunGrain>(RunGrainIds.Student(run)).GetStatus();
+                    if (status.State == WorkState.NotStarted) await StartStudent(RunGrainIds.Student(run), spec.Student with { Kind = TrainingKind.Diffusion }, "pipeline");
+                    return await WaitForTraining(RunGrainIds.Student(run));
                 });
-                var studentSamples = await Stage("sample student", () => Sample($"{run}/student-samples", PlainSampling(student.Checkpoint!, spec, classCounts)));
+                var studentSamples = await Stage("sample student", () => Sample(RunGrainIds.StudentSamples(run), PlainSampling(student.Checkpoint!, spec, classCounts)));
                 var studentSet = new SyntheticTrainingSet(studentSamples.Shards.Select(s => s.Samples).ToList(), studentSamples.Shards.SelectMany(s => s.SampleIds).ToList());
-                var studentAudit = await Stage("audit student samples", () => Audit($"{run}/student-audit", studentSet.Bundles, spec));
+                var studentAudit = await Stage("audit student samples", () => Audit(RunGrainIds.StudentAudit(run), studentSet.Bundles, spec));
                 var studentFlagged = studentAudit.FlaggedSampleIds.ToHashSet(StringComparer.Ordinal);
                 var studentKept = studentSet with { SampleIds = studentSet.SampleIds.Where(id => !studentFlagged.Contains(id)).ToList() };
                 studentOutcome = new StudentOutcome(student, studentKept, studentAudit, studentFlagged.Count);
@@ -175,20 +171,21 @@ public sealed partial class PipelineCoordinatorGrain
             {
                 var runs = new List<Task<TrainingStatus>>
                 {
-                    Train($"{run}/classifier-real", classifierTemplate),
-                    Train($"{run}/classifier-teacher", classifierTemplate with { Synthetic = teacherKept }),
+                    Train(RunGrainIds.FeatureExtractor(run), classifierTemplate),
+                    Train(RunGrainIds.TeacherClassifier(run), classifierTemplate with { Synthetic = teacherKept }),
                 };
-                if (studentOutcome is not null) runs.Add(Train($"{run}/classifier-student", classifierTemplate with { Synthetic = studentOutcome.Samples }));
+                if (studentOutcome is not null) runs.Add(Train(RunGrainIds.StudentClassifier(run), classifierTemplate with { Synthetic = studentOutcome.Samples }));
                 var all = await Task.WhenAll(runs);
                 return (all, string.Join(", ", all.Select(c => $"{c.Metrics!["accuracy"]:P1}")));
             });
 
-            var reportPath = await Stage("report and release", async () =>
+            var release = await Stage("report and release", async () =>
             {
-                var path = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherKept, teacherAudit, TwinShards(teacherSamples)), studentOutcome, classifiers, filtered, refusals);
-                return (path, refusals.Count == 0 ? path : "refused; report only: " + path);
+                var manifest = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherKept, teacherAudit, TwinShards(teacherSamples)), studentOutcome, classifiers, filtered, refusals);
+                return (manifest, manifest.Released ? $"{manifest.Files.Count} files released" : "refused; report only");
             });
-            state.State.ReportPath = reportPath;
+            state.State.Release = release;
+            state.State.ReportFile = release.Released ? "report.html" : "report.json";
             if (refusals.Count == 0)
             {
                 state.State.PipelineState = WorkState.Completed;
@@ -305,7 +302,10 @@ public sealed partial class PipelineCoordinatorGrain
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);
     }
 
-    /// <summary>Polls a started grain's status until it completes (returned) or fails (thrown, naming <paramref name="what"/>).</summary>
+    /// <summary>
+    /// Polls a started grain's status until it completes (returned), fails (thrown, naming <paramref name="what"/>) or
+    /// was cancelled (thrown as a cancellation: the run's cancel reached it).
+    /// </summary>
     private static async Task<T> WaitUntilDone<T>(string what, Func<Task<T>> getStatus, Func<T, WorkState> stateOf, Func<T, string?> errorOf)
     {
         while (true)
@@ -313,19 +313,21 @@ public sealed partial class PipelineCoordinatorGrain
             var status = await getStatus();
             if (stateOf(status) == WorkState.Completed) return status;
             if (stateOf(status) == WorkState.Failed) throw new InvalidOperationException($"{what} failed: {errorOf(status)}");
+            if (stateOf(status) == WorkState.Cancelled) throw new OperationCanceledException($"{what} was cancelled");
             await Task.Delay(PollInterval);
         }
     }
 
     /// <summary>
-    /// Fidelity on the compute worker, then the release folder (<see cref="ReleaseWriter"/>): the student's samples that
+    /// Fidelity on the compute worker, then the release (<see cref="ReleaseWriter"/>): the student's samples that
     /// passed its audit and its checkpoint or, without a student, the twins the filter kept; and the shareable report.
-    /// A refused release writes the report alone. The internal report goes to the artifact store.
+    /// A refused release holds the report alone. Both the release files and the internal report go to the artifact
+    /// store; a client exports the release from there.
     /// </summary>
-    private async Task<string> WriteRelease(string run, PipelineSpec spec, DatasetInfo dataset, TeacherOutcome teacher, StudentOutcome? student,
+    private async Task<ReleaseManifest> WriteRelease(string run, PipelineSpec spec, DatasetInfo dataset, TeacherOutcome teacher, StudentOutcome? student,
         TrainingStatus[] classifiers, FilteredSet filtered, IReadOnlyList<string> refusals)
     {
-        var release = Path.GetFullPath(Path.Combine(spec.Output, "release"));
+        var release = Path.Combine(Path.GetTempPath(), "orleanssynth", "releases", Guid.NewGuid().ToString("N"));
         var released = refusals.Count == 0;
         var teacherCheckpoint = await artifacts.GetLocalPathAsync(teacher.Training.Checkpoint!);
         var studentCheckpoint = student is null ? null : await artifacts.GetLocalPathAsync(student.Training.Checkpoint!);
@@ -378,8 +380,18 @@ public sealed partial class PipelineCoordinatorGrain
         });
         // The mapping from released files to samples and real records: internal, in the artifact store only.
         state.State.InternalReport = await artifacts.PutBytesAsync(internalReport, "internal-report");
-        LogReleased(run, released, releasedFiles.Count);
-        return Path.Combine(release, released ? "report.html" : "report.json");
+        try
+        {
+            var files = new List<ReleaseFile>();
+            foreach (var file in Directory.GetFiles(release, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                files.Add(new ReleaseFile(Path.GetRelativePath(release, file).Replace('\\', '/'), await artifacts.PutFileAsync(file, "release-file")));
+            LogReleased(run, released, releasedFiles.Count);
+            return new ReleaseManifest(released, files);
+        }
+        finally
+        {
+            Directory.Delete(release, recursive: true);
+        }
     }
 
     /// <summary>What must never leave the data holder: which released file is which sample, and its nearest real records.</summary>

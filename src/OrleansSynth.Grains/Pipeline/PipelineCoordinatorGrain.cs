@@ -3,16 +3,18 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
+using OrleansSynth.Grains.Security;
 
 namespace OrleansSynth.Grains.Pipeline;
 
 public sealed partial class PipelineCoordinatorGrain(
     [PersistentState("pipeline", GrainStorageNames.Default)] IPersistentState<PipelineCoordinatorState> state,
-    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets,
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, OperatorAuthorization operators,
     ILogger<PipelineCoordinatorGrain> logger) : LongRunningGrain, IPipelineCoordinatorGrain
 {
-    public async Task Configure(PipelinePolicy policy)
+    public async Task Configure(PipelinePolicy policy, string? operatorToken)
     {
+        operators.Demand(operatorToken, "change the policy of", this.GetPrimaryKeyString());
         if (policy.MinimumSamples < 0) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumSamples must not be negative.");
         if (policy.MinimumCanaryRecall is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumCanaryRecall must be between 0 and 1.");
         if (policy.StudentFlaggedRateCeiling is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "StudentFlaggedRateCeiling must be in (0, 1].");
@@ -20,7 +22,13 @@ public sealed partial class PipelineCoordinatorGrain(
         await WriteOneAtATimeAsync(state);
     }
 
-    public async Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles)
+    public Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles, string? operatorToken)
+    {
+        operators.Demand(operatorToken, "attach an audit to", this.GetPrimaryKeyString());
+        return AttachAuditAsync(auditId, sampleIds, bundles);
+    }
+
+    private async Task AttachAuditAsync(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles)
     {
         state.State.AuditId = auditId;
         state.State.SampleIds = [.. sampleIds];
@@ -44,13 +52,56 @@ public sealed partial class PipelineCoordinatorGrain(
         return filtered;
     }
 
-    public async Task Approve(string approvedBy)
+    public async Task Approve(string approvedBy, string? note, string? operatorToken)
     {
+        operators.Demand(operatorToken, "approve", this.GetPrimaryKeyString());
         if (string.IsNullOrWhiteSpace(approvedBy)) throw new ArgumentException("An approval must name who approves.", nameof(approvedBy));
+        if (state.State.PipelineState is WorkState.Cancelled or WorkState.Failed or WorkState.Refused)
+            throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} is {state.State.PipelineState.ToString().ToLowerInvariant()}; there is nothing to approve.");
         state.State.ApprovedBy = approvedBy;
+        state.State.ApprovalNote = note;
         state.State.ApprovedAt = DateTimeOffset.UtcNow;
         await WriteOneAtATimeAsync(state);
+        LogApproved(this.GetPrimaryKeyString(), approvedBy, note ?? "");
         _approved.TrySetResult();
+    }
+
+    public async Task<PipelineStatus> Cancel(string? operatorToken)
+    {
+        var run = this.GetPrimaryKeyString();
+        operators.Demand(operatorToken, "cancel", run);
+        await CancelIfRunningAsync(IsRunning, () => (state.State.PipelineState, state.State.Error) = (WorkState.Cancelled, "cancelled by an operator"),
+            () => WriteOneAtATimeAsync(state));
+        // Every piece of the run's work stops, on whichever silo it runs; finished ones ignore it.
+        await Task.WhenAll(
+            RunGrainIds.TrainingRuns(run).Select(id => GrainFactory.GetGrain<ITrainingRunGrain>(id).Cancel())
+                .Concat(RunGrainIds.SamplingJobs(run).Select(id => GrainFactory.GetGrain<ISamplingJobGrain>(id).Cancel()))
+                .Concat(RunGrainIds.Audits(run).Select(id => GrainFactory.GetGrain<IPrivacyAuditGrain>(id).Cancel())));
+        _approved.TrySetCanceled();
+        LogCancelled(run);
+        return PipelineSnapshot();
+    }
+
+    public async Task<IReadOnlyList<WorkProgress>> GetProgress()
+    {
+        var run = this.GetPrimaryKeyString();
+        var training = RunGrainIds.TrainingRuns(run).Select(async id =>
+        {
+            var s = await GrainFactory.GetGrain<ITrainingRunGrain>(id).GetStatus();
+            return new WorkProgress(id, s.State, s.Step, s.TotalSteps, "steps");
+        });
+        var sampling = RunGrainIds.SamplingJobs(run).Select(async id =>
+        {
+            var s = await GrainFactory.GetGrain<ISamplingJobGrain>(id).GetStatus();
+            return new WorkProgress(id, s.State, s.ShardsDone, s.ShardsTotal, "shards");
+        });
+        var audits = RunGrainIds.Audits(run).Select(async id =>
+        {
+            var s = await GrainFactory.GetGrain<IPrivacyAuditGrain>(id).GetStatus();
+            return new WorkProgress(id, s.State, s.TilesDone, s.TilesTotal, "tiles");
+        });
+        var all = await Task.WhenAll(training.Concat(sampling).Concat(audits));
+        return all.Where(p => p.State != WorkState.NotStarted).ToList();
     }
 
     public async Task<GateDecision> RequestDistillation(string requestedBy)
@@ -96,12 +147,49 @@ public sealed partial class PipelineCoordinatorGrain(
         return await GrainFactory.GetGrain<ITrainingRunGrain>(runId).Start(spec);
     }
 
-    public Task<ArtifactRef?> GetInternalReport() => Task.FromResult(state.State.InternalReport);
+    public Task<ReleaseManifest?> GetRelease() => Task.FromResult(state.State.Release);
+
+    public async Task<byte[]> ReadReleaseFile(string path, long offset, int count)
+    {
+        // Only files of the release: the store holds real data too, and a client must not name its way to it.
+        var file = state.State.Release?.Files.FirstOrDefault(f => f.Path == path)
+            ?? throw new ArgumentException($"Run {this.GetPrimaryKeyString()} has no released file '{path}'.", nameof(path));
+        return await ReadChunk(file.Artifact, offset, count);
+    }
+
+    public Task<ArtifactRef?> GetInternalReport(string? operatorToken)
+    {
+        operators.Demand(operatorToken, "read the internal report of", this.GetPrimaryKeyString());
+        return Task.FromResult(state.State.InternalReport);
+    }
+
+    public async Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken)
+    {
+        operators.Demand(operatorToken, "read the internal report of", this.GetPrimaryKeyString());
+        return await ReadChunk(state.State.InternalReport ?? throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} has no internal report yet."), offset, count);
+    }
+
+    private async Task<byte[]> ReadChunk(ArtifactRef artifact, long offset, int count)
+    {
+        if (offset < 0 || offset > artifact.Length || count < 0 || count > ReleaseManifest.MaxChunk)
+            throw new ArgumentOutOfRangeException(nameof(count), $"A chunk is at most {ReleaseManifest.MaxChunk} bytes within the file's {artifact.Length}.");
+        await using var stream = File.OpenRead(await artifacts.GetLocalPathAsync(artifact));
+        stream.Position = offset;
+        var buffer = new byte[(int)Math.Min(count, artifact.Length - offset)];
+        await stream.ReadExactlyAsync(buffer);
+        return buffer;
+    }
 
     public Task<IReadOnlyList<GateDecision>> GetDecisions() => Task.FromResult<IReadOnlyList<GateDecision>>(state.State.Decisions.ToList());
 
     private Task<AuditStatus> AuditStatus() =>
         GrainFactory.GetGrain<IPrivacyAuditGrain>(state.State.AuditId ?? throw new InvalidOperationException("No audit is attached to this pipeline run.")).GetStatus();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: approved by {By} {Note}")]
+    private partial void LogApproved(string run, string by, string note);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pipeline {Run}: cancelled by an operator")]
+    private partial void LogCancelled(string run);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: filter kept {Kept}, removed {Removed}")]
     private partial void LogFiltered(string run, int kept, int removed);

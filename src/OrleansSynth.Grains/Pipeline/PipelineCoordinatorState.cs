@@ -17,7 +17,9 @@ public sealed class PipelineCoordinatorState
     [Id(9)] public PipelineSpec? Spec { get; set; }
     [Id(10)] public WorkState PipelineState { get; set; }
     [Id(11)] public List<StageStatus> Stages { get; set; } = [];
-    [Id(12)] public string? ReportPath { get; set; }
+    [Id(12)] public string? ReportFile { get; set; }
     [Id(13)] public string? Error { get; set; }
     [Id(14)] public ArtifactRef? InternalReport { get; set; }
+    [Id(15)] public ReleaseManifest? Release { get; set; }
+    [Id(16)] public string? ApprovalNote { get; set; }
 }

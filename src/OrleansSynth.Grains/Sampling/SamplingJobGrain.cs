@@ -20,6 +20,7 @@ public sealed partial class SamplingJobGrain(
     ILogger<SamplingJobGrain> logger) : LongRunningGrain, ISamplingJobGrain
 {
     private Task? _work;
+    private List<SamplingShardSpec> _shards = [];
 
     protected override bool IsRunning => state.State.State == WorkState.Running;
 
@@ -65,6 +66,15 @@ public sealed partial class SamplingJobGrain(
 
     public Task<SamplingJobStatus> GetStatus() => Task.FromResult(Snapshot());
 
+    public async Task Cancel()
+    {
+        await CancelIfRunningAsync(IsRunning, () => state.State.State = WorkState.Cancelled, () => WriteOneAtATimeAsync(state));
+        // Shards queued or sampling on other silos stop too; a finished shard ignores it.
+        await Task.WhenAll(_shards.Select(s => ShardGrain(s).Cancel()));
+    }
+
+    private ISamplingShardGrain ShardGrain(SamplingShardSpec shard) => GrainFactory.GetGrain<ISamplingShardGrain>($"{shard.JobId}/{shard.ShardIndex}");
+
     private async Task RunAsync()
     {
         var spec = state.State.Spec!;
@@ -72,7 +82,7 @@ public sealed partial class SamplingJobGrain(
         try
         {
             if (spec.Twins is { } twins) state.State.Reidentification ??= await CalibratedReidentification(jobId, twins);
-            var shards = Shards(jobId, spec, state.State.Reidentification);
+            var shards = _shards = Shards(jobId, spec, state.State.Reidentification);
             // Shards remember their results, so after a reactivation re-running all of them recomputes only the missing ones.
             state.State.Done.Clear();
             await Task.WhenAll(shards.Select(RunShardAsync));
@@ -97,8 +107,8 @@ public sealed partial class SamplingJobGrain(
     private async Task<SamplingShardResult> RunShardAsync(SamplingShardSpec shard)
     {
         var result = await TransientFailures.RetryAsync(
-            () => GrainFactory.GetGrain<ISamplingShardGrain>($"{shard.JobId}/{shard.ShardIndex}").Run(shard),
-            (attempt, e) => LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name));
+            () => ShardGrain(shard).Run(shard),
+            (attempt, e) => LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name), Cancelled);
         state.State.Done.Add(result);
         return result;
     }
@@ -123,7 +133,7 @@ public sealed partial class SamplingJobGrain(
                     new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), cancellationToken: token);
                 reference.Model.Save(scratch);
                 return true;
-            });
+            }, Cancelled);
             return await artifacts.PutFileAsync(scratch, "reidentification-model");
         }
         finally

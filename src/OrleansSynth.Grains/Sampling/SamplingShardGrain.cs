@@ -25,9 +25,12 @@ public sealed partial class SamplingShardGrain(
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo, ILogger<SamplingShardGrain> logger)
     : Grain, ISamplingShardGrain
 {
-    private readonly CancellationTokenSource _deactivating = new();
+    // Fires on deactivation (a silo stop: the shard runs again elsewhere) or on Cancel (its job was cancelled).
+    private readonly CancellationTokenSource _stopping = new();
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _deactivating.CancelAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _stopping.CancelAsync();
+
+    public Task Cancel() => _stopping.CancelAsync();
 
     public async Task<SamplingShardResult> Run(SamplingShardSpec spec)
     {
@@ -72,7 +75,7 @@ public sealed partial class SamplingShardGrain(
                     header.Config.Model.ImageChannels, size, size, labels, ids, numClasses: classes));
                 return ids;
             }
-        }, _deactivating.Token);
+        }, _stopping.Token);
 
     /// <summary>The twins of this shard's records. Ids name the position in the job, never the real record.</summary>
     private Task<(IReadOnlyList<string>, TwinShardStatistics?)> Twins(SamplingShardSpec spec, TwinSamplingSpec twins,
@@ -103,7 +106,7 @@ public sealed partial class SamplingShardGrain(
             var s = batch.Statistics;
             return ((IReadOnlyList<string>)ids, (TwinShardStatistics?)new TwinShardStatistics(
                 s.Records, s.Twins, s.Extras, s.CandidatesDrawn, s.RejectedLinked, s.Retries, s.Skipped, s.MeanFinalGuidance, s.LowestFinalGuidance));
-        }, _deactivating.Token);
+        }, _stopping.Token);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job}: shard {Shard} wrote {Count} samples")]
     private partial void LogDone(string job, int shard, int count);

@@ -94,6 +94,12 @@ public sealed partial class TrainingRunGrain(
 
     public Task<TrainingStatus> GetStatus() => Task.FromResult(Snapshot());
 
+    public Task Cancel() => CancelIfRunningAsync(IsRunning, () => state.State.State = WorkState.Cancelled, async () =>
+    {
+        await WriteOneAtATimeAsync(state);
+        _persistedState = WorkState.Cancelled;
+    });
+
     public async IAsyncEnumerable<TrainingStatus> Follow([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var channel = Channel.CreateBounded<TrainingStatus>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
@@ -131,6 +137,7 @@ public sealed partial class TrainingRunGrain(
         var scratch = Path.Combine(Path.GetTempPath(), "orleanssynth", "training", Uri.EscapeDataString(key));
         Directory.CreateDirectory(scratch);
         var localCheckpoint = Path.Combine(scratch, "checkpoint.ckpt");
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(_deactivating.Token, Cancelled);
         try
         {
             if (state.State.Checkpoint is { } saved)
@@ -168,7 +175,7 @@ public sealed partial class TrainingRunGrain(
                     TrainingKind.Classifier => TrainClassifier(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
                     _ => throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown training kind {spec.Kind}."),
                 };
-            }, _deactivating.Token);
+            }, stopping.Token);
             state.State.Metrics = metrics;
             state.State.State = WorkState.Completed;
         }

@@ -3,7 +3,7 @@ using OrleansSynth.ML.Imaging;
 using OrleansSynth.ML.Models;
 using Spectre.Console;
 
-namespace OrleansSynth.Cli.Commands;
+namespace OrleansSynth.Lab.Commands;
 
 /// <summary>Samples <c>perClass</c> images of every class (one row per class) and writes them as one PNG grid.</summary>
 internal static class SampleGrid

@@ -1,4 +1,4 @@
-namespace OrleansSynth.Grains.Storage;
+namespace OrleansSynth.Silo.Storage;
 
 public sealed class FileGrainStorageOptions
 {

@@ -1,4 +1,4 @@
-namespace OrleansSynth.Grains.Hosting;
+namespace OrleansSynth.Silo.Hosting;
 
 /// <summary>The "OrleansSynth" configuration section (appsettings, environment OrleansSynth__X, or --OrleansSynth:X).</summary>
 public sealed class SiloHostOptions
@@ -12,9 +12,13 @@ public sealed class SiloHostOptions
     public string Redis { get; set; } = "localhost:6379";
     public string ClusterId { get; set; } = "orleanssynth";
     public string ServiceId { get; set; } = "orleanssynth";
+    /// <summary>Redis mode: the IP this silo advertises to the cluster (empty: the host's own address).</summary>
+    public string AdvertisedIp { get; set; } = "";
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     public int CpuSlots { get; set; } = 1;
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
     public bool AllowManifestPathsOutside { get; set; }
+    /// <summary>The token operator actions need (approve, cancel, policy, internal report); empty refuses them all.</summary>
+    public string OperatorToken { get; set; } = "";
 }

@@ -1,10 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using OrleansSynth.Grains;
+using OrleansSynth.Grains.Security;
+using OrleansSynth.Silo.Storage;
 
-namespace OrleansSynth.Grains.Hosting;
+namespace OrleansSynth.Silo.Hosting;
 
-/// <summary>Configures a silo for the chosen mode; shared by the silo host and by the CLI's embedded silo.</summary>
+/// <summary>Configures a silo for the chosen mode: clustering, grain storage and reminders, and the OrleansSynth services.</summary>
 public static class OrleansSynthSilo
 {
     public static void Configure(ISiloBuilder silo, SiloHostOptions options)
@@ -17,7 +20,8 @@ public static class OrleansSynthSilo
                 compute.CacheRoot = Path.Combine(dataRoot, "cache");
             },
             artifacts => artifacts.Root = Path.Combine(dataRoot, "artifacts"));
-        silo.Services.AddOptions<Datasets.DatasetOptions>().Configure(datasets => datasets.AllowManifestPathsOutside = options.AllowManifestPathsOutside);
+        silo.Services.AddOptions<OrleansSynth.Grains.Datasets.DatasetOptions>().Configure(datasets => datasets.AllowManifestPathsOutside = options.AllowManifestPathsOutside);
+        silo.Services.AddOptions<OperatorOptions>().Configure(operators => operators.Token = options.OperatorToken);
 
         switch (options.Mode)
         {
@@ -29,7 +33,9 @@ public static class OrleansSynthSilo
                 break;
             case "redis":
                 silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
-                silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+                // The address other silos and clients dial: given (e.g. the pod IP, or 127.0.0.1 on one host), or the host's own.
+                if (options.AdvertisedIp is { Length: > 0 } ip) silo.ConfigureEndpoints(System.Net.IPAddress.Parse(ip), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                else silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
                 silo.UseRedisClustering(options.Redis);
                 silo.AddRedisGrainStorage(GrainStorageNames.Default, redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis));
                 // Reminders in Redis outlive any silo: they wake unfinished runs on a survivor after a silo dies.

@@ -3,7 +3,7 @@ using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Runtime;
 using OrleansSynth.ML.Training;
 
-namespace OrleansSynth.Cli.Commands;
+namespace OrleansSynth.Lab.Commands;
 
 /// <summary><c>synth sample</c>: a grid of samples per class from a diffusion checkpoint (EMA weights).</summary>
 internal static class SampleCommand

@@ -5,7 +5,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.IO;
 using Spectre.Console;
 
-namespace OrleansSynth.Cli.Commands;
+namespace OrleansSynth.Lab.Commands;
 
 /// <summary>
 /// <c>synth audit</c>: audits any folder of synthetic images against a real dataset's training split and writes

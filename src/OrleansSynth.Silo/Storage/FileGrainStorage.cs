@@ -1,6 +1,6 @@
 using Orleans.Storage;
 
-namespace OrleansSynth.Grains.Storage;
+namespace OrleansSynth.Silo.Storage;
 
 /// <summary>
 /// Grain storage for the embedded mode: one file per grain state under a local folder, written to a temporary

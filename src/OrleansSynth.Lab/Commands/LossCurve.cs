@@ -1,7 +1,7 @@
 using System.Globalization;
 using OrleansSynth.ML.Training;
 
-namespace OrleansSynth.Cli.Commands;
+namespace OrleansSynth.Lab.Commands;
 
 /// <summary>Writes the loss history as CSV and as a ScottPlot line chart.</summary>
 internal static class LossCurve

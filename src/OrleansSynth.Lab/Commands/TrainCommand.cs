@@ -6,7 +6,7 @@ using OrleansSynth.ML.Runtime;
 using OrleansSynth.ML.Training;
 using Spectre.Console;
 
-namespace OrleansSynth.Cli.Commands;
+namespace OrleansSynth.Lab.Commands;
 
 /// <summary>
 /// <c>synth train</c>: trains a class-conditional diffusion model on a real dataset, in-process, and writes a

@@ -1,7 +1,7 @@
 using OrleansSynth.ML.Training;
 using Spectre.Console;
 
-namespace OrleansSynth.Cli.Commands;
+namespace OrleansSynth.Lab.Commands;
 
 /// <summary>
 /// Shows training progress: a live Spectre.Console bar on a terminal, one line per report otherwise

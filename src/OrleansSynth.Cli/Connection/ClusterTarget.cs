@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace OrleansSynth.Cli.Connection;
+
+/// <summary>
+/// Where the cluster is: its gateways (static endpoints) or its Redis membership table. Written as
+/// <c>host:port[,host:port...]</c> or <c>redis://host:port</c>, in --cluster, in <see cref="Variable"/>, or on the
+/// first line of <see cref="ConfigFile"/>; none of them means a local silo on this machine.
+/// </summary>
+internal sealed record ClusterTarget(IReadOnlyList<IPEndPoint> Gateways, string? Redis, string ClusterId = "orleanssynth", string ServiceId = "orleanssynth")
+{
+    public const string Variable = "ORLEANSSYNTH_CLUSTER";
+
+    public static string ConfigFile => Path.Combine(
+        Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } config ? config : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config"),
+        "orleanssynth", "cluster");
+
+    /// <summary>The named cluster (option, then variable, then config file), or null for a local silo.</summary>
+    public static ClusterTarget? Resolve(string? option)
+    {
+        var value = option
+            ?? Environment.GetEnvironmentVariable(Variable)
+            ?? (File.Exists(ConfigFile) ? File.ReadLines(ConfigFile).FirstOrDefault(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith('#'))?.Trim() : null);
+        return string.IsNullOrWhiteSpace(value) ? null : Parse(value);
+    }
+
+    public static ClusterTarget Parse(string value)
+    {
+        if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new([], value["redis://".Length..]);
+        var gateways = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Endpoint).ToList();
+        return new(gateways, null);
+    }
+
+    private static IPEndPoint Endpoint(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out var port) || port is < 1 or > 65535)
+            throw new ArgumentException($"--cluster: '{text}' is not host:port (or use redis://host:port).");
+        var host = text[..colon];
+        if (IPAddress.TryParse(host, out var ip)) return new IPEndPoint(ip, port);
+        try
+        {
+            return new IPEndPoint(Dns.GetHostAddresses(host).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork), port);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            throw new ClusterUnreachableException($"cannot resolve the gateway host '{host}'.");
+        }
+    }
+
+    public override string ToString() => Redis is not null ? $"redis://{Redis}" : string.Join(",", Gateways);
+}

@@ -1,0 +1,14 @@
+using System.CommandLine;
+using OrleansSynth.Lab.Commands;
+using Spectre.Console;
+
+// In logs and pipes Spectre.Console would wrap at 80 columns, splitting paths across lines.
+if (!AnsiConsole.Profile.Capabilities.Interactive) AnsiConsole.Profile.Width = 200;
+
+var root = new RootCommand("synth-lab: OrleansSynth's ML tools in this process, without a cluster (train, sample, audit a folder).")
+{
+    TrainCommand.Create(),
+    SampleCommand.Create(),
+    AuditCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

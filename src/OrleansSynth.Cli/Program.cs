@@ -10,6 +10,7 @@ var root = new RootCommand("synth: shareable synthetic medical images, with evid
 {
     RunCommands.Create(),
     DemoCommand.Create(),
+    AuditCommands.Create(),
     DatasetsCommands.Create(),
     LocalCommands.Create(),
 };

@@ -11,10 +11,11 @@ internal sealed class ExternalProcess : IDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public ExternalProcess(string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    public ExternalProcess(string fileName, IEnumerable<string> arguments, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };

@@ -48,12 +48,18 @@ internal static class ReleaseExporter
     {
         var artifact = await run.GetInternalReport(operatorToken)
             ?? throw new InvalidOperationException($"run {run.GetPrimaryKeyString()} has no internal report yet (it is not finished).");
+        await DownloadFileAsync((offset, count) => run.ReadInternalReport(offset, count, operatorToken), artifact, target, cancellationToken);
+    }
+
+    /// <summary>Downloads one artifact to <paramref name="target"/>, written whole or not at all.</summary>
+    public static async Task DownloadFileAsync(Func<long, int, Task<byte[]>> read, ArtifactRef artifact, string target, CancellationToken cancellationToken)
+    {
         target = Path.GetFullPath(target);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var partial = $"{target}.partial-{Guid.NewGuid():N}";
         try
         {
-            await DownloadAsync((offset, count) => run.ReadInternalReport(offset, count, operatorToken), artifact, partial, cancellationToken);
+            await DownloadAsync(read, artifact, partial, cancellationToken);
             File.Move(partial, target, overwrite: true);
         }
         finally
@@ -62,7 +68,8 @@ internal static class ReleaseExporter
         }
     }
 
-    private static async Task DownloadAsync(Func<long, int, Task<byte[]>> read, ArtifactRef artifact, string path, CancellationToken cancellationToken)
+    /// <summary>Downloads one artifact chunk by chunk into <paramref name="path"/> and checks its SHA-256.</summary>
+    public static async Task DownloadAsync(Func<long, int, Task<byte[]>> read, ArtifactRef artifact, string path, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await using (var output = File.Create(path))

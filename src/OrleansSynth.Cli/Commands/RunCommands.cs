@@ -158,6 +158,8 @@ internal static class RunCommands
             await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
             var coordinator = await Existing(cluster, parse.GetValue(run)!);
             var status = await coordinator.GetPipelineStatus();
+            // The token is checked before anything is written: a refused export leaves nothing behind.
+            if (parse.GetValue(internalReport) is not null) await coordinator.GetInternalReport(cluster.OperatorToken);
             var manifest = await ReleaseExporter.ExportAsync(coordinator, parse.GetValue(to)!, null, cancellationToken);
             if (parse.GetValue(internalReport) is { } path) await ReleaseExporter.ExportInternalReportAsync(coordinator, cluster.OperatorToken, path, cancellationToken);
             if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(new { run = parse.GetValue(run), to = Path.GetFullPath(parse.GetValue(to)!), manifest });

@@ -154,7 +154,7 @@ public sealed partial class PipelineCoordinatorGrain(
         // Only files of the release: the store holds real data too, and a client must not name its way to it.
         var file = state.State.Release?.Files.FirstOrDefault(f => f.Path == path)
             ?? throw new ArgumentException($"Run {this.GetPrimaryKeyString()} has no released file '{path}'.", nameof(path));
-        return await ReadChunk(file.Artifact, offset, count);
+        return await artifacts.ReadChunkAsync(file.Artifact, offset, count);
     }
 
     public Task<ArtifactRef?> GetInternalReport(string? operatorToken)
@@ -166,18 +166,7 @@ public sealed partial class PipelineCoordinatorGrain(
     public async Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken)
     {
         operators.Demand(operatorToken, "read the internal report of", this.GetPrimaryKeyString());
-        return await ReadChunk(state.State.InternalReport ?? throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} has no internal report yet."), offset, count);
-    }
-
-    private async Task<byte[]> ReadChunk(ArtifactRef artifact, long offset, int count)
-    {
-        if (offset < 0 || offset > artifact.Length || count < 0 || count > ReleaseManifest.MaxChunk)
-            throw new ArgumentOutOfRangeException(nameof(count), $"A chunk is at most {ReleaseManifest.MaxChunk} bytes within the file's {artifact.Length}.");
-        await using var stream = File.OpenRead(await artifacts.GetLocalPathAsync(artifact));
-        stream.Position = offset;
-        var buffer = new byte[(int)Math.Min(count, artifact.Length - offset)];
-        await stream.ReadExactlyAsync(buffer);
-        return buffer;
+        return await artifacts.ReadChunkAsync(state.State.InternalReport ?? throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} has no internal report yet."), offset, count);
     }
 
     public Task<IReadOnlyList<GateDecision>> GetDecisions() => Task.FromResult<IReadOnlyList<GateDecision>>(state.State.Decisions.ToList());

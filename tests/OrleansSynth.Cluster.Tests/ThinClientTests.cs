@@ -1,0 +1,204 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using OrleansSynth.Abstractions;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>
+/// The `synth` client as a separate process against two silo processes over a real redis-server: submit, watch,
+/// approve, export, cancel, retry, list, JSON output, and what it says when the input or the cluster is wrong.
+/// </summary>
+public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<RedisSiloProcesses>
+{
+    private static readonly Dictionary<string, string> WithToken = new() { [Cli.Connection.ClientOptions.TokenVariable] = RedisSiloProcesses.OperatorToken };
+
+    [Fact]
+    public async Task HelpListsTheCommands()
+    {
+        var help = await SynthCli.RunAsync(["--help"]);
+        Assert.Equal(0, help.ExitCode);
+        foreach (var command in new[] { "run", "audit", "demo", "datasets" }) Assert.Contains($"\n  {command} ", help.Output);
+    }
+
+    [Fact]
+    public async Task TheClientsPublishOutputHoldsNoTorchSharpOrLibtorch()
+    {
+        var project = Path.GetFullPath(Path.Combine(SynthCli.OutputFolder, "..", "..", "..", "OrleansSynth.Cli.csproj"));
+        var output = Path.Combine(cluster.Root, "client-publish");
+        using var publish = new ExternalProcess("dotnet", ["publish", project, "-c", new DirectoryInfo(SynthCli.OutputFolder).Parent!.Name, "--no-build", "-o", output]);
+        Assert.True(await publish.ExitCodeAsync(TimeSpan.FromMinutes(5)) == 0, publish.Output);
+        var files = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Contains("synth.dll", files);
+        Assert.Contains("Orleans.Core.dll", files);
+        Assert.DoesNotContain(files, f => f!.Contains("TorchSharp", StringComparison.OrdinalIgnoreCase) || f.Contains("torch", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(files, f => f!.StartsWith("OrleansSynth.ML", StringComparison.Ordinal) || f.StartsWith("OrleansSynth.Grains", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("gateway")]
+    [InlineData("redis")]
+    public async Task AnUnreachableClusterExitsThreeWithinFifteenSeconds(string kind)
+    {
+        var port = ExternalProcess.FreePort();
+        var target = kind == "redis" ? $"redis://127.0.0.1:{port}" : $"127.0.0.1:{port}";
+        var result = await SynthCli.RunAsync(["run", "list", "--cluster", target], TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 3, $"exit {result.ExitCode}: {result.Output}");
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(15), $"took {result.Elapsed.TotalSeconds:F1} s");
+        Assert.Contains("cannot reach the cluster", result.Output);
+    }
+
+    [Fact]
+    public async Task ABadSpecExitsTwoNamingTheKey()
+    {
+        var spec = Spec("bad-spec", teacherSteps: 10, approval: false).Replace("teacher: { steps: 10,", "teacher: { stepz: 10,");
+        var path = Path.Combine(cluster.Root, "bad.yaml");
+        await File.WriteAllTextAsync(path, spec);
+        var result = await SynthCli.RunAsync(["run", "submit", path, "--cluster", cluster.ClusterArgument]);
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Output}");
+        Assert.Contains("stepz", result.Output);
+    }
+
+    [Fact]
+    public async Task ARunIsSubmittedWatchedApprovedAndExported()
+    {
+        const string run = "approved-run";
+        var spec = await WriteSpec(run, teacherSteps: 20, approval: true);
+        var submit = await Synth(["run", "submit", spec, "--name", run, "--json"]);
+        Assert.True(submit.ExitCode == 0, submit.Output);
+        Assert.Equal(run, JsonDocument.Parse(submit.Output).RootElement.GetProperty("name").GetString());
+        // The same name with another spec is refused, not resumed.
+        var other = await WriteSpec(run + "-other", teacherSteps: 21, approval: true);
+        var clash = await Synth(["run", "submit", other, "--name", run]);
+        Assert.True(clash.ExitCode == 2, clash.Output);
+
+        using var watch = SynthCli.Start(["run", "watch", run, "--cluster", cluster.ClusterArgument]);
+        var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
+        var waiting = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running || s.Stages.Any(stage => stage.Detail == "waiting for approval"), TimeSpan.FromMinutes(8), TimeSpan.FromSeconds(1));
+        Assert.True(waiting.State == WorkState.Running, $"{waiting.State}: {waiting.Error}\n{cluster.SiloOutput}");
+
+        // Without the operator token, or with a wrong one, the approval is refused; the gate's evidence is shown first.
+        var refused = await Synth(["run", "approve", run, "--by", "mallory"]);
+        Assert.True(refused.ExitCode == 2, refused.Output);
+        Assert.Contains("refused", refused.Output);
+        Assert.Contains("canaries:", refused.Output);
+        var wrong = await Synth(["run", "approve", run, "--by", "mallory", "--token", "guess"]);
+        Assert.True(wrong.ExitCode == 2, wrong.Output);
+        var approved = await Synth(["run", "approve", run, "--by", "alice", "--note", "evidence read"], WithToken);
+        Assert.True(approved.ExitCode == 0, approved.Output);
+
+        var watched = await watch.ExitCodeAsync(TimeSpan.FromMinutes(10));
+        Assert.True(watched == 0, $"watch exit {watched}: {watch.Output}");
+        Assert.Contains("done: train student", watch.Output);
+
+        // Export: every file arrives whole and matches both the manifest and the hashes the report lists.
+        var to = Path.Combine(cluster.Root, "exported");
+        var export = await Synth(["run", "export", run, "--to", to, "--json"]);
+        Assert.True(export.ExitCode == 0, export.Output);
+        var manifest = await coordinator.GetRelease();
+        Assert.NotNull(manifest);
+        Assert.True(manifest.Released);
+        foreach (var file in manifest.Files)
+            Assert.Equal(file.Artifact.Sha256, Sha256(Path.Combine(to, file.Path)));
+        using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(to, "report.json")));
+        var listed = report.RootElement.GetProperty("releasedFiles").EnumerateObject().ToList();
+        Assert.NotEmpty(listed);
+        foreach (var file in listed) Assert.Equal(file.Value.GetString(), Sha256(Path.Combine(to, file.Name)));
+        Assert.Equal(manifest.Files.Count, Directory.GetFiles(to, "*", SearchOption.AllDirectories).Length);
+        Assert.Empty(Directory.GetDirectories(cluster.Root, "exported.partial-*"));
+
+        // The internal report needs the token; without it nothing is written.
+        var internalPath = Path.Combine(cluster.Root, "internal.json");
+        var noToken = await Synth(["run", "export", run, "--to", Path.Combine(cluster.Root, "exported-2"), "--internal-report", internalPath]);
+        Assert.True(noToken.ExitCode == 2, noToken.Output);
+        Assert.False(File.Exists(internalPath));
+        Assert.False(Directory.Exists(Path.Combine(cluster.Root, "exported-2")));
+        var withToken = await Synth(["run", "export", run, "--to", Path.Combine(cluster.Root, "exported-2"), "--internal-report", internalPath], WithToken);
+        Assert.True(withToken.ExitCode == 0, withToken.Output);
+        Assert.Contains("\"releasedFiles\"", await File.ReadAllTextAsync(internalPath), StringComparison.OrdinalIgnoreCase);
+
+        var list = await Synth(["run", "list", "--json"]);
+        Assert.True(list.ExitCode == 0, list.Output);
+        var runs = JsonDocument.Parse(list.Output).RootElement.EnumerateArray().ToList();
+        Assert.Contains(runs, r => r.GetProperty("name").GetString() == run && r.GetProperty("state").GetString() == "completed");
+        var status = await Synth(["run", "status", run, "--json"]);
+        Assert.True(status.ExitCode == 0, status.Output);
+        Assert.Equal("alice", JsonDocument.Parse(status.Output).RootElement.GetProperty("gate").GetProperty("evidence").GetProperty("approvedBy").GetString());
+    }
+
+    [Fact]
+    public async Task ACancelledRunStopsItsWorkAndItsWatchEndsNonZero()
+    {
+        const string run = "cancelled-run";
+        var spec = await WriteSpec(run, teacherSteps: 100_000, approval: false);
+        Assert.Equal(0, (await Synth(["run", "submit", spec, "--name", run])).ExitCode);
+        var teacher = cluster.Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(run));
+        await TwoSiloCluster.WaitFor(teacher.GetStatus, s => s.Step >= 3, TimeSpan.FromMinutes(4), TimeSpan.FromSeconds(1));
+
+        Assert.Equal(2, (await Synth(["run", "cancel", run])).ExitCode);
+        var cancel = await Synth(["run", "cancel", run], WithToken);
+        Assert.True(cancel.ExitCode == 0, cancel.Output);
+        var stopped = await TwoSiloCluster.WaitFor(teacher.GetStatus, s => s.State == WorkState.Cancelled, TimeSpan.FromSeconds(15));
+        Assert.Equal(WorkState.Cancelled, stopped.State);
+        // The compute stopped too. Progress is reported every few steps and a stop checkpoints, so the step may move once
+        // just after the cancel; after that it stays.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var settled = await teacher.GetStatus();
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var later = await teacher.GetStatus();
+        Assert.True(later.Step == settled.Step, $"step {settled.Step} after the cancel, {later.Step} five seconds later");
+        var watch = await Synth(["run", "watch", run]);
+        Assert.Equal(1, watch.ExitCode);
+        Assert.Equal(WorkState.Cancelled, (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).State);
+    }
+
+    [Fact]
+    public async Task AFailedRunIsRetriedFromItsLastFinishedStage()
+    {
+        const string run = "retried-run";
+        var dataset = SmallFashionMnist.Write(Path.Combine(cluster.Root, "retry-dataset"), train: 300, test: 200);
+        var spec = await WriteSpec(run, teacherSteps: 30, approval: false, dataset);
+        Assert.Equal(0, (await Synth(["run", "submit", spec, "--name", run])).ExitCode);
+        var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
+        // Once the dataset is registered, its held-out files disappear: the audit, which needs them, fails for real.
+        await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.Stages.Any(stage => stage.Name == "train teacher"), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(100));
+        var heldOut = Directory.GetFiles(dataset, "t10k-*");
+        foreach (var file in heldOut) File.Move(file, file + ".away");
+        var watchFailed = await Synth(["run", "watch", run], timeout: TimeSpan.FromMinutes(6));
+        Assert.True(watchFailed.ExitCode == 1, watchFailed.Output);
+        var teacherStage = (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher");
+
+        foreach (var file in heldOut) File.Move(file + ".away", file);
+        var retry = await Synth(["run", "retry", run]);
+        Assert.True(retry.ExitCode == 0, retry.Output);
+        var watch = await Synth(["run", "watch", run], timeout: TimeSpan.FromMinutes(8));
+        Assert.True(watch.ExitCode == 0, watch.Output);
+        Assert.Equal(teacherStage.FinishedAt, (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher").FinishedAt);
+        // A finished run is not retried.
+        Assert.Equal(2, (await Synth(["run", "retry", run])).ExitCode);
+    }
+
+    private Task<SynthCli.Result> Synth(string[] arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        SynthCli.RunAsync([.. arguments, "--cluster", cluster.ClusterArgument], timeout ?? TimeSpan.FromMinutes(2), environment);
+
+    private async Task<string> WriteSpec(string name, int teacherSteps, bool approval, string? dataset = null)
+    {
+        var path = Path.Combine(cluster.Root, $"{name}.yaml");
+        await File.WriteAllTextAsync(path, Spec(name, teacherSteps, approval, dataset));
+        return path;
+    }
+
+    private string Spec(string name, int teacherSteps, bool approval, string? dataset = null) => $$"""
+        dataset: {{dataset ?? cluster.Dataset}}
+        output: out/{{name}}
+        teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
+        student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
+        sampling: { count: 20, shardSize: 10, ddimSteps: 3 }
+        audit: { encoderSteps: 20, canaries: 20 }
+        # A 20-step encoder cannot prove its recall; these runs test the client, so the canary minimum is off here only.
+        gate: { minimumSamples: 1, requireApproval: {{(approval ? "true" : "false")}}, minimumCanaryRecall: 0, studentFlaggedRateCeiling: 1 }
+        utility: { classifierSteps: 10 }
+        """;
+
+    private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+}

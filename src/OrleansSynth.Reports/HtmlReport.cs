@@ -39,7 +39,10 @@ public static class HtmlReport
             html.Append($"<td>{c.Caught} / {c.Planted} = {Pct(c.Recall)} ({Pct(c.Lower)}–{Pct(c.Upper)})</td><td>{Num(p.SinglingOut.Risk)} ({Num(p.SinglingOut.Lower)}–{Num(p.SinglingOut.Upper)})</td>");
             html.Append($"<td>{Pct(h.CloserToTraining.Rate)} (p = {h.PValue.ToString("G3", CultureInfo.InvariantCulture)})</td><td>{p.ExactCopies} / {p.NearExactCopies}</td></tr>");
         }
-        html.Append($"</table><p>Threshold {Num(report.Teacher.Summary.Threshold)} at alpha {report.Teacher.Summary.Alpha}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
+        var verdict = report.Teacher.Summary.VerifierThreshold is { } v
+            ? $"A sample is flagged when the pair verifier, shown it beside its nearest real record, scores it above {Num(v)} (calibrated at alpha {report.Teacher.Summary.Alpha}); the encoder's own threshold is {Num(report.Teacher.Summary.Threshold)}"
+            : $"A sample is flagged when its nearest real record's similarity is above {Num(report.Teacher.Summary.Threshold)} (calibrated at alpha {report.Teacher.Summary.Alpha})";
+        html.Append($"</table><p>{verdict}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
         html.Append($"The filter removed {report.FilteredOut} {teacherSet} samples and kept {report.KeptAfterFilter}{(report.Student is null ? " (the released set)" : " (the student's training set)")}.</p>");
         html.Append("<div class=\"pair\">");
         foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student)) html.Append(Image(SimilarityHistogram(name, p)));

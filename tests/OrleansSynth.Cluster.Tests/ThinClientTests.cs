@@ -117,6 +117,10 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.True(withToken.ExitCode == 0, withToken.Output);
         Assert.Contains("\"releasedFiles\"", await File.ReadAllTextAsync(internalPath), StringComparison.OrdinalIgnoreCase);
 
+        var datasets = await Synth(["datasets", "list", "--json"]);
+        Assert.True(datasets.ExitCode == 0, datasets.Output);
+        Assert.Contains(JsonDocument.Parse(datasets.Output).RootElement.EnumerateArray(), d => d.GetProperty("source").GetString() == cluster.Dataset);
+
         var list = await Synth(["run", "list", "--json"]);
         Assert.True(list.ExitCode == 0, list.Output);
         var runs = JsonDocument.Parse(list.Output).RootElement.EnumerateArray().ToList();
@@ -176,6 +180,47 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.Equal(teacherStage.FinishedAt, (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher").FinishedAt);
         // A finished run is not retried.
         Assert.Equal(2, (await Synth(["run", "retry", run])).ExitCode);
+    }
+
+    [Fact]
+    public async Task AFolderIsAuditedAsAServiceAndOnlyItsAggregateReportIsShareable()
+    {
+        // Exact copies of five training records, and five images of noise nobody trained on.
+        var training = ML.Data.DatasetCatalog.Load(cluster.Dataset, ML.Data.DatasetSplit.Train);
+        var folder = Path.Combine(cluster.Root, "external-synthetic");
+        Directory.CreateDirectory(folder);
+        var random = new Random(3);
+        for (var i = 0; i < 5; i++)
+        {
+            new ML.Imaging.PngImage(training.ImageAt(i * 50).ToArray(), 1, 28, 28).Write(Path.Combine(folder, $"copy-{i}.png"));
+            var noise = new byte[28 * 28];
+            random.NextBytes(noise);
+            new ML.Imaging.PngImage(noise, 1, 28, 28).Write(Path.Combine(folder, $"noise-{i}.png"));
+        }
+
+        var audit = await Synth(["audit", "submit", "--dataset", cluster.Dataset, "--synthetic", folder, "--name", "external", "--encoder-steps", "20", "--canaries", "20", "--wait", "--json"],
+            timeout: TimeSpan.FromMinutes(6));
+        // Flagged samples: exit 1, with the summary.
+        Assert.True(audit.ExitCode == 1, audit.Output);
+        var summary = JsonDocument.Parse(audit.Output).RootElement.GetProperty("summary");
+        Assert.Equal(10, summary.GetProperty("total").GetInt32());
+        Assert.True(summary.GetProperty("flagged").GetInt32() >= 5, audit.Output);
+        Assert.Equal(20, summary.GetProperty("canariesPlanted").GetInt32());
+
+        var shareable = Path.Combine(cluster.Root, "external-report.json");
+        var export = await Synth(["audit", "export", "external", "--to", shareable]);
+        Assert.True(export.ExitCode == 0, export.Output);
+        var text = await File.ReadAllTextAsync(shareable);
+        Assert.Contains("\"singlingOut\"", text);
+        // No per-sample verdict and no real record id in the shareable report.
+        Assert.DoesNotContain("copy-0.png", text);
+        Assert.DoesNotContain(training.RecordIds[0], text);
+
+        var internalPath = Path.Combine(cluster.Root, "external-internal.json");
+        Assert.Equal(2, (await Synth(["audit", "export", "external", "--to", internalPath, "--internal"])).ExitCode);
+        Assert.False(File.Exists(internalPath));
+        Assert.Equal(0, (await Synth(["audit", "export", "external", "--to", internalPath, "--internal"], WithToken)).ExitCode);
+        Assert.Contains(training.RecordIds[0], await File.ReadAllTextAsync(internalPath));
     }
 
     private Task<SynthCli.Result> Synth(string[] arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>

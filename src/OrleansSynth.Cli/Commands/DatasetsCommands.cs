@@ -31,6 +31,15 @@ internal static class DatasetsCommands
             else Console.WriteLine($"{parse.GetValue(path)}: {info.TrainCount} train / {info.TestCount} test records, {info.NumClasses} classes, content {info.ContentHash} (verified)");
             return CliErrors.Done;
         }));
-        return new Command("datasets", "Register and check the real datasets the silos read.") { register, show };
+        var list = new Command("list", "The datasets registered on the cluster, with their counts and content hashes.");
+        list.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
+            var datasets = await cluster.Grains.GetGrain<IDatasetListGrain>(IDatasetListGrain.Key).List();
+            if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(datasets);
+            else foreach (var d in datasets) Console.WriteLine($"{d.Source}: {d.Format}, {d.TrainCount} train / {d.TestCount} test, {d.NumClasses} classes, content {d.ContentHash}, registered {d.RegisteredAt:u}");
+            return CliErrors.Done;
+        }));
+        return new Command("datasets", "Register, list and check the real datasets the silos read.") { register, list, show };
     }
 }

@@ -17,6 +17,7 @@ public sealed class DatasetGrain(
         var (info, recordIds) = await ReadOnComputeWorker(null);
         state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
         await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IDatasetListGrain>(IDatasetListGrain.Key).Add(this.GetPrimaryKeyString());
         return state.State.Info;
     }
 

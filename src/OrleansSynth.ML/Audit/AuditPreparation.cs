@@ -7,7 +7,8 @@ namespace OrleansSynth.ML.Audit;
 /// <summary>
 /// Builds an <see cref="AuditReference"/>: trains the encoder on the training records (or reuses it from the
 /// cache folder), measures its verification AUC and calibrates its threshold on one half of the held-out
-/// records, and keeps the other half as the audit's control. Models and embeddings are cached by content.
+/// records; then trains the pair verifier on the encoder's look-alikes and calibrates it on the same half; and keeps
+/// the other half as the audit's control. Models and embeddings are cached by content.
 /// </summary>
 public static class AuditPreparation
 {
@@ -50,9 +51,44 @@ public static class AuditPreparation
         }
         log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images), encoder AUC {model.Info.VerificationAuc:F4}");
 
+        var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, log, progress, cancellationToken);
         using var controlTensor = AuditReference.Embed(model, control);
         var controlEmbeddings = EmbeddingSet.FromTensor(controlTensor, control.RecordIds, model.Fingerprint);
-        return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings);
+        return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings, verifier);
+    }
+
+    /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration half; null when it has no steps.</summary>
+    private static PairVerifierModel? PrepareVerifier(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset calibration,
+        string calibrationKey, PairVerifierConfig config, AuditSettings settings, string cacheFolder, Action<string>? log, Action<TrainingProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        if (config.Steps <= 0) return null;
+        var path = Path.Combine(cacheFolder, $"verifier-{model.Fingerprint}-{Hash(config)}.model");
+        PairVerifierModel verifier;
+        if (File.Exists(path))
+        {
+            log?.Invoke($"pair verifier: cached {path}");
+            verifier = PairVerifierModel.Load(path);
+        }
+        else
+        {
+            log?.Invoke($"pair verifier: training on {training.Count} records and their look-alikes ({config.Steps} steps)");
+            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, progress: progress, cancellationToken: cancellationToken);
+            verifier = new PairVerifierModel(trained, new PairVerifierModel.Metadata(config, training.Channels, training.Height, model.Fingerprint, null));
+            verifier.Save(path);
+        }
+        if (verifier.Info.CalibrationKey != calibrationKey)
+        {
+            // The same rule as the audit's verdict: each held-out image against its nearest training record under the encoder.
+            using var calibrationEmbeddings = AuditReference.Embed(model, calibration);
+            using var reference = trainingEmbeddings.ToTensor();
+            var nearest = PairwiseScan.Run(calibrationEmbeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
+            var scores = verifier.Scores(calibration, training, Enumerable.Range(0, calibration.Count).Select(nearest.BestIndex).ToArray());
+            verifier.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count), calibrationKey);
+            verifier.Save(path);
+        }
+        log?.Invoke($"pair verifier threshold {verifier.Calibration.Threshold:F3} (alpha {verifier.Calibration.Alpha}, {verifier.Calibration.HeldOutCount} held-out images)");
+        return verifier;
     }
 
     private static EmbeddingSet CachedEmbeddings(ReidentificationModel model, ImageDataset data, string path, Action<string>? log)
@@ -73,7 +109,7 @@ public static class AuditPreparation
         return set;
     }
 
-    private static string Hash(ReidentificationEncoderConfig config) =>
+    private static string Hash<T>(T config) =>
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
             System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(config, DiffusionCheckpoint.JsonOptions)))[..12];
 }

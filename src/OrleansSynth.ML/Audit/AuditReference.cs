@@ -9,7 +9,8 @@ namespace OrleansSynth.ML.Audit;
 /// </summary>
 public sealed class AuditReference : IDisposable
 {
-    public AuditReference(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset control, EmbeddingSet controlEmbeddings)
+    public AuditReference(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset control, EmbeddingSet controlEmbeddings,
+        PairVerifierModel? verifier = null)
     {
         if (trainingEmbeddings.EncoderFingerprint != model.Fingerprint || controlEmbeddings.EncoderFingerprint != model.Fingerprint)
             throw new ArgumentException("The embeddings were computed with a different encoder.");
@@ -18,6 +19,25 @@ public sealed class AuditReference : IDisposable
         TrainingEmbeddings = trainingEmbeddings;
         Control = control;
         ControlEmbeddings = controlEmbeddings;
+        Verifier = verifier;
+    }
+
+    /// <summary>The calibrated second look that makes the verdicts; null: verdicts by the encoder's similarity alone.</summary>
+    public PairVerifierModel? Verifier { get; }
+
+    /// <summary>
+    /// Whether each query is flagged, given its nearest training record under the encoder and that similarity: by the
+    /// verifier when there is one, else by the encoder's threshold. Also returns the verifier's scores (null without one).
+    /// </summary>
+    public (bool[] Flagged, float[]? VerifierScores) Verdicts(ImageDataset queries, IReadOnlyList<int> nearest, IReadOnlyList<float> similarity)
+    {
+        if (Verifier is { } verifier)
+        {
+            var scores = verifier.Scores(queries, Training, nearest);
+            return (scores.Select(s => s > verifier.Calibration.Threshold).ToArray(), scores);
+        }
+        var threshold = Model.Calibration.Threshold;
+        return (similarity.Select(s => s > threshold).ToArray(), null);
     }
 
     public ReidentificationModel Model { get; }
@@ -35,5 +55,9 @@ public sealed class AuditReference : IDisposable
         return model.Encoder.Embed((start, count) => images.Batch(all[start..(start + count)]).Images, images.Count, progress: progress);
     }
 
-    public void Dispose() => Model.Dispose();
+    public void Dispose()
+    {
+        Model.Dispose();
+        Verifier?.Dispose();
+    }
 }

@@ -7,13 +7,16 @@ namespace OrleansSynth.ML.Audit;
 public sealed record AuditReport(AuditSummary Summary, AuditMetrics Metrics, IReadOnlyList<SampleVerdict> Samples);
 
 /// <param name="Total">Synthetic samples audited.</param>
-/// <param name="Flagged">Samples whose nearest real training record is more similar than the threshold.</param>
+/// <param name="Flagged">Samples judged copies of their nearest real training record: by the pair verifier (its logit above
+/// <paramref name="VerifierThreshold"/>) when the audit has one, else by the encoder's similarity above <paramref name="Threshold"/>.</param>
 /// <param name="Rate">Re-identification rate, Flagged / Total.</param>
+/// <param name="Threshold">The encoder's calibrated similarity threshold (its own verdict, and the singling-out predicate).</param>
 /// <param name="Canaries">The audit's recall on its own planted near-copies of training records.</param>
+/// <param name="VerifierThreshold">The pair verifier's calibrated logit threshold; null when the verdicts are the encoder's.</param>
 public sealed record AuditSummary(
     int Total, int Flagged, double Rate, double RateLower, double RateUpper,
     float Threshold, double Alpha, double EncoderAuc, int CalibrationImages, int TrainingRecords, int ControlRecords,
-    string Dataset, string Synthetic, CanaryRecall Canaries);
+    string Dataset, string Synthetic, CanaryRecall Canaries, float? VerifierThreshold = null);
 
 /// <param name="SyntheticNearestSimilarity">Nearest-training similarity of each synthetic sample.</param>
 /// <param name="ControlNearestSimilarity">Nearest-training similarity of held-out real images (the null case).</param>
@@ -28,5 +31,6 @@ public sealed record AuditMetrics(
     Distribution SyntheticDcr, Distribution ControlDcr, Distribution SyntheticNndr, Distribution ControlNndr,
     SinglingOutRisk SinglingOut, HoldoutDistanceResult HoldoutDistance, int ExactCopies, int NearExactCopies, double NearCopyTolerance);
 
-/// <summary>One synthetic sample's verdict. NearestRecordIds and Scores are the top-k, best first.</summary>
-public sealed record SampleVerdict(string File, bool Flagged, float Score, string NearestRecordId, IReadOnlyList<string> NearestRecordIds, IReadOnlyList<float> Scores);
+/// <summary>One synthetic sample's verdict. NearestRecordIds and Scores (encoder similarities) are the top-k, best first; VerifierScore is the pair verifier's logit for the nearest.</summary>
+public sealed record SampleVerdict(string File, bool Flagged, float Score, string NearestRecordId, IReadOnlyList<string> NearestRecordIds, IReadOnlyList<float> Scores,
+    float? VerifierScore = null);

@@ -52,29 +52,32 @@ public static class PrivacyAuditor
         using var syntheticEmbeddings = scannedEmbeddings.narrow(0, 0, synthetic.Count);
         var controlMatches = PairwiseScan.Run(controlTensor, trainingTensor, k, settings.SyntheticTile, settings.RealTile);
 
+        // Every scanned row (samples, then canaries) judged by one rule: the verifier on its nearest record, or the encoder alone.
+        var rows = Enumerable.Range(0, matches.Rows).ToArray();
+        var (flagged, verifierScores) = reference.Verdicts(synthetic.Append(canaries.Images), rows.Select(matches.BestIndex).ToArray(), rows.Select(matches.BestScore).ToArray());
         var samples = new SampleVerdict[synthetic.Count];
         for (var i = 0; i < synthetic.Count; i++)
         {
             var ids = Enumerable.Range(0, settings.TopK).Select(s => reference.TrainingEmbeddings.RecordIds[matches.RealIndices[i * k + s]]).ToArray();
             var scores = matches.Scores.AsSpan(i * k, settings.TopK).ToArray();
-            samples[i] = new SampleVerdict(synthetic.RecordIds[i], scores[0] > threshold, scores[0], ids[0], ids, scores);
+            samples[i] = new SampleVerdict(synthetic.RecordIds[i], flagged[i], scores[0], ids[0], ids, scores, verifierScores?[i]);
         }
         var caught = 0;
         var linked = 0;
         for (var c = 0; c < canaries.Count; c++)
         {
             var row = synthetic.Count + c;
-            if (matches.BestScore(row) <= threshold) continue;
+            if (!flagged[row]) continue;
             caught++;
             if (matches.BestIndex(row) == canaries.SourceIndices[c]) linked++;
         }
 
-        var flagged = samples.Count(s => s.Flagged);
-        var rate = Proportion.Wilson(flagged, samples.Length);
+        var flaggedCount = samples.Count(s => s.Flagged);
+        var rate = Proportion.Wilson(flaggedCount, samples.Length);
         var calibration = reference.Model.Calibration;
-        var summary = new AuditSummary(samples.Length, flagged, rate.Rate, rate.Lower, rate.Upper, threshold, calibration.Alpha,
+        var summary = new AuditSummary(samples.Length, flaggedCount, rate.Rate, rate.Lower, rate.Upper, threshold, calibration.Alpha,
             reference.Model.Info.VerificationAuc, calibration.HeldOutCount, training.Count, reference.Control.Count, training.Name, synthetic.Name,
-            CanaryRecall.From(canaries.Count, caught, linked));
+            CanaryRecall.From(canaries.Count, caught, linked), reference.Verifier?.Calibration.Threshold);
 
         var (exact, nearExact) = CountCopies(synthetic, training, matches, settings.NearCopyTolerance);
         var metrics = new AuditMetrics(

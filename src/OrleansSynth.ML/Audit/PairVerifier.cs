@@ -1,0 +1,63 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>
+/// The audit's second look: given a query image and one real record (the encoder's nearest), says how likely the query
+/// is a near-copy of that record. It sees both images at once, in canonical pose, with their difference, so it can
+/// check the details two separate embeddings average away: look-alike garments that embed close together differ in them.
+/// </summary>
+public sealed class PairVerifier : nn.Module<Tensor, Tensor>
+{
+    private readonly nn.Module<Tensor, Tensor> features;
+    private readonly nn.Module<Tensor, Tensor> head;
+
+    public PairVerifier(PairVerifierConfig config, int channels, int imageSize) : base(nameof(PairVerifier))
+    {
+        Config = config;
+        var w = config.Width;
+        features = nn.Sequential(
+            nn.Conv2d(3 * channels, w, 3, padding: 1), nn.ReLU(),
+            nn.Conv2d(w, w, 3, stride: 2, padding: 1), nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, padding: 1), nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, stride: 2, padding: 1), nn.ReLU(),
+            nn.Flatten());
+        // Two stride-2 convolutions with padding 1: ceil(size / 4) per side.
+        var side = (imageSize + 3) / 4;
+        head = nn.Sequential(nn.Linear(2 * w * side * side, 128), nn.ReLU(), nn.Linear(128, 1));
+        RegisterComponents();
+    }
+
+    public PairVerifierConfig Config { get; }
+
+    /// <summary>Pairs [B,3C,H,W] (see <see cref="Pair"/>) to logits [B]: above 0 leans towards "a copy of this record".</summary>
+    public override Tensor forward(Tensor pairs) => head.forward(features.forward(pairs)).squeeze(1);
+
+    /// <summary>Query and record [B,C,H,W] in [-1, 1], each in canonical pose, and their difference, stacked on channels.</summary>
+    public Tensor Pair(Tensor queries, Tensor records)
+    {
+        using var scope = NewDisposeScope();
+        var q = Canonicalization.Apply(queries, Config.CanonicalBlur);
+        var r = Canonicalization.Apply(records, Config.CanonicalBlur);
+        return cat([q, r, q - r], 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits for many (query, record) pairs, in batches, without gradients; [N] on the CPU.</summary>
+    public float[] Score(Func<int, int, (Tensor Queries, Tensor Records)> batchOf, int count, int batchSize = 512)
+    {
+        using var noGrad = no_grad();
+        var wasTraining = training;
+        eval();
+        var result = new float[count];
+        for (var start = 0; start < count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var size = Math.Min(batchSize, count - start);
+            var (queries, records) = batchOf(start, size);
+            forward(Pair(queries, records)).cpu().data<float>().CopyTo(result, start);
+        }
+        train(wasTraining);
+        return result;
+    }
+}

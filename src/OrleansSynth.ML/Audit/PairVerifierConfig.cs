@@ -1,0 +1,27 @@
+namespace OrleansSynth.ML.Audit;
+
+/// <summary>Shape and training of the audit's <see cref="PairVerifier"/>.</summary>
+public sealed record PairVerifierConfig
+{
+    /// <summary>Names the network and its training; part of every cache key.</summary>
+    public string Architecture { get; init; } = "pair-cnn-v1";
+    public int Width { get; init; } = 32;
+    /// <summary>0 turns the verifier off: verdicts then rest on the encoder's similarity alone.</summary>
+    public int Steps { get; init; } = 6000;
+    /// <summary>Pairs per batch: half copies of their record, half look-alikes of it.</summary>
+    public int BatchSize { get; init; } = 128;
+    /// <summary>Peak learning rate, annealed to zero on a cosine.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+    public long Seed { get; init; } = 23;
+    /// <summary>Negatives are drawn among each record's this many nearest other records under the encoder.</summary>
+    public int LookAlikeNeighbours { get; init; } = 8;
+    public double CanonicalBlur { get; init; } = 0.5;
+    /// <summary>
+    /// The changes a copy may carry in training: between the canaries' and the encoder's ranges (measured: wider ranges
+    /// teach the verifier to accept look-alikes too, narrower ones to miss compound copies).
+    /// </summary>
+    public PerturbationRanges Augmentation { get; init; } = new()
+    {
+        MaxShift = 2.5, MaxRotationDegrees = 4, MaxScale = 0.04, MaxBlur = 0.9, MaxContrast = 0.15, MaxBrightness = 0.12, MaxNoise = 0.06,
+    };
+}

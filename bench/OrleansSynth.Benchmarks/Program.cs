@@ -19,12 +19,6 @@ switch (benchmark)
             args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"),
             args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01);
         return 0;
-    case "scores":
-        ScoreExperiment.Run(args[1]);
-        return 0;
-    case "verifier":
-        VerifierExperiment.Run(args[1], int.Parse(args[2]), args.Length > 3 ? int.Parse(args[3]) : 32);
-        return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted");
         return 2;

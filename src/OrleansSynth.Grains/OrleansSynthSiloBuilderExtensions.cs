@@ -29,6 +29,7 @@ public static class OrleansSynthSiloBuilderExtensions
         services.AddOptions<Datasets.DatasetOptions>();
         services.TryAddSingleton<DatasetCache>();
         services.TryAddSingleton<Audit.EmbeddingCache>();
+        services.TryAddSingleton<Telemetry.PipelineMetrics>();
         services.AddOptions<Security.OperatorOptions>();
         services.TryAddSingleton<Security.OperatorAuthorization>();
         services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);

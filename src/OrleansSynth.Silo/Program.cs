@@ -7,6 +7,7 @@ builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, options));
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.Orleans")
     .AddMeter(OrleansSynth.Grains.Compute.ComputeWorker.MeterName)
+    .AddMeter(OrleansSynth.Grains.Telemetry.PipelineMetrics.MeterName)
     .AddPrometheusExporter());
 
 var app = builder.Build();

@@ -35,13 +35,18 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
         await TwoSiloCluster.WaitFor(() => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
     }
 
+    /// <summary>The /metrics port of each silo started, in order.</summary>
+    public List<int> MetricsPorts { get; } = [];
+
     internal ExternalProcess StartSilo()
     {
+        var metrics = ExternalProcess.FreePort();
+        MetricsPorts.Add(metrics);
         var silo = new ExternalProcess("dotnet", [
             Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll"),
             "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={ClusterId}", "--OrleansSynth:AdvertisedIp=127.0.0.1",
             $"--OrleansSynth:DataRoot={Path.Combine(Root, "data")}", $"--OrleansSynth:SiloPort={ExternalProcess.FreePort()}",
-            $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{ExternalProcess.FreePort()}",
+            $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{metrics}",
             "--OrleansSynth:CpuSlots=1",
         ], environment: new Dictionary<string, string> { ["OrleansSynth__OperatorToken"] = OperatorToken });
         _silos.Add(silo);

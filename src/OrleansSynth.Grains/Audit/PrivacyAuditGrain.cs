@@ -19,7 +19,7 @@ namespace OrleansSynth.Grains.Audit;
 public sealed partial class PrivacyAuditGrain(
     [PersistentState("audit", GrainStorageNames.Default)] IPersistentState<PrivacyAuditState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
-    ILogger<PrivacyAuditGrain> logger) : LongRunningGrain, IPrivacyAuditGrain
+    Telemetry.PipelineMetrics metrics, ILogger<PrivacyAuditGrain> logger) : LongRunningGrain, IPrivacyAuditGrain
 {
     private static readonly JsonSerializerOptions ReportJson = new()
     {
@@ -119,6 +119,7 @@ public sealed partial class PrivacyAuditGrain(
                 .Select(t => new AuditTileSpec(auditId, syntheticRef, realRef, t.SyntheticStart, t.SyntheticCount, t.RealStart, t.RealCount, k))
                 .ToList();
             (_tiles, _tilesTotal, _tilesDone) = (tiles, tiles.Count, 0);
+            metrics.Audit(auditId, 0, tiles.Count);
             var results = await Task.WhenAll(tiles.Select(RunTileAsync));
 
             // 3. Reduce and report.
@@ -137,6 +138,7 @@ public sealed partial class PrivacyAuditGrain(
             state.State.FlaggedSampleIds = report.Samples.Where(s => s.Flagged).Select(s => s.File).ToList();
             state.State.TilesTotal = tiles.Count;
             state.State.State = WorkState.Completed;
+            metrics.Audit(auditId, tiles.Count, tiles.Count, report.Summary.Flagged, report.Summary.Canaries.Recall);
             LogCompleted(auditId, report.Summary.Flagged, report.Summary.Total, tiles.Count);
         }
         catch (Exception e) when (TransientFailures.IsSiloLoss(e))
@@ -152,6 +154,7 @@ public sealed partial class PrivacyAuditGrain(
         }
         await WriteOneAtATimeAsync(state);
         await StopResumingAsync();
+        metrics.Ended(auditId);
     }
 
     private async Task<AuditTileResult> RunTileAsync(AuditTileSpec tile)
@@ -160,6 +163,8 @@ public sealed partial class PrivacyAuditGrain(
             () => TileGrain(tile).Run(tile),
             (attempt, e) => LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name), Cancelled);
         _tilesDone++;
+        metrics.Audit(tile.AuditId, _tilesDone, _tilesTotal);
+        metrics.TileDone(tile.AuditId, (long)tile.SyntheticCount * tile.RealCount);
         return result;
     }
 

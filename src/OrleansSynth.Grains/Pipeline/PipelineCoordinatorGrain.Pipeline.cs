@@ -216,6 +216,8 @@ public sealed partial class PipelineCoordinatorGrain
         }
         await WriteOneAtATimeAsync(state);
         await StopResumingAsync();
+        metrics.Pipeline(run, state.State.PipelineState.ToString().ToLowerInvariant());
+        metrics.Ended(run, failed: state.State.PipelineState == WorkState.Failed);
     }
 
     /// <param name="Samples">The teacher's samples (or twins) that passed the filter.</param>
@@ -245,6 +247,7 @@ public sealed partial class PipelineCoordinatorGrain
         var previous = state.State.Stages.FirstOrDefault(s => s.Name == name);
         ReplaceStage(new StageStatus(name, WorkState.Running, previous?.StartedAt ?? started, null, previous?.Detail));
         await WriteOneAtATimeAsync(state);
+        metrics.Pipeline(this.GetPrimaryKeyString(), name);
         var (result, detail) = await body();
         var finished = previous is { State: WorkState.Completed } ? previous : new StageStatus(name, WorkState.Completed, previous?.StartedAt ?? started, DateTimeOffset.UtcNow, detail);
         ReplaceStage(finished);

@@ -9,7 +9,7 @@ namespace OrleansSynth.Grains.Pipeline;
 
 public sealed partial class PipelineCoordinatorGrain(
     [PersistentState("pipeline", GrainStorageNames.Default)] IPersistentState<PipelineCoordinatorState> state,
-    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, OperatorAuthorization operators,
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, OperatorAuthorization operators, Telemetry.PipelineMetrics metrics,
     ILogger<PipelineCoordinatorGrain> logger) : LongRunningGrain, IPipelineCoordinatorGrain
 {
     public async Task Configure(PipelinePolicy policy, string? operatorToken)
@@ -78,6 +78,7 @@ public sealed partial class PipelineCoordinatorGrain(
                 .Concat(RunGrainIds.SamplingJobs(run).Select(id => GrainFactory.GetGrain<ISamplingJobGrain>(id).Cancel()))
                 .Concat(RunGrainIds.Audits(run).Select(id => GrainFactory.GetGrain<IPrivacyAuditGrain>(id).Cancel())));
         _approved.TrySetCanceled();
+        metrics.Ended(run);
         LogCancelled(run);
         return PipelineSnapshot();
     }
@@ -125,6 +126,7 @@ public sealed partial class PipelineCoordinatorGrain(
         var decision = new GateDecision(reasons.Count == 0, reasons, evidence, DateTimeOffset.UtcNow, requestedBy);
         state.State.Decisions.Add(decision);
         await WriteOneAtATimeAsync(state);
+        metrics.Gate(this.GetPrimaryKeyString(), decision.Open);
         LogDecision(this.GetPrimaryKeyString(), decision.Open, string.Join("; ", reasons));
         return decision;
     }

@@ -17,7 +17,7 @@ namespace OrleansSynth.Grains.Sampling;
 public sealed partial class SamplingJobGrain(
     [PersistentState("sampling", GrainStorageNames.Default)] IPersistentState<SamplingJobState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
-    ILogger<SamplingJobGrain> logger) : LongRunningGrain, ISamplingJobGrain
+    Telemetry.PipelineMetrics metrics, ILogger<SamplingJobGrain> logger) : LongRunningGrain, ISamplingJobGrain
 {
     private Task? _work;
     private List<SamplingShardSpec> _shards = [];
@@ -85,6 +85,7 @@ public sealed partial class SamplingJobGrain(
             var shards = _shards = Shards(jobId, spec, state.State.Reidentification);
             // Shards remember their results, so after a reactivation re-running all of them recomputes only the missing ones.
             state.State.Done.Clear();
+            metrics.Sampling(jobId, 0, shards.Count);
             await Task.WhenAll(shards.Select(RunShardAsync));
             state.State.State = WorkState.Completed;
             LogCompleted(jobId, shards.Count);
@@ -102,14 +103,30 @@ public sealed partial class SamplingJobGrain(
         }
         await WriteOneAtATimeAsync(state);
         await StopResumingAsync();
+        metrics.Ended(jobId);
     }
 
     private async Task<SamplingShardResult> RunShardAsync(SamplingShardSpec shard)
     {
-        var result = await TransientFailures.RetryAsync(
-            () => ShardGrain(shard).Run(shard),
-            (attempt, e) => LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name), Cancelled);
+        SamplingShardResult result;
+        try
+        {
+            result = await TransientFailures.RetryAsync(
+                () => ShardGrain(shard).Run(shard),
+                (attempt, e) =>
+                {
+                    metrics.ShardRetried(shard.JobId);
+                    LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name);
+                }, Cancelled);
+        }
+        catch (Exception) when (!Cancelled.IsCancellationRequested)
+        {
+            metrics.ShardFailed(shard.JobId);
+            throw;
+        }
         state.State.Done.Add(result);
+        metrics.Sampling(shard.JobId, state.State.Done.Count, _shards.Count);
+        metrics.ShardDone(shard.JobId, result.SampleIds.Count);
         return result;
     }
 

@@ -23,17 +23,19 @@ namespace OrleansSynth.Grains.Training;
 [PreferGpuSilos]
 public sealed partial class TrainingRunGrain(
     [PersistentState("training", GrainStorageNames.Default)] IPersistentState<TrainingRunState> state,
-    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo,
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo, Telemetry.PipelineMetrics metrics,
     ILogger<TrainingRunGrain> logger) : LongRunningGrain, ITrainingRunGrain
 {
     private readonly CancellationTokenSource _deactivating = new();
     // Written by the compute thread, read by the grain: always replaced whole.
-    private volatile LiveProgress _live = new(0, null, null, 0);
+    private volatile LiveProgress _live = new(0, null, null, 0, null);
     private readonly List<Channel<TrainingStatus>> _followers = [];
     private Task? _work;
     private WorkState _persistedState;
+    // Whether this activation still has to tell the metrics its run ended.
+    private bool _metricsOpen = true;
 
-    private sealed record LiveProgress(int Step, double? Loss, ArtifactRef? Checkpoint, int CheckpointStep);
+    private sealed record LiveProgress(int Step, double? Loss, ArtifactRef? Checkpoint, int CheckpointStep, double? ImagesPerSecond);
 
     protected override bool IsRunning => state.State.State == WorkState.Running;
 
@@ -51,7 +53,7 @@ public sealed partial class TrainingRunGrain(
     {
         KeepActiveWhile(() => IsRunning);
         _persistedState = state.State.State;
-        _live = new LiveProgress(state.State.CheckpointStep, state.State.LastLoss, state.State.Checkpoint, state.State.CheckpointStep);
+        _live = new LiveProgress(state.State.CheckpointStep, state.State.LastLoss, state.State.Checkpoint, state.State.CheckpointStep, null);
         this.RegisterGrainTimer(PublishProgress, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
         if (IsRunning) ResumeWork();
         return Task.CompletedTask;
@@ -161,7 +163,7 @@ public sealed partial class TrainingRunGrain(
                     ? SampleBundle.Concat(key, bundles.Select(SampleBundle.Read).ToList()).WithRecordIds(set.SampleIds, key)
                     : datasets.Get(spec.Dataset, DatasetSplit.Train);
                 if (spec.Limit > 0) data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
-                void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss };
+                void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss, ImagesPerSecond = p.ImagesPerSecond };
                 void Checkpointed(int step)
                 {
                     // Upload on the compute thread; the grain only records the reference.
@@ -207,6 +209,13 @@ public sealed partial class TrainingRunGrain(
         }
         var snapshot = Snapshot();
         foreach (var follower in _followers) follower.Writer.TryWrite(snapshot);
+        if (snapshot.State == WorkState.Running) metrics.Training(this.GetPrimaryKeyString(), snapshot.Step, snapshot.TotalSteps, snapshot.LastLoss, live.ImagesPerSecond);
+        else if (snapshot.State != WorkState.NotStarted && _metricsOpen)
+        {
+            metrics.Training(this.GetPrimaryKeyString(), snapshot.Step, snapshot.TotalSteps, snapshot.LastLoss, null);
+            metrics.Ended(this.GetPrimaryKeyString());
+            _metricsOpen = false;
+        }
     }
 
     private TrainingStatus Snapshot()

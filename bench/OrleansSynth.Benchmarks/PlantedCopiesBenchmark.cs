@@ -20,7 +20,7 @@ public static class PlantedCopiesBenchmark
         var config = new ReidentificationEncoderConfig { Steps = encoderSteps };
         var settings = new AuditSettings { Alpha = alpha };
         using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, cache, log: Console.WriteLine,
-            progress: p => { if (p.Step % 200 == 0) Console.WriteLine($"encoder step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
+            progress: p => { if (p.Step % 200 == 0) Console.WriteLine($"training step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
         Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:F0} s");
 
         var random = new Random(2026);

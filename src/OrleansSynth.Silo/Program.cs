@@ -1,9 +1,14 @@
 using OpenTelemetry.Metrics;
+using Orleans.Dashboard;
 using OrleansSynth.Silo.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 var options = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
-builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, options));
+builder.UseOrleans(silo =>
+{
+    OrleansSynthSilo.Configure(silo, options);
+    if (options.Dashboard) silo.AddDashboard();
+});
 builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
     .AddMeter("Microsoft.Orleans")
     .AddMeter(OrleansSynth.Grains.Compute.ComputeWorker.MeterName)
@@ -13,4 +18,6 @@ builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
 var app = builder.Build();
 app.MapPrometheusScrapingEndpoint();
 app.MapGet("/healthz", () => Results.Ok("ok"));
+// The Orleans dashboard (silos, grain activations, calls) under /dashboard, on the same port as /metrics, when switched on.
+if (options.Dashboard) app.MapOrleansDashboard(routePrefix: "/dashboard");
 app.Run();

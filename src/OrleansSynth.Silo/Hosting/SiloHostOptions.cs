@@ -17,6 +17,8 @@ public sealed class SiloHostOptions
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     public int CpuSlots { get; set; } = 1;
+    /// <summary>Serve the Orleans dashboard at /dashboard on the HTTP port (off by default: it shows grain state, unauthenticated).</summary>
+    public bool Dashboard { get; set; }
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
     public bool AllowManifestPathsOutside { get; set; }
     /// <summary>The token operator actions need (approve, cancel, policy, internal report); empty refuses them all.</summary>

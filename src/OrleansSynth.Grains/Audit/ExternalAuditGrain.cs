@@ -19,13 +19,6 @@ public sealed partial class ExternalAuditGrain(
     ComputeWorker compute, IArtifactStore artifacts, OperatorAuthorization operators, ILogger<ExternalAuditGrain> logger)
     : LongRunningGrain, IExternalAuditGrain
 {
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     private Task? _work;
 
     protected override bool IsRunning => state.State.State == WorkState.Running;
@@ -115,10 +108,10 @@ public sealed partial class ExternalAuditGrain(
                 if (done.State == WorkState.Failed) throw new InvalidOperationException($"the audit failed: {done.Error}");
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
-            var full = JsonSerializer.Deserialize<AuditReport>(await artifacts.GetBytesAsync(done.Report!), Json)!;
+            var full = JsonSerializer.Deserialize<AuditReport>(await artifacts.GetBytesAsync(done.Report!), AuditReport.JsonOptions)!;
             // Shareable: the summary and aggregate metrics, named for the folder; no per-sample verdict, no record id.
             var shareable = new { summary = full.Summary with { Synthetic = Path.GetFileName(Path.TrimEndingDirectorySeparator(spec.SyntheticFolder)) }, metrics = full.Metrics };
-            state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(shareable, Json), "audit-summary");
+            state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(shareable, AuditReport.JsonOptions), "audit-summary");
             state.State.InternalReport = done.Report;
             state.State.State = WorkState.Completed;
             LogCompleted(name, full.Summary.Flagged, full.Summary.Total);

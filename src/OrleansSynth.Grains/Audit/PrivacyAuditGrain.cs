@@ -21,13 +21,6 @@ public sealed partial class PrivacyAuditGrain(
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,
     Telemetry.PipelineMetrics metrics, ILogger<PrivacyAuditGrain> logger) : LongRunningGrain, IPrivacyAuditGrain
 {
-    private static readonly JsonSerializerOptions ReportJson = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     private Task? _work;
     private List<AuditTileSpec> _tiles = [];
     private int _tilesTotal;
@@ -131,7 +124,7 @@ public sealed partial class PrivacyAuditGrain(
                 foreach (var bytes in tileBytes) matches.MergeFrom(TopKMatches.FromBytes(bytes));
                 return PrivacyAuditor.Report(reference, prepared.Synthetic, prepared.Canaries, scannedEmbeddings, matches, settings);
             }, Cancelled);
-            state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson), "audit-report");
+            state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(report, AuditReport.JsonOptions), "audit-report");
             var summary = report.Summary;
             state.State.Summary = new AuditSummaryView(summary.Total, summary.Flagged, summary.Rate, summary.Threshold, summary.Alpha, summary.EncoderAuc,
                 report.Metrics.SinglingOut.Risk, summary.RateUpper, summary.Canaries.Planted, summary.Canaries.Caught, summary.Canaries.Recall);

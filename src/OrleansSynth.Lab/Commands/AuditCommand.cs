@@ -13,13 +13,6 @@ namespace OrleansSynth.Lab.Commands;
 /// </summary>
 internal static class AuditCommand
 {
-    private static readonly JsonSerializerOptions ReportJson = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     public static Command Create()
     {
         var dataset = new Option<string>("--dataset") { Description = "Real dataset: name (fashion-mnist) or path (IDX folder, .npz, .csv manifest).", Required = true };
@@ -84,7 +77,7 @@ internal static class AuditCommand
         Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "orleanssynth", "audit-cache");
 
     private static void WriteAtomically(string path, AuditReport report) =>
-        AtomicFile.Write(path, writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(report, ReportJson)));
+        AtomicFile.Write(path, writer => writer.Write(JsonSerializer.SerializeToUtf8Bytes(report, AuditReport.JsonOptions)));
 
     private static void Show(AuditReport report, string path)
     {

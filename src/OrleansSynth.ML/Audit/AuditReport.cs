@@ -4,7 +4,16 @@ namespace OrleansSynth.ML.Audit;
 /// The result of a privacy audit: aggregate numbers (shareable), and per synthetic sample its verdict with its nearest
 /// real records (internal: it names real records, so it stays with the data holder).
 /// </summary>
-public sealed record AuditReport(AuditSummary Summary, AuditMetrics Metrics, IReadOnlyList<SampleVerdict> Samples);
+public sealed record AuditReport(AuditSummary Summary, AuditMetrics Metrics, IReadOnlyList<SampleVerdict> Samples)
+{
+    /// <summary>How reports are written and read as JSON: camelCase, indented, NaN and infinities by name.</summary>
+    public static System.Text.Json.JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+}
 
 /// <param name="Total">Synthetic samples audited.</param>
 /// <param name="Flagged">Samples judged copies of their nearest real training record: by the pair verifier (its logit above

@@ -57,6 +57,22 @@ public sealed class FileSystemArtifactStore : IArtifactStore
         return new ArtifactRef(hash, content.Length, kind);
     }
 
+    public async Task<string> GetNamedPathAsync(ArtifactRef artifact, string fileName, CancellationToken cancellationToken = default)
+    {
+        if (fileName.Length == 0 || fileName != Path.GetFileName(fileName)) throw new ArgumentException($"'{fileName}' is not a plain file name.", nameof(fileName));
+        var content = await GetLocalPathAsync(artifact, cancellationToken);
+        var folder = Path.Combine(_root, "named", artifact.Sha256);
+        var named = Path.Combine(folder, fileName);
+        if (!File.Exists(named))
+        {
+            Directory.CreateDirectory(folder);
+            // A link, not a copy: the content stays where its hash says, written once.
+            try { File.CreateSymbolicLink(named, content); }
+            catch (IOException) when (File.Exists(named)) { }
+        }
+        return named;
+    }
+
     public async Task<string> GetLocalPathAsync(ArtifactRef artifact, CancellationToken cancellationToken = default)
     {
         var path = PathOf(artifact.Sha256);

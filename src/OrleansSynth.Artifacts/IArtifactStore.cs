@@ -19,4 +19,10 @@ public interface IArtifactStore
     Task<byte[]> GetBytesAsync(ArtifactRef artifact, CancellationToken cancellationToken = default);
 
     Task<bool> ExistsAsync(ArtifactRef artifact, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A path every silo sees holding the artifact under <paramref name="fileName"/>, for readers that go by a file's
+    /// name or extension (an uploaded dataset archive). Verified like <see cref="GetLocalPathAsync"/>.
+    /// </summary>
+    Task<string> GetNamedPathAsync(ArtifactRef artifact, string fileName, CancellationToken cancellationToken = default);
 }

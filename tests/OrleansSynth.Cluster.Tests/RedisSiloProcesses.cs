@@ -14,6 +14,7 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
     public const string OperatorToken = "operator-secret-for-tests";
 
     private readonly List<ExternalProcess> _silos = [];
+    private readonly List<string> _killedOutput = [];
     private ExternalProcess? _redis;
     private IHost? _client;
 
@@ -75,8 +76,17 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
         }
     }
 
+    /// <summary>Kills a silo process with SIGKILL, as a node loss would: no shutdown, no goodbye to the cluster.</summary>
+    internal void KillSilo(int index)
+    {
+        var silo = _silos[index];
+        _killedOutput.Add(silo.Output);
+        silo.Dispose();
+        _silos.RemoveAt(index);
+    }
+
     /// <summary>Silo output, for failure messages.</summary>
-    public string SiloOutput => string.Join("\n----\n", _silos.Select(s => s.Output[^Math.Min(4000, s.Output.Length)..]));
+    public string SiloOutput => string.Join("\n----\n", _killedOutput.Concat(_silos.Select(s => s.Output)).Select(o => o[^Math.Min(4000, o.Length)..]));
 
     public async Task DisposeAsync()
     {

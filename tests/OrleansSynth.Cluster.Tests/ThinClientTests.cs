@@ -223,6 +223,40 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.Contains(training.RecordIds[0], await File.ReadAllTextAsync(internalPath));
     }
 
+    [Fact]
+    public async Task ALocalNpzDatasetIsUploadedThroughTheClusterAndRegistered()
+    {
+        var npz = Path.Combine(cluster.Root, "uploaded.npz");
+        var random = new Random(5);
+        byte[] Bytes(int n) { var b = new byte[n]; random.NextBytes(b); return b; }
+        using (var zip = System.IO.Compression.ZipFile.Open(npz, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            foreach (var (name, content) in new[]
+            {
+                ("train_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200, 28, 28)", Bytes(200 * 784))),
+                ("train_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200,)", Enumerable.Range(0, 200).Select(i => (byte)(i % 10)).ToArray())),
+                ("test_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100, 28, 28)", Bytes(100 * 784))),
+                ("test_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100,)", Enumerable.Range(0, 100).Select(i => (byte)(i % 10)).ToArray())),
+            })
+            {
+                await using var entry = zip.CreateEntry(name).Open();
+                await entry.WriteAsync(content);
+            }
+        }
+        var upload = await Synth(["datasets", "upload", npz, "--json"]);
+        Assert.True(upload.ExitCode == 0, upload.Output);
+        var info = JsonDocument.Parse(upload.Output).RootElement;
+        Assert.Equal(200, info.GetProperty("trainCount").GetInt32());
+        Assert.Equal(100, info.GetProperty("testCount").GetInt32());
+        // The silos read it from the artifact store, not from this client's disk.
+        Assert.DoesNotContain(cluster.Root + "/uploaded.npz", info.GetProperty("source").GetString());
+        var manifest = Path.Combine(cluster.Root, "manifest.csv");
+        await File.WriteAllTextAsync(manifest, "path,label\n");
+        var refused = await Synth(["datasets", "upload", manifest]);
+        Assert.True(refused.ExitCode == 2, refused.Output);
+        Assert.Contains("upload takes one .npz archive", refused.Output);
+    }
+
     private Task<SynthCli.Result> Synth(string[] arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
         SynthCli.RunAsync([.. arguments, "--cluster", cluster.ClusterArgument], timeout ?? TimeSpan.FromMinutes(2), environment);
 

@@ -31,6 +31,35 @@ internal static class DatasetsCommands
             else Console.WriteLine($"{parse.GetValue(path)}: {info.TrainCount} train / {info.TestCount} test records, {info.NumClasses} classes, content {info.ContentHash} (verified)");
             return CliErrors.Done;
         }));
+        var file = new Argument<string>("FILE") { Description = "A dataset archive on this machine (.npz, MedMNIST-style)." };
+        var upload = new Command("upload", "Upload a local .npz dataset through the cluster into its artifact store, then register it; prints its source.") { file };
+        upload.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        {
+            var local = Path.GetFullPath(parse.GetValue(file)!);
+            if (!File.Exists(local)) throw new FileNotFoundException($"{local}: no such file.");
+            // One file only: an IDX folder or a CSV manifest with its images is registered where the silos can read it.
+            if (!local.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
+                throw new ArgumentException($"{local}: upload takes one .npz archive; for an IDX folder or a CSV manifest use `synth datasets register` with a path the silos see.");
+            await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
+            var sha = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(File.OpenRead(local), cancellationToken));
+            var uploadGrain = cluster.Grains.GetGrain<IDatasetUploadGrain>($"{sha}-{Guid.NewGuid():N}");
+            await using (var stream = File.OpenRead(local))
+            {
+                var buffer = new byte[ReleaseManifest.MaxChunk];
+                for (long offset = 0; ;)
+                {
+                    var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
+                    if (read == 0) break;
+                    await uploadGrain.Append(offset, buffer[..read]);
+                    offset += read;
+                }
+            }
+            var source = await uploadGrain.Complete(sha, Path.GetFileName(local));
+            var info = await cluster.Grains.GetGrain<IDatasetGrain>(source).Register();
+            if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(info);
+            else Console.WriteLine($"{source}: {info.TrainCount} train / {info.TestCount} test records, {info.NumClasses} classes, content {info.ContentHash}");
+            return CliErrors.Done;
+        }));
         var list = new Command("list", "The datasets registered on the cluster, with their counts and content hashes.");
         list.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -40,6 +69,6 @@ internal static class DatasetsCommands
             else foreach (var d in datasets) Console.WriteLine($"{d.Source}: {d.Format}, {d.TrainCount} train / {d.TestCount} test, {d.NumClasses} classes, content {d.ContentHash}, registered {d.RegisteredAt:u}");
             return CliErrors.Done;
         }));
-        return new Command("datasets", "Register, list and check the real datasets the silos read.") { register, list, show };
+        return new Command("datasets", "Register, upload, list and check the real datasets the silos read.") { register, upload, list, show };
     }
 }

@@ -29,12 +29,13 @@ public sealed class AuditReference : IDisposable
     /// Whether each query is flagged, given its nearest training record under the encoder and that similarity: by the
     /// verifier when there is one, else by the encoder's threshold. Also returns the verifier's scores (null without one).
     /// </summary>
-    public (bool[] Flagged, float[]? VerifierScores) Verdicts(ImageDataset queries, IReadOnlyList<int> nearest, IReadOnlyList<float> similarity)
+    /// <param name="nearCopyTolerance">A query within this mean absolute pixel difference (fraction of full scale) of its nearest record is flagged whatever the verifier says.</param>
+    public (bool[] Flagged, float[]? VerifierScores) Verdicts(ImageDataset queries, IReadOnlyList<int> nearest, IReadOnlyList<float> similarity, double nearCopyTolerance)
     {
         if (Verifier is { } verifier)
         {
             var scores = verifier.Scores(queries, Training, nearest);
-            return (scores.Select(s => s > verifier.Calibration.Threshold).ToArray(), scores);
+            return (scores.Select((s, i) => s > verifier.Calibration.Threshold || PixelDifference(queries.ImageAt(i), Training.ImageAt(nearest[i])) <= nearCopyTolerance).ToArray(), scores);
         }
         var threshold = Model.Calibration.Threshold;
         return (similarity.Select(s => s > threshold).ToArray(), null);
@@ -53,6 +54,14 @@ public sealed class AuditReference : IDisposable
     {
         var all = Enumerable.Range(0, images.Count).ToArray();
         return model.Encoder.Embed((start, count) => images.Batch(all[start..(start + count)]).Images, images.Count, progress: progress);
+    }
+
+    /// <summary>Mean absolute pixel difference as a fraction of full scale.</summary>
+    public static double PixelDifference(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        long difference = 0;
+        for (var p = 0; p < a.Length; p++) difference += Math.Abs(a[p] - b[p]);
+        return difference / (255.0 * a.Length);
     }
 
     public void Dispose()

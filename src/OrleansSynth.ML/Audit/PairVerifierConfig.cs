@@ -4,7 +4,7 @@ namespace OrleansSynth.ML.Audit;
 public sealed record PairVerifierConfig
 {
     /// <summary>Names the network and its training; part of every cache key.</summary>
-    public string Architecture { get; init; } = "pair-cnn-v1";
+    public string Architecture { get; init; } = "pair-cnn-v2-exact-positives";
     public int Width { get; init; } = 32;
     /// <summary>0 turns the verifier off: verdicts then rest on the encoder's similarity alone.</summary>
     public int Steps { get; init; } = 6000;

@@ -36,6 +36,9 @@ public static class PairVerifierTrainer
             var records = Enumerable.Range(0, 2 * half).Select(_ => random.Next(training.Count)).ToArray();
             var queries = records.Select((r, i) => i < half ? r : neighbours[r][random.Next(neighbours[r].Length)]).ToArray();
             var copies = NearCopyPerturbations.Apply(training.Batch(queries).Images.to(device), config.Augmentation, generator);
+            // Some copies are exact: a verifier that only ever saw changed copies can miss the plainest copy of all.
+            var exact = Math.Max(1, half / 8);
+            copies[TensorIndex.Slice(0, exact)] = training.Batch(queries[..exact]).Images.to(device);
             var logits = verifier.forward(verifier.Pair(copies, training.Batch(records).Images.to(device)));
             var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets);
             optimizer.zero_grad();

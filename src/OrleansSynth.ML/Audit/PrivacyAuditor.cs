@@ -54,7 +54,7 @@ public static class PrivacyAuditor
 
         // Every scanned row (samples, then canaries) judged by one rule: the verifier on its nearest record, or the encoder alone.
         var rows = Enumerable.Range(0, matches.Rows).ToArray();
-        var (flagged, verifierScores) = reference.Verdicts(synthetic.Append(canaries.Images), rows.Select(matches.BestIndex).ToArray(), rows.Select(matches.BestScore).ToArray());
+        var (flagged, verifierScores) = reference.Verdicts(synthetic.Append(canaries.Images), rows.Select(matches.BestIndex).ToArray(), rows.Select(matches.BestScore).ToArray(), settings.NearCopyTolerance);
         var samples = new SampleVerdict[synthetic.Count];
         for (var i = 0; i < synthetic.Count; i++)
         {
@@ -98,12 +98,9 @@ public static class PrivacyAuditor
         var (exact, near) = (0, 0);
         for (var i = 0; i < synthetic.Count; i++)
         {
-            var a = synthetic.ImageAt(i);
-            var b = training.ImageAt(matches.BestIndex(i));
-            long difference = 0;
-            for (var p = 0; p < a.Length; p++) difference += Math.Abs(a[p] - b[p]);
+            var difference = AuditReference.PixelDifference(synthetic.ImageAt(i), training.ImageAt(matches.BestIndex(i)));
             if (difference == 0) exact++;
-            if (difference / (255.0 * a.Length) <= tolerance) near++;
+            if (difference <= tolerance) near++;
         }
         return (exact, near);
     }

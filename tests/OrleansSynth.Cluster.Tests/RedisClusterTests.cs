@@ -139,7 +139,7 @@ public sealed class RedisClusterTests : IDisposable
     private ExternalProcess StartSilo(int siloPort) =>
         Start(new ExternalProcess("dotnet", [
             SiloAssembly(),
-            "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={_clusterId}",
+            "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={_clusterId}", "--OrleansSynth:AdvertisedIp=127.0.0.1",
             $"--OrleansSynth:DataRoot={_root}", $"--OrleansSynth:SiloPort={siloPort}",
             $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{ExternalProcess.FreePort()}",
         ]));

@@ -1,4 +1,5 @@
 using Orleans.Core;
+using OrleansSynth.Abstractions;
 
 namespace OrleansSynth.Grains;
 
@@ -87,6 +88,22 @@ public abstract class LongRunningGrain : Grain, IRemindable
         await writeState();
         await StopResumingAsync();
         await _cancelled.CancelAsync();
+    }
+
+    /// <summary>
+    /// Polls a started grain's status until it completes (returned), fails (thrown, naming <paramref name="what"/>) or
+    /// was cancelled (thrown as a cancellation: the run's cancel reached it).
+    /// </summary>
+    protected static async Task<T> WaitUntilDone<T>(string what, Func<Task<T>> getStatus, Func<T, WorkState> stateOf, Func<T, string?> errorOf)
+    {
+        while (true)
+        {
+            var status = await getStatus();
+            if (stateOf(status) == WorkState.Completed) return status;
+            if (stateOf(status) == WorkState.Failed) throw new InvalidOperationException($"{what} failed: {errorOf(status)}");
+            if (stateOf(status) == WorkState.Cancelled) throw new OperationCanceledException($"{what} was cancelled");
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

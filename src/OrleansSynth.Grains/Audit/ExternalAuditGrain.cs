@@ -100,14 +100,7 @@ public sealed partial class ExternalAuditGrain(
             }
             var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(AuditId);
             await audit.Start(new AuditSpec(spec.Dataset, [state.State.Bundle], spec.Alpha, EncoderSteps: spec.EncoderSteps, Canaries: spec.Canaries));
-            AuditStatus done;
-            while (true)
-            {
-                done = await audit.GetStatus();
-                if (done.State == WorkState.Completed) break;
-                if (done.State == WorkState.Failed) throw new InvalidOperationException($"the audit failed: {done.Error}");
-                await Task.Delay(TimeSpan.FromSeconds(1));
-            }
+            var done = await WaitUntilDone($"audit {AuditId}", audit.GetStatus, s => s.State, s => s.Error);
             var full = JsonSerializer.Deserialize<AuditReport>(await artifacts.GetBytesAsync(done.Report!), AuditReport.JsonOptions)!;
             // Shareable: the summary and aggregate metrics, named for the folder; no per-sample verdict, no record id.
             var shareable = new { summary = full.Summary with { Synthetic = Path.GetFileName(Path.TrimEndingDirectorySeparator(spec.SyntheticFolder)) }, metrics = full.Metrics };

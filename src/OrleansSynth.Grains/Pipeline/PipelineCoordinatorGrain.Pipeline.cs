@@ -19,7 +19,6 @@ namespace OrleansSynth.Grains.Pipeline;
 /// </summary>
 public sealed partial class PipelineCoordinatorGrain
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -303,22 +302,6 @@ public sealed partial class PipelineCoordinatorGrain
         var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(auditId);
         await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps, spec.Canaries));
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);
-    }
-
-    /// <summary>
-    /// Polls a started grain's status until it completes (returned), fails (thrown, naming <paramref name="what"/>) or
-    /// was cancelled (thrown as a cancellation: the run's cancel reached it).
-    /// </summary>
-    private static async Task<T> WaitUntilDone<T>(string what, Func<Task<T>> getStatus, Func<T, WorkState> stateOf, Func<T, string?> errorOf)
-    {
-        while (true)
-        {
-            var status = await getStatus();
-            if (stateOf(status) == WorkState.Completed) return status;
-            if (stateOf(status) == WorkState.Failed) throw new InvalidOperationException($"{what} failed: {errorOf(status)}");
-            if (stateOf(status) == WorkState.Cancelled) throw new OperationCanceledException($"{what} was cancelled");
-            await Task.Delay(PollInterval);
-        }
     }
 
     /// <summary>

@@ -16,9 +16,9 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
         var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
         await coordinator.Run(new PipelineSpec(cluster.Dataset, diffusion, diffusion with { Steps = 10 }, SampleCount: 60, ShardSize: 5,
-            // Not 0: a policy value equal to its type's default came back from Redis grain storage as the record's default (0.95)
-            // after the coordinator moved silos (seen in a clean-clone run); a known bug, in the closing note.
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0.01, StudentFlaggedRateCeiling: 1), Output: "out/killed",
+            // 0 and false on purpose: fields equal to their type's default must survive Redis grain storage when the
+            // coordinator moves silos (the provider's JSON once dropped them and they came back as the record's defaults).
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: "out/killed",
             DdimSteps: 25, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256, Canaries: 20));
         var sampling = cluster.Grains.GetGrain<ISamplingJobGrain>(RunGrainIds.TeacherSamples(run));
         var midway = await TwoSiloCluster.WaitFor(sampling.GetStatus, s => s.ShardsDone >= 2 || s.State != WorkState.NotStarted && s.State != WorkState.Running,

@@ -1,6 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Persistence;
+using Orleans.Storage;
 using OrleansSynth.Grains;
 using OrleansSynth.Grains.Security;
 using OrleansSynth.Silo.Storage;
@@ -38,6 +41,11 @@ public static class OrleansSynthSilo
                 else silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
                 silo.UseRedisClustering(options.Redis);
                 silo.AddRedisGrainStorage(GrainStorageNames.Default, redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis));
+                // Orleans' own binary format, as the file storage uses: the provider's default JSON drops fields equal to their
+                // type's default, so a policy field set to 0 or false came back as the record's default on another silo.
+                silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
+                silo.Services.AddOptions<RedisStorageOptions>(GrainStorageNames.Default)
+                    .Configure<OrleansGrainStorageSerializer>((redis, serializer) => redis.GrainStorageSerializer = serializer);
                 // Reminders in Redis outlive any silo: they wake unfinished runs on a survivor after a silo dies.
                 silo.UseRedisReminderService(redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis));
                 break;

@@ -12,12 +12,12 @@ namespace OrleansSynth.Cluster.Tests;
 /// </summary>
 public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClassFixture<RedisSiloProcesses>
 {
-    private static string Deploy(params string[] parts) => Path.Combine([FindRepository(), "deploy", .. parts]);
+    private static string Monitoring(string file) => Path.Combine(FindRepository(), "k8s", "base", "monitoring", file);
 
     [Fact]
     public async Task PromtoolAcceptsTheAlertRules()
     {
-        using var promtool = new ExternalProcess("promtool", ["check", "rules", Deploy("prometheus", "alerts.yml")]);
+        using var promtool = new ExternalProcess("promtool", ["check", "rules", Monitoring("alerts.yml")]);
         Assert.True(await promtool.ExitCodeAsync(TimeSpan.FromMinutes(1)) == 0, promtool.Output);
         Assert.Contains("SUCCESS", promtool.Output);
     }
@@ -27,7 +27,7 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
     {
         var root = Path.Combine(cluster.Root, "prometheus");
         Directory.CreateDirectory(root);
-        File.Copy(Deploy("prometheus", "alerts.yml"), Path.Combine(root, "alerts.yml"));
+        File.Copy(Monitoring("alerts.yml"), Path.Combine(root, "alerts.yml"));
         var targets = string.Join(", ", cluster.MetricsPorts.Select(p => $"\"127.0.0.1:{p}\""));
         await File.WriteAllTextAsync(Path.Combine(root, "prometheus.yml"), $$"""
             global: { scrape_interval: 1s, evaluation_interval: 1s }
@@ -43,10 +43,10 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
         ]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
-        var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Deploy("grafana", "orleanssynth-dashboard.json")));
+        var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Monitoring("orleanssynth-dashboard.json")));
         var panels = dashboard.RootElement.GetProperty("panels").EnumerateArray()
             .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("expr").GetString()!)).ToList();
-        var rules = AlertExpressions(await File.ReadAllTextAsync(Deploy("prometheus", "alerts.yml")));
+        var rules = AlertExpressions(await File.ReadAllTextAsync(Monitoring("alerts.yml")));
         var series = rules.SelectMany(r => MetricName().Matches(r).Select(m => m.Value)).Distinct().ToList();
         var seen = new HashSet<string>();
 
@@ -109,7 +109,7 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
     private static string FindRepository()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (Directory.Exists(Path.Combine(dir.FullName, "deploy")) && File.Exists(Path.Combine(dir.FullName, "OrleansSynth.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException("the repository (with deploy/) was not found above the test folder");
+            if (Directory.Exists(Path.Combine(dir.FullName, "k8s")) && File.Exists(Path.Combine(dir.FullName, "OrleansSynth.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("the repository (with k8s/) was not found above the test folder");
     }
 }

@@ -36,21 +36,35 @@ public static class OrleansSynthSilo
                 break;
             case "redis":
                 silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
-                // The address other silos and clients dial: given (e.g. the pod IP, or 127.0.0.1 on one host), or the host's own.
+                // The address other silos and clients dial: given (e.g. 127.0.0.1 on one host), or the host's own.
                 if (options.AdvertisedIp is { Length: > 0 } ip) silo.ConfigureEndpoints(System.Net.IPAddress.Parse(ip), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
                 else silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-                silo.UseRedisClustering(options.Redis);
-                silo.AddRedisGrainStorage(GrainStorageNames.Default, redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis));
-                // Orleans' own binary format, as the file storage uses: the provider's default JSON drops fields equal to their
-                // type's default, so a policy field set to 0 or false came back as the record's default on another silo.
-                silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
-                silo.Services.AddOptions<RedisStorageOptions>(GrainStorageNames.Default)
-                    .Configure<OrleansGrainStorageSerializer>((redis, serializer) => redis.GrainStorageSerializer = serializer);
-                // Reminders in Redis outlive any silo: they wake unfinished runs on a survivor after a silo dies.
-                silo.UseRedisReminderService(redis => redis.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(options.Redis));
+                UseRedis(silo, options.Redis);
+                break;
+            case "kubernetes":
+                // Silo name, pod IP, ports and cluster ids from the pod (POD_NAME, POD_IP, ORLEANS_CLUSTER_ID, ...); silos whose
+                // pod is gone are declared dead at once instead of after missed probes. Membership itself stays in Redis.
+                silo.UseKubernetesHosting();
+                // Orleans' own default (the host's address) is filled in before the Kubernetes hosting would use POD_IP:
+                // the manifests pass the pod IP here too, so the advertised address is the pod's by construction.
+                if (options.AdvertisedIp is { Length: > 0 } podIp) silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = System.Net.IPAddress.Parse(podIp));
+                UseRedis(silo, options.Redis);
                 break;
             default:
-                throw new InvalidOperationException($"Unknown mode '{options.Mode}'; use 'embedded' or 'redis'.");
+                throw new InvalidOperationException($"Unknown mode '{options.Mode}'; use 'embedded', 'redis' or 'kubernetes'.");
         }
+    }
+
+    /// <summary>Membership, grain state and reminders in Redis: reminders outlive any silo and wake unfinished runs on a survivor.</summary>
+    private static void UseRedis(ISiloBuilder silo, string redis)
+    {
+        silo.UseRedisClustering(redis);
+        silo.AddRedisGrainStorage(GrainStorageNames.Default, storage => storage.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+        // Orleans' own binary format, as the file storage uses: the provider's default JSON drops fields equal to their
+        // type's default, so a policy field set to 0 or false came back as the record's default on another silo.
+        silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
+        silo.Services.AddOptions<RedisStorageOptions>(GrainStorageNames.Default)
+            .Configure<OrleansGrainStorageSerializer>((storage, serializer) => storage.GrainStorageSerializer = serializer);
+        silo.UseRedisReminderService(reminders => reminders.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
     }
 }

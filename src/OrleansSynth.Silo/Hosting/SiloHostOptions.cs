@@ -5,14 +5,18 @@ public sealed class SiloHostOptions
 {
     public const string Section = "OrleansSynth";
 
-    /// <summary>"embedded": one localhost silo with file storage; "redis": Redis clustering and grain storage.</summary>
+    /// <summary>
+    /// "embedded": one localhost silo with file storage; "redis": Redis membership, grain state and reminders;
+    /// "kubernetes": the same in a pod, with Orleans' Kubernetes hosting (names, addresses and cluster ids from the pod).
+    /// </summary>
     public string Mode { get; set; } = "embedded";
     /// <summary>Local data folder (embedded) or the shared volume every silo mounts (distributed).</summary>
     public string DataRoot { get; set; } = "data";
     public string Redis { get; set; } = "localhost:6379";
+    /// <summary>Redis mode (in Kubernetes mode the pod's orleans/clusterId and orleans/serviceId labels decide).</summary>
     public string ClusterId { get; set; } = "orleanssynth";
     public string ServiceId { get; set; } = "orleanssynth";
-    /// <summary>Redis mode: the IP this silo advertises to the cluster (empty: the host's own address).</summary>
+    /// <summary>The IP this silo advertises to the cluster (empty: the host's own address); in Kubernetes, the pod IP.</summary>
     public string AdvertisedIp { get; set; } = "";
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;

@@ -84,6 +84,9 @@ public sealed class DockerEngine : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_dockerd is null) return;
+        // vfs keeps every superseded image whole: drop them so a developer's repeated runs do not fill the disk.
+        try { await Docker.RunAsync(["image", "prune", "-f"], TimeSpan.FromMinutes(2)); }
+        catch (InvalidOperationException) { }
         // Containers are removed by the tests; stop the engine itself gracefully so it unmounts its layers.
         _dockerd.Terminate();
         try { await _dockerd.ExitCodeAsync(TimeSpan.FromSeconds(30)); }

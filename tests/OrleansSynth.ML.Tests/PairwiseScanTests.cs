@@ -44,6 +44,29 @@ public class PairwiseScanTests
     }
 
     [Fact]
+    public void ATileScannedFromItsSlicesAloneMatchesTheWholeScan()
+    {
+        manual_seed(11);
+        using var syntheticTensor = nn.functional.normalize(randn(30, 8), dim: 1);
+        using var realTensor = nn.functional.normalize(randn(70, 8), dim: 1);
+        var synthetic = EmbeddingSet.FromTensor(syntheticTensor, Enumerable.Range(0, 30).Select(i => $"s{i}").ToArray(), "e");
+        var real = EmbeddingSet.FromTensor(realTensor, Enumerable.Range(0, 70).Select(i => $"r{i}").ToArray(), "e");
+        var whole = PairwiseScan.Run(syntheticTensor, realTensor, k: 3);
+        var merged = TopKMatches.Empty(0, 30, 3);
+        foreach (var tile in ScanTile.Plan(30, 70, 7, 9))
+        {
+            // As a silo's tile does: only its rows become tensors.
+            using var block = synthetic.ToTensor(tile.SyntheticStart, tile.SyntheticCount, CPU);
+            using var candidates = real.ToTensor(tile.RealStart, tile.RealCount, CPU);
+            merged.MergeFrom(PairwiseScan.RunSlices(block, candidates, tile, 3));
+        }
+        Assert.Equal(whole.RealIndices, merged.RealIndices);
+        // Same pairs; a [7 x 9] product may round differently from the whole one in the last bit.
+        Assert.All(whole.Scores.Zip(merged.Scores), pair => Assert.Equal(pair.First, pair.Second, 1e-5f));
+        Assert.Throws<ArgumentOutOfRangeException>(() => real.ToTensor(60, 11));
+    }
+
+    [Fact]
     public void PlanCoversEveryPairExactlyOnce()
     {
         var tiles = ScanTile.Plan(10, 23, 4, 5);

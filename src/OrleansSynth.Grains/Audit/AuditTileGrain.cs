@@ -24,12 +24,13 @@ public sealed class AuditTileGrain(
         if (state.State.Result is { } done) return done;
         var syntheticPath = await artifacts.GetLocalPathAsync(spec.SyntheticEmbeddings);
         var realPath = await artifacts.GetLocalPathAsync(spec.RealEmbeddings);
-        var bytes = await compute.RunAsync($"scan {this.GetPrimaryKeyString()}", _ =>
+        var bytes = await compute.RunAsync($"scan {this.GetPrimaryKeyString()}", (device, _) =>
         {
-            using var synthetic = embeddings.Get(syntheticPath).ToTensor();
-            using var real = embeddings.Get(realPath).ToTensor();
+            // Only this tile's rows become tensors, on the slot's device.
+            using var synthetic = embeddings.Get(syntheticPath).ToTensor(spec.SyntheticStart, spec.SyntheticCount, device);
+            using var real = embeddings.Get(realPath).ToTensor(spec.RealStart, spec.RealCount, device);
             var tile = new ScanTile(spec.SyntheticStart, spec.SyntheticCount, spec.RealStart, spec.RealCount);
-            return PairwiseScan.RunTile(synthetic, real, tile, spec.TopK).ToBytes();
+            return PairwiseScan.RunSlices(synthetic, real, tile, spec.TopK).ToBytes();
         }, _stopping.Token);
         var matches = await artifacts.PutBytesAsync(bytes, "scan-tile");
         state.State.Result = new AuditTileResult(spec, matches, silo.SiloAddress.ToString());

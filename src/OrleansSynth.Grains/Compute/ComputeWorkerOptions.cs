@@ -5,6 +5,9 @@ public sealed class ComputeWorkerOptions
     /// <summary>Concurrent TorchSharp jobs on this silo: one per GPU, or this many on a CPU-only silo.</summary>
     public int CpuSlots { get; set; } = 1;
 
+    /// <summary>One slot per entry, on that device ("cpu", "cuda:0", ...); empty: one per visible GPU, else <see cref="CpuSlots"/> CPU slots.</summary>
+    public IList<string> Devices { get; set; } = [];
+
     /// <summary>Torch intra-op threads per job on CPU (0: leave TorchSharp's default).</summary>
     public int TorchThreads { get; set; }
 

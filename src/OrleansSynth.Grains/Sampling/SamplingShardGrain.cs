@@ -59,9 +59,9 @@ public sealed partial class SamplingShardGrain(
     public static string SampleId(string jobId, int index) => $"{jobId}/{index:D6}";
 
     private Task<IReadOnlyList<string>> Plain(SamplingShardSpec spec, string checkpoint, string bundlePath) =>
-        compute.RunAsync<IReadOnlyList<string>>($"sample {spec.JobId}#{spec.ShardIndex}", token =>
+        compute.RunAsync<IReadOnlyList<string>>($"sample {spec.JobId}#{spec.ShardIndex}", (device, token) =>
         {
-            var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint);
+            var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
             using (model)
             {
                 var classes = header.Config.Model.NumClasses;

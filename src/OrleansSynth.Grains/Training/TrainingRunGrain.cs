@@ -156,7 +156,7 @@ public sealed partial class TrainingRunGrain(
             if (spec.Kind == TrainingKind.Classifier) state.State.DataSources.Add($"dataset:{spec.Dataset}/test (evaluation only)");
             var featureExtractor = spec.FeatureExtractor is { } extractor ? await artifacts.GetLocalPathAsync(extractor) : null;
             if (spec.FeatureExtractor is { } used) state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
-            var metrics = await compute.RunAsync($"train {key}", token =>
+            var metrics = await compute.RunAsync($"train {key}", (device, token) =>
             {
                 // The kept samples of the bundles, in bundle order.
                 var data = spec.Synthetic is { } set
@@ -172,9 +172,9 @@ public sealed partial class TrainingRunGrain(
                 }
                 return spec.Kind switch
                 {
-                    TrainingKind.Diffusion => TrainDiffusion(spec, data, featureExtractor, localCheckpoint, Progress, Checkpointed, token),
-                    TrainingKind.ReidentificationEncoder => TrainEncoder(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
-                    TrainingKind.Classifier => TrainClassifier(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, token),
+                    TrainingKind.Diffusion => TrainDiffusion(spec, data, featureExtractor, localCheckpoint, Progress, Checkpointed, device, token),
+                    TrainingKind.ReidentificationEncoder => TrainEncoder(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, device, token),
+                    TrainingKind.Classifier => TrainClassifier(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, device, token),
                     _ => throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown training kind {spec.Kind}."),
                 };
             }, stopping.Token);
@@ -228,13 +228,13 @@ public sealed partial class TrainingRunGrain(
     }
 
     private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string? featureExtractor, string checkpoint,
-        Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
+        Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
     {
         // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
         using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data);
         var config = ConfigFor(spec, data);
         if (conditions is not null) config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
-        using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint) : new DiffusionTrainer(config);
+        using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint, device) : new DiffusionTrainer(config, device);
         trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed, recordConditions: conditions);
         return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN };
     }
@@ -246,27 +246,27 @@ public sealed partial class TrainingRunGrain(
     }
 
     private static Dictionary<string, double> TrainEncoder(TrainingRunSpec spec, ImageDataset data, ImageDataset heldOut, string checkpoint,
-        Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
+        Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
     {
         var config = new ReidentificationEncoderConfig
         {
             ImageChannels = data.Channels, ImageSize = data.Height, Steps = spec.Steps, BatchSize = spec.BatchSize,
             LearningRate = spec.LearningRate, Seed = spec.Seed,
         };
-        using var model = ReidentificationTrainer.Train(data, config, progress: progress, cancellationToken: token, checkpointPath: checkpoint, checkpointed: checkpointed);
+        using var model = ReidentificationTrainer.Train(data, config, device, progress: progress, cancellationToken: token, checkpointPath: checkpoint, checkpointed: checkpointed);
         return new() { ["verificationAuc"] = ReidentificationTrainer.MeasureVerification(model, heldOut) };
     }
 
     private static Dictionary<string, double> TrainClassifier(TrainingRunSpec spec, ImageDataset data, ImageDataset test, string checkpoint,
-        Action<TrainingProgress> progress, Action<int> checkpointed, CancellationToken token)
+        Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
     {
         using var trainer = File.Exists(checkpoint)
-            ? ClassifierTrainer.Resume(checkpoint)
+            ? ClassifierTrainer.Resume(checkpoint, device)
             : new ClassifierTrainer(new ClassifierConfig
             {
                 ImageChannels = data.Channels, ImageSize = data.Height, NumClasses = data.NumClasses, Steps = spec.Steps,
                 BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = spec.Seed, CheckpointEvery = spec.CheckpointEvery,
-            });
+            }, device);
         trainer.Train(data, checkpoint, progress, token, checkpointed);
         var evaluation = ClassifierTrainer.Evaluate(trainer.Model, test);
         return new() { ["accuracy"] = evaluation.Accuracy, ["macroAuc"] = evaluation.MacroAuc };

@@ -22,6 +22,14 @@ public sealed class EmbeddingSet(float[] values, int dimension, string[] recordI
     /// <summary>A [Count, Dimension] tensor over a copy of the values.</summary>
     public Tensor ToTensor() => tensor(Values, [Count, Dimension]);
 
+    /// <summary>Rows [start, start + count) as a [count, Dimension] tensor on <paramref name="device"/>: a scan tile's slice, not the whole set.</summary>
+    public Tensor ToTensor(int start, int count, Device? device = null)
+    {
+        if (start < 0 || count < 0 || start + count > Count) throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count} of {Count}");
+        var rows = tensor(Values.AsSpan(start * Dimension, count * Dimension).ToArray(), [count, Dimension]);
+        return device is null || device.type == TorchSharp.DeviceType.CPU ? rows : rows.to(device);
+    }
+
     public static EmbeddingSet FromTensor(Tensor embeddings, string[] recordIds, string encoderFingerprint) =>
         new(embeddings.cpu().contiguous().data<float>().ToArray(), (int)embeddings.shape[1], recordIds, encoderFingerprint);
 

@@ -15,10 +15,18 @@ public static class PairwiseScan
     /// <summary>One tile: its synthetic rows against its real block. Indices in the result are global real indices.</summary>
     public static TopKMatches RunTile(Tensor synthetic, Tensor real, ScanTile tile, int k)
     {
+        using var block = synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount);
+        using var candidates = real.narrow(0, tile.RealStart, tile.RealCount);
+        return RunSlices(block, candidates, tile, k);
+    }
+
+    /// <summary>One tile from its slices alone (its synthetic rows, its real block), as a tile on a silo reads them.</summary>
+    public static TopKMatches RunSlices(Tensor block, Tensor candidates, ScanTile tile, int k)
+    {
+        if (block.shape[0] != tile.SyntheticCount || candidates.shape[0] != tile.RealCount)
+            throw new ArgumentException($"slices of {block.shape[0]} and {candidates.shape[0]} rows for a tile of {tile.SyntheticCount} x {tile.RealCount}.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var block = synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount);
-        var candidates = real.narrow(0, tile.RealStart, tile.RealCount);
         var similarities = mm(block, candidates.t());
         var take = Math.Min(k, tile.RealCount);
         var (values, indices) = similarities.topk(take, dim: 1, largest: true, sorted: true);

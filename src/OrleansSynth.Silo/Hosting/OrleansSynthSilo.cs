@@ -20,6 +20,7 @@ public static class OrleansSynthSilo
             compute =>
             {
                 compute.CpuSlots = options.CpuSlots;
+                compute.Devices = options.Devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 compute.CacheRoot = Path.Combine(dataRoot, "cache");
             },
             artifacts => artifacts.Root = Path.Combine(dataRoot, "artifacts"));

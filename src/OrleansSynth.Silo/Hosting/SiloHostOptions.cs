@@ -21,6 +21,8 @@ public sealed class SiloHostOptions
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     public int CpuSlots { get; set; } = 1;
+    /// <summary>One compute slot per listed device, e.g. "cuda:0,cuda:1" (empty: one per visible GPU, else CpuSlots on the CPU).</summary>
+    public string Devices { get; set; } = "";
     /// <summary>Serve the Orleans dashboard at /dashboard on the HTTP port (off by default: it shows grain state, unauthenticated).</summary>
     public bool Dashboard { get; set; }
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>

@@ -14,6 +14,7 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
     public const string OperatorToken = "operator-secret-for-tests";
 
     private readonly List<ExternalProcess> _silos = [];
+    private readonly List<int> _siloPorts = [];
     private readonly List<string> _killedOutput = [];
     private ExternalProcess? _redis;
     private IHost? _client;
@@ -42,15 +43,17 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
     internal ExternalProcess StartSilo()
     {
         var metrics = ExternalProcess.FreePort();
+        var siloPort = ExternalProcess.FreePort();
         MetricsPorts.Add(metrics);
         var silo = new ExternalProcess("dotnet", [
             Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll"),
             "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={ClusterId}", "--OrleansSynth:AdvertisedIp=127.0.0.1",
-            $"--OrleansSynth:DataRoot={Path.Combine(Root, "data")}", $"--OrleansSynth:SiloPort={ExternalProcess.FreePort()}",
+            $"--OrleansSynth:DataRoot={Path.Combine(Root, "data")}", $"--OrleansSynth:SiloPort={siloPort}",
             $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{metrics}",
             "--OrleansSynth:CpuSlots=1",
         ], environment: new Dictionary<string, string> { ["OrleansSynth__OperatorToken"] = OperatorToken });
         _silos.Add(silo);
+        _siloPorts.Add(siloPort);
         return silo;
     }
 
@@ -83,6 +86,25 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
         _killedOutput.Add(silo.Output);
         silo.Dispose();
         _silos.RemoveAt(index);
+        _siloPorts.RemoveAt(index);
+    }
+
+    /// <summary>Kills (SIGKILL) the silo process that hosts <paramref name="grain"/>'s activation, and returns its address.</summary>
+    internal async Task<SiloAddress> KillSiloHostingAsync(IAddressable grain)
+    {
+        var address = await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain)
+            ?? throw new InvalidOperationException($"{grain} has no activation to kill");
+        var index = _siloPorts.IndexOf(address.Endpoint.Port);
+        if (index < 0) throw new InvalidOperationException($"no silo process of this fixture listens on {address}");
+        KillSilo(index);
+        return address;
+    }
+
+    /// <summary>Starts silos until there are <paramref name="count"/> again (after a kill) and waits until all are active.</summary>
+    internal async Task RestoreSilosAsync(int count = 2)
+    {
+        while (_silos.Count < count) StartSilo();
+        await TwoSiloCluster.WaitFor(() => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == count, TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(1));
     }
 
     /// <summary>Silo output, for failure messages.</summary>

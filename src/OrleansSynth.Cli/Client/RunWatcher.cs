@@ -5,7 +5,7 @@ namespace OrleansSynth.Cli.Client;
 
 /// <summary>
 /// Follows a run to its end, printing each stage as it finishes and the progress of its training runs, shards and
-/// tiles as it moves. A status call that times out or lands on a stopping silo is tried again: the run goes on
+/// tiles as it moves. A status call that times out, lands on a stopping silo or on a lost gateway is tried again: the run goes on
 /// regardless, and a silo failover takes seconds. Only a cluster silent for <see cref="GiveUpAfter"/> ends the watch.
 /// </summary>
 internal static class RunWatcher
@@ -58,7 +58,8 @@ internal static class RunWatcher
             {
                 return await call();
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException && DateTime.UtcNow - since < GiveUpAfter)
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
+                                          or Orleans.Runtime.Messaging.ConnectionFailedException && DateTime.UtcNow - since < GiveUpAfter)
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }

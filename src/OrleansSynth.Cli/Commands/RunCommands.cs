@@ -176,7 +176,8 @@ internal static class RunCommands
     public static async Task<IPipelineCoordinatorGrain> Existing(ClusterConnection cluster, string run)
     {
         var coordinator = Coordinator(cluster, run);
-        if ((await coordinator.GetPipelineStatus()).State == WorkState.NotStarted)
+        // Retried like the watch itself: a silo lost a moment ago leaves its gateway in the client's list for a while.
+        if ((await RunWatcher.RetryingAsync(coordinator.GetPipelineStatus, CancellationToken.None)).State == WorkState.NotStarted)
             throw new ArgumentException($"no run named '{run}' on this cluster (synth run list shows them).");
         return coordinator;
     }

@@ -17,6 +17,9 @@ public abstract class LongRunningGrain : Grain, IRemindable
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly CancellationTokenSource _cancelled = new();
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
+    // How long a reminder registration may take before the work goes on without it (the timer tries again).
+    private static readonly TimeSpan ReminderPatience = TimeSpan.FromSeconds(20);
+    private bool _resumeRegistered;
 
     /// <summary>Whether the persisted state says the work is unfinished (running, not completed, failed or refused).</summary>
     protected abstract bool IsRunning { get; }
@@ -45,19 +48,44 @@ public abstract class LongRunningGrain : Grain, IRemindable
     }
 
     protected void KeepActiveWhile(Func<bool> working) =>
-        this.RegisterGrainTimer(() =>
+        this.RegisterGrainTimer(async () =>
         {
-            if (working()) DelayDeactivation(2 * Period);
-            return Task.CompletedTask;
+            if (!working()) return;
+            DelayDeactivation(2 * Period);
+            if (!_resumeRegistered && IsRunning) await KeepResumingAsync();
         }, Period, Period);
 
-    /// <summary>Registers the reminder that wakes this grain while its work is unfinished; call when the work starts.</summary>
-    protected Task KeepResumingAsync() => this.RegisterOrUpdateReminder(ResumeReminder, Period, Period);
+    /// <summary>
+    /// Registers the reminder that wakes this grain while its work is unfinished; call when the work starts. The reminder
+    /// is the safety net for a silo loss, not the work: a registration that does not answer in time (seen right after a
+    /// silo was killed, while its reminder ranges move to the survivors) leaves the work going, and the timer tries again.
+    /// </summary>
+    protected async Task KeepResumingAsync()
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(ResumeReminder, Period, Period).WaitAsync(ReminderPatience);
+            _resumeRegistered = true;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            _resumeRegistered = false;
+        }
+    }
 
-    /// <summary>Removes the reminder; call when the work reaches an end state.</summary>
+    /// <summary>Removes the reminder; call when the work reaches an end state. One left behind removes itself on its next tick.</summary>
     protected async Task StopResumingAsync()
     {
-        if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        try
+        {
+            if (await this.GetReminder(ResumeReminder).WaitAsync(ReminderPatience) is { } reminder)
+                await this.UnregisterReminder(reminder).WaitAsync(ReminderPatience);
+            _resumeRegistered = false;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            // The reminder's next tick finds the work finished and unregisters it then.
+        }
     }
 
     /// <summary>

@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prerequisites.sh
-dotnet test OrleansSynth.sln -c Release --nologo "$@"
+# Normal verbosity lists every test with its time and shows what the deployment test measured (image sizes, build times).
+dotnet test OrleansSynth.sln -c Release --nologo --logger "console;verbosity=normal" "$@"

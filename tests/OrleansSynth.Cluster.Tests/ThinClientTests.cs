@@ -154,6 +154,13 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         var watch = await Synth(["run", "watch", run]);
         Assert.Equal(1, watch.ExitCode);
         Assert.Equal(WorkState.Cancelled, (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).State);
+        // A run that ended before writing a release (cancelled here, or refused at the distillation gate) has nothing to
+        // export: said plainly, with the run's exit code, and nothing written.
+        var to = Path.Combine(cluster.Root, "cancelled-export");
+        var export = await Synth(["run", "export", run, "--to", to]);
+        Assert.True(export.ExitCode == 1, export.Output);
+        Assert.Contains("nothing to export", export.Output);
+        Assert.False(Directory.Exists(to));
     }
 
     [Fact]

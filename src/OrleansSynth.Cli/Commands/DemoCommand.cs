@@ -51,7 +51,8 @@ internal static class DemoCommand
                 await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(runName, spec);
                 AnsiConsole.WriteLine($"pipeline {runName} on {(local ? $"a local silo; data in {dataRoot}" : cluster.Target.ToString())}");
                 var status = await RunWatcher.WatchAsync(coordinator, quiet: false, cancellationToken);
-                if (status.State is WorkState.Completed or WorkState.Refused)
+                // A run refused at the distillation gate ends before any release is written: then there is nothing to export.
+                if (status.State is WorkState.Completed or WorkState.Refused && await coordinator.GetRelease() is not null)
                 {
                     var release = Path.Combine(outDir, "release");
                     await ReleaseExporter.ExportAsync(coordinator, release, null, cancellationToken);

@@ -158,6 +158,13 @@ internal static class RunCommands
             await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
             var coordinator = await Existing(cluster, parse.GetValue(run)!);
             var status = await coordinator.GetPipelineStatus();
+            if (status.State is not (WorkState.Running or WorkState.NotStarted) && await coordinator.GetRelease() is null)
+            {
+                // Ended before a release was written (refused at the distillation gate, failed or cancelled): nothing to download.
+                Ended(parse.GetValue(run)!, status);
+                Console.Error.WriteLine("nothing was written for this run, so there is nothing to export (synth run status shows the gate's evidence).");
+                return RunView.ExitCode(status.State);
+            }
             // The token is checked before anything is written: a refused export leaves nothing behind.
             if (parse.GetValue(internalReport) is not null) await coordinator.GetInternalReport(cluster.OperatorToken);
             var manifest = await ReleaseExporter.ExportAsync(coordinator, parse.GetValue(to)!, null, cancellationToken);

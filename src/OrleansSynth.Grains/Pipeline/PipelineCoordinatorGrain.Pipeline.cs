@@ -205,12 +205,14 @@ public sealed partial class PipelineCoordinatorGrain
             // A refusal is the gate doing its job: nothing is released, and it is not an error to retry.
             state.State.PipelineState = WorkState.Refused;
             state.State.Error = refused.Message;
+            EndRunningStages(WorkState.Refused, "refused");
             LogRefused(run, refused.Message);
         }
         catch (Exception e)
         {
             state.State.PipelineState = WorkState.Failed;
             state.State.Error = e.Message;
+            EndRunningStages(WorkState.Failed, e.Message);
             LogPipelineFailed(e, run);
         }
         await WriteOneAtATimeAsync(state);
@@ -267,6 +269,13 @@ public sealed partial class PipelineCoordinatorGrain
         AuditStatus a => $"{a.Summary!.Flagged} of {a.Summary.Total} flagged ({a.Summary.Rate:P2}), {a.TilesTotal} tiles",
         _ => "",
     };
+
+    /// <summary>The stage the run ended in shows how it ended, not "running" forever.</summary>
+    private void EndRunningStages(WorkState end, string detail)
+    {
+        foreach (var stage in state.State.Stages.Where(s => s.State == WorkState.Running).ToList())
+            ReplaceStage(stage with { State = end, FinishedAt = DateTimeOffset.UtcNow, Detail = detail });
+    }
 
     private void ReplaceStage(StageStatus stage)
     {

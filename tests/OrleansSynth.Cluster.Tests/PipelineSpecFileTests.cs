@@ -17,6 +17,19 @@ public sealed class PipelineSpecFileTests : IDisposable
     }
 
     [Fact]
+    public void TheKubernetesJobsSpecIsAValidRunSpec()
+    {
+        // The spec the submit-run Job (and the Helm chart's job) ships must be one the client accepts.
+        var repository = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repository.FullName, "OrleansSynth.sln"))) repository = repository.Parent!;
+        var spec = PipelineSpecFile.Load(Path.Combine(repository.FullName, "k8s", "jobs", "submit-run", "spec.yaml"), outputRoot: _folder);
+        Assert.Equal("/data/datasets/fashion-mnist", spec.Dataset);
+        Assert.Equal(PipelineStrategy.Distillation, spec.Strategy);
+        Assert.Equal((1500, 250), (spec.SampleCount, spec.ShardSize));
+        Assert.True(spec.Gate.RequireApproval);
+    }
+
+    [Fact]
     public void ReadsEverySectionAndKeepsDefaultsForTheRest()
     {
         var spec = PipelineSpecFile.Load(Write("""

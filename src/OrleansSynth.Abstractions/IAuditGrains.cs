@@ -16,13 +16,13 @@ public interface IPrivacyAuditGrain : IGrainWithStringKey
     Task<AuditStatus> GetStatus();
 }
 
-/// <summary>One scan tile, keyed "{audit}/{synthetic start}-{real start}"; idempotent like a sampling shard.</summary>
+/// <summary>One scan tile, keyed "{audit}/{synthetic start}-{real start}"; idempotent and polled like a sampling shard.</summary>
 public interface IAuditTileGrain : IGrainWithStringKey
 {
-    [ResponseTimeout("00:30:00")]
-    Task<AuditTileResult> Run(AuditTileSpec spec);
+    /// <summary>Starts the tile unless it is under way or done, and answers with where it stands within a few seconds.</summary>
+    Task<PartStatus<AuditTileResult>> Poll(AuditTileSpec spec);
 
-    /// <summary>Cancels the tile's scan, queued or running; its Run call ends cancelled.</summary>
+    /// <summary>Cancels the tile's scan, queued or running; polls answer Cancelled.</summary>
     [AlwaysInterleave]
     Task Cancel();
 }

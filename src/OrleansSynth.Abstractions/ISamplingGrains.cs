@@ -17,16 +17,18 @@ public interface ISamplingJobGrain : IGrainWithStringKey
 }
 
 /// <summary>
-/// One shard, keyed "{job}/{index}". Produces exactly its samples; called again after success it returns the
-/// stored result without recomputing.
+/// One shard, keyed "{job}/{index}". Produces exactly its samples; once it succeeded it keeps its result and never
+/// recomputes. The job polls it: no call is held open while the shard waits for a compute slot or samples.
 /// </summary>
 public interface ISamplingShardGrain : IGrainWithStringKey
 {
-    // A shard runs for minutes on a CPU; the job grain awaits it.
-    [ResponseTimeout("00:30:00")]
-    Task<SamplingShardResult> Run(SamplingShardSpec spec);
+    /// <summary>
+    /// Starts the shard unless it is under way or done, and answers with where it stands, within a few seconds
+    /// (sooner when it ends). The job calls it until the shard ends; a shard whose silo died resumes at the next call.
+    /// </summary>
+    Task<PartStatus<SamplingShardResult>> Poll(SamplingShardSpec spec);
 
-    /// <summary>Cancels the shard's sampling, queued or running; its Run call ends cancelled.</summary>
+    /// <summary>Cancels the shard's sampling, queued or running; polls answer Cancelled.</summary>
     [AlwaysInterleave]
     Task Cancel();
 }

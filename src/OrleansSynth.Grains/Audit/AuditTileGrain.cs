@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Logging;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
+using OrleansSynth.Grains.FanOut;
 using OrleansSynth.Grains.Placement;
 using OrleansSynth.ML.Audit;
 
@@ -9,19 +11,12 @@ namespace OrleansSynth.Grains.Audit;
 /// <summary>One tile of the pairwise scan. Reads both embedding sets by reference, writes its top-k by reference.</summary>
 [PreferGpuSilos]
 public sealed class AuditTileGrain(
-    [PersistentState("tile", GrainStorageNames.Default)] IPersistentState<AuditTileState> state,
-    ComputeWorker compute, IArtifactStore artifacts, EmbeddingCache embeddings, ILocalSiloDetails silo) : Grain, IAuditTileGrain
+    [PersistentState("tile", GrainStorageNames.Default)] IPersistentState<FanOutPartState<AuditTileResult>> state,
+    ComputeWorker compute, IArtifactStore artifacts, EmbeddingCache embeddings, ILocalSiloDetails silo, ILogger<AuditTileGrain> logger)
+    : FanOutPartGrain<AuditTileSpec, AuditTileResult>(state, logger), IAuditTileGrain
 {
-    // Fires on deactivation (a silo stop: the tile runs again elsewhere) or on Cancel (its audit was cancelled).
-    private readonly CancellationTokenSource _stopping = new();
-
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _stopping.CancelAsync();
-
-    public Task Cancel() => _stopping.CancelAsync();
-
-    public async Task<AuditTileResult> Run(AuditTileSpec spec)
+    protected override async Task<AuditTileResult> ComputeAsync(AuditTileSpec spec, CancellationToken stopping)
     {
-        if (state.State.Result is { } done) return done;
         var syntheticPath = await artifacts.GetLocalPathAsync(spec.SyntheticEmbeddings);
         var realPath = await artifacts.GetLocalPathAsync(spec.RealEmbeddings);
         var bytes = await compute.RunAsync($"scan {this.GetPrimaryKeyString()}", (device, _) =>
@@ -31,16 +26,7 @@ public sealed class AuditTileGrain(
             using var real = embeddings.Get(realPath).ToTensor(spec.RealStart, spec.RealCount, device);
             var tile = new ScanTile(spec.SyntheticStart, spec.SyntheticCount, spec.RealStart, spec.RealCount);
             return PairwiseScan.RunSlices(synthetic, real, tile, spec.TopK).ToBytes();
-        }, _stopping.Token);
-        var matches = await artifacts.PutBytesAsync(bytes, "scan-tile");
-        state.State.Result = new AuditTileResult(spec, matches, silo.SiloAddress.ToString());
-        await state.WriteStateAsync();
-        return state.State.Result;
+        }, stopping);
+        return new AuditTileResult(spec, await artifacts.PutBytesAsync(bytes, "scan-tile"), silo.SiloAddress.ToString());
     }
-}
-
-[GenerateSerializer]
-public sealed class AuditTileState
-{
-    [Id(0)] public AuditTileResult? Result { get; set; }
 }

@@ -5,6 +5,7 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
+using OrleansSynth.Grains.FanOut;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using static TorchSharp.torch;
@@ -113,7 +114,9 @@ public sealed partial class PrivacyAuditGrain(
                 .ToList();
             (_tiles, _tilesTotal, _tilesDone) = (tiles, tiles.Count, 0);
             metrics.Audit(auditId, 0, tiles.Count);
-            var results = await Task.WhenAll(tiles.Select(RunTileAsync));
+            var inFlight = await BoundedFanOut.InFlightLimitAsync(GrainFactory, compute.Slots, options.Value.PartsInFlightPerSlot);
+            var results = await BoundedFanOut.RunAsync(tiles, inFlight, tile => TileGrain(tile).Poll(tile), TileDone,
+                (tile, e) => LogUnreachable(tile.AuditId, tile.SyntheticStart, tile.RealStart, e.GetType().Name), Cancelled);
 
             // 3. Reduce and report.
             var tileBytes = new List<byte[]>();
@@ -150,15 +153,11 @@ public sealed partial class PrivacyAuditGrain(
         metrics.Ended(auditId);
     }
 
-    private async Task<AuditTileResult> RunTileAsync(AuditTileSpec tile)
+    private void TileDone(AuditTileSpec tile, AuditTileResult result)
     {
-        var result = await TransientFailures.RetryAsync(
-            () => TileGrain(tile).Run(tile),
-            (attempt, e) => LogRetry(tile.AuditId, tile.SyntheticStart, tile.RealStart, attempt, e.GetType().Name), Cancelled);
         _tilesDone++;
         metrics.Audit(tile.AuditId, _tilesDone, _tilesTotal);
         metrics.TileDone(tile.AuditId, (long)tile.SyntheticCount * tile.RealCount);
-        return result;
     }
 
     private AuditStatus Snapshot()
@@ -174,8 +173,8 @@ public sealed partial class PrivacyAuditGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Audit {Audit} flagged {Flagged} of {Total} samples over {Tiles} tiles")]
     private partial void LogCompleted(string audit, int flagged, int total, int tiles);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit {Audit}: tile {SyntheticStart}-{RealStart} attempt {Attempt} failed ({Error}); retrying")]
-    private partial void LogRetry(string audit, int syntheticStart, int realStart, int attempt, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Audit {Audit}: tile {SyntheticStart}-{RealStart} could not be reached ({Error}); polling it again")]
+    private partial void LogUnreachable(string audit, int syntheticStart, int realStart, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Audit {Audit} interrupted ({Reason}); it resumes")]
     private partial void LogInterrupted(string audit, string reason);

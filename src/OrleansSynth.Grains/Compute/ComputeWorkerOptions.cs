@@ -14,6 +14,12 @@ public sealed class ComputeWorkerOptions
     /// <summary>Folder for derived data worth keeping across runs (trained audit encoders, embeddings); shared in a cluster.</summary>
     public string CacheRoot { get; set; } = Path.Combine("data", "cache");
 
+    /// <summary>
+    /// Parts of a job (sampling shards, scan tiles) started at a time per compute slot in the cluster: one computing and
+    /// one queued behind it, so a slot does not idle between a part's end and the job's next start.
+    /// </summary>
+    public int PartsInFlightPerSlot { get; set; } = 2;
+
     /// <summary>Whether this silo advertises a GPU to placement; null detects it from TorchSharp.</summary>
     public bool? AdvertiseGpu { get; set; }
 }

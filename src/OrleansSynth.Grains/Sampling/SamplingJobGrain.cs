@@ -4,6 +4,7 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
+using OrleansSynth.Grains.FanOut;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 
@@ -86,7 +87,13 @@ public sealed partial class SamplingJobGrain(
             // Shards remember their results, so after a reactivation re-running all of them recomputes only the missing ones.
             state.State.Done.Clear();
             metrics.Sampling(jobId, 0, shards.Count);
-            await Task.WhenAll(shards.Select(RunShardAsync));
+            var inFlight = await BoundedFanOut.InFlightLimitAsync(GrainFactory, compute.Slots, options.Value.PartsInFlightPerSlot);
+            await BoundedFanOut.RunAsync(shards, inFlight, shard => ShardGrain(shard).Poll(shard), ShardDone,
+                (shard, e) =>
+                {
+                    metrics.ShardRetried(shard.JobId);
+                    LogUnreachable(shard.JobId, shard.ShardIndex, e.GetType().Name);
+                }, Cancelled);
             state.State.State = WorkState.Completed;
             LogCompleted(jobId, shards.Count);
         }
@@ -97,6 +104,7 @@ public sealed partial class SamplingJobGrain(
         }
         catch (Exception e)
         {
+            if (e is PartFailedException) metrics.ShardFailed(jobId);
             state.State.State = WorkState.Failed;
             state.State.Error = e.Message;
             LogFailed(e, jobId);
@@ -106,28 +114,11 @@ public sealed partial class SamplingJobGrain(
         metrics.Ended(jobId);
     }
 
-    private async Task<SamplingShardResult> RunShardAsync(SamplingShardSpec shard)
+    private void ShardDone(SamplingShardSpec shard, SamplingShardResult result)
     {
-        SamplingShardResult result;
-        try
-        {
-            result = await TransientFailures.RetryAsync(
-                () => ShardGrain(shard).Run(shard),
-                (attempt, e) =>
-                {
-                    metrics.ShardRetried(shard.JobId);
-                    LogRetry(shard.JobId, shard.ShardIndex, attempt, e.GetType().Name);
-                }, Cancelled);
-        }
-        catch (Exception) when (!Cancelled.IsCancellationRequested)
-        {
-            metrics.ShardFailed(shard.JobId);
-            throw;
-        }
         state.State.Done.Add(result);
         metrics.Sampling(shard.JobId, state.State.Done.Count, _shards.Count);
         metrics.ShardDone(shard.JobId, result.SampleIds.Count);
-        return result;
     }
 
     private static List<SamplingShardSpec> Shards(string jobId, SamplingJobSpec spec, ArtifactRef? reidentification) =>
@@ -171,8 +162,8 @@ public sealed partial class SamplingJobGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job} completed {Shards} shards")]
     private partial void LogCompleted(string job, int shards);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling job {Job}: shard {Shard} attempt {Attempt} failed ({Error}); retrying")]
-    private partial void LogRetry(string job, int shard, int attempt, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling job {Job}: shard {Shard} could not be reached ({Error}); polling it again")]
+    private partial void LogUnreachable(string job, int shard, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sampling job {Job} interrupted ({Reason}); it resumes")]
     private partial void LogInterrupted(string job, string reason);

@@ -3,6 +3,7 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
+using OrleansSynth.Grains.FanOut;
 using OrleansSynth.Grains.Placement;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Classification;
@@ -20,21 +21,13 @@ namespace OrleansSynth.Grains.Sampling;
 /// shard makes the diversity-aware twins of records [Start, Start + Count). A shard that already succeeded returns its stored result.
 /// </summary>
 [PreferGpuSilos]
-public sealed partial class SamplingShardGrain(
-    [PersistentState("shard", GrainStorageNames.Default)] IPersistentState<SamplingShardState> state,
+public sealed class SamplingShardGrain(
+    [PersistentState("shard", GrainStorageNames.Default)] IPersistentState<FanOutPartState<SamplingShardResult>> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo, ILogger<SamplingShardGrain> logger)
-    : Grain, ISamplingShardGrain
+    : FanOutPartGrain<SamplingShardSpec, SamplingShardResult>(state, logger), ISamplingShardGrain
 {
-    // Fires on deactivation (a silo stop: the shard runs again elsewhere) or on Cancel (its job was cancelled).
-    private readonly CancellationTokenSource _stopping = new();
-
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _stopping.CancelAsync();
-
-    public Task Cancel() => _stopping.CancelAsync();
-
-    public async Task<SamplingShardResult> Run(SamplingShardSpec spec)
+    protected override async Task<SamplingShardResult> ComputeAsync(SamplingShardSpec spec, CancellationToken stopping)
     {
-        if (state.State.Result is { } done) return done;
         var checkpoint = await artifacts.GetLocalPathAsync(spec.Job.Checkpoint);
         var bundlePath = Path.Combine(Path.GetTempPath(), "orleanssynth", "shards", $"{Guid.NewGuid():N}.samples");
         Directory.CreateDirectory(Path.GetDirectoryName(bundlePath)!);
@@ -42,13 +35,10 @@ public sealed partial class SamplingShardGrain(
         {
             var (ids, twins) = spec.Job.Twins is { } twinSpec
                 ? await Twins(spec, twinSpec, checkpoint, await artifacts.GetLocalPathAsync(twinSpec.FeatureExtractor),
-                    await artifacts.GetLocalPathAsync(spec.Reidentification ?? throw new ArgumentException("A twin shard needs the calibrated re-identification model.")), bundlePath)
-                : (await Plain(spec, checkpoint, bundlePath), null);
+                    await artifacts.GetLocalPathAsync(spec.Reidentification ?? throw new ArgumentException("A twin shard needs the calibrated re-identification model.")), bundlePath, stopping)
+                : (await Plain(spec, checkpoint, bundlePath, stopping), null);
             var bundle = await artifacts.PutFileAsync(bundlePath, "sample-bundle");
-            state.State.Result = new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString(), ids, twins);
-            await state.WriteStateAsync();
-            LogDone(spec.JobId, spec.ShardIndex, ids.Count);
-            return state.State.Result;
+            return new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString(), ids, twins);
         }
         finally
         {
@@ -58,7 +48,7 @@ public sealed partial class SamplingShardGrain(
 
     public static string SampleId(string jobId, int index) => $"{jobId}/{index:D6}";
 
-    private Task<IReadOnlyList<string>> Plain(SamplingShardSpec spec, string checkpoint, string bundlePath) =>
+    private Task<IReadOnlyList<string>> Plain(SamplingShardSpec spec, string checkpoint, string bundlePath, CancellationToken stopping) =>
         compute.RunAsync<IReadOnlyList<string>>($"sample {spec.JobId}#{spec.ShardIndex}", (device, token) =>
         {
             var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
@@ -75,11 +65,11 @@ public sealed partial class SamplingShardGrain(
                     header.Config.Model.ImageChannels, size, size, labels, ids, numClasses: classes));
                 return ids;
             }
-        }, _stopping.Token);
+        }, stopping);
 
     /// <summary>The twins of this shard's records. Ids name the position in the job, never the real record.</summary>
     private Task<(IReadOnlyList<string>, TwinShardStatistics?)> Twins(SamplingShardSpec spec, TwinSamplingSpec twins,
-        string checkpoint, string featureExtractor, string reidentification, string bundlePath) =>
+        string checkpoint, string featureExtractor, string reidentification, string bundlePath, CancellationToken stopping) =>
         compute.RunAsync<(IReadOnlyList<string>, TwinShardStatistics?)>($"twins {spec.JobId}#{spec.ShardIndex}", token =>
         {
             var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
@@ -106,14 +96,5 @@ public sealed partial class SamplingShardGrain(
             var s = batch.Statistics;
             return ((IReadOnlyList<string>)ids, (TwinShardStatistics?)new TwinShardStatistics(
                 s.Records, s.Twins, s.Extras, s.CandidatesDrawn, s.RejectedLinked, s.Retries, s.Skipped, s.MeanFinalGuidance, s.LowestFinalGuidance));
-        }, _stopping.Token);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job}: shard {Shard} wrote {Count} samples")]
-    private partial void LogDone(string job, int shard, int count);
-}
-
-[GenerateSerializer]
-public sealed class SamplingShardState
-{
-    [Id(0)] public SamplingShardResult? Result { get; set; }
+        }, stopping);
 }

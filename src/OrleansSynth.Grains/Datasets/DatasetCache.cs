@@ -1,36 +1,25 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Caching;
 using OrleansSynth.ML.Data;
 
 namespace OrleansSynth.Grains.Datasets;
 
 /// <summary>
-/// Real datasets loaded once per silo and shared by the compute jobs that read them. A split of a registered dataset
+/// Real datasets loaded once per silo and shared by the compute jobs that read them, up to
+/// <see cref="DatasetOptions.CacheBytes"/> of pixels (least recently used first out). A split of a registered dataset
 /// is checked against its registered content hash when it is loaded: data that changed under the registered name is
 /// refused, naming the changed file. Runs on the compute worker's threads, never on the Orleans scheduler, so it may
 /// wait for the grain call that fetches the registration.
 /// </summary>
 public sealed class DatasetCache(IGrainFactory grains, IArtifactStore artifacts, IOptions<DatasetOptions> options)
 {
-    private readonly ConcurrentDictionary<(string, DatasetSplit), Lazy<ImageDataset>> _loaded = new();
+    // A failed load is not remembered: once the files are fixed, the next job reads them again.
+    private readonly SizeCappedCache<(string Source, DatasetSplit Split), ImageDataset> _loaded = new(options.Value.CacheBytes, data => data.Pixels.LongLength);
 
-    public ImageDataset Get(string source, DatasetSplit split)
-    {
-        var loading = _loaded.GetOrAdd((source, split), key => new Lazy<ImageDataset>(() => LoadVerified(key.Item1, key.Item2)));
-        try
-        {
-            return loading.Value;
-        }
-        catch
-        {
-            // A failed load is not remembered: once the files are fixed, the next job reads them again.
-            _loaded.TryRemove(new KeyValuePair<(string, DatasetSplit), Lazy<ImageDataset>>((source, split), loading));
-            throw;
-        }
-    }
+    public ImageDataset Get(string source, DatasetSplit split) => _loaded.GetOrLoad((source, split), key => LoadVerified(key.Source, key.Split));
 
     /// <summary>Reads a split from disk, bypassing the cache, and checks it against <paramref name="registered"/> when given.</summary>
     public ImageDataset LoadFresh(string source, DatasetSplit split, DatasetInfo? registered)
@@ -68,4 +57,7 @@ public sealed class DatasetOptions
 {
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
     public bool AllowManifestPathsOutside { get; set; }
+
+    /// <summary>Pixels of loaded splits a silo keeps in memory for the next job; past it the least recently used go.</summary>
+    public long CacheBytes { get; set; } = 8L << 30;
 }

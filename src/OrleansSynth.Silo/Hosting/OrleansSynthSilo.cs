@@ -22,9 +22,14 @@ public static class OrleansSynthSilo
                 compute.CpuSlots = options.CpuSlots;
                 compute.Devices = options.Devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 compute.CacheRoot = Path.Combine(dataRoot, "cache");
+                compute.EmbeddingCacheBytes = options.EmbeddingCacheMiB << 20;
             },
             artifacts => artifacts.Root = Path.Combine(dataRoot, "artifacts"));
-        silo.Services.AddOptions<OrleansSynth.Grains.Datasets.DatasetOptions>().Configure(datasets => datasets.AllowManifestPathsOutside = options.AllowManifestPathsOutside);
+        silo.Services.AddOptions<OrleansSynth.Grains.Datasets.DatasetOptions>().Configure(datasets =>
+        {
+            datasets.AllowManifestPathsOutside = options.AllowManifestPathsOutside;
+            datasets.CacheBytes = options.DatasetCacheMiB << 20;
+        });
         silo.Services.AddOptions<OperatorOptions>().Configure(operators => operators.Token = options.OperatorToken);
 
         switch (options.Mode)

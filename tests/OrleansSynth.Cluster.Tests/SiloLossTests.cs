@@ -75,7 +75,7 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         var done = await TwoSiloCluster.WaitFor(async () =>
         {
             try { return await coordinator.GetPipelineStatus(); }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException) { return null; }
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException) { return null; }
         }, s => s is not null && s.State != WorkState.Running, TimeSpan.FromMinutes(8), TimeSpan.FromSeconds(2));
         Assert.True(done?.State == WorkState.Completed, $"{done?.State}: {done?.Error}\n{cluster.SiloOutput}");
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Runtime;
 
 namespace OrleansSynth.Benchmarks;
 
@@ -19,7 +20,7 @@ public static class PlantedCopiesBenchmark
         var heldOut = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test);
         var config = new ReidentificationEncoderConfig { Steps = encoderSteps };
         var settings = new AuditSettings { Alpha = alpha };
-        using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, cache, log: Console.WriteLine,
+        using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, cache, ComputeDevice.Select(), log: Console.WriteLine,
             progress: p => { if (p.Step % 200 == 0) Console.WriteLine($"training step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
         Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:F0} s");
 

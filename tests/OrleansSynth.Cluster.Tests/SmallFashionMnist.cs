@@ -26,7 +26,7 @@ internal static class SmallFashionMnist
 
     private static void WriteSplit(string folder, string prefix, ImageDataset data, int count)
     {
-        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx(0x803, [count, 28, 28], data.Pixels[..(count * 784)]));
+        File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"), Idx(0x803, [count, 28, 28], data.Pixels.ToArray()[..(count * 784)]));
         File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), Idx(0x801, [count], data.Labels[..count].Select(l => (byte)l).ToArray()));
     }
 

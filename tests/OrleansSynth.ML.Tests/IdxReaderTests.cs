@@ -33,7 +33,7 @@ public class IdxReaderTests(FashionMnistFixture fashion)
         var rawPath = files.Write("raw-images", raw);
         using (var gz = new System.IO.Compression.GZipStream(File.Create(files.PathOf("gz-images")), System.IO.Compression.CompressionLevel.Fastest))
             gz.Write(raw);
-        Assert.Equal(IdxReader.ReadImages(rawPath).Pixels, IdxReader.ReadImages(files.PathOf("gz-images")).Pixels);
+        Assert.Equal(IdxReader.ReadImages(rawPath).Pixels.ToArray(), IdxReader.ReadImages(files.PathOf("gz-images")).Pixels.ToArray());
         Assert.Equal((3, 4, 5), (IdxReader.ReadImages(rawPath).Count, IdxReader.ReadImages(rawPath).Rows, IdxReader.ReadImages(rawPath).Columns));
     }
 

@@ -1,3 +1,4 @@
+using static TorchSharp.torch;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Imaging;
@@ -21,7 +22,7 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 6000).ToArray(), "fashion-mnist/train-6k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 4000).ToArray(), "fashion-mnist/test-4k");
         var settings = new AuditSettings { Alpha = 0.01 };
-        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder, settings, files.PathOf("cache"));
+        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder, settings, files.PathOf("cache"), CPU);
 
         var random = new Random(5);
         var folder = files.PathOf("synthetic");
@@ -76,7 +77,7 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "fashion-mnist/train-3k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 2000).ToArray(), "fashion-mnist/test-2k");
         var settings = new AuditSettings { Alpha = 0.01 };
-        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder with { Steps = 0 }, settings, files.PathOf("cache"));
+        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder with { Steps = 0 }, settings, files.PathOf("cache"), CPU);
         var synthetic = fashion.Test.Subset(Enumerable.Range(6000, 200).ToArray(), "unseen");
         var report = PrivacyAuditor.Audit(reference, synthetic, settings);
         Assert.True(report.Summary.Canaries.Recall < 0.95, $"an untrained encoder caught {report.Summary.Canaries.Recall:P1} of the canaries");
@@ -89,7 +90,7 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "fashion-mnist/train-3k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 2000).ToArray(), "fashion-mnist/test-2k");
         var settings = new AuditSettings { Alpha = 0.01, Canaries = 0 };
-        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder with { Steps = 200 }, settings, files.PathOf("cache"));
+        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder with { Steps = 200 }, settings, files.PathOf("cache"), CPU);
         var synthetic = fashion.Test.Subset(Enumerable.Range(6000, 1000).ToArray(), "unseen");
         var report = PrivacyAuditor.Audit(reference, synthetic, settings);
         var risk = report.Metrics.SinglingOut;

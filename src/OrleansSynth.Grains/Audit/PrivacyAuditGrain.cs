@@ -81,14 +81,14 @@ public sealed partial class PrivacyAuditGrain(
             var scratch = Path.Combine(Path.GetTempPath(), "orleanssynth", "audits", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(scratch);
 
-            // 1. Encoder, calibration and embeddings, on this silo's compute worker.
-            var prepared = await compute.RunAsync($"prepare audit {auditId}", token =>
+            // 1. Encoder, calibration and embeddings, on a compute slot of this silo and its device.
+            var prepared = await compute.RunAsync($"prepare audit {auditId}", (device, token) =>
             {
                 var training = datasets.Get(spec.Dataset, DatasetSplit.Train);
                 var heldOut = datasets.Get(spec.Dataset, DatasetSplit.Test);
                 var synthetic = SampleBundle.Concat(auditId, bundlePaths.Select(SampleBundle.Read).ToList());
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = spec.EncoderSteps };
-                var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), cancellationToken: token);
+                var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), device, cancellationToken: token);
                 PrivacyAuditor.CheckShapes(reference, synthetic);
                 // The canaries are scanned with the samples, in rows after them, by the same tiles.
                 var canaries = PrivacyAuditor.PlantCanaries(reference, settings);

@@ -17,7 +17,7 @@ namespace OrleansSynth.Grains.Datasets;
 public sealed class DatasetCache(IGrainFactory grains, IArtifactStore artifacts, IOptions<DatasetOptions> options)
 {
     // A failed load is not remembered: once the files are fixed, the next job reads them again.
-    private readonly SizeCappedCache<(string Source, DatasetSplit Split), ImageDataset> _loaded = new(options.Value.CacheBytes, data => data.Pixels.LongLength);
+    private readonly SizeCappedCache<(string Source, DatasetSplit Split), ImageDataset> _loaded = new(options.Value.CacheBytes, data => data.Pixels.Length);
 
     public ImageDataset Get(string source, DatasetSplit split) => _loaded.GetOrLoad((source, split), key => LoadVerified(key.Source, key.Split));
 

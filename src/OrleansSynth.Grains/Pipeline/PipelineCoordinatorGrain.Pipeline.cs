@@ -337,12 +337,12 @@ public sealed partial class PipelineCoordinatorGrain
         var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps, spec.Guidance, spec.DdimSteps,
             spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling);
 
-        var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", _ =>
+        var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", (device, _) =>
         {
             var test = datasets.Get(spec.Dataset, DatasetSplit.Test);
             var teacherSet = SampleBundle.Concat("teacher", teacherBundlePaths.Select(SampleBundle.Read).ToList()).WithRecordIds(teacher.Samples.SampleIds);
             var studentSet = student is null ? null : SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList()).WithRecordIds(student.Samples.SampleIds);
-            using var classifier = ClassifierTrainer.LoadModel(classifierPath);
+            using var classifier = ClassifierTrainer.LoadModel(classifierPath, device);
             using var realFeatures = classifier.Features(test);
             FidelityNumbers Fidelity(ImageDataset set)
             {

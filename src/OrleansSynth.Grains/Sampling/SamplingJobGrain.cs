@@ -133,12 +133,12 @@ public sealed partial class SamplingJobGrain(
         Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);
         try
         {
-            await compute.RunAsync($"calibrate re-identification for {jobId}", token =>
+            await compute.RunAsync($"calibrate re-identification for {jobId}", (device, token) =>
             {
                 var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = twins.EncoderSteps };
                 using var reference = AuditPreparation.Prepare(training, datasets.Get(twins.Dataset, DatasetSplit.Test), config,
-                    new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), cancellationToken: token);
+                    new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), device, cancellationToken: token);
                 reference.Model.Save(scratch);
                 return true;
             }, Cancelled);

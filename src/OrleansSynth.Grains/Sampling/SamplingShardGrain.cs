@@ -70,15 +70,15 @@ public sealed class SamplingShardGrain(
     /// <summary>The twins of this shard's records. Ids name the position in the job, never the real record.</summary>
     private Task<(IReadOnlyList<string>, TwinShardStatistics?)> Twins(SamplingShardSpec spec, TwinSamplingSpec twins,
         string checkpoint, string featureExtractor, string reidentification, string bundlePath, CancellationToken stopping) =>
-        compute.RunAsync<(IReadOnlyList<string>, TwinShardStatistics?)>($"twins {spec.JobId}#{spec.ShardIndex}", token =>
+        compute.RunAsync<(IReadOnlyList<string>, TwinShardStatistics?)>($"twins {spec.JobId}#{spec.ShardIndex}", (device, token) =>
         {
             var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
             var positions = Enumerable.Range(spec.Start, spec.Count).ToArray();
             var sources = training.Subset(positions.Select(i => TwinRecords.RecordIndex(i, spec.Job.Count, training.Count)).ToArray(), $"{spec.JobId}#{spec.ShardIndex}");
-            var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint);
+            var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
             using var _ = model;
-            using var classifier = ClassifierTrainer.LoadModel(featureExtractor);
-            using var reid = ReidentificationModel.Load(reidentification);
+            using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
+            using var reid = ReidentificationModel.Load(reidentification, device);
             var o = twins.Options;
             var settings = new TwinSettings(o.Candidates, o.Guidance, o.GuidanceStep, o.GuidanceFloor, o.LinkPenalty, o.KeepSecondBest);
             var generator = new TwinGenerator(model, new GaussianDiffusion(header.Config.Diffusion), spec.Job.DdimSteps, classifier, reid, settings);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.IO;
+using OrleansSynth.ML.Runtime;
 using Spectre.Console;
 
 namespace OrleansSynth.Lab.Commands;
@@ -30,11 +31,12 @@ internal static class AuditCommand
         {
             Description = "Accept CSV manifest rows whose image path is absolute or climbs out of the manifest's folder (refused by default).",
         };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda[:N].", DefaultValueFactory = _ => "auto" };
         var cache = new Option<string>("--cache") { Description = "Folder for the trained encoder and embeddings, reused across audits.", DefaultValueFactory = _ => DefaultCache };
 
         var command = new Command("audit", "Audit a folder of synthetic images for re-identification of real training records.")
         {
-            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, internalReport, allowOutside, cache,
+            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, internalReport, allowOutside, device, cache,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
@@ -43,6 +45,7 @@ internal static class AuditCommand
             if (settings.Alpha is <= 0 or >= 1) throw new ArgumentException($"--alpha must be strictly between 0 and 1, was {settings.Alpha}.");
             if (settings.TopK < 1) throw new ArgumentException("--top-k must be at least 1.");
             var outPath = parse.GetValue(output)!;
+            var torchDevice = ComputeDevice.Select(parse.GetValue(device));
 
             var training = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Train, parse.GetValue(allowOutside));
             var heldOut = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Test, parse.GetValue(allowOutside));
@@ -56,7 +59,7 @@ internal static class AuditCommand
             };
             var report = await Task.Run(() =>
             {
-                using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, parse.GetValue(cache)!,
+                using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, parse.GetValue(cache)!, torchDevice,
                     log: AnsiConsole.WriteLine,
                     progress: p => { if (p.Step % 100 == 0 || p.Step == p.TotalSteps) AnsiConsole.WriteLine($"encoder: step {p.Step}/{p.TotalSteps} loss {p.Loss:F4}"); },
                     cancellationToken);

@@ -8,12 +8,13 @@ namespace OrleansSynth.ML.Audit;
 /// Builds an <see cref="AuditReference"/>: trains the encoder on the training records (or reuses it from the
 /// cache folder), measures its verification AUC and calibrates its threshold on one half of the held-out
 /// records; then trains the pair verifier on the encoder's look-alikes and calibrates it on the same half; and keeps
-/// the other half as the audit's control. Models and embeddings are cached by content.
+/// the other half as the audit's control. Models and embeddings are cached by content. Everything trains and embeds
+/// on <c>device</c>, where the returned models stay.
 /// </summary>
 public static class AuditPreparation
 {
     public static AuditReference Prepare(ImageDataset training, ImageDataset heldOut, ReidentificationEncoderConfig config, AuditSettings settings,
-        string cacheFolder, Action<string>? log = null, Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        string cacheFolder, Device device, Action<string>? log = null, Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (calibration, control) = PatientSplitter.Split(heldOut, 0.5, seed: 41, $"{heldOut.Name}/calibration", $"{heldOut.Name}/control");
         if (calibration.Count == 0 || control.Count == 0)
@@ -25,14 +26,14 @@ public static class AuditPreparation
         if (File.Exists(modelPath))
         {
             log?.Invoke($"re-identification encoder: cached {modelPath}");
-            model = ReidentificationModel.Load(modelPath);
+            model = ReidentificationModel.Load(modelPath, device);
         }
         else
         {
             log?.Invoke($"re-identification encoder: training on {training.Count} records ({config.Steps} steps)");
             // Checkpointed beside the cache entry, so an interrupted preparation resumes instead of starting over.
             var partial = modelPath + ".partial";
-            model = ReidentificationTrainer.Train(training, config, progress: progress, cancellationToken: cancellationToken, checkpointPath: partial);
+            model = ReidentificationTrainer.Train(training, config, device, progress: progress, cancellationToken: cancellationToken, checkpointPath: partial);
             model.Save(modelPath);
             File.Delete(partial);
         }
@@ -51,7 +52,7 @@ public static class AuditPreparation
         }
         log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images), encoder AUC {model.Info.VerificationAuc:F4}");
 
-        var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, log, progress, cancellationToken);
+        var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, device, log, progress, cancellationToken);
         using var controlTensor = AuditReference.Embed(model, control);
         var controlEmbeddings = EmbeddingSet.FromTensor(controlTensor, control.RecordIds, model.Fingerprint);
         return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings, verifier);
@@ -59,7 +60,7 @@ public static class AuditPreparation
 
     /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration half; null when it has no steps.</summary>
     private static PairVerifierModel? PrepareVerifier(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset calibration,
-        string calibrationKey, PairVerifierConfig config, AuditSettings settings, string cacheFolder, Action<string>? log, Action<TrainingProgress>? progress,
+        string calibrationKey, PairVerifierConfig config, AuditSettings settings, string cacheFolder, Device device, Action<string>? log, Action<TrainingProgress>? progress,
         CancellationToken cancellationToken)
     {
         if (config.Steps <= 0) return null;
@@ -68,12 +69,12 @@ public static class AuditPreparation
         if (File.Exists(path))
         {
             log?.Invoke($"pair verifier: cached {path}");
-            verifier = PairVerifierModel.Load(path);
+            verifier = PairVerifierModel.Load(path, device);
         }
         else
         {
             log?.Invoke($"pair verifier: training on {training.Count} records and their look-alikes ({config.Steps} steps)");
-            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, progress: progress, cancellationToken: cancellationToken);
+            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, device, progress: progress, cancellationToken: cancellationToken);
             verifier = new PairVerifierModel(trained, new PairVerifierModel.Metadata(config, training.Channels, training.Height, model.Fingerprint, null));
             verifier.Save(path);
         }

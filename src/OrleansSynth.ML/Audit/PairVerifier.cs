@@ -43,10 +43,11 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
         return cat([q, r, q - r], 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Logits for many (query, record) pairs, in batches, without gradients; [N] on the CPU.</summary>
+    /// <summary>Logits for many (query, record) pairs, in batches on the verifier's device, without gradients; [N] on the CPU.</summary>
     public float[] Score(Func<int, int, (Tensor Queries, Tensor Records)> batchOf, int count, int batchSize = 512)
     {
         using var noGrad = no_grad();
+        var device = parameters().First().device;
         var wasTraining = training;
         eval();
         var result = new float[count];
@@ -55,7 +56,7 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
             using var scope = NewDisposeScope();
             var size = Math.Min(batchSize, count - start);
             var (queries, records) = batchOf(start, size);
-            forward(Pair(queries, records)).cpu().data<float>().CopyTo(result, start);
+            forward(Pair(queries.to(device), records.to(device))).cpu().data<float>().CopyTo(result, start);
         }
         train(wasTraining);
         return result;

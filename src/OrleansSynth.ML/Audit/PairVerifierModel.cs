@@ -1,3 +1,4 @@
+using TorchSharp;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Training;
 using static TorchSharp.torch;
@@ -40,11 +41,12 @@ public sealed class PairVerifierModel : IDisposable
 
     public void Save(string path) => ModelCheckpoint<Metadata>.Save(path, Magic, Info, Verifier, optimizer: null);
 
-    public static PairVerifierModel Load(string path)
+    public static PairVerifierModel Load(string path, Device? device = null)
     {
         var info = ModelCheckpoint<Metadata>.ReadHeader(path, Magic);
         var verifier = new PairVerifier(info.Config, info.Channels, info.ImageSize);
         ModelCheckpoint<Metadata>.Load(path, Magic, verifier, optimizer: null);
+        if (device is not null) verifier.to(device);
         verifier.eval();
         return new PairVerifierModel(verifier, info);
     }

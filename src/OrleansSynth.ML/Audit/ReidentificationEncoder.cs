@@ -37,10 +37,11 @@ public sealed class ReidentificationEncoder : nn.Module<Tensor, Tensor>
         return nn.functional.normalize(embedding, p: 2, dim: 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Embeds many images in batches without tracking gradients; returns [N, EmbeddingDim] on the CPU.</summary>
+    /// <summary>Embeds many images in batches on the encoder's device without tracking gradients; returns [N, EmbeddingDim] on the CPU.</summary>
     public Tensor Embed(Func<int, int, Tensor> batchOf, int count, int batchSize = 512, Action<int, int>? progress = null)
     {
         using var noGrad = no_grad();
+        var device = parameters().First().device;
         var wasTraining = training;
         eval();
         var result = empty(count, Config.EmbeddingDim);
@@ -48,7 +49,7 @@ public sealed class ReidentificationEncoder : nn.Module<Tensor, Tensor>
         {
             using var scope = NewDisposeScope();
             var size = Math.Min(batchSize, count - start);
-            var images = batchOf(start, size);
+            var images = batchOf(start, size).to(device);
             result.narrow(0, start, size).copy_(forward(images).cpu());
             progress?.Invoke(start + size, count);
         }

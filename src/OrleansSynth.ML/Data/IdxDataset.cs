@@ -19,10 +19,9 @@ public static class IdxDataset
         if (outOfRange >= 0)
             throw new DatasetFormatException(labelsPath, $"label {labelBytes[outOfRange]} at position {outOfRange} is beyond the {numClasses} classes of this dataset (0-{numClasses - 1}).");
         var splitName = split.ToString().ToLowerInvariant();
-        var imageBytes = rows * cols;
         var ids = new string[count];
         for (var i = 0; i < count; i++)
-            ids[i] = RecordIds.ForIndexed(splitName, i, pixels.AsSpan(i * imageBytes, imageBytes));
+            ids[i] = RecordIds.ForIndexed(splitName, i, pixels.Image(i));
         return new ImageDataset(
             name ?? $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(directory))}/{splitName}",
             pixels, 1, rows, cols, labelBytes.Select(b => (long)b).ToArray(), ids, numClasses: numClasses);

@@ -9,16 +9,27 @@ public static class IdxReader
     private const int ImagesMagic = 0x00000803;
     private const int LabelsMagic = 0x00000801;
 
-    /// <summary>The largest IDX payload read: beyond this a file is refused before anything is allocated.</summary>
-    public const long MaxPayloadBytes = int.MaxValue - 64;
-
-    /// <summary>Images as bytes [N, rows, cols].</summary>
-    public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
+    /// <summary>Images as bytes [N, rows, cols], in chunks: an images file may hold more than 2 GiB.</summary>
+    public static (ImagePixels Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
         using var stream = Open(path);
         var header = Header(path, stream, ImagesMagic, dimensions: 3);
         var (count, rows, cols) = (header[0], header[1], header[2]);
-        var pixels = Payload(path, stream, (long)count * rows * cols, $"{count} images of {rows}x{cols}");
+        var what = $"{count} images of {rows}x{cols}";
+        var bytes = (long)count * rows * cols;
+        if (rows * (long)cols > int.MaxValue) throw new DatasetFormatException(path, $"header declares {what}: one image is larger than 2 GiB.");
+        ImagePixels? pixels;
+        long read;
+        try
+        {
+            pixels = ImagePixels.Read(stream, count, rows * cols, out read);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DatasetFormatException(path, $"corrupt or truncated gzip stream ({e.Message}).", e);
+        }
+        if (pixels is null) throw new DatasetFormatException(path, $"truncated: header promises {what} ({bytes} bytes) but the file has {read}.");
+        RefuseMore(path, stream, what, bytes);
         return (pixels, count, rows, cols);
     }
 
@@ -26,19 +37,18 @@ public static class IdxReader
     {
         using var stream = Open(path);
         var count = Header(path, stream, LabelsMagic, dimensions: 1)[0];
-        return Payload(path, stream, count, $"{count} labels");
+        var data = new byte[count];
+        var read = ReadFully(path, stream, data);
+        if (read < count) throw new DatasetFormatException(path, $"truncated: header promises {count} labels but the file has {read}.");
+        RefuseMore(path, stream, $"{count} labels", count);
+        return data;
     }
 
-    /// <summary>Exactly the declared payload; a file (or gzip stream) that holds more is refused, so a small file cannot inflate without bound.</summary>
-    private static byte[] Payload(string path, Stream stream, long bytes, string what)
+    /// <summary>A file (or gzip stream) that holds more than its header declares is refused, so a small file cannot inflate without bound.</summary>
+    private static void RefuseMore(string path, Stream stream, string what, long bytes)
     {
-        if (bytes > MaxPayloadBytes) throw new DatasetFormatException(path, $"header declares {what} ({bytes} bytes), more than the {MaxPayloadBytes} bytes one IDX file may hold.");
-        var data = new byte[bytes];
-        var read = ReadFully(path, stream, data);
-        if (read < bytes) throw new DatasetFormatException(path, $"truncated: header promises {what} ({bytes} bytes) but the file has {read}.");
         if (ReadFully(path, stream, new byte[1]) > 0)
             throw new DatasetFormatException(path, $"holds more data than its header declares ({what}, {bytes} bytes); refusing a file that inflates beyond its declared size.");
-        return data;
     }
 
     private static int[] Header(string path, Stream stream, int magic, int dimensions)

@@ -4,15 +4,20 @@ using static TorchSharp.torch;
 namespace OrleansSynth.ML.Data;
 
 /// <summary>
-/// An in-memory image set: pixels as bytes [N,C,H,W], a label and a stable record id per image,
-/// and a patient id where the source has one.
+/// An in-memory image set: pixels as bytes [N,C,H,W] (in chunks, so it may exceed 2 GiB), a label and a stable record
+/// id per image, and a patient id where the source has one.
 /// </summary>
 public sealed class ImageDataset
 {
     public ImageDataset(string name, byte[] pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
+        : this(name, ImagePixels.Wrap(pixels, Math.Max(1, channels * height * width)), channels, height, width, labels, recordIds, patientIds, numClasses)
+    {
+    }
+
+    public ImageDataset(string name, ImagePixels pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
     {
         var count = labels.Length;
-        if (pixels.Length != (long)count * channels * height * width)
+        if (pixels.ImageBytes != channels * height * width || pixels.Count != count)
             throw new ArgumentException($"{name}: {pixels.Length} pixel bytes do not match {count} images of {channels}x{height}x{width}.");
         if (recordIds.Length != count) throw new ArgumentException($"{name}: {recordIds.Length} record ids for {count} images.");
         if (Array.FindIndex(labels, l => l < 0 || l >= MaxClasses) is var bad and >= 0)
@@ -33,7 +38,7 @@ public sealed class ImageDataset
     public const int MaxClasses = 10_000;
 
     public string Name { get; }
-    public byte[] Pixels { get; }
+    public ImagePixels Pixels { get; }
     public int Channels { get; }
     public int Height { get; }
     public int Width { get; }
@@ -52,7 +57,7 @@ public sealed class ImageDataset
         var labels = new long[indices.Count];
         for (var i = 0; i < indices.Count; i++)
         {
-            Buffer.BlockCopy(Pixels, indices[i] * ImageBytes, bytes, i * ImageBytes, ImageBytes);
+            Pixels.Image(indices[i]).CopyTo(bytes.AsSpan(i * ImageBytes));
             labels[i] = Labels[indices[i]];
         }
         using var raw = tensor(bytes, [indices.Count, Channels, Height, Width]);
@@ -61,14 +66,14 @@ public sealed class ImageDataset
     }
 
     /// <summary>The raw bytes of one image, [C,H,W] row-major.</summary>
-    public ReadOnlySpan<byte> ImageAt(int index) => Pixels.AsSpan(index * ImageBytes, ImageBytes);
+    public ReadOnlySpan<byte> ImageAt(int index) => Pixels.Image(index);
 
     /// <summary>A new dataset holding the images at <paramref name="indices"/>, in that order.</summary>
     public ImageDataset Subset(IReadOnlyList<int> indices, string? name = null)
     {
-        var pixels = new byte[indices.Count * ImageBytes];
+        var pixels = ImagePixels.Allocate(indices.Count, ImageBytes);
         for (var i = 0; i < indices.Count; i++)
-            Buffer.BlockCopy(Pixels, indices[i] * ImageBytes, pixels, i * ImageBytes, ImageBytes);
+            Pixels.Image(indices[i]).CopyTo(pixels.Image(i));
         return new ImageDataset(
             name ?? Name, pixels, Channels, Height, Width,
             indices.Select(i => Labels[i]).ToArray(),
@@ -82,7 +87,7 @@ public sealed class ImageDataset
     {
         if (other.Channels != Channels || other.Height != Height || other.Width != Width)
             throw new ArgumentException($"{other.Name}: images are {other.Channels}x{other.Height}x{other.Width}, {Name}'s {Channels}x{Height}x{Width}.");
-        return new ImageDataset(name ?? Name, [.. Pixels, .. other.Pixels], Channels, Height, Width, [.. Labels, .. other.Labels],
+        return new ImageDataset(name ?? Name, ImagePixels.Concat([Pixels, other.Pixels]), Channels, Height, Width, [.. Labels, .. other.Labels],
             [.. RecordIds, .. other.RecordIds], numClasses: Math.Max(NumClasses, other.NumClasses));
     }
 

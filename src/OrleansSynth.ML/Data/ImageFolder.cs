@@ -21,7 +21,7 @@ public static class ImageFolder
         if (files.Length == 0) throw new DatasetFormatException(folder, "the folder holds no images.");
 
         var imageBytes = channels * height * width;
-        var pixels = new byte[files.Length * imageBytes];
+        var pixels = ImagePixels.Allocate(files.Length, imageBytes);
         for (var i = 0; i < files.Length; i++)
         {
             PngImage image;
@@ -36,7 +36,7 @@ public static class ImageFolder
             if (image.Height != height || image.Width != width || image.Channels != channels)
                 throw new DatasetFormatException(files[i],
                     $"is {image.Width}x{image.Height} with {image.Channels} channel(s); the dataset's images are {width}x{height} with {channels}.");
-            image.Pixels.CopyTo(pixels, i * imageBytes);
+            image.Pixels.CopyTo(pixels.Image(i));
         }
         return new ImageDataset(Path.GetFileName(Path.TrimEndingDirectorySeparator(folder)), pixels, channels, height, width,
             new long[files.Length], files.Select(Path.GetFileName).ToArray()!, numClasses: 1);

@@ -22,7 +22,7 @@ public static class ImageFolderDataset
         if (rows.Count == 0) throw new DatasetFormatException(manifestPath, "manifest has no rows.");
 
         PngImage? first = null;
-        var pixels = new List<byte[]>(rows.Count);
+        ImagePixels? pixels = null;
         var withPatient = rows.Count(r => !string.IsNullOrEmpty(r.PatientId));
         if (withPatient > 0 && withPatient < rows.Count)
         {
@@ -30,8 +30,9 @@ public static class ImageFolderDataset
             throw new DatasetFormatException(manifestPath, $"line {missing.Line}: '{missing.Path}' has no patient id, but {withPatient} of {rows.Count} rows have one; give every row a patient id (or none), so no patient can land on both sides of a split.");
         }
         var ids = new string[rows.Count];
-        foreach (var row in rows)
+        for (var i = 0; i < rows.Count; i++)
         {
+            var row = rows[i];
             if (!allowPathsOutside && (Path.IsPathRooted(row.Path) || !IsInside(root, Path.GetFullPath(Path.Combine(root, row.Path)))))
                 throw new DatasetFormatException(manifestPath, $"line {row.Line}: '{row.Path}' is outside the manifest's folder {root}; paths must be relative and stay inside it (allow them explicitly to override).");
             var imagePath = Path.GetFullPath(Path.Combine(root, row.Path));
@@ -50,13 +51,13 @@ public static class ImageFolderDataset
             if (image.Height != first.Height || image.Width != first.Width || image.Channels != first.Channels)
                 throw new DatasetFormatException(imagePath,
                     $"is {image.Width}x{image.Height} with {image.Channels} channel(s) but the dataset's first image is {first.Width}x{first.Height} with {first.Channels}; all images must match.");
-            pixels.Add(image.Pixels);
-            ids[pixels.Count - 1] = $"{row.Path}#{RecordIds.ContentHash(image.Pixels)}";
+            pixels ??= ImagePixels.Allocate(rows.Count, image.Pixels.Length);
+            image.Pixels.CopyTo(pixels.Image(i));
+            ids[i] = $"{row.Path}#{RecordIds.ContentHash(image.Pixels)}";
         }
 
-        var all = pixels.SelectMany(p => p).ToArray();
         return new ImageDataset(
-            name ?? Path.GetFileName(root), all, first!.Channels, first.Height, first.Width,
+            name ?? Path.GetFileName(root), pixels!, first!.Channels, first.Height, first.Width,
             rows.Select(r => r.Label).ToArray(), ids,
             withPatient > 0 ? rows.Select(r => r.PatientId).ToArray() : null);
     }

@@ -4,25 +4,32 @@ using System.Text.RegularExpressions;
 
 namespace OrleansSynth.ML.Data;
 
-/// <summary>One array from a NumPy .npy stream: shape and values widened to long (images must be uint8).</summary>
+/// <summary>
+/// One array from a NumPy .npy stream: its header is parsed on open and its values are read on request, either as
+/// integers widened to long (labels) or as uint8 images in chunks (which may exceed 2 GiB).
+/// </summary>
 internal sealed partial class NpyArray
 {
-    private NpyArray(int[] shape, string dtype, byte[] data)
+    private readonly Stream _stream;
+    private readonly string _source;
+
+    private NpyArray(Stream stream, string source, int[] shape, string dtype)
     {
+        _stream = stream;
+        _source = source;
         Shape = shape;
         DType = dtype;
-        Data = data;
     }
 
     public int[] Shape { get; }
     public string DType { get; }
-    public byte[] Data { get; }
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
 
+    /// <summary>Reads the header; the values follow in <paramref name="stream"/>, which the caller keeps open.</summary>
     /// <param name="availableBytes">The bytes the array may hold at most (the archive entry's size): a header that declares more is refused before anything is allocated.</param>
-    public static NpyArray Read(Stream stream, string source, long availableBytes)
+    public static NpyArray Open(Stream stream, string source, long availableBytes)
     {
-        using var reader = new BinaryReader(stream);
+        using var reader = new BinaryReader(stream, Encoding.Latin1, leaveOpen: true);
         var magic = reader.ReadBytes(6);
         if (magic.Length < 6 || magic[0] != 0x93 || Encoding.ASCII.GetString(magic, 1, 5) != "NUMPY")
             throw new DatasetFormatException(source, "not a .npy array (missing \\x93NUMPY magic).");
@@ -48,25 +55,46 @@ internal sealed partial class NpyArray
         foreach (var d in dims) count *= d;
         if (count * itemSize > availableBytes)
             throw new DatasetFormatException(source, $"the .npy header declares shape ({string.Join(", ", dims)}) of {dtype}, {count * itemSize:G4} bytes, but the array holds at most {availableBytes} bytes.");
-        var data = reader.ReadBytes((int)(count * itemSize));
-        if (data.Length != count * itemSize)
-            throw new DatasetFormatException(source, $"truncated: shape ({string.Join(", ", dims)}) of {dtype} needs {count * itemSize} bytes, found {data.Length}.");
-        return new NpyArray(dims, dtype, data);
+        return new NpyArray(stream, source, dims, dtype);
     }
 
-    public byte[] AsBytes(string source)
+    /// <summary>uint8 images of shape (N, H, W) or (N, H, W, C), as channels-first pixels.</summary>
+    public ImagePixels ReadImages()
     {
-        if (DType is not ("|u1" or "<u1" or "u1")) throw new DatasetFormatException(source, $"images must be uint8 (|u1), found {DType}.");
-        return Data;
+        if (DType is not ("|u1" or "<u1" or "u1")) throw new DatasetFormatException(_source, $"images must be uint8 (|u1), found {DType}.");
+        var (count, height, width) = (Shape[0], Shape[1], Shape[2]);
+        var channels = Shape.Length == 4 ? Shape[3] : 1;
+        var imageBytes = checked(channels * height * width);
+        var pixels = ImagePixels.Read(_stream, count, imageBytes, out var read)
+            ?? throw new DatasetFormatException(_source, $"truncated: shape ({string.Join(", ", Shape)}) needs {(long)count * imageBytes} bytes, found {read}.");
+        if (channels > 1)
+        {
+            // NumPy stores channels last; the models want them first. Image by image, in place.
+            var hwc = new byte[imageBytes];
+            var plane = height * width;
+            for (var n = 0; n < count; n++)
+            {
+                var image = pixels.Image(n);
+                image.CopyTo(hwc);
+                for (var p = 0; p < plane; p++)
+                for (var c = 0; c < channels; c++)
+                    image[c * plane + p] = hwc[p * channels + c];
+            }
+        }
+        return pixels;
     }
 
-    public long[] AsLongs(string source)
+    public long[] ReadLongs()
     {
-        var size = ItemSize(DType, source);
+        var size = ItemSize(DType, _source);
+        var data = new byte[checked((int)(Count * size))];
+        var read = _stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        if (read < data.Length)
+            throw new DatasetFormatException(_source, $"truncated: shape ({string.Join(", ", Shape)}) of {DType} needs {data.Length} bytes, found {read}.");
         var result = new long[Count];
         for (var i = 0; i < result.Length; i++)
         {
-            var span = Data.AsSpan(i * size, size);
+            var span = data.AsSpan(i * size, size);
             result[i] = DType switch
             {
                 "|u1" or "<u1" or "u1" => span[0],
@@ -77,7 +105,7 @@ internal sealed partial class NpyArray
                 "<u4" => BinaryPrimitives.ReadUInt32LittleEndian(span),
                 "<i8" => BinaryPrimitives.ReadInt64LittleEndian(span),
                 "<u8" => checked((long)BinaryPrimitives.ReadUInt64LittleEndian(span)),
-                _ => throw new DatasetFormatException(source, $"labels must be integers, found {DType}."),
+                _ => throw new DatasetFormatException(_source, $"labels must be integers, found {DType}."),
             };
         }
         return result;

@@ -25,7 +25,8 @@ public static class SampleBundle
                 writer.Write(samples.RecordIds[i]);
                 writer.Write(samples.Labels[i]);
             }
-            writer.Write(samples.Pixels);
+            writer.Flush();
+            samples.Pixels.WriteTo(writer.BaseStream);
         });
 
     public static ImageDataset Read(string path)
@@ -44,7 +45,8 @@ public static class SampleBundle
                 ids[i] = reader.ReadString();
                 labels[i] = reader.ReadInt64();
             }
-            var pixels = reader.ReadBytes(count * channels * height * width);
+            var pixels = ImagePixels.Read(reader.BaseStream, count, channels * height * width, out _)
+                ?? throw new DatasetFormatException(path, "sample bundle is truncated.");
             return new ImageDataset(name, pixels, channels, height, width, labels, ids, numClasses: classes);
         }
         catch (EndOfStreamException e)
@@ -60,7 +62,7 @@ public static class SampleBundle
         var first = parts[0];
         if (parts.Any(p => p.Channels != first.Channels || p.Height != first.Height || p.Width != first.Width))
             throw new ArgumentException("Sample bundles have different image shapes.");
-        return new ImageDataset(name, parts.SelectMany(p => p.Pixels).ToArray(), first.Channels, first.Height, first.Width,
+        return new ImageDataset(name, ImagePixels.Concat(parts.Select(p => p.Pixels).ToList()), first.Channels, first.Height, first.Width,
             parts.SelectMany(p => p.Labels).ToArray(), parts.SelectMany(p => p.RecordIds).ToArray(),
             numClasses: parts.Max(p => p.NumClasses));
     }

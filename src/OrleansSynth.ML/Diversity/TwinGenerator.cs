@@ -14,7 +14,8 @@ namespace OrleansSynth.ML.Diversity;
 /// Diversity-aware sampling: for each real record, draw K candidates conditioned on its label and its
 /// <see cref="RecordFeatures"/>, score each against the source (re-identification link, classifier consistency),
 /// keep the best unlinked one (<see cref="TwinSelection"/>); when all K are linked, redraw with lower guidance,
-/// down to the floor, then skip the record. The model, classifier and encoder are frozen.
+/// down to the floor, then skip the record. The model, classifier and encoder are frozen, and all three on the device
+/// the work runs on (the diffusion model's).
 /// </summary>
 public sealed class TwinGenerator(
     UNet model, GaussianDiffusion diffusion, int ddimSteps, ImageClassifier classifier, ReidentificationModel reidentification, TwinSettings settings)
@@ -31,7 +32,8 @@ public sealed class TwinGenerator(
         using var noGrad = no_grad();
         var n = sources.Count;
         var all = Enumerable.Range(0, n).ToArray();
-        var (sourceImages, sourceLabels) = sources.Batch(all);
+        var device = model.parameters().First().device;
+        var (sourceImages, sourceLabels) = sources.Batch(all, device);
         using var _ = sourceImages;
         using var __ = sourceLabels;
         using var sourceConditions = RecordFeatures.Of(classifier, sourceImages);
@@ -54,12 +56,12 @@ public sealed class TwinGenerator(
             var k = settings.Candidates;
             var rows = pending.SelectMany(p => Enumerable.Repeat(p, k)).ToArray();
             using var candidates = Draw(rows, sourceLabels, sourceConditions, guidance, SeedMixer.Mix(seed, r));
-            using var rowIndex = tensor(rows.Select(i => (long)i).ToArray());
+            using var rowIndex = tensor(rows.Select(i => (long)i).ToArray(), device: device);
             using var similarity = (reidentification.Encoder.forward(candidates) * sourceEmbeddings.index_select(0, rowIndex)).sum(1);
             using var logProbabilities = nn.functional.log_softmax(classifier.forward(candidates), 1);
             using var consistency = -(sourceProbabilities.index_select(0, rowIndex) * logProbabilities).sum(1);
-            var sims = similarity.data<float>().ToArray();
-            var cons = consistency.data<float>().ToArray();
+            var sims = similarity.cpu().data<float>().ToArray();
+            var cons = consistency.cpu().data<float>().ToArray();
             var bytes = ImageTensors.ToBytes(candidates);
             var imageBytes = sources.ImageBytes;
 
@@ -104,9 +106,9 @@ public sealed class TwinGenerator(
         for (var start = 0; start < rows.Length; start += SamplingBatch)
         {
             var chunk = rows[start..Math.Min(start + SamplingBatch, rows.Length)];
-            using var index = tensor(chunk.Select(i => (long)i).ToArray());
-            using var chunkConditions = conditions.index_select(0, index);
-            using var chunkLabels = labels.index_select(0, index);
+            using var index = tensor(chunk.Select(i => (long)i).ToArray(), device: labels.device);
+            using var chunkConditions = conditions.index_select(0, index).cpu();
+            using var chunkLabels = labels.index_select(0, index).cpu();
             var request = new SamplingRequest(chunkLabels.data<long>().ToArray(), (long)SeedMixer.Mix((long)seed, start), guidance)
             {
                 ExtraCondition = chunkConditions.contiguous().data<float>().ToArray(),

@@ -1,7 +1,8 @@
 using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
 {
@@ -17,9 +18,16 @@ switch (benchmark)
             args.Length > 2 ? int.Parse(args[2]) : 1000,
             args.Length > 3 ? int.Parse(args[3]) : new OrleansSynth.ML.Audit.ReidentificationEncoderConfig().Steps,
             args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"),
-            args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01);
+            args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01,
+            args.Length > 6 ? int.Parse(args[6]) : 0);
+        return 0;
+    case "audit-memory-data":
+        AuditMemoryData.Write(
+            args.Length > 1 ? int.Parse(args[1]) : 120_000,
+            args.Length > 2 ? int.Parse(args[2]) : 2_000,
+            args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-memory"));
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, audit-memory-data");
         return 2;
 }

@@ -28,7 +28,6 @@ public static class OrleansSynthSiloBuilderExtensions
         services.TryAddSingleton<IArtifactStore, FileSystemArtifactStore>();
         services.AddOptions<Datasets.DatasetOptions>();
         services.TryAddSingleton<DatasetCache>();
-        services.TryAddSingleton<Audit.EmbeddingCache>();
         services.TryAddSingleton<Telemetry.PipelineMetrics>();
         services.AddOptions<Security.OperatorOptions>();
         services.TryAddSingleton<Security.OperatorAuthorization>();

@@ -51,19 +51,25 @@ public class PairwiseScanTests
         using var realTensor = nn.functional.normalize(randn(70, 8), dim: 1);
         var synthetic = EmbeddingSet.FromTensor(syntheticTensor, Enumerable.Range(0, 30).Select(i => $"s{i}").ToArray(), "e");
         var real = EmbeddingSet.FromTensor(realTensor, Enumerable.Range(0, 70).Select(i => $"r{i}").ToArray(), "e");
+        using var files = new TestFiles();
+        synthetic.Save(files.PathOf("synthetic.embeddings"));
+        real.Save(files.PathOf("real.embeddings"));
         var whole = PairwiseScan.Run(syntheticTensor, realTensor, k: 3);
         var merged = TopKMatches.Empty(0, 30, 3);
         foreach (var tile in ScanTile.Plan(30, 70, 7, 9))
         {
-            // As a silo's tile does: only its rows become tensors.
-            using var block = synthetic.ToTensor(tile.SyntheticStart, tile.SyntheticCount, CPU);
-            using var candidates = real.ToTensor(tile.RealStart, tile.RealCount, CPU);
+            // As a silo's tile does: only its rows are read from the files and become tensors.
+            using var block = EmbeddingSet.ReadRows(files.PathOf("synthetic.embeddings"), tile.SyntheticStart, tile.SyntheticCount, CPU);
+            using var candidates = EmbeddingSet.ReadRows(files.PathOf("real.embeddings"), tile.RealStart, tile.RealCount, CPU);
             merged.MergeFrom(PairwiseScan.RunSlices(block, candidates, tile, 3));
         }
         Assert.Equal(whole.RealIndices, merged.RealIndices);
         // Same pairs; a [7 x 9] product may round differently from the whole one in the last bit.
         Assert.All(whole.Scores.Zip(merged.Scores), pair => Assert.Equal(pair.First, pair.Second, 1e-5f));
-        Assert.Throws<ArgumentOutOfRangeException>(() => real.ToTensor(60, 11));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EmbeddingSet.ReadRows(files.PathOf("real.embeddings"), 60, 11).Dispose());
+        var loaded = EmbeddingSet.Load(files.PathOf("real.embeddings"));
+        Assert.Equal(real.Values, loaded.Values);
+        Assert.Equal(real.RecordIds, loaded.RecordIds);
     }
 
     [Fact]

@@ -8,11 +8,14 @@ using OrleansSynth.ML.Audit;
 
 namespace OrleansSynth.Grains.Audit;
 
-/// <summary>One tile of the pairwise scan. Reads both embedding sets by reference, writes its top-k by reference.</summary>
+/// <summary>
+/// One tile of the pairwise scan. Reads its rows of both embedding sets (by reference, from the artifact store) and
+/// writes its top-k by reference: its memory is the tile's, however large the sets.
+/// </summary>
 [PreferGpuSilos]
 public sealed class AuditTileGrain(
     [PersistentState("tile", GrainStorageNames.Default)] IPersistentState<FanOutPartState<AuditTileResult>> state,
-    ComputeWorker compute, IArtifactStore artifacts, EmbeddingCache embeddings, ILocalSiloDetails silo, ILogger<AuditTileGrain> logger)
+    ComputeWorker compute, IArtifactStore artifacts, ILocalSiloDetails silo, ILogger<AuditTileGrain> logger)
     : FanOutPartGrain<AuditTileSpec, AuditTileResult>(state, logger), IAuditTileGrain
 {
     protected override async Task<AuditTileResult> ComputeAsync(AuditTileSpec spec, CancellationToken stopping)
@@ -21,9 +24,8 @@ public sealed class AuditTileGrain(
         var realPath = await artifacts.GetLocalPathAsync(spec.RealEmbeddings);
         var bytes = await compute.RunAsync($"scan {this.GetPrimaryKeyString()}", (device, _) =>
         {
-            // Only this tile's rows become tensors, on the slot's device.
-            using var synthetic = embeddings.Get(syntheticPath).ToTensor(spec.SyntheticStart, spec.SyntheticCount, device);
-            using var real = embeddings.Get(realPath).ToTensor(spec.RealStart, spec.RealCount, device);
+            using var synthetic = EmbeddingSet.ReadRows(syntheticPath, spec.SyntheticStart, spec.SyntheticCount, device);
+            using var real = EmbeddingSet.ReadRows(realPath, spec.RealStart, spec.RealCount, device);
             var tile = new ScanTile(spec.SyntheticStart, spec.SyntheticCount, spec.RealStart, spec.RealCount);
             return PairwiseScan.RunSlices(synthetic, real, tile, spec.TopK).ToBytes();
         }, stopping);

@@ -14,9 +14,6 @@ public sealed class ComputeWorkerOptions
     /// <summary>Folder for derived data worth keeping across runs (trained audit encoders, embeddings); shared in a cluster.</summary>
     public string CacheRoot { get; set; } = Path.Combine("data", "cache");
 
-    /// <summary>Real-record embeddings a silo keeps in memory for the scan tiles; past it the least recently used go.</summary>
-    public long EmbeddingCacheBytes { get; set; } = 2L << 30;
-
     /// <summary>
     /// Parts of a job (sampling shards, scan tiles) started at a time per compute slot in the cluster: one computing and
     /// one queued behind it, so a slot does not idle between a part's end and the job's next start.

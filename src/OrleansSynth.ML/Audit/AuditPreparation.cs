@@ -94,9 +94,8 @@ public static class AuditPreparation
 
     private static EmbeddingSet CachedEmbeddings(ReidentificationModel model, ImageDataset data, string path, Action<string>? log)
     {
-        if (File.Exists(path))
+        if (File.Exists(path) && TryLoad(path) is { } cached)
         {
-            var cached = EmbeddingSet.Load(path);
             if (cached.EncoderFingerprint == model.Fingerprint && cached.RecordIds.SequenceEqual(data.RecordIds))
             {
                 log?.Invoke($"training embeddings: cached {path}");
@@ -108,6 +107,19 @@ public static class AuditPreparation
         var set = EmbeddingSet.FromTensor(embeddings, data.RecordIds, model.Fingerprint);
         set.Save(path);
         return set;
+    }
+
+    /// <summary>A cached file in an older layout, or cut short, is a cache miss.</summary>
+    private static EmbeddingSet? TryLoad(string path)
+    {
+        try
+        {
+            return EmbeddingSet.Load(path);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     private static string Hash<T>(T config) =>

@@ -22,7 +22,6 @@ public static class OrleansSynthSilo
                 compute.CpuSlots = options.CpuSlots;
                 compute.Devices = options.Devices.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 compute.CacheRoot = Path.Combine(dataRoot, "cache");
-                compute.EmbeddingCacheBytes = options.EmbeddingCacheMiB << 20;
             },
             artifacts => artifacts.Root = Path.Combine(dataRoot, "artifacts"));
         silo.Services.AddOptions<OrleansSynth.Grains.Datasets.DatasetOptions>().Configure(datasets =>

@@ -25,8 +25,6 @@ public sealed class SiloHostOptions
     public string Devices { get; set; } = "";
     /// <summary>MiB of loaded dataset pixels a silo keeps for the next job (least recently used out first).</summary>
     public long DatasetCacheMiB { get; set; } = 8192;
-    /// <summary>MiB of real-record embeddings a silo keeps for the scan tiles (least recently used out first).</summary>
-    public long EmbeddingCacheMiB { get; set; } = 2048;
     /// <summary>Serve the Orleans dashboard at /dashboard on the HTTP port (off by default: it shows grain state, unauthenticated).</summary>
     public bool Dashboard { get; set; }
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>

@@ -23,4 +23,25 @@ public sealed class GpuPlacementTests(SecondSiloHasGpuCluster cluster) : IClassF
             Assert.Equal(gpuSilo, status.Silo);
         }
     }
+
+    [Fact]
+    public async Task GrainsThatTrainEmbedOrEvaluateAreActivatedOnTheGpuSilo()
+    {
+        var gpuSilo = cluster.Cluster.Silos.Single(s => s.Name == cluster.SiloNames[1]).SiloAddress;
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        for (var i = 0; i < 6; i++) // by chance all 6 of a kind would land there 1 time in 64
+        {
+            // Activated from the client by a status call, so nothing but the placement filter steers them.
+            IAddressable[] grains =
+            [
+                cluster.Client.GetGrain<IPrivacyAuditGrain>($"gpu-placement-audit-{i}"),
+                cluster.Client.GetGrain<ISamplingJobGrain>($"gpu-placement-samples-{i}"),
+                cluster.Client.GetGrain<IPipelineCoordinatorGrain>($"gpu-placement-run-{i}"),
+            ];
+            await ((IPrivacyAuditGrain)grains[0]).GetStatus();
+            await ((ISamplingJobGrain)grains[1]).GetStatus();
+            await ((IPipelineCoordinatorGrain)grains[2]).GetPipelineStatus();
+            foreach (var grain in grains) Assert.Equal(gpuSilo, await management.GetActivationAddress(grain));
+        }
+    }
 }

@@ -9,6 +9,7 @@ using OrleansSynth.Grains.FanOut;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using static TorchSharp.torch;
+using OrleansSynth.Grains.Placement;
 
 namespace OrleansSynth.Grains.Audit;
 
@@ -17,6 +18,8 @@ namespace OrleansSynth.Grains.Audit;
 /// tiles over the silos with retries, reduces their top-k results and records the report. After losing its silo
 /// it starts over on the next activation; cached encoders and idempotent tiles make that cheap.
 /// </summary>
+// Placed like training: it trains the encoder and embeds every real record on its silo's compute slots.
+[PreferGpuSilos]
 public sealed partial class PrivacyAuditGrain(
     [PersistentState("audit", GrainStorageNames.Default)] IPersistentState<PrivacyAuditState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,

@@ -4,9 +4,12 @@ using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
 using OrleansSynth.Grains.Security;
+using OrleansSynth.Grains.Placement;
 
 namespace OrleansSynth.Grains.Pipeline;
 
+// Placed like training: the report trains nothing but runs the classifier over the real test split and the samples.
+[PreferGpuSilos]
 public sealed partial class PipelineCoordinatorGrain(
     [PersistentState("pipeline", GrainStorageNames.Default)] IPersistentState<PipelineCoordinatorState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, OperatorAuthorization operators, Telemetry.PipelineMetrics metrics,

@@ -7,6 +7,7 @@ using OrleansSynth.Grains.Datasets;
 using OrleansSynth.Grains.FanOut;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
+using OrleansSynth.Grains.Placement;
 
 namespace OrleansSynth.Grains.Sampling;
 
@@ -15,6 +16,8 @@ namespace OrleansSynth.Grains.Sampling;
 /// whose silo was lost; the shards are idempotent, so a retry never duplicates samples. A diversity-aware job first
 /// calibrates the re-identification model (as the audit does, cached by content) and hands it to its shards by reference.
 /// </summary>
+// Placed like training: a diversity-aware job trains and calibrates the re-identification encoder on its silo.
+[PreferGpuSilos]
 public sealed partial class SamplingJobGrain(
     [PersistentState("sampling", GrainStorageNames.Default)] IPersistentState<SamplingJobState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, IOptions<ComputeWorkerOptions> options,

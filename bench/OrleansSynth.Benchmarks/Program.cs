@@ -2,6 +2,7 @@ using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps]  (needs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
@@ -21,6 +22,14 @@ switch (benchmark)
             args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01,
             args.Length > 6 ? int.Parse(args[6]) : 0);
         return 0;
+    case "versus-pytorch":
+        return VersusPyTorchBenchmark.Run(
+            args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount,
+            args.Length > 2 ? int.Parse(args[2]) : 60,
+            args.Length > 3 ? int.Parse(args[3]) : 64,
+            args.Length > 4 ? int.Parse(args[4]) : 250,
+            args.Length > 5 ? int.Parse(args[5]) : 25,
+            Path.Combine("bench", "pytorch", "reference.py"));
     case "audit-memory-data":
         AuditMemoryData.Write(
             args.Length > 1 ? int.Parse(args[1]) : 120_000,
@@ -28,6 +37,6 @@ switch (benchmark)
             args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-memory"));
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, audit-memory-data");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, audit-memory-data");
         return 2;
 }

@@ -2,7 +2,7 @@ using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps]  (needs python3-torch)
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
@@ -25,10 +25,11 @@ switch (benchmark)
     case "versus-pytorch":
         return VersusPyTorchBenchmark.Run(
             args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount,
-            args.Length > 2 ? int.Parse(args[2]) : 60,
+            args.Length > 2 ? int.Parse(args[2]) : 40,
             args.Length > 3 ? int.Parse(args[3]) : 64,
-            args.Length > 4 ? int.Parse(args[4]) : 250,
+            args.Length > 4 ? int.Parse(args[4]) : 100,
             args.Length > 5 ? int.Parse(args[5]) : 25,
+            args.Length > 6 ? int.Parse(args[6]) : 3,
             Path.Combine("bench", "pytorch", "reference.py"));
     case "audit-memory-data":
         AuditMemoryData.Write(

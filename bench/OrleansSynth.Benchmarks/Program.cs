@@ -3,6 +3,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch] [rounds]  (bench/scripts/cluster-vs-bare.sh starts the silo)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
@@ -31,6 +32,12 @@ switch (benchmark)
             args.Length > 5 ? int.Parse(args[5]) : 25,
             args.Length > 6 ? int.Parse(args[6]) : 3,
             Path.Combine("bench", "pytorch", "reference.py"));
+    case "cluster-vs-bare" when args.Length > 1:
+        return await ClusterVersusBareBenchmark.Run(
+            int.Parse(args[1]),
+            args.Length > 2 ? int.Parse(args[2]) : 400,
+            args.Length > 3 ? int.Parse(args[3]) : 64,
+            args.Length > 4 ? int.Parse(args[4]) : 3);
     case "audit-memory-data":
         AuditMemoryData.Write(
             args.Length > 1 ? int.Parse(args[1]) : 120_000,
@@ -38,6 +45,6 @@ switch (benchmark)
             args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-memory"));
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, audit-memory-data");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, audit-memory-data");
         return 2;
 }

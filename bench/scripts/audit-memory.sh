@@ -13,19 +13,15 @@ bound_mib=${4:-3072}
 work=${ORLEANSSYNTH_BENCH_WORK:-/tmp/orleanssynth-bench-audit-memory}
 
 scripts/install-prerequisites.sh >/dev/null
-dotnet build src/OrleansSynth.Silo -c Release --nologo -v quiet
-dotnet build src/OrleansSynth.Cli -c Release --nologo -v quiet
 if [[ ! -f "$work/dataset/train-labels-idx1-ubyte" ]] || [[ "$(stat -c %s "$work/dataset/train-labels-idx1-ubyte")" != $((8 + records)) ]]; then
   rm -rf "$work"
   dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data "$records" "$synthetic" "$work"
 fi
 rm -rf "$work/silo"
 
-export ORLEANSSYNTH_SILO="$PWD/src/OrleansSynth.Silo/bin/Release/net10.0/orleanssynth-silo.dll"
-synth() { src/OrleansSynth.Cli/bin/Release/net10.0/synth --data "$work/silo" "$@"; }
-trap 'synth local stop >/dev/null 2>&1 || true' EXIT
-synth local start
-pid=$(grep -o '"Pid": *[0-9]*' "$work/silo/local-silo.json" | grep -o '[0-9]*$')
+. bench/scripts/local-silo.sh
+start_local_silo "$work/silo"
+pid=$(local_silo_field Pid)
 peak() { awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status"; }
 
 synth datasets register "$work/dataset"

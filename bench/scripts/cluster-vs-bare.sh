@@ -9,14 +9,8 @@ cd "$(dirname "$0")/../.."
 work=${ORLEANSSYNTH_BENCH_WORK:-/tmp/orleanssynth-bench-cluster-vs-bare}
 
 scripts/install-prerequisites.sh >/dev/null
-dotnet build src/OrleansSynth.Silo -c Release --nologo -v quiet
-dotnet build src/OrleansSynth.Cli -c Release --nologo -v quiet
 dotnet build bench/OrleansSynth.Benchmarks -c Release --nologo -v quiet
 rm -rf "$work"
-
-export ORLEANSSYNTH_SILO="$PWD/src/OrleansSynth.Silo/bin/Release/net10.0/orleanssynth-silo.dll"
-synth() { src/OrleansSynth.Cli/bin/Release/net10.0/synth --data "$work" "$@"; }
-trap 'synth local stop >/dev/null 2>&1 || true' EXIT
-synth local start
-gateway=$(grep -o '"GatewayPort": *[0-9]*' "$work/local-silo.json" | grep -o '[0-9]*$')
-dotnet bench/OrleansSynth.Benchmarks/bin/Release/net10.0/OrleansSynth.Benchmarks.dll cluster-vs-bare "$gateway" "$@"
+. bench/scripts/local-silo.sh
+start_local_silo "$work"
+dotnet bench/OrleansSynth.Benchmarks/bin/Release/net10.0/OrleansSynth.Benchmarks.dll cluster-vs-bare "$(local_silo_field GatewayPort)" "$@"

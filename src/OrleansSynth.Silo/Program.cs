@@ -2,7 +2,9 @@ using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using OrleansSynth.Silo.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
+// Content root at the silo's own folder: its appsettings.json (log levels, default URL) applies whatever the working
+// directory (`synth` starts a local silo from the user's); relative data paths still resolve against the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var options = builder.Configuration.GetSection(SiloHostOptions.Section).Get<SiloHostOptions>() ?? new SiloHostOptions();
 builder.UseOrleans(silo =>
 {

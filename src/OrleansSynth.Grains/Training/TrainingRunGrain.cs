@@ -231,7 +231,7 @@ public sealed partial class TrainingRunGrain(
         Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
     {
         // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
-        using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data);
+        using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data, device);
         var config = ConfigFor(spec, data);
         if (conditions is not null) config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
         using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint, device) : new DiffusionTrainer(config, device);
@@ -239,9 +239,10 @@ public sealed partial class TrainingRunGrain(
         return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN };
     }
 
-    private static TorchSharp.torch.Tensor ConditionsFor(string featureExtractor, ImageDataset data)
+    /// <summary>The features run on the slot's device; the conditions come back on the CPU, indexed per batch.</summary>
+    private static TorchSharp.torch.Tensor ConditionsFor(string featureExtractor, ImageDataset data, TorchSharp.torch.Device device)
     {
-        using var classifier = ClassifierTrainer.LoadModel(featureExtractor);
+        using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
         return RecordFeatures.Of(classifier, data);
     }
 

@@ -7,6 +7,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="SampleCount">Synthetic samples to draw; for the diversity-aware strategies, real records to twin.</param>
 /// <param name="Output">Where the client exports the release by default (the release itself lives in the artifact store).</param>
 /// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own recall.</param>
+/// <param name="SamplerSteps">Denoising steps of <paramref name="Sampler"/> (network evaluations per sample, doubled by guidance).</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineSpec(
@@ -18,7 +19,7 @@ public sealed record PipelineSpec(
     [property: Id(5)] PipelinePolicy Gate,
     [property: Id(6)] string Output,
     [property: Id(7)] double Guidance = 2.0,
-    [property: Id(8)] int DdimSteps = 50,
+    [property: Id(8)] int SamplerSteps = 50,
     [property: Id(9)] double Alpha = 0.01,
     [property: Id(10)] int EncoderSteps = 3000,
     [property: Id(11)] int ClassifierSteps = 1500,
@@ -27,7 +28,8 @@ public sealed record PipelineSpec(
     [property: Id(14)] bool MatchRealLabels = false,
     [property: Id(15)] PipelineStrategy Strategy = PipelineStrategy.Distillation,
     [property: Id(16)] DiversityOptions? Diversity = null,
-    [property: Id(17)] int Canaries = 200)
+    [property: Id(17)] int Canaries = 200,
+    [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim)
 {
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent => Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

@@ -13,14 +13,15 @@ public sealed record SamplingJobSpec(
     [property: Id(2)] int ShardSize,
     [property: Id(3)] long Seed = 1,
     [property: Id(4)] double Guidance = 2.0,
-    [property: Id(5)] int DdimSteps = 50,
+    [property: Id(5)] int SamplerSteps = 50,
     [property: Id(6)] IReadOnlyList<int>? ClassCounts = null,
-    [property: Id(7)] TwinSamplingSpec? Twins = null)
+    [property: Id(7)] TwinSamplingSpec? Twins = null,
+    [property: Id(8)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim)
 {
     // A record compares lists by reference; a spec read back from storage must still equal the caller's.
     public bool Equals(SamplingJobSpec? other) =>
         other is not null
-        && (Checkpoint, Count, ShardSize, Seed, Guidance, DdimSteps, Twins) == (other.Checkpoint, other.Count, other.ShardSize, other.Seed, other.Guidance, other.DdimSteps, other.Twins)
+        && (Checkpoint, Count, ShardSize, Seed, Guidance, SamplerSteps, Twins, Sampler) == (other.Checkpoint, other.Count, other.ShardSize, other.Seed, other.Guidance, other.SamplerSteps, other.Twins, other.Sampler)
         && (ClassCounts ?? []).SequenceEqual(other.ClassCounts ?? []) && (ClassCounts is null) == (other.ClassCounts is null);
 
     public override int GetHashCode() => HashCode.Combine(Checkpoint, Count, ShardSize, Seed, Twins);

@@ -33,7 +33,7 @@ public sealed record PipelineReport(
 
 /// <summary>The run's settings as far as they describe the method: no seeds, paths or internal ids.</summary>
 public sealed record ReleasedSettings(
-    int SampleCount, int TeacherSteps, int? StudentSteps, double Guidance, int DdimSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
+    int SampleCount, int TeacherSteps, int? StudentSteps, double Guidance, string Sampler, int SamplerSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
     int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling);
 
 /// <summary>

@@ -28,7 +28,7 @@ public sealed class LargeFanOutTests(TwoSiloCluster cluster) : IClassFixture<Two
         using var watch = new ComputeLoadWatch(cluster.Cluster.Silos.Select(s => s.ServiceProvider.GetRequiredService<ComputeWorker>()));
 
         var job = client.GetGrain<ISamplingJobGrain>("fan-out-samples");
-        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 200, ShardSize: 1, DdimSteps: 2));
+        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 200, ShardSize: 1, SamplerSteps: 2));
         var sampled = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
         Assert.True(sampled.State == WorkState.Completed, sampled.Error);
         Assert.Equal((200, 200), (sampled.ShardsTotal, sampled.ShardsDone));

@@ -35,7 +35,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
 
         // Sharded sampling: 7 shards of at most 6.
         var job = Client.GetGrain<ISamplingJobGrain>("e2e-samples");
-        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 40, ShardSize: 6, DdimSteps: 4));
+        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 40, ShardSize: 6, SamplerSteps: 4));
         var sampled = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
         Assert.True(sampled.State == WorkState.Completed, sampled.Error);
         Assert.Equal(7, sampled.ShardsDone);

@@ -14,7 +14,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 30, ShardSize: 10,
             // A 30-step encoder cannot prove its recall; these runs test the stages, so the canary minimum is relaxed here only.
             Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
-            DdimSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512);
+            SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-e2e");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
@@ -71,7 +71,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 24, ShardSize: 8,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
-            DdimSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512,
+            SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512,
             Strategy: strategy, Diversity: new DiversityOptions(Candidates: 2, KeepSecondBest: true));
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
         await coordinator.Run(spec);
@@ -129,7 +129,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         // 20 student samples cannot bound their flagged rate under 0.1%: the Wilson upper bound of 0 in 20 is 16%.
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 10,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 0.001), Output: output,
-            DdimSteps: 3, EncoderSteps: 30, ClassifierSteps: 20, SyntheticTile: 16, RealTile: 512);
+            SamplerSteps: 3, EncoderSteps: 30, ClassifierSteps: 20, SyntheticTile: 16, RealTile: 512);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-refused");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
@@ -155,7 +155,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         // An untrained encoder (0 steps), with the default policy: its canary recall must fall short and close the gate.
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 10,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false), Output: output,
-            DdimSteps: 3, EncoderSteps: 0, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 512);
+            SamplerSteps: 3, EncoderSteps: 0, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 512);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-weak-audit");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
@@ -180,7 +180,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var diffusion = new TrainingRunSpec("", Steps: 40, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
         var spec = new PipelineSpec(dataset, diffusion, diffusion with { Steps = 10 }, SampleCount: 10, ShardSize: 10,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
-            DdimSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 64, RealTile: 512, Canaries: 10);
+            SamplerSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 64, RealTile: 512, Canaries: 10);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-retry");
         await coordinator.Run(spec);
 

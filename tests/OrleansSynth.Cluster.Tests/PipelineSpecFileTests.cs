@@ -49,6 +49,16 @@ public sealed class PipelineSpecFileTests : IDisposable
         Assert.Equal((0.9, 0.05, 50), (spec.Gate.MinimumCanaryRecall, spec.Gate.StudentFlaggedRateCeiling, spec.Canaries));
         Assert.Equal("/tmp/x", spec.Output);
         Assert.Equal(PipelineStrategy.Distillation, spec.Strategy);
+        Assert.Equal((DiffusionSamplerKind.Ddim, 25), (spec.Sampler, spec.SamplerSteps));
+    }
+
+    [Fact]
+    public void ReadsTheSamplerAndItsSteps()
+    {
+        var spec = PipelineSpecFile.Load(Write("dataset: fashion-mnist\nsampling: { sampler: dpm-solver++, steps: 10 }\n"), outputRoot: _folder);
+        Assert.Equal((DiffusionSamplerKind.DpmSolverPlusPlus, 10), (spec.Sampler, spec.SamplerSteps));
+        Assert.Contains("sampling.sampler 'euler' is unknown", Assert.Throws<InvalidDataException>(
+            () => PipelineSpecFile.Load(Write("dataset: x\nsampling: { sampler: euler }\n"), outputRoot: _folder)).Message);
     }
 
     [Fact]

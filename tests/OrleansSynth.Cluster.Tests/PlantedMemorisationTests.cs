@@ -18,7 +18,7 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
         var spec = new PipelineSpec(dataset, teacher, student, SampleCount: 80, ShardSize: 20,
             // A 150-step encoder is too small to prove its recall on canaries; this test is about the filter, so the minimum is off.
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0), Output: Path.Combine(cluster.Root, "memorise-out"),
-            DdimSteps: 10, EncoderSteps: 150, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 256);
+            SamplerSteps: 10, EncoderSteps: 150, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 256);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("memorise");
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));

@@ -48,7 +48,7 @@ public sealed class SiloFailureTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.True(trained.State == WorkState.Completed, trained.Error);
 
         var job = Client.GetGrain<ISamplingJobGrain>("interrupted-samples");
-        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 48, ShardSize: 4, DdimSteps: 10));
+        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 48, ShardSize: 4, SamplerSteps: 10));
         var partial = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.ShardsDone >= 1 || s.State != WorkState.Running, Patience, TimeSpan.FromMilliseconds(50));
         Assert.Equal(WorkState.Running, partial.State);
         await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos[^1]);

@@ -64,7 +64,7 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
             // 0 and false on purpose: fields equal to their type's default must survive Redis grain storage when the
             // coordinator moves silos (the provider's JSON once dropped them and they came back as the record's defaults).
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: $"out/{run}",
-            DdimSteps: 25, EncoderSteps: encoderSteps, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256, Canaries: 20));
+            SamplerSteps: 25, EncoderSteps: encoderSteps, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256, Canaries: 20));
     }
 
     /// <summary>Nobody calls the run for 90 s (reminders fire every minute); then it completes with exactly its samples and their audit.</summary>

@@ -279,7 +279,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         output: out/{{name}}
         teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
         student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
-        sampling: { count: 20, shardSize: 10, ddimSteps: 3 }
+        sampling: { count: 20, shardSize: 10, steps: 3 }
         audit: { encoderSteps: 20, canaries: 20 }
         # A 20-step encoder cannot prove its recall; these runs test the client, so the canary minimum is off here only.
         gate: { minimumSamples: 1, requireApproval: {{(approval ? "true" : "false")}}, minimumCanaryRecall: 0, studentFlaggedRateCeiling: 1 }

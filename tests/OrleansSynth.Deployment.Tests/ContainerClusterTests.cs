@@ -42,7 +42,7 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
             output: out/{{run}}
             teacher: { steps: 20, batchSize: 16, baseChannels: 16, timesteps: 50 }
             student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
-            sampling: { count: {{samples}}, shardSize: 5, ddimSteps: 25 }
+            sampling: { count: {{samples}}, shardSize: 5, steps: 25 }
             audit: { encoderSteps: 20, canaries: 20 }
             # A 20-step encoder cannot prove its recall: this run tests the deployment, so the canary minimum is off.
             gate: { minimumSamples: 1, requireApproval: false, minimumCanaryRecall: 0, studentFlaggedRateCeiling: 1 }

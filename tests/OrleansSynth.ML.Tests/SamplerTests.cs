@@ -9,12 +9,13 @@ public class SamplerTests
     private static readonly UNetConfig Config = TinyModels.Diffusion(1).Model;
     private static readonly GaussianDiffusion Diffusion = new(new DiffusionConfig { Timesteps = 30 });
 
-    public static TheoryData<string> Samplers => ["ddpm", "ddim-eta0", "ddim-eta1"];
+    public static TheoryData<string> Samplers => ["ddpm", "ddim-eta0", "ddim-eta1", "dpm-solver++"];
 
     private static IDiffusionSampler Create(string name) => name switch
     {
         "ddpm" => new DdpmSampler(Diffusion),
         "ddim-eta0" => new DdimSampler(Diffusion, steps: 8, eta: 0.0),
+        "dpm-solver++" => new DpmSolverSampler(Diffusion, steps: 8),
         _ => new DdimSampler(Diffusion, steps: 8, eta: 1.0),
     };
 

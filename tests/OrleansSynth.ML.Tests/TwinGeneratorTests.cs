@@ -36,7 +36,7 @@ public sealed class TwinGeneratorTests : IDisposable
     private TwinBatch Generate(float threshold, TwinSettings settings, long seed = 9)
     {
         using var reid = Reidentification(threshold);
-        var generator = new TwinGenerator(_model, new GaussianDiffusion(new DiffusionConfig { Timesteps = 100 }), ddimSteps: 3, _classifier, reid, settings);
+        var generator = new TwinGenerator(_model, new DdimSampler(new GaussianDiffusion(new DiffusionConfig { Timesteps = 100 }), steps: 3), _classifier, reid, settings);
         return generator.Generate(_sources, seed);
     }
 

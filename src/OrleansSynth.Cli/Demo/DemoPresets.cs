@@ -14,11 +14,11 @@ internal static class DemoPresets
         "quick" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 200), Student: Diffusion(steps: 200),
             SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
-            Guidance: 2.0, DdimSteps: 15, EncoderSteps: 1500, ClassifierSteps: 150),
+            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: 1500, ClassifierSteps: 150),
         "default" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 1200), Student: Diffusion(steps: 1200),
             SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
-            Guidance: 2.0, DdimSteps: 25, EncoderSteps: 3000, ClassifierSteps: 800),
+            Guidance: 2.0, SamplerSteps: 25, EncoderSteps: 3000, ClassifierSteps: 800),
         _ => throw new ArgumentException($"Unknown preset '{preset}'; use quick or default."),
     }) with { Strategy = strategy, Diversity = new DiversityOptions() };
 

@@ -14,7 +14,7 @@ namespace OrleansSynth.Cli.Demo;
 /// output: out/my-run
 /// teacher: { steps: 1200 }
 /// student: { steps: 1200 }
-/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, ddimSteps: 25, labels: balanced }
+/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: ddim, steps: 25, labels: balanced }   # or sampler: dpm-solver++
 /// audit: { alpha: 0.01, encoderSteps: 3000, canaries: 200 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
@@ -51,13 +51,15 @@ internal static class PipelineSpecFile
         return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(), document.Student.ToSpec(),
             document.Sampling.Count, document.Sampling.ShardSize,
             new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval, document.Gate.MinimumCanaryRecall, document.Gate.StudentFlaggedRateCeiling), output,
-            document.Sampling.Guidance, document.Sampling.DdimSteps, document.Audit.Alpha, document.Audit.EncoderSteps,
+            document.Sampling.Guidance, document.Sampling.Steps, document.Audit.Alpha, document.Audit.EncoderSteps,
             document.Utility.ClassifierSteps, MatchRealLabels: document.Sampling.Labels switch
             {
                 "balanced" => false,
                 "real" => true,
                 var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
-            }, Strategy: strategy, Diversity: document.Diversity.ToOptions(), Canaries: document.Audit.Canaries);
+            }, Strategy: strategy, Diversity: document.Diversity.ToOptions(), Canaries: document.Audit.Canaries,
+            Sampler: ParseSampler(document.Sampling.Sampler) ?? throw new InvalidDataException(
+                $"{path}: sampling.sampler '{document.Sampling.Sampler}' is unknown; use ddim or dpm-solver++."));
     }
 
     /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
@@ -66,6 +68,14 @@ internal static class PipelineSpecFile
         "distillation" => PipelineStrategy.Distillation,
         "diversity-aware" => PipelineStrategy.DiversityAware,
         "diversity-aware+distillation" => PipelineStrategy.DiversityAwareDistillation,
+        _ => null,
+    };
+
+    /// <summary>The sampler named as in a run spec, or null.</summary>
+    public static DiffusionSamplerKind? ParseSampler(string name) => name switch
+    {
+        "ddim" => DiffusionSamplerKind.Ddim,
+        "dpm-solver++" => DiffusionSamplerKind.DpmSolverPlusPlus,
         _ => null,
     };
 
@@ -112,7 +122,10 @@ internal static class PipelineSpecFile
         public int Count { get; set; } = 1500;
         public int ShardSize { get; set; } = 250;
         public double Guidance { get; set; } = 2.0;
-        public int DdimSteps { get; set; } = 25;
+        /// <summary>"ddim" or "dpm-solver++".</summary>
+        public string Sampler { get; set; } = "ddim";
+        /// <summary>The sampler's denoising steps.</summary>
+        public int Steps { get; set; } = 25;
         /// <summary>"balanced" (every class equally) or "real" (the real training set's label proportions).</summary>
         public string Labels { get; set; } = "balanced";
     }

@@ -104,7 +104,7 @@ public sealed partial class PipelineCoordinatorGrain
                 var extractor = await Stage("train feature extractor", () => Train(RunGrainIds.FeatureExtractor(run), classifierTemplate));
                 teacher = await Stage("train teacher", () => Train(RunGrainIds.Teacher(run), teacherSpec with { FeatureExtractor = extractor.Checkpoint }));
                 teacherSamples = await Stage("generate twins", () => Sample(RunGrainIds.Twins(run), new SamplingJobSpec(teacher.Checkpoint!, spec.SampleCount, spec.ShardSize,
-                    spec.Teacher.Seed, DdimSteps: spec.DdimSteps, Twins: new TwinSamplingSpec(spec.Dataset, extractor.Checkpoint!, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha))));
+                    spec.Teacher.Seed, SamplerSteps: spec.SamplerSteps, Sampler: spec.Sampler, Twins: new TwinSamplingSpec(spec.Dataset, extractor.Checkpoint!, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha))));
             }
             else
             {
@@ -228,7 +228,7 @@ public sealed partial class PipelineCoordinatorGrain
     private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, int FilteredOut);
 
     private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>
-        new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.DdimSteps, classCounts);
+        new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.SamplerSteps, classCounts, Sampler: spec.Sampler);
 
     /// <summary>Each shard's twin statistics, in shard order (empty for a plain sampling job).</summary>
     private static List<TwinStatistics> TwinShards(SamplingJobStatus job) =>
@@ -334,7 +334,7 @@ public sealed partial class PipelineCoordinatorGrain
         var stages = state.State.Stages.Select(s => new StageTiming(s.Name, s.StartedAt, s.FinishedAt,
             s.FinishedAt is { } f && s.StartedAt is { } st ? (f - st).TotalSeconds : null, s.Detail)).ToList();
         var policy = state.State.Policy;
-        var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps, spec.Guidance, spec.DdimSteps,
+        var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps, spec.Guidance, spec.Sampler.ToString(), spec.SamplerSteps,
             spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling);
 
         var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", (device, _) =>

@@ -56,7 +56,7 @@ public sealed class SamplingShardGrain(
             {
                 var classes = header.Config.Model.NumClasses;
                 var labels = SampleLabels.For(spec.Job.Count, classes, spec.Job.ClassCounts)[spec.Start..(spec.Start + spec.Count)];
-                var sampler = new DdimSampler(new GaussianDiffusion(header.Config.Diffusion), Math.Min(spec.Job.DdimSteps, header.Config.Diffusion.Timesteps));
+                var sampler = DiffusionSamplers.Create(spec.Job.Sampler, new GaussianDiffusion(header.Config.Diffusion), spec.Job.SamplerSteps);
                 token.ThrowIfCancellationRequested();
                 using var images = sampler.Sample(model, new SamplingRequest(labels, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), spec.Job.Guidance));
                 var size = header.Config.Model.ImageSize;
@@ -81,7 +81,8 @@ public sealed class SamplingShardGrain(
             using var reid = ReidentificationModel.Load(reidentification, device);
             var o = twins.Options;
             var settings = new TwinSettings(o.Candidates, o.Guidance, o.GuidanceStep, o.GuidanceFloor, o.LinkPenalty, o.KeepSecondBest);
-            var generator = new TwinGenerator(model, new GaussianDiffusion(header.Config.Diffusion), spec.Job.DdimSteps, classifier, reid, settings);
+            var sampler = DiffusionSamplers.Create(spec.Job.Sampler, new GaussianDiffusion(header.Config.Diffusion), spec.Job.SamplerSteps);
+            var generator = new TwinGenerator(model, sampler, classifier, reid, settings);
             var batch = generator.Generate(sources, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), cancellationToken: token);
 
             // A record's twin is "{job}/{position}", its extra "{job}/{position}b".

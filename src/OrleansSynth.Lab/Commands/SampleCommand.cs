@@ -13,7 +13,7 @@ internal static class SampleCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint written by synth train.", Required = true };
         var output = new Option<string>("--out") { Description = "PNG file to write.", DefaultValueFactory = _ => "samples.png" };
         var perClass = new Option<int>("--per-class") { DefaultValueFactory = _ => 10 };
-        var sampler = new Option<string>("--sampler") { Description = "ddim or ddpm.", DefaultValueFactory = _ => "ddim" };
+        var sampler = new Option<string>("--sampler") { Description = "ddim, dpm-solver++ or ddpm.", DefaultValueFactory = _ => "ddim" };
         sampler.AcceptOnlyFromAmong("ddim", "ddpm");
         var steps = new Option<int>("--steps") { Description = "DDIM steps (ddpm always uses every timestep).", DefaultValueFactory = _ => 50 };
         var eta = new Option<double>("--eta") { Description = "DDIM noise: 0 deterministic, 1 ancestral-like.", DefaultValueFactory = _ => 0.0 };

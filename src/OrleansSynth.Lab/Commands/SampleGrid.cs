@@ -23,6 +23,7 @@ internal static class SampleGrid
     {
         "ddpm" => new DdpmSampler(diffusion),
         "ddim" => new DdimSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps), eta),
-        _ => throw new ArgumentException($"Unknown sampler '{kind}'; use ddim or ddpm."),
+        "dpm-solver++" => new DpmSolverSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps - 1)),
+        _ => throw new ArgumentException($"Unknown sampler '{kind}'; use ddim, dpm-solver++ or ddpm."),
     };
 }

@@ -18,7 +18,7 @@ namespace OrleansSynth.ML.Diversity;
 /// the work runs on (the diffusion model's).
 /// </summary>
 public sealed class TwinGenerator(
-    UNet model, GaussianDiffusion diffusion, int ddimSteps, ImageClassifier classifier, ReidentificationModel reidentification, TwinSettings settings)
+    UNet model, IDiffusionSampler sampler, ImageClassifier classifier, ReidentificationModel reidentification, TwinSettings settings)
 {
     /// <summary>Candidates generated per forward batch (bounds memory; guidance doubles it inside).</summary>
     public int SamplingBatch { get; init; } = 256;
@@ -101,7 +101,6 @@ public sealed class TwinGenerator(
 
     private Tensor Draw(int[] rows, Tensor labels, Tensor conditions, double guidance, ulong seed)
     {
-        var sampler = new DdimSampler(diffusion, Math.Min(ddimSteps, diffusion.Schedule.Timesteps));
         var parts = new List<Tensor>();
         for (var start = 0; start < rows.Length; start += SamplingBatch)
         {

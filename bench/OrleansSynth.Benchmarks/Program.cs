@@ -4,6 +4,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch] [rounds]  (bench/scripts/cluster-vs-bare.sh starts the silo)
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
@@ -38,6 +39,13 @@ switch (benchmark)
             args.Length > 2 ? int.Parse(args[2]) : 400,
             args.Length > 3 ? int.Parse(args[3]) : 64,
             args.Length > 4 ? int.Parse(args[4]) : 3);
+    case "sampler-fidelity":
+        return SamplerFidelityBenchmark.Run(
+            args.Length > 1 ? int.Parse(args[1]) : 1200,
+            args.Length > 2 ? int.Parse(args[2]) : 1000,
+            (args.Length > 3 ? args[3] : "ddim:25,ddim:10,dpm-solver++:10,dpm-solver++:15").Split(',')
+                .Select(s => s.Split(':')).Select(p => (p[0], int.Parse(p[1]))).ToArray(),
+            args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-sampler-fidelity"));
     case "audit-memory-data":
         AuditMemoryData.Write(
             args.Length > 1 ? int.Parse(args[1]) : 120_000,
@@ -45,6 +53,6 @@ switch (benchmark)
             args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-memory"));
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, audit-memory-data");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data");
         return 2;
 }

@@ -33,9 +33,9 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.Equal(40, trained.Step);
         Assert.NotNull(trained.Checkpoint);
 
-        // Sharded sampling: 7 shards of at most 6.
+        // Sharded sampling: 7 shards of at most 6, with the second-order sampler (the other plain sampling tests use DDIM).
         var job = Client.GetGrain<ISamplingJobGrain>("e2e-samples");
-        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 40, ShardSize: 6, SamplerSteps: 4));
+        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 40, ShardSize: 6, SamplerSteps: 4, Sampler: DiffusionSamplerKind.DpmSolverPlusPlus));
         var sampled = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
         Assert.True(sampled.State == WorkState.Completed, sampled.Error);
         Assert.Equal(7, sampled.ShardsDone);

@@ -72,7 +72,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 24, ShardSize: 8,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
             SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512,
-            Strategy: strategy, Diversity: new DiversityOptions(Candidates: 2, KeepSecondBest: true));
+            Strategy: strategy, Diversity: new DiversityOptions(Candidates: 2, KeepSecondBest: true), Sampler: DiffusionSamplerKind.DpmSolverPlusPlus);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));

@@ -14,8 +14,8 @@ internal static class SampleCommand
         var output = new Option<string>("--out") { Description = "PNG file to write.", DefaultValueFactory = _ => "samples.png" };
         var perClass = new Option<int>("--per-class") { DefaultValueFactory = _ => 10 };
         var sampler = new Option<string>("--sampler") { Description = "ddim, dpm-solver++ or ddpm.", DefaultValueFactory = _ => "ddim" };
-        sampler.AcceptOnlyFromAmong("ddim", "ddpm");
-        var steps = new Option<int>("--steps") { Description = "DDIM steps (ddpm always uses every timestep).", DefaultValueFactory = _ => 50 };
+        sampler.AcceptOnlyFromAmong("ddim", "dpm-solver++", "ddpm");
+        var steps = new Option<int>("--steps") { Description = "Denoising steps of ddim or dpm-solver++ (ddpm always uses every timestep).", DefaultValueFactory = _ => 50 };
         var eta = new Option<double>("--eta") { Description = "DDIM noise: 0 deterministic, 1 ancestral-like.", DefaultValueFactory = _ => 0.0 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale (1 = plain conditional).", DefaultValueFactory = _ => 2.0 };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1 };

@@ -31,12 +31,7 @@ internal static class SamplerFidelityBenchmark
         var labels = Enumerable.Range(0, samples).Select(i => (long)(i % train.NumClasses)).ToArray();
         foreach (var (name, steps) in settings)
         {
-            IDiffusionSampler sampler = name switch
-            {
-                "ddim" => new DdimSampler(teacher.Diffusion, steps),
-                "dpm-solver++" => new DpmSolverSampler(teacher.Diffusion, steps),
-                _ => throw new ArgumentException($"unknown sampler '{name}'; use ddim or dpm-solver++"),
-            };
+            var sampler = SamplerCatalog.Create(name, teacher.Diffusion, steps);
             clock.Restart();
             using var images = sampler.Sample(teacher.Ema, new SamplingRequest(labels, Seed: 11, GuidanceScale: 2.0));
             var seconds = clock.Elapsed.TotalSeconds;

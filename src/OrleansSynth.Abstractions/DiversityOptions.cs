@@ -6,7 +6,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="GuidanceStep">Drop in w after a round in which all K candidates were linked.</param>
 /// <param name="GuidanceFloor">Lowest w; a record still linked there is skipped and counted.</param>
 /// <param name="LinkPenalty">Weight of the similarity to the source in a candidate's cost.</param>
-/// <param name="KeepSecondBest">Also keep the second-best unlinked candidate as an extra sample.</param>
+/// <param name="TwinsPerRecord">Unlinked candidates kept per record, best first (1 to <paramref name="Candidates"/>).</param>
 [GenerateSerializer, Immutable]
 public sealed record DiversityOptions(
     [property: Id(0)] int Candidates = 4,
@@ -14,4 +14,4 @@ public sealed record DiversityOptions(
     [property: Id(2)] double GuidanceStep = 0.1,
     [property: Id(3)] double GuidanceFloor = 0.5,
     [property: Id(4)] double LinkPenalty = 1.0,
-    [property: Id(5)] bool KeepSecondBest = false);
+    [property: Id(6)] int TwinsPerRecord = 1);

@@ -72,7 +72,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 24, ShardSize: 8,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
             SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512,
-            Strategy: strategy, Diversity: new DiversityOptions(Candidates: 2, KeepSecondBest: true), Sampler: DiffusionSamplerKind.DpmSolverPlusPlus);
+            Strategy: strategy, Diversity: new DiversityOptions(Candidates: 3, TwinsPerRecord: 3), Sampler: DiffusionSamplerKind.DpmSolverPlusPlus);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
         await coordinator.Run(spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
@@ -87,17 +87,17 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var teacher = await cluster.Client.GetGrain<ITrainingRunGrain>($"{run}/teacher").GetStatus();
         Assert.Contains(teacher.DataSources!, source => source.EndsWith("(feature extractor)"));
 
-        // One twin per record (plus its extra), or a counted skip; the audit scanned exactly the twins.
+        // One twin per record (plus its two extras), or a counted skip; the audit scanned exactly the twins.
         using var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "release", "report.json")));
         var root = report.RootElement;
         var twins = root.GetProperty("twins");
         Assert.Equal(24, twins.GetProperty("records").GetInt32());
         Assert.Equal(24, twins.GetProperty("twins").GetInt32() + twins.GetProperty("skipped").GetInt32());
-        Assert.Equal(twins.GetProperty("twins").GetInt32(), twins.GetProperty("extras").GetInt32());
-        Assert.True(twins.GetProperty("candidatesDrawn").GetInt32() >= 24 * 2);
+        Assert.Equal(2 * twins.GetProperty("twins").GetInt32(), twins.GetProperty("extras").GetInt32());
+        Assert.True(twins.GetProperty("candidatesDrawn").GetInt32() >= 24 * 3);
         // Per-shard statistics would say which range of real records was hard to twin: internal only.
         Assert.False(root.TryGetProperty("twinShards", out _));
-        var produced = 2 * twins.GetProperty("twins").GetInt32();
+        var produced = 3 * twins.GetProperty("twins").GetInt32();
         var audit = await cluster.Client.GetGrain<IPrivacyAuditGrain>($"{run}/teacher-audit").GetStatus();
         Assert.Equal(produced, audit.Summary!.Total);
         Assert.Equal(produced - audit.FlaggedSampleIds.Count, root.GetProperty("keptAfterFilter").GetInt32());

@@ -67,11 +67,13 @@ public sealed class PipelineSpecFileTests : IDisposable
         var spec = PipelineSpecFile.Load(Write("""
             dataset: fashion-mnist
             strategy: diversity-aware+distillation
-            diversity: { candidates: 6, guidanceFloor: 0.8, keepSecondBest: true }
+            diversity: { candidates: 6, guidanceFloor: 0.8, twinsPerRecord: 3 }
             """), outputRoot: _folder);
         Assert.Equal(PipelineStrategy.DiversityAwareDistillation, spec.Strategy);
-        Assert.Equal(new DiversityOptions(Candidates: 6, GuidanceFloor: 0.8, KeepSecondBest: true), spec.Diversity);
+        Assert.Equal(new DiversityOptions(Candidates: 6, GuidanceFloor: 0.8, TwinsPerRecord: 3), spec.Diversity);
         Assert.True(spec.UsesTwins && spec.TrainsStudent);
+        Assert.Contains("diversity.twinsPerRecord must be between 1 and diversity.candidates (2), was 3", Assert.Throws<InvalidDataException>(
+            () => PipelineSpecFile.Load(Write("dataset: x\ndiversity: { candidates: 2, twinsPerRecord: 3 }\n"), outputRoot: _folder)).Message);
     }
 
     [Fact]

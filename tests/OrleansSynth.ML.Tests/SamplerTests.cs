@@ -51,6 +51,16 @@ public class SamplerTests
     }
 
     [Fact]
+    public void TheCatalogBuildsEveryNamedSamplerWithItsStepsCappedAtTheSchedule()
+    {
+        Assert.Equal([8, 8, 30], SamplerCatalog.Names.Select(n => SamplerCatalog.Create(n, Diffusion, steps: 8).StepCount));
+        // 30 timesteps: DDIM can take every one, DPM-Solver++ needs one to look back on.
+        Assert.Equal(30, SamplerCatalog.Create(SamplerCatalog.Ddim, Diffusion, steps: 1000).StepCount);
+        Assert.Equal(29, SamplerCatalog.Create(SamplerCatalog.DpmSolverPlusPlus, Diffusion, steps: 1000).StepCount);
+        Assert.Contains("use ddim, dpm-solver++, ddpm", Assert.Throws<ArgumentException>(() => SamplerCatalog.Create("euler", Diffusion, 8)).Message);
+    }
+
+    [Fact]
     public void LabelsOutsideTheModelAreRejected()
     {
         using var model = new UNet(Config);

@@ -52,9 +52,9 @@ public sealed class TwinGeneratorTests : IDisposable
     }
 
     [Fact]
-    public void KeepingTheSecondBestAddsAnExtraRightAfterEachTwin()
+    public void KeepingTwoTwinsPerRecordPutsTheExtraRightAfterEachTwin()
     {
-        var batch = Generate(threshold: 2f, new TwinSettings(Candidates: 2, KeepSecondBest: true));
+        var batch = Generate(threshold: 2f, new TwinSettings(Candidates: 2, TwinsPerRecord: 2));
         Assert.Equal(3, batch.Statistics.Twins);
         Assert.Equal(3, batch.Statistics.Extras);
         Assert.Equal([0, 0, 1, 1, 2, 2], batch.SourcePositions);

@@ -20,12 +20,21 @@ public sealed class TwinSelectionTests
         Assert.Equal([3], chosen.Select(c => c.Candidate));
     }
 
-    [Fact]
-    public void KeepsTheSecondBestWhenAsked()
+    [Theory]
+    [InlineData(2, new[] { 3, 1 })]
+    [InlineData(3, new[] { 3, 1, 2 })]
+    [InlineData(4, new[] { 3, 1, 2 })]
+    public void KeepsSeveralTwinsBestFirstButNeverALinkedOne(int twinsPerRecord, int[] expected)
     {
-        var chosen = TwinSelection.Choose(Scores, new TwinSettings(KeepSecondBest: true));
-        Assert.Equal([3, 1], chosen.Select(c => c.Candidate));
+        var chosen = TwinSelection.Choose(Scores, new TwinSettings(TwinsPerRecord: twinsPerRecord));
+        Assert.Equal(expected, chosen.Select(c => c.Candidate));
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void RefusesMoreTwinsThanCandidatesOrNone(int twinsPerRecord) =>
+        Assert.Throws<ArgumentException>(() => new TwinSettings(Candidates: 4, TwinsPerRecord: twinsPerRecord).Validate());
 
     [Fact]
     public void WithoutALinkPenaltyConsistencyAloneDecides()

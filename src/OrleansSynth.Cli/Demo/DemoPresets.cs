@@ -14,13 +14,20 @@ internal static class DemoPresets
         "quick" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 200), Student: Diffusion(steps: 200),
             SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
-            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: 1500, ClassifierSteps: 150),
+            Guidance: 2.0, SamplerSteps: 10, EncoderSteps: 1500, ClassifierSteps: 150),
         "default" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 1200), Student: Diffusion(steps: 1200),
             SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
-            Guidance: 2.0, SamplerSteps: 25, EncoderSteps: 3000, ClassifierSteps: 800),
+            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: 3000, ClassifierSteps: 800),
         _ => throw new ArgumentException($"Unknown preset '{preset}'; use quick or default."),
-    }) with { Strategy = strategy, Diversity = new DiversityOptions() };
+    }) with
+    {
+        Strategy = strategy,
+        // DPM-Solver++ at 15 steps beat DDIM at 25 on Fréchet distance in 57% of the time (README, "Samplers").
+        Sampler = DiffusionSamplerKind.DpmSolverPlusPlus,
+        // Every unlinked candidate kept: more twins for the same sampling work narrowed the utility gap more than best-of-K did.
+        Diversity = new DiversityOptions(Candidates: 3, TwinsPerRecord: 3),
+    };
 
     private static TrainingRunSpec Diffusion(int steps) =>
         new("", Steps: steps, BatchSize: 64, BaseChannels: 32, Timesteps: 1000, LearningRate: 1e-3, CheckpointEvery: 200);

@@ -18,7 +18,7 @@ namespace OrleansSynth.Cli.Demo;
 /// audit: { alpha: 0.01, encoderSteps: 3000, canaries: 200 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
-/// diversity: { candidates: 4, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, keepSecondBest: false }
+/// diversity: { candidates: 4, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 1 }
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile
@@ -57,7 +57,7 @@ internal static class PipelineSpecFile
                 "balanced" => false,
                 "real" => true,
                 var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
-            }, Strategy: strategy, Diversity: document.Diversity.ToOptions(), Canaries: document.Audit.Canaries,
+            }, Strategy: strategy, Diversity: document.Diversity.ToOptions(path), Canaries: document.Audit.Canaries,
             Sampler: ParseSampler(document.Sampling.Sampler) ?? throw new InvalidDataException(
                 $"{path}: sampling.sampler '{document.Sampling.Sampler}' is unknown; use ddim or dpm-solver++."));
     }
@@ -100,9 +100,15 @@ internal static class PipelineSpecFile
         public double GuidanceStep { get; set; } = 0.1;
         public double GuidanceFloor { get; set; } = 0.5;
         public double LinkPenalty { get; set; } = 1.0;
-        public bool KeepSecondBest { get; set; }
+        public int TwinsPerRecord { get; set; } = 1;
 
-        public DiversityOptions ToOptions() => new(Candidates, Guidance, GuidanceStep, GuidanceFloor, LinkPenalty, KeepSecondBest);
+        public DiversityOptions ToOptions(string path)
+        {
+            if (Candidates < 1) throw new InvalidDataException($"{path}: diversity.candidates must be positive, was {Candidates}.");
+            if (TwinsPerRecord < 1 || TwinsPerRecord > Candidates)
+                throw new InvalidDataException($"{path}: diversity.twinsPerRecord must be between 1 and diversity.candidates ({Candidates}), was {TwinsPerRecord}.");
+            return new(Candidates, Guidance, GuidanceStep, GuidanceFloor, LinkPenalty, TwinsPerRecord);
+        }
     }
 
     private sealed class Diffusion

@@ -80,17 +80,18 @@ public sealed class SamplingShardGrain(
             using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
             using var reid = ReidentificationModel.Load(reidentification, device);
             var o = twins.Options;
-            var settings = new TwinSettings(o.Candidates, o.Guidance, o.GuidanceStep, o.GuidanceFloor, o.LinkPenalty, o.KeepSecondBest);
+            var settings = new TwinSettings(o.Candidates, o.Guidance, o.GuidanceStep, o.GuidanceFloor, o.LinkPenalty, o.TwinsPerRecord);
             var sampler = DiffusionSamplers.Create(spec.Job.Sampler, new GaussianDiffusion(header.Config.Diffusion), spec.Job.SamplerSteps);
             var generator = new TwinGenerator(model, sampler, classifier, reid, settings);
             var batch = generator.Generate(sources, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), cancellationToken: token);
 
-            // A record's twin is "{job}/{position}", its extra "{job}/{position}b".
+            // A record's twin is "{job}/{position}", its extras "{job}/{position}+1", "+2" and so on (they follow their twin).
             var ids = new string[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
+            for (int i = 0, rank = 0; i < batch.Count; i++)
             {
+                rank = i > 0 && batch.SourcePositions[i] == batch.SourcePositions[i - 1] ? rank + 1 : 0;
                 var id = SampleId(spec.JobId, positions[batch.SourcePositions[i]]);
-                ids[i] = i > 0 && batch.SourcePositions[i] == batch.SourcePositions[i - 1] ? id + "b" : id;
+                ids[i] = rank == 0 ? id : $"{id}+{rank}";
             }
             SampleBundle.Write(bundlePath, new ImageDataset($"{spec.JobId}#{spec.ShardIndex}", batch.Pixels,
                 training.Channels, training.Height, training.Width, batch.Labels, ids, numClasses: training.NumClasses));

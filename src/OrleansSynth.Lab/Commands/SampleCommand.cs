@@ -13,8 +13,8 @@ internal static class SampleCommand
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint written by synth train.", Required = true };
         var output = new Option<string>("--out") { Description = "PNG file to write.", DefaultValueFactory = _ => "samples.png" };
         var perClass = new Option<int>("--per-class") { DefaultValueFactory = _ => 10 };
-        var sampler = new Option<string>("--sampler") { Description = "ddim, dpm-solver++ or ddpm.", DefaultValueFactory = _ => "ddim" };
-        sampler.AcceptOnlyFromAmong("ddim", "dpm-solver++", "ddpm");
+        var sampler = new Option<string>("--sampler") { Description = "ddim, dpm-solver++ or ddpm.", DefaultValueFactory = _ => SamplerCatalog.Ddim };
+        sampler.AcceptOnlyFromAmong([.. SamplerCatalog.Names]);
         var steps = new Option<int>("--steps") { Description = "Denoising steps of ddim or dpm-solver++ (ddpm always uses every timestep).", DefaultValueFactory = _ => 50 };
         var eta = new Option<double>("--eta") { Description = "DDIM noise: 0 deterministic, 1 ancestral-like.", DefaultValueFactory = _ => 0.0 };
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance scale (1 = plain conditional).", DefaultValueFactory = _ => 2.0 };
@@ -31,7 +31,7 @@ internal static class SampleCommand
             using (model)
             {
                 var diffusion = new GaussianDiffusion(header.Config.Diffusion);
-                SampleGrid.Write(model, SampleGrid.CreateSampler(diffusion, parse.GetValue(sampler)!, parse.GetValue(steps), parse.GetValue(eta)),
+                SampleGrid.Write(model, SamplerCatalog.Create(parse.GetValue(sampler)!, diffusion, parse.GetValue(steps), parse.GetValue(eta)),
                     parse.GetValue(perClass), parse.GetValue(guidance), parse.GetValue(seed), parse.GetValue(output)!);
             }
             return Task.FromResult(0);

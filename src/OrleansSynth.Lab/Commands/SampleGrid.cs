@@ -18,12 +18,4 @@ internal static class SampleGrid
         ImageTensors.Grid(images, columns: perClass, scale: 2).Write(path);
         AnsiConsole.WriteLine($"wrote {path} in {(DateTime.UtcNow - started).TotalSeconds:F1} s");
     }
-
-    public static IDiffusionSampler CreateSampler(GaussianDiffusion diffusion, string kind, int steps, double eta) => kind switch
-    {
-        "ddpm" => new DdpmSampler(diffusion),
-        "ddim" => new DdimSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps), eta),
-        "dpm-solver++" => new DpmSolverSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps - 1)),
-        _ => throw new ArgumentException($"Unknown sampler '{kind}'; use ddim, dpm-solver++ or ddpm."),
-    };
 }

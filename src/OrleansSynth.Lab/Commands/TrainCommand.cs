@@ -70,7 +70,7 @@ internal static class TrainCommand
             AnsiConsole.WriteLine($"trained to step {trainer.Step} in {(DateTime.UtcNow - started).TotalSeconds:F0} s; checkpoint {checkpoint}");
 
             LossCurve.Write(trainer.LossHistory, Path.Combine(outDir, "loss.csv"), Path.Combine(outDir, "loss.png"));
-            var sampler = SampleGrid.CreateSampler(trainer.Diffusion, "ddim", parse.GetValue(samplingSteps), 0.0);
+            var sampler = SamplerCatalog.Create(SamplerCatalog.Ddim, trainer.Diffusion, parse.GetValue(samplingSteps));
             trainer.Ema.eval();
             SampleGrid.Write(trainer.Ema, sampler, parse.GetValue(perClass), parse.GetValue(guidance), parse.GetValue(seed), Path.Combine(outDir, "samples.png"));
             return 0;

@@ -90,7 +90,7 @@ public sealed class TwinGenerator(
             round?.Invoke(r, pending.Count);
         }
 
-        // Twins in record order, the extra sample (if any) right after its twin.
+        // Twins in record order, the extra samples (if any) right after their twin.
         var ordered = chosen.OrderBy(c => c.Record).ThenBy(c => c.Rank).ToList();
         return new TwinBatch(
             ordered.SelectMany(c => c.Pixels).ToArray(),

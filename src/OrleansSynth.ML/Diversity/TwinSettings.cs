@@ -6,18 +6,20 @@ namespace OrleansSynth.ML.Diversity;
 /// <param name="GuidanceStep">How much w drops after a round in which every candidate was linked to its source.</param>
 /// <param name="GuidanceFloor">Lowest w tried; a record still linked there is skipped.</param>
 /// <param name="LinkPenalty">Weight of the similarity to the source in a candidate's cost (closer costs more).</param>
-/// <param name="KeepSecondBest">Also keep the second-best unlinked candidate as an extra sample.</param>
+/// <param name="TwinsPerRecord">Unlinked candidates kept per record, best first (at most <paramref name="Candidates"/>): 1 is the paper's one twin; more buy more samples for the same sampling work.</param>
 public sealed record TwinSettings(
     int Candidates = 4,
     double Guidance = 1.4,
     double GuidanceStep = 0.1,
     double GuidanceFloor = 0.5,
     double LinkPenalty = 1.0,
-    bool KeepSecondBest = false)
+    int TwinsPerRecord = 1)
 {
     public void Validate()
     {
         if (Candidates < 1) throw new ArgumentException($"Candidates must be positive, was {Candidates}.");
+        if (TwinsPerRecord < 1 || TwinsPerRecord > Candidates)
+            throw new ArgumentException($"TwinsPerRecord must be in [1, Candidates {Candidates}], was {TwinsPerRecord}.");
         if (GuidanceStep <= 0) throw new ArgumentException($"GuidanceStep must be positive, was {GuidanceStep}.");
         if (GuidanceFloor < 0 || GuidanceFloor > Guidance)
             throw new ArgumentException($"GuidanceFloor must be in [0, Guidance {Guidance}], was {GuidanceFloor}.");

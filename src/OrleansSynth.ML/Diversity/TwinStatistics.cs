@@ -3,7 +3,7 @@ namespace OrleansSynth.ML.Diversity;
 /// <summary>What diversity-aware sampling did for a range of records.</summary>
 /// <param name="Records">Source records processed.</param>
 /// <param name="Twins">Records that got a twin (one sample each).</param>
-/// <param name="Extras">Second-best candidates kept as extra samples.</param>
+/// <param name="Extras">Candidates kept beyond each record's first twin (see <see cref="TwinSettings.TwinsPerRecord"/>).</param>
 /// <param name="CandidatesDrawn">Every candidate generated, over all rounds.</param>
 /// <param name="RejectedLinked">Candidates rejected because they were linked to their source.</param>
 /// <param name="Retries">Redraws at a lower guidance, summed over records (a record twinned in its first round adds none).</param>

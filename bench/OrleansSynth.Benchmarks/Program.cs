@@ -5,6 +5,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch] [rounds]  (bench/scripts/cluster-vs-bare.sh starts the silo)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- heldout-copies [dataset] [alpha]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
@@ -52,7 +53,12 @@ switch (benchmark)
             args.Length > 2 ? int.Parse(args[2]) : 2_000,
             args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-memory"));
         return 0;
+    case "heldout-copies":
+        HeldOutCopiesBenchmark.Run(
+            args.Length > 1 ? args[1] : "fashion-mnist",
+            args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 0.01);
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data, heldout-copies");
         return 2;
 }

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Data;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.Benchmarks;
+
+/// <summary>
+/// How many held-out images are already near-copies of a training record: for each test image its nearest training
+/// image in pixels (Euclidean), and their mean absolute difference. The audit calibrates its threshold on half of the
+/// held-out split as "people it never saw"; a near-copy there uses up one of the false flags alpha allows.
+/// </summary>
+public static class HeldOutCopiesBenchmark
+{
+    public static void Run(string dataset, double alpha)
+    {
+        var clock = Stopwatch.StartNew();
+        var training = DatasetCatalog.Load(dataset, DatasetSplit.Train);
+        var heldOut = DatasetCatalog.Load(dataset, DatasetSplit.Test);
+        var difference = NearestDifferences(training, heldOut);
+        Console.WriteLine($"{heldOut.Count} held-out against {training.Count} training images in {clock.Elapsed.TotalSeconds:F0} s");
+        foreach (var tolerance in new[] { 0.005, 0.01, 0.02, 0.03 })
+        {
+            var copies = difference.Count(d => d <= tolerance);
+            Console.WriteLine($"within a mean absolute difference of {tolerance:P1} of their nearest training image: {copies} = {(double)copies / heldOut.Count:P2}");
+        }
+        // The audit's own split (AuditPreparation): which of the calibration half are near-copies at its tolerance.
+        var (calibration, _) = PatientSplitter.Split(heldOut, 0.5, seed: 41, "calibration", "control");
+        var positions = heldOut.RecordIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
+        var tolerated = new AuditSettings().NearCopyTolerance;
+        var inCalibration = calibration.RecordIds.Count(id => difference[positions[id]] <= tolerated);
+        Console.WriteLine($"calibration half: {calibration.Count} images, {inCalibration} of them within the audit's near-copy tolerance ({tolerated:P0}); " +
+            $"alpha {alpha:P0} allows {(int)Math.Floor(alpha * calibration.Count)} flags");
+    }
+
+    /// <summary>Mean absolute difference (fraction of full scale) between each query image and its nearest reference image.</summary>
+    private static double[] NearestDifferences(ImageDataset reference, ImageDataset queries)
+    {
+        using var noGrad = no_grad();
+        using var real = Flat(reference);
+        using var realNorms = real.pow(2).sum(1);
+        var result = new double[queries.Count];
+        const int chunk = 500;
+        for (var start = 0; start < queries.Count; start += chunk)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(chunk, queries.Count - start);
+            var q = Flat(queries, start, count);
+            // |q - r|^2 without the |q|^2 term, which does not change the argmin.
+            var nearest = (realNorms.unsqueeze(0) - 2 * q.mm(real.t())).argmin(1);
+            var meanAbsolute = (q - real.index_select(0, nearest)).abs().mean([1]) / 255.0;
+            meanAbsolute.to_type(float64).data<double>().CopyTo(result, start);
+        }
+        return result;
+    }
+
+    private static Tensor Flat(ImageDataset data, int start = 0, int? count = null)
+    {
+        var n = count ?? data.Count;
+        var bytes = new byte[n * data.Channels * data.Height * data.Width];
+        for (var i = 0; i < n; i++) data.ImageAt(start + i).CopyTo(bytes.AsSpan(i * data.ImageAt(0).Length));
+        return tensor(bytes).view(n, -1).to_type(float32);
+    }
+}

@@ -43,6 +43,8 @@ public static class HtmlReport
             ? $"A sample is flagged when the pair verifier, shown it beside its nearest real record, scores it above {Num(v)} (calibrated at alpha {report.Teacher.Summary.Alpha}); the encoder's own threshold is {Num(report.Teacher.Summary.Threshold)}"
             : $"A sample is flagged when its nearest real record's similarity is above {Num(report.Teacher.Summary.Threshold)} (calibrated at alpha {report.Teacher.Summary.Alpha})";
         html.Append($"</table><p>{verdict}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
+        if (report.Teacher.Summary.HeldOutNearCopies is > 0 and var heldOutCopies)
+            html.Append($"{heldOutCopies} held-out real images are themselves near-copies of training records; they were left out of calibration and control, so they neither set the threshold nor count as unseen people. ");
         html.Append($"The filter removed {report.FilteredOut} {teacherSet} samples and kept {report.KeptAfterFilter}{(report.Student is null ? " (the released set)" : " (the student's training set)")}.</p>");
         html.Append("<div class=\"pair\">");
         foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student)) html.Append(Image(SimilarityHistogram(name, p)));

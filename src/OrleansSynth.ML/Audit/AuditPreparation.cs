@@ -8,7 +8,10 @@ namespace OrleansSynth.ML.Audit;
 /// Builds an <see cref="AuditReference"/>: trains the encoder on the training records (or reuses it from the
 /// cache folder), measures its verification AUC and calibrates its threshold on one half of the held-out
 /// records; then trains the pair verifier on the encoder's look-alikes and calibrates it on the same half; and keeps
-/// the other half as the audit's control. Models and embeddings are cached by content. Everything trains and embeds
+/// the other half as the audit's control. A held-out image within the near-copy tolerance of its nearest training
+/// record is a copy the dataset itself holds, not an unseen person: it is left out of calibration (where it would spend
+/// the false flags alpha allows on copies and so raise the threshold) and of the control, and counted.
+/// Models and embeddings are cached by content. Everything trains and embeds
 /// on <c>device</c>, where the returned models stay.
 /// </summary>
 public static class AuditPreparation
@@ -39,23 +42,42 @@ public static class AuditPreparation
         }
 
         var trainingEmbeddings = CachedEmbeddings(model, training, Path.Combine(cacheFolder, $"embeddings-{model.Fingerprint}-{ReidentificationTrainer.Fingerprint(training)}.bin"), log);
-        var calibrationKey = $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}";
+        var calibrationKey = $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}:{settings.NearCopyTolerance}";
         if (model.Info.Calibration is null || model.Info.CalibrationKey != calibrationKey)
         {
             ReidentificationTrainer.MeasureVerification(model, calibration);
-            using var calibrationEmbeddings = AuditReference.Embed(model, calibration);
-            using var reference = trainingEmbeddings.ToTensor();
-            var nearest = PairwiseScan.Run(calibrationEmbeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
-            var scores = Enumerable.Range(0, calibration.Count).Select(nearest.BestScore).ToArray();
-            model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count), calibrationKey);
+            var (nearest, unseen) = NearestAndUnseen(model, trainingEmbeddings, training, calibration, settings);
+            var scores = unseen.Select(nearest.BestScore).ToArray();
+            model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
             model.Save(modelPath);
         }
-        log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images), encoder AUC {model.Info.VerificationAuc:F4}");
+        log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images, " +
+            $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC {model.Info.VerificationAuc:F4}");
 
         var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, device, log, progress, cancellationToken);
+        var (_, unseenControl) = NearestAndUnseen(model, trainingEmbeddings, training, control, settings);
+        var controlCopies = control.Count - unseenControl.Length;
+        if (controlCopies > 0) control = control.Subset(unseenControl, control.Name);
+        log?.Invoke($"control: {control.Count} held-out images ({controlCopies} near-copies of training records left out)");
         using var controlTensor = AuditReference.Embed(model, control);
         var controlEmbeddings = EmbeddingSet.FromTensor(controlTensor, control.RecordIds, model.Fingerprint);
-        return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings, verifier);
+        return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings, verifier, model.Calibration.HeldOutCopiesLeftOut + controlCopies);
+    }
+
+    /// <summary>
+    /// Each held-out image's nearest training record under the encoder, and the positions of the images that are not
+    /// within the near-copy tolerance of it: the unseen ones.
+    /// </summary>
+    private static (TopKMatches Nearest, int[] Unseen) NearestAndUnseen(ReidentificationModel model, EmbeddingSet trainingEmbeddings, ImageDataset training,
+        ImageDataset heldOut, AuditSettings settings)
+    {
+        using var embeddings = AuditReference.Embed(model, heldOut);
+        using var reference = trainingEmbeddings.ToTensor();
+        var nearest = PairwiseScan.Run(embeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
+        var unseen = Enumerable.Range(0, heldOut.Count)
+            .Where(i => AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i))) > settings.NearCopyTolerance)
+            .ToArray();
+        return (nearest, unseen);
     }
 
     /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration half; null when it has no steps.</summary>
@@ -80,12 +102,10 @@ public static class AuditPreparation
         }
         if (verifier.Info.CalibrationKey != calibrationKey)
         {
-            // The same rule as the audit's verdict: each held-out image against its nearest training record under the encoder.
-            using var calibrationEmbeddings = AuditReference.Embed(model, calibration);
-            using var reference = trainingEmbeddings.ToTensor();
-            var nearest = PairwiseScan.Run(calibrationEmbeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
-            var scores = verifier.Scores(calibration, training, Enumerable.Range(0, calibration.Count).Select(nearest.BestIndex).ToArray());
-            verifier.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count), calibrationKey);
+            // The same rule as the audit's verdict: each unseen held-out image against its nearest training record under the encoder.
+            var (nearest, unseen) = NearestAndUnseen(model, trainingEmbeddings, training, calibration, settings);
+            var scores = verifier.Scores(calibration.Subset(unseen, calibration.Name), training, unseen.Select(nearest.BestIndex).ToArray());
+            verifier.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
             verifier.Save(path);
         }
         log?.Invoke($"pair verifier threshold {verifier.Calibration.Threshold:F3} (alpha {verifier.Calibration.Alpha}, {verifier.Calibration.HeldOutCount} held-out images)");

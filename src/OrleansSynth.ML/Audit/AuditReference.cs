@@ -10,7 +10,7 @@ namespace OrleansSynth.ML.Audit;
 public sealed class AuditReference : IDisposable
 {
     public AuditReference(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset control, EmbeddingSet controlEmbeddings,
-        PairVerifierModel? verifier = null)
+        PairVerifierModel? verifier = null, int heldOutNearCopies = 0)
     {
         if (trainingEmbeddings.EncoderFingerprint != model.Fingerprint || controlEmbeddings.EncoderFingerprint != model.Fingerprint)
             throw new ArgumentException("The embeddings were computed with a different encoder.");
@@ -20,7 +20,11 @@ public sealed class AuditReference : IDisposable
         Control = control;
         ControlEmbeddings = controlEmbeddings;
         Verifier = verifier;
+        HeldOutNearCopies = heldOutNearCopies;
     }
+
+    /// <summary>Held-out images left out of calibration and control as near-copies of a training record (the dataset's own copies).</summary>
+    public int HeldOutNearCopies { get; }
 
     /// <summary>The calibrated second look that makes the verdicts; null: verdicts by the encoder's similarity alone.</summary>
     public PairVerifierModel? Verifier { get; }

@@ -22,10 +22,11 @@ public sealed record AuditReport(AuditSummary Summary, AuditMetrics Metrics, IRe
 /// <param name="Threshold">The encoder's calibrated similarity threshold (its own verdict, and the singling-out predicate).</param>
 /// <param name="Canaries">The audit's recall on its own planted near-copies of training records.</param>
 /// <param name="VerifierThreshold">The pair verifier's calibrated logit threshold; null when the verdicts are the encoder's.</param>
+/// <param name="HeldOutNearCopies">Held-out images left out of calibration and control because they are near-copies of a training record.</param>
 public sealed record AuditSummary(
     int Total, int Flagged, double Rate, double RateLower, double RateUpper,
     float Threshold, double Alpha, double EncoderAuc, int CalibrationImages, int TrainingRecords, int ControlRecords,
-    string Dataset, string Synthetic, CanaryRecall Canaries, float? VerifierThreshold = null);
+    string Dataset, string Synthetic, CanaryRecall Canaries, float? VerifierThreshold = null, int HeldOutNearCopies = 0);
 
 /// <param name="SyntheticNearestSimilarity">Nearest-training similarity of each synthetic sample.</param>
 /// <param name="ControlNearestSimilarity">Nearest-training similarity of held-out real images (the null case).</param>

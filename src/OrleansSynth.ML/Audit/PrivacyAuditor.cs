@@ -77,7 +77,7 @@ public static class PrivacyAuditor
         var calibration = reference.Model.Calibration;
         var summary = new AuditSummary(samples.Length, flaggedCount, rate.Rate, rate.Lower, rate.Upper, threshold, calibration.Alpha,
             reference.Model.Info.VerificationAuc, calibration.HeldOutCount, training.Count, reference.Control.Count, training.Name, synthetic.Name,
-            CanaryRecall.From(canaries.Count, caught, linked), reference.Verifier?.Calibration.Threshold);
+            CanaryRecall.From(canaries.Count, caught, linked), reference.Verifier?.Calibration.Threshold, reference.HeldOutNearCopies);
 
         var (exact, nearExact) = CountCopies(synthetic, training, matches, settings.NearCopyTolerance);
         var metrics = new AuditMetrics(

@@ -6,13 +6,14 @@ namespace OrleansSynth.ML.Audit;
 /// <param name="HeldOutCount">Held-out real images whose nearest-training similarity set the threshold.</param>
 /// <param name="ReferenceCount">Training records they were compared against.</param>
 /// <param name="HeldOutFlagged">Held-out images that the threshold still flags (at most Alpha x HeldOutCount).</param>
-public sealed record ThresholdCalibration(float Threshold, double Alpha, int HeldOutCount, int ReferenceCount, int HeldOutFlagged)
+/// <param name="HeldOutCopiesLeftOut">Held-out images left out because they are near-copies of a training record, not unseen people.</param>
+public sealed record ThresholdCalibration(float Threshold, double Alpha, int HeldOutCount, int ReferenceCount, int HeldOutFlagged, int HeldOutCopiesLeftOut = 0)
 {
     /// <summary>
     /// Picks the smallest threshold that flags at most floor(alpha x n) of the held-out maxima: the
     /// (floor(alpha x n) + 1)-th largest score, so anything strictly above it is flagged.
     /// </summary>
-    public static ThresholdCalibration FromHeldOutScores(IReadOnlyList<float> heldOutNearestScores, double alpha, int referenceCount)
+    public static ThresholdCalibration FromHeldOutScores(IReadOnlyList<float> heldOutNearestScores, double alpha, int referenceCount, int copiesLeftOut = 0)
     {
         if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be strictly between 0 and 1.");
         var n = heldOutNearestScores.Count;
@@ -21,6 +22,6 @@ public sealed record ThresholdCalibration(float Threshold, double Alpha, int Hel
         var allowed = (int)Math.Floor(alpha * n);
         var threshold = sorted[Math.Min(allowed, n - 1)];
         var flagged = sorted.Count(s => s > threshold);
-        return new ThresholdCalibration(threshold, alpha, n, referenceCount, flagged);
+        return new ThresholdCalibration(threshold, alpha, n, referenceCount, flagged, copiesLeftOut);
     }
 }

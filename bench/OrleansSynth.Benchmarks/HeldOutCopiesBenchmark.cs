@@ -33,32 +33,31 @@ public static class HeldOutCopiesBenchmark
             $"alpha {alpha:P0} allows {(int)Math.Floor(alpha * calibration.Count)} flags");
     }
 
-    /// <summary>Mean absolute difference (fraction of full scale) between each query image and its nearest reference image.</summary>
+    /// <summary>
+    /// The audit's pixel difference (<see cref="AuditReference.PixelDifference"/>) between each query image and its
+    /// nearest reference image in Euclidean distance.
+    /// </summary>
     private static double[] NearestDifferences(ImageDataset reference, ImageDataset queries)
     {
         using var noGrad = no_grad();
-        using var real = Flat(reference);
+        using var real = Flat(reference, 0, reference.Count);
         using var realNorms = real.pow(2).sum(1);
-        var result = new double[queries.Count];
+        var nearest = new long[queries.Count];
         const int chunk = 500;
         for (var start = 0; start < queries.Count; start += chunk)
         {
             using var scope = NewDisposeScope();
-            var count = Math.Min(chunk, queries.Count - start);
-            var q = Flat(queries, start, count);
+            var q = Flat(queries, start, Math.Min(chunk, queries.Count - start));
             // |q - r|^2 without the |q|^2 term, which does not change the argmin.
-            var nearest = (realNorms.unsqueeze(0) - 2 * q.mm(real.t())).argmin(1);
-            var meanAbsolute = (q - real.index_select(0, nearest)).abs().mean([1]) / 255.0;
-            meanAbsolute.to_type(float64).data<double>().CopyTo(result, start);
+            (realNorms.unsqueeze(0) - 2 * q.mm(real.t())).argmin(1).data<long>().CopyTo(nearest, start);
         }
-        return result;
+        return nearest.Select((r, i) => AuditReference.PixelDifference(queries.ImageAt(i), reference.ImageAt((int)r))).ToArray();
     }
 
-    private static Tensor Flat(ImageDataset data, int start = 0, int? count = null)
+    private static Tensor Flat(ImageDataset data, int start, int count)
     {
-        var n = count ?? data.Count;
-        var bytes = new byte[n * data.Channels * data.Height * data.Width];
-        for (var i = 0; i < n; i++) data.ImageAt(start + i).CopyTo(bytes.AsSpan(i * data.ImageAt(0).Length));
-        return tensor(bytes).view(n, -1).to_type(float32);
+        var (images, labels) = data.Batch(Enumerable.Range(start, count).ToArray());
+        labels.Dispose();
+        using (images) return images.view(count, -1);
     }
 }

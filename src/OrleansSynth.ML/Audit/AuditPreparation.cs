@@ -46,7 +46,8 @@ public static class AuditPreparation
         if (model.Info.Calibration is null || model.Info.CalibrationKey != calibrationKey)
         {
             ReidentificationTrainer.MeasureVerification(model, calibration);
-            var (nearest, unseen) = NearestAndUnseen(model, trainingEmbeddings, training, calibration, settings);
+            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(model, trainingEmbeddings, training, calibration, settings);
+            embeddings.Dispose();
             var scores = unseen.Select(nearest.BestScore).ToArray();
             model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
             model.Save(modelPath);
@@ -55,29 +56,37 @@ public static class AuditPreparation
             $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC {model.Info.VerificationAuc:F4}");
 
         var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, device, log, progress, cancellationToken);
-        var (_, unseenControl) = NearestAndUnseen(model, trainingEmbeddings, training, control, settings);
+        var (allControl, _, unseenControl) = EmbedAndFindUnseen(model, trainingEmbeddings, training, control, settings);
         var controlCopies = control.Count - unseenControl.Length;
+        using var controlTensor = controlCopies == 0 ? allControl : KeepRows(allControl, unseenControl);
         if (controlCopies > 0) control = control.Subset(unseenControl, control.Name);
         log?.Invoke($"control: {control.Count} held-out images ({controlCopies} near-copies of training records left out)");
-        using var controlTensor = AuditReference.Embed(model, control);
         var controlEmbeddings = EmbeddingSet.FromTensor(controlTensor, control.RecordIds, model.Fingerprint);
         return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings, verifier, model.Calibration.HeldOutCopiesLeftOut + controlCopies);
     }
 
     /// <summary>
-    /// Each held-out image's nearest training record under the encoder, and the positions of the images that are not
-    /// within the near-copy tolerance of it: the unseen ones.
+    /// The held-out images' embeddings (the caller disposes them), each one's nearest training record under the encoder,
+    /// and the positions of the images that are not within the near-copy tolerance of it: the unseen ones.
     /// </summary>
-    private static (TopKMatches Nearest, int[] Unseen) NearestAndUnseen(ReidentificationModel model, EmbeddingSet trainingEmbeddings, ImageDataset training,
-        ImageDataset heldOut, AuditSettings settings)
+    private static (Tensor Embeddings, TopKMatches Nearest, int[] Unseen) EmbedAndFindUnseen(ReidentificationModel model, EmbeddingSet trainingEmbeddings,
+        ImageDataset training, ImageDataset heldOut, AuditSettings settings)
     {
-        using var embeddings = AuditReference.Embed(model, heldOut);
+        var embeddings = AuditReference.Embed(model, heldOut);
         using var reference = trainingEmbeddings.ToTensor();
         var nearest = PairwiseScan.Run(embeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
         var unseen = Enumerable.Range(0, heldOut.Count)
             .Where(i => AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i))) > settings.NearCopyTolerance)
             .ToArray();
-        return (nearest, unseen);
+        return (embeddings, nearest, unseen);
+    }
+
+    /// <summary>The given rows of <paramref name="all"/>, which it disposes.</summary>
+    private static Tensor KeepRows(Tensor all, int[] rows)
+    {
+        using (all)
+        using (var index = tensor(rows.Select(r => (long)r).ToArray(), device: all.device))
+            return all.index_select(0, index);
     }
 
     /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration half; null when it has no steps.</summary>
@@ -103,7 +112,8 @@ public static class AuditPreparation
         if (verifier.Info.CalibrationKey != calibrationKey)
         {
             // The same rule as the audit's verdict: each unseen held-out image against its nearest training record under the encoder.
-            var (nearest, unseen) = NearestAndUnseen(model, trainingEmbeddings, training, calibration, settings);
+            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(model, trainingEmbeddings, training, calibration, settings);
+            embeddings.Dispose();
             var scores = verifier.Scores(calibration.Subset(unseen, calibration.Name), training, unseen.Select(nearest.BestIndex).ToArray());
             verifier.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
             verifier.Save(path);

@@ -7,6 +7,8 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- heldout-copies [dataset] [alpha]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder]  (how the link rule's contrast was chosen)
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset] [recipe ...]
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
 {
@@ -58,7 +60,15 @@ switch (benchmark)
             args.Length > 1 ? args[1] : "fashion-mnist",
             args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 0.01);
         return 0;
+    case "classifier-recipe" when args.Length > 1:
+        return ClassifierRecipeBenchmark.Run(args[1], args.Length > 2 ? args[2] : "fashion-mnist", args.Skip(3).ToArray());
+    case "link-scores":
+        LinkScoreBenchmark.Run(
+            args.Length > 1 ? int.Parse(args[1]) : 500,
+            args.Length > 2 ? int.Parse(args[2]) : 1000,
+            args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"));
+        return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data, heldout-copies");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, classifier-recipe <manifest | real:N>");
         return 2;
 }

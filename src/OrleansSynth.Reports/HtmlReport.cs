@@ -41,7 +41,11 @@ public static class HtmlReport
         }
         var verdict = report.Teacher.Summary.VerifierThreshold is { } v
             ? $"A sample is flagged when the pair verifier, shown it beside its nearest real record, scores it above {Num(v)} (calibrated at alpha {report.Teacher.Summary.Alpha}); the encoder's own threshold is {Num(report.Teacher.Summary.Threshold)}"
-            : $"A sample is flagged when its nearest real record's similarity is above {Num(report.Teacher.Summary.Threshold)} (calibrated at alpha {report.Teacher.Summary.Alpha})";
+            : report.Teacher.Summary.Link is { } link
+                ? $"A sample is flagged when its nearest real record's similarity is above {Num(link.SimilarityThreshold)}, or when that record stands out from the sample's {link.Neighbours} nearest " +
+                  $"(contrast (s1 − m) / (1 − m), m their mean similarity, above {Num(link.ContrastThreshold)}), or when it is a near-exact pixel copy of it; " +
+                  $"the two thresholds were set together to flag at most alpha {report.Teacher.Summary.Alpha} of held-out images ({link.HeldOutFlagged} of {link.HeldOutCount} flagged)"
+                : $"A sample is flagged when its nearest real record's similarity is above {Num(report.Teacher.Summary.Threshold)} (calibrated at alpha {report.Teacher.Summary.Alpha})";
         html.Append($"</table><p>{verdict}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
         if (report.Teacher.Summary.HeldOutNearCopies is > 0 and var heldOutCopies)
             html.Append($"{heldOutCopies} held-out real images are themselves near-copies of training records; they were left out of calibration and control, so they neither set the threshold nor count as unseen people. ");

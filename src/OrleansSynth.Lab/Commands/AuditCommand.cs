@@ -89,7 +89,9 @@ internal static class AuditCommand
         var table = new Table().AddColumns("metric", "value");
         table.AddRow("synthetic samples", s.Total.ToString());
         table.AddRow("flagged (re-identified)", $"{s.Flagged} ({s.Rate:P2}, 95% CI {s.RateLower:P2}-{s.RateUpper:P2})");
-        table.AddRow("threshold / alpha", $"{s.Threshold:F4} / {s.Alpha}");
+        table.AddRow("similarity threshold / alpha", $"{s.Threshold:F4} / {s.Alpha}");
+        if (s.Link is { } link)
+            table.AddRow("verdict: similarity or contrast above", $"{link.SimilarityThreshold:F4} or {link.ContrastThreshold:F4} (over {link.Neighbours} nearest)");
         table.AddRow("encoder verification AUC", $"{s.EncoderAuc:F4}");
         table.AddRow("nearest-real similarity, median (synthetic / control)", $"{m.SyntheticNearestSimilarity.Median:F4} / {m.ControlNearestSimilarity.Median:F4}");
         table.AddRow("canary recall (planted near-copies caught)", $"{s.Canaries.Caught} of {s.Canaries.Planted} ({s.Canaries.Recall:P1}, 95% CI {s.Canaries.Lower:P1}-{s.Canaries.Upper:P1})");

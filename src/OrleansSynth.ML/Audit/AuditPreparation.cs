@@ -42,18 +42,22 @@ public static class AuditPreparation
         }
 
         var trainingEmbeddings = CachedEmbeddings(model, training, Path.Combine(cacheFolder, $"embeddings-{model.Fingerprint}-{ReidentificationTrainer.Fingerprint(training)}.bin"), log);
-        var calibrationKey = $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}:{settings.NearCopyTolerance}";
-        if (model.Info.Calibration is null || model.Info.CalibrationKey != calibrationKey)
+        var calibrationKey = $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}:{settings.NearCopyTolerance}:link{settings.LinkNeighbours}";
+        if (model.Info.Calibration is null || model.Info.Link is null || model.Info.CalibrationKey != calibrationKey)
         {
             ReidentificationTrainer.MeasureVerification(model, calibration);
             var (embeddings, nearest, unseen) = EmbedAndFindUnseen(model, trainingEmbeddings, training, calibration, settings);
             embeddings.Dispose();
             var scores = unseen.Select(nearest.BestScore).ToArray();
-            model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
+            var contrasts = unseen.Select(i => LinkRule.Contrast(nearest.RowScores(i), settings.LinkNeighbours)).ToArray();
+            model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length),
+                LinkRule.Calibrate(scores, contrasts, settings.LinkNeighbours, settings.Alpha), calibrationKey);
             model.Save(modelPath);
         }
+        var link = model.Link;
         log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images, " +
-            $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC {model.Info.VerificationAuc:F4}");
+            $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC {model.Info.VerificationAuc:F4}; " +
+            $"link rule: similarity above {link.SimilarityThreshold:F4} or contrast over {link.Neighbours} neighbours above {link.ContrastThreshold:F4} ({link.HeldOutFlagged} of {link.HeldOutCount} held-out flagged)");
 
         var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, device, log, progress, cancellationToken);
         var (allControl, _, unseenControl) = EmbedAndFindUnseen(model, trainingEmbeddings, training, control, settings);
@@ -74,7 +78,8 @@ public static class AuditPreparation
     {
         var embeddings = AuditReference.Embed(model, heldOut);
         using var reference = trainingEmbeddings.ToTensor();
-        var nearest = PairwiseScan.Run(embeddings, reference, k: 1, settings.SyntheticTile, settings.RealTile);
+        // Enough neighbours for the link rule's contrast (nearest first, as the audit's scan keeps them).
+        var nearest = PairwiseScan.Run(embeddings, reference, k: Math.Max(1, settings.LinkNeighbours), settings.SyntheticTile, settings.RealTile);
         var unseen = Enumerable.Range(0, heldOut.Count)
             .Where(i => AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i))) > settings.NearCopyTolerance)
             .ToArray();

@@ -30,19 +30,22 @@ public sealed class AuditReference : IDisposable
     public PairVerifierModel? Verifier { get; }
 
     /// <summary>
-    /// Whether each query is flagged, given its nearest training record under the encoder and that similarity: by the
-    /// verifier when there is one, else by the encoder's threshold. Also returns the verifier's scores (null without one).
+    /// Whether each query is flagged, given its nearest training record under the encoder, that similarity and the
+    /// contrast of its neighbourhood (<see cref="LinkRule.Contrast"/>): by the verifier when there is one, else by the
+    /// encoder's <see cref="LinkRule"/>. Also returns the verifier's scores (null without one).
     /// </summary>
-    /// <param name="nearCopyTolerance">A query within this mean absolute pixel difference (fraction of full scale) of its nearest record is flagged whatever the verifier says.</param>
-    public (bool[] Flagged, float[]? VerifierScores) Verdicts(ImageDataset queries, IReadOnlyList<int> nearest, IReadOnlyList<float> similarity, double nearCopyTolerance)
+    /// <param name="nearCopyTolerance">A query within this mean absolute pixel difference (fraction of full scale) of its nearest record is flagged whatever the scores say.</param>
+    public (bool[] Flagged, float[]? VerifierScores) Verdicts(ImageDataset queries, IReadOnlyList<int> nearest, IReadOnlyList<float> similarity,
+        IReadOnlyList<float> contrast, double nearCopyTolerance)
     {
+        bool NearCopy(int i) => PixelDifference(queries.ImageAt(i), Training.ImageAt(nearest[i])) <= nearCopyTolerance;
         if (Verifier is { } verifier)
         {
             var scores = verifier.Scores(queries, Training, nearest);
-            return (scores.Select((s, i) => s > verifier.Calibration.Threshold || PixelDifference(queries.ImageAt(i), Training.ImageAt(nearest[i])) <= nearCopyTolerance).ToArray(), scores);
+            return (scores.Select((s, i) => s > verifier.Calibration.Threshold || NearCopy(i)).ToArray(), scores);
         }
-        var threshold = Model.Calibration.Threshold;
-        return (similarity.Select(s => s > threshold).ToArray(), null);
+        var rule = Model.Link;
+        return (similarity.Select((s, i) => rule.Links(s, contrast[i]) || NearCopy(i)).ToArray(), null);
     }
 
     public ReidentificationModel Model { get; }

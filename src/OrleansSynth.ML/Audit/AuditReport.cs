@@ -26,7 +26,7 @@ public sealed record AuditReport(AuditSummary Summary, AuditMetrics Metrics, IRe
 public sealed record AuditSummary(
     int Total, int Flagged, double Rate, double RateLower, double RateUpper,
     float Threshold, double Alpha, double EncoderAuc, int CalibrationImages, int TrainingRecords, int ControlRecords,
-    string Dataset, string Synthetic, CanaryRecall Canaries, float? VerifierThreshold = null, int HeldOutNearCopies = 0);
+    string Dataset, string Synthetic, CanaryRecall Canaries, float? VerifierThreshold = null, int HeldOutNearCopies = 0, LinkRule? Link = null);
 
 /// <param name="SyntheticNearestSimilarity">Nearest-training similarity of each synthetic sample.</param>
 /// <param name="ControlNearestSimilarity">Nearest-training similarity of held-out real images (the null case).</param>

@@ -4,6 +4,8 @@ public sealed record AuditSettings
 {
     /// <summary>Nearest real records kept per synthetic sample.</summary>
     public int TopK { get; init; } = 5;
+    /// <summary>Nearest records (the nearest included) the link rule's contrast compares the nearest with.</summary>
+    public int LinkNeighbours { get; init; } = 3;
     /// <summary>Target false-flag rate on unseen people, used when calibrating.</summary>
     public double Alpha { get; init; } = 0.01;
     /// <summary>Mean absolute pixel difference (fraction of full scale) under which a sample counts as a near-exact copy.</summary>

@@ -24,8 +24,8 @@ public static class PrivacyAuditor
     public static CanarySet PlantCanaries(AuditReference reference, AuditSettings settings) =>
         CanarySet.Plant(reference.Training, settings.Canaries, settings.CanarySeed);
 
-    /// <summary>Top-k kept per row: at least 2, for the nearest-neighbour distance ratio.</summary>
-    public static int KeptPerRow(AuditSettings settings) => Math.Max(2, settings.TopK);
+    /// <summary>Top-k kept per row: at least 2, for the nearest-neighbour distance ratio, and the link rule's neighbourhood.</summary>
+    public static int KeptPerRow(AuditSettings settings) => Math.Max(Math.Max(2, settings.TopK), settings.LinkNeighbours);
 
     public static void CheckShapes(AuditReference reference, ImageDataset synthetic)
     {
@@ -54,7 +54,8 @@ public static class PrivacyAuditor
 
         // Every scanned row (samples, then canaries) judged by one rule: the verifier on its nearest record, or the encoder alone.
         var rows = Enumerable.Range(0, matches.Rows).ToArray();
-        var (flagged, verifierScores) = reference.Verdicts(synthetic.Append(canaries.Images), rows.Select(matches.BestIndex).ToArray(), rows.Select(matches.BestScore).ToArray(), settings.NearCopyTolerance);
+        var (flagged, verifierScores) = reference.Verdicts(synthetic.Append(canaries.Images), rows.Select(matches.BestIndex).ToArray(), rows.Select(matches.BestScore).ToArray(),
+            rows.Select(r => LinkRule.Contrast(matches.RowScores(r), reference.Model.Link.Neighbours)).ToArray(), settings.NearCopyTolerance);
         var samples = new SampleVerdict[synthetic.Count];
         for (var i = 0; i < synthetic.Count; i++)
         {
@@ -77,7 +78,8 @@ public static class PrivacyAuditor
         var calibration = reference.Model.Calibration;
         var summary = new AuditSummary(samples.Length, flaggedCount, rate.Rate, rate.Lower, rate.Upper, threshold, calibration.Alpha,
             reference.Model.Info.VerificationAuc, calibration.HeldOutCount, training.Count, reference.Control.Count, training.Name, synthetic.Name,
-            CanaryRecall.From(canaries.Count, caught, linked), reference.Verifier?.Calibration.Threshold, reference.HeldOutNearCopies);
+            CanaryRecall.From(canaries.Count, caught, linked), reference.Verifier?.Calibration.Threshold, reference.HeldOutNearCopies,
+            reference.Verifier is null ? reference.Model.Link : null);
 
         var (exact, nearExact) = CountCopies(synthetic, training, matches, settings.NearCopyTolerance);
         var metrics = new AuditMetrics(

@@ -27,6 +27,8 @@ public sealed class TopKMatches
 
     public float BestScore(int row) => Scores[(row - FirstRow) * K];
     public int BestIndex(int row) => RealIndices[(row - FirstRow) * K];
+    /// <summary>A row's k scores, best first.</summary>
+    public ReadOnlySpan<float> RowScores(int row) => Scores.AsSpan((row - FirstRow) * K, K);
 
     /// <summary>Folds another partial result for (some of) the same rows into this one, keeping the k best per row.</summary>
     public void MergeFrom(TopKMatches other)

@@ -78,6 +78,18 @@ public class NpzAndFolderReaderTests
     }
 
     [Fact]
+    public void AReleasesLabelsFileLoadsAsAManifest()
+    {
+        using var files = new TestFiles();
+        for (var i = 0; i < 3; i++) files.WritePng($"synthetic/{i:D6}.png", Enumerable.Repeat((byte)(i * 50), 16).ToArray(), 1, 4, 4);
+        var labels = files.WriteText("synthetic/labels.csv", "file,label\n000000.png,2\n000001.png,0\n000002.png,1\n");
+
+        var data = ImageFolderDataset.Load(labels);
+        Assert.Equal([2L, 0, 1], data.Labels);
+        Assert.Equal(100, data.ImageAt(2)[0]);
+    }
+
+    [Fact]
     public void ManifestRowPointingNowhereNamesTheManifestLineAndImage()
     {
         using var files = new TestFiles();

@@ -25,7 +25,12 @@ public static class LinkScoreBenchmark
 
         var random = new Random(2026);
         var copySet = new List<byte>();
-        for (var i = 0; i < copies; i++) copySet.AddRange(HandMadeNearCopy.Make(training.ImageAt(random.Next(training.Count)).ToArray(), random));
+        var sources = new int[copies];
+        for (var i = 0; i < copies; i++)
+        {
+            sources[i] = random.Next(training.Count);
+            copySet.AddRange(HandMadeNearCopy.Make(training.ImageAt(sources[i]).ToArray(), random));
+        }
         var control = reference.Control;
         var unseenPositions = Enumerable.Range(0, Math.Min(unseen, control.Count)).Select(_ => random.Next(control.Count)).ToArray();
         var copiesData = new ImageDataset("copies", [.. copySet], 1, 28, 28, new long[copies], Enumerable.Range(0, copies).Select(i => $"c{i}").ToArray(), numClasses: 10);
@@ -57,6 +62,7 @@ public static class LinkScoreBenchmark
                 var kth = top[.., n - 1];
                 variants[$"kth-{n}"] = (top1 - kth) / (1.0001f - kth);
             }
+            if (name == "copies") PrintMisses(reference.Model.Link, top, idx, sources);
             var keep = Enumerable.Range(0, data.Count).ToArray();
             if (isCalibration)
             {
@@ -85,5 +91,19 @@ public static class LinkScoreBenchmark
                 Console.WriteLine($"{variant,-12} alpha {alpha:P0}: copies {recall:P1}, unseen flagged {fpr:P1} (threshold {threshold:F4})");
             }
         Console.WriteLine($"total {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    /// <summary>Where the link rule's misses are: is the copy's source the nearest record at all?</summary>
+    private static void PrintMisses(LinkRule rule, Tensor top, Tensor indices, int[] sources)
+    {
+        using var scope = NewDisposeScope();
+        var isSource = indices == tensor(sources.Select(x => (long)x).ToArray()).unsqueeze(1);
+        var rank = isSource.to_type(ScalarType.Int32).argmax(1).data<long>().ToArray();
+        var found = isSource.any(1).data<bool>().ToArray();
+        var linked = Enumerable.Range(0, sources.Length)
+            .Select(i => rule.Links(top[i, 0].item<float>(), LinkRule.Contrast(top[i].data<float>().ToArray(), rule.Neighbours))).ToArray();
+        int Count(Func<int, bool> f) => Enumerable.Range(0, sources.Length).Count(f);
+        Console.WriteLine($"copies: source nearest {Count(i => found[i] && rank[i] == 0)}, 2nd-10th {Count(i => found[i] && rank[i] is > 0 and < 10)}, further {Count(i => !found[i] || rank[i] >= 10)}");
+        Console.WriteLine($"missed by the audit's link rule: {Count(i => !linked[i])}; of them source nearest {Count(i => !linked[i] && found[i] && rank[i] == 0)}");
     }
 }

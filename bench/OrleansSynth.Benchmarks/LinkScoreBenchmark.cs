@@ -14,12 +14,12 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 public static class LinkScoreBenchmark
 {
-    public static void Run(int copies, int unseen, string cache)
+    public static void Run(int copies, int unseen, string cache, int verifierSteps)
     {
         var clock = Stopwatch.StartNew();
         var training = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);
         var heldOut = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test);
-        var settings = new AuditSettings();
+        var settings = verifierSteps > 0 ? new AuditSettings { Verifier = new PairVerifierConfig { Steps = verifierSteps } } : new AuditSettings();
         using var reference = AuditPreparation.Prepare(training, heldOut, new ReidentificationEncoderConfig(), settings, cache, ComputeDevice.Select(), log: Console.WriteLine);
         var (calibration, _) = PatientSplitter.Split(heldOut, 0.5, seed: 41, "calibration", "control");
 
@@ -62,6 +62,16 @@ public static class LinkScoreBenchmark
                 var kth = top[.., n - 1];
                 variants[$"kth-{n}"] = (top1 - kth) / (1.0001f - kth);
             }
+            if (reference.Verifier is { } verifier)
+            {
+                // The verifier's logit for the nearest three records: alone, and how far the nearest stands out from the others.
+                var indices = idx.narrow(1, 0, 3).contiguous().data<long>().ToArray();
+                var v = Enumerable.Range(0, 3).Select(j => verifier.Scores(data, training, Enumerable.Range(0, data.Count).Select(i => (int)indices[i * 3 + j]).ToArray())).ToArray();
+                var v0 = tensor(v[0]);
+                variants["verifier"] = v0;
+                variants["verifier-margin"] = v0 - tensor(v[1]).maximum(tensor(v[2]));
+                variants["verifier-contrast"] = v0 - (v0 + tensor(v[1]) + tensor(v[2])) / 3;
+            }
             if (name == "copies") PrintMisses(reference.Model.Link, top, idx, sources);
             var keep = Enumerable.Range(0, data.Count).ToArray();
             if (isCalibration)
@@ -73,13 +83,13 @@ public static class LinkScoreBenchmark
             scores[name] = variants.ToDictionary(v => v.Key, v => { var all = v.Value.data<float>().ToArray(); return keep.Select(i => all[i]).ToArray(); });
         }
         // Unions (the audit's LinkRule is plain + contrast-3): each score as its rank among the calibration scores, the larger of two ranks.
-        foreach (var (a, b) in new[] { ("plain", "contrast-3"), ("plain", "contrast-5"), ("plain", "contrast-10") })
+        foreach (var (a, b) in new[] { ("plain", "contrast-3"), ("plain", "contrast-5"), ("plain", "contrast-10"), ("plain-or-contrast-3", "verifier"), ("plain-or-contrast-3", "verifier-margin"), ("verifier", "verifier-margin"), ("plain-or-contrast-3", "verifier-contrast") })
         {
             var ca = scores["calibration"][a].OrderBy(x => x).ToArray();
             var cb = scores["calibration"][b].OrderBy(x => x).ToArray();
             double Rank(float[] sorted, float x) { var i = Array.BinarySearch(sorted, x); if (i < 0) i = ~i; return (double)i / sorted.Length; }
             foreach (var set in scores.Keys)
-                scores[set][$"plain-or-{b}"] = scores[set][a].Zip(scores[set][b], (x, y) => (float)Math.Max(Rank(ca, x), Rank(cb, y))).ToArray();
+                scores[set][$"{a}-or-{b}"] = scores[set][a].Zip(scores[set][b], (x, y) => (float)Math.Max(Rank(ca, x), Rank(cb, y))).ToArray();
         }
         foreach (var variant in scores["calibration"].Keys)
             foreach (var alpha in new[] { 0.01, 0.02 })

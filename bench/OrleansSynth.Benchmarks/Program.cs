@@ -7,7 +7,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- heldout-copies [dataset] [alpha]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder]  (how the link rule's contrast was chosen)
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder] [verifier steps]  (how the link rule's contrast was chosen)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset] [recipe ...]
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
@@ -66,7 +66,8 @@ switch (benchmark)
         LinkScoreBenchmark.Run(
             args.Length > 1 ? int.Parse(args[1]) : 500,
             args.Length > 2 ? int.Parse(args[2]) : 1000,
-            args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"));
+            args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"),
+            args.Length > 4 ? int.Parse(args[4]) : 0);
         return 0;
     default:
         Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, classifier-recipe <manifest | real:N>");

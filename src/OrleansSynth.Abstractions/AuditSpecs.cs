@@ -1,6 +1,7 @@
 namespace OrleansSynth.Abstractions;
 
 /// <summary>A cluster audit: every sample in the bundles against every training record of the dataset.</summary>
+/// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts; 0: the encoder's link rule decides.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditSpec(
     [property: Id(0)] string Dataset,
@@ -10,7 +11,8 @@ public sealed record AuditSpec(
     [property: Id(4)] int SyntheticTile = 1024,
     [property: Id(5)] int RealTile = 8192,
     [property: Id(6)] int EncoderSteps = 3000,
-    [property: Id(7)] int Canaries = 200);
+    [property: Id(7)] int Canaries = 200,
+    [property: Id(8)] int VerifierSteps = 0);
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>
 [GenerateSerializer, Immutable]
@@ -45,7 +47,8 @@ public sealed record AuditSummaryView(
     [property: Id(7)] double RateUpper,
     [property: Id(8)] int CanariesPlanted,
     [property: Id(9)] int CanariesCaught,
-    [property: Id(10)] double CanaryRecall);
+    [property: Id(10)] double CanaryRecall,
+    [property: Id(11)] float? VerifierThreshold = null);
 
 [GenerateSerializer, Immutable]
 public sealed record AuditStatus(

@@ -8,6 +8,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Output">Where the client exports the release by default (the release itself lives in the artifact store).</param>
 /// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own recall.</param>
 /// <param name="SamplerSteps">Denoising steps of <paramref name="Sampler"/> (network evaluations per sample, doubled by guidance).</param>
+/// <param name="VerifierSteps">Training steps of the audits' pair verifier (trained once per dataset and cached); 0: verdicts by the encoder's link rule.</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineSpec(
@@ -29,7 +30,8 @@ public sealed record PipelineSpec(
     [property: Id(15)] PipelineStrategy Strategy = PipelineStrategy.Distillation,
     [property: Id(16)] DiversityOptions? Diversity = null,
     [property: Id(17)] int Canaries = 200,
-    [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim)
+    [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim,
+    [property: Id(19)] int VerifierSteps = 0)
 {
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent => Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

@@ -50,7 +50,8 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         var audit = Client.GetGrain<IPrivacyAuditGrain>("e2e-audit");
         var bundles = sampled.Shards.Select(s => s.Samples).ToList();
         await coordinator.AttachAudit("e2e-audit", samples.RecordIds, bundles, TwoSiloCluster.OperatorToken);
-        await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), SyntheticTile: 16, RealTile: 512, EncoderSteps: 30));
+        // With a pair verifier, as a spec's audit.verifierSteps asks: trained on the silo, it makes the verdicts.
+        await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), SyntheticTile: 16, RealTile: 512, EncoderSteps: 30, VerifierSteps: 20));
         var early = await coordinator.RequestDistillation("test");
         Assert.False(early.Open);
         Assert.Contains(early.Reasons, r => r.StartsWith("audit incomplete"));
@@ -61,6 +62,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         // 40 synthetic rows and the audit's canaries, in tiles of 16; 1500 real records in tiles of 512.
         Assert.Equal((int)Math.Ceiling((40 + audited.Summary!.CanariesPlanted) / 16.0) * 3, audited.TilesTotal);
         Assert.Equal(40, audited.Summary!.Total);
+        Assert.NotNull(audited.Summary.VerifierThreshold);
 
         var filtered = await coordinator.ApplyFilter();
         Assert.Equal(audited.FlaggedSampleIds.Order(), filtered.RemovedSampleIds.Order());

@@ -62,6 +62,15 @@ public sealed class PipelineSpecFileTests : IDisposable
     }
 
     [Fact]
+    public void ReadsTheVerifierStepsAndRefusesNegativeOnes()
+    {
+        Assert.Equal(0, PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder).VerifierSteps);
+        Assert.Equal(12000, PipelineSpecFile.Load(Write("dataset: fashion-mnist\naudit: { verifierSteps: 12000 }\n"), outputRoot: _folder).VerifierSteps);
+        Assert.Contains("audit.verifierSteps must not be negative", Assert.Throws<InvalidDataException>(
+            () => PipelineSpecFile.Load(Write("dataset: x\naudit: { verifierSteps: -1 }\n"), outputRoot: _folder)).Message);
+    }
+
+    [Fact]
     public void ReadsTheStrategyAndTheDiversityOptions()
     {
         var spec = PipelineSpecFile.Load(Write("""

@@ -58,6 +58,8 @@ internal static class PipelineSpecFile
                 "real" => true,
                 var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
             }, Strategy: strategy, Diversity: document.Diversity.ToOptions(path), Canaries: document.Audit.Canaries,
+            VerifierSteps: document.Audit.VerifierSteps >= 0 ? document.Audit.VerifierSteps
+                : throw new InvalidDataException($"{path}: audit.verifierSteps must not be negative, was {document.Audit.VerifierSteps}."),
             Sampler: ParseSampler(document.Sampling.Sampler) ?? throw new InvalidDataException(
                 $"{path}: sampling.sampler '{document.Sampling.Sampler}' is unknown; use ddim or dpm-solver++."));
     }
@@ -141,6 +143,8 @@ internal static class PipelineSpecFile
         public double Alpha { get; set; } = 0.01;
         public int EncoderSteps { get; set; } = 3000;
         public int Canaries { get; set; } = 200;
+        /// <summary>Pair-verifier training steps; 0: the encoder's link rule makes the verdicts.</summary>
+        public int VerifierSteps { get; set; }
     }
 
     private sealed class GateSection

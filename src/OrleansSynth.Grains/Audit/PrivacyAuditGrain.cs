@@ -47,6 +47,7 @@ public sealed partial class PrivacyAuditGrain(
     {
         if (state.State.Spec is not null) return Snapshot();
         if (spec.SampleBundles.Count == 0) throw new ArgumentException("An audit needs at least one sample bundle.");
+        if (spec.VerifierSteps < 0) throw new ArgumentException($"VerifierSteps must not be negative, was {spec.VerifierSteps}.");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await WriteOneAtATimeAsync(state);
@@ -76,7 +77,11 @@ public sealed partial class PrivacyAuditGrain(
     {
         var spec = state.State.Spec!;
         var auditId = this.GetPrimaryKeyString();
-        var settings = new AuditSettings { Alpha = spec.Alpha, TopK = spec.TopK, SyntheticTile = spec.SyntheticTile, RealTile = spec.RealTile, Canaries = spec.Canaries };
+        var settings = new AuditSettings
+        {
+            Alpha = spec.Alpha, TopK = spec.TopK, SyntheticTile = spec.SyntheticTile, RealTile = spec.RealTile, Canaries = spec.Canaries,
+            Verifier = spec.VerifierSteps > 0 ? new PairVerifierConfig { Steps = spec.VerifierSteps } : null,
+        };
         try
         {
             var bundlePaths = new List<string>();
@@ -133,7 +138,8 @@ public sealed partial class PrivacyAuditGrain(
             state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(report, AuditReport.JsonOptions), "audit-report");
             var summary = report.Summary;
             state.State.Summary = new AuditSummaryView(summary.Total, summary.Flagged, summary.Rate, summary.Threshold, summary.Alpha, summary.EncoderAuc,
-                report.Metrics.SinglingOut.Risk, summary.RateUpper, summary.Canaries.Planted, summary.Canaries.Caught, summary.Canaries.Recall);
+                report.Metrics.SinglingOut.Risk, summary.RateUpper, summary.Canaries.Planted, summary.Canaries.Caught, summary.Canaries.Recall,
+                summary.VerifierThreshold);
             state.State.FlaggedSampleIds = report.Samples.Where(s => s.Flagged).Select(s => s.File).ToList();
             state.State.TilesTotal = tiles.Count;
             state.State.State = WorkState.Completed;

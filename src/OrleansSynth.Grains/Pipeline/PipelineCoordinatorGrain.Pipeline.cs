@@ -309,7 +309,7 @@ public sealed partial class PipelineCoordinatorGrain
     private async Task<AuditStatus> Audit(string auditId, IReadOnlyList<ArtifactRef> bundles, PipelineSpec spec)
     {
         var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(auditId);
-        await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps, spec.Canaries));
+        await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps, spec.Canaries, spec.VerifierSteps));
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);
     }
 

@@ -114,16 +114,21 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         var run = Client.GetGrain<ITrainingRunGrain>("responsive");
         await run.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 300, BatchSize: 32, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 100));
         await TwoSiloCluster.WaitFor(run.GetStatus, s => s.Step > 0, Patience);
-        var slowest = TimeSpan.Zero;
+        var times = new List<TimeSpan>();
         for (var i = 0; i < 10; i++)
         {
             var clock = Stopwatch.StartNew();
             var status = await run.GetStatus();
-            slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
+            times.Add(clock.Elapsed);
             Assert.Equal(WorkState.Running, status.State);
             await Task.Delay(100);
         }
-        Assert.True(slowest < TimeSpan.FromSeconds(1), $"slowest status call took {slowest.TotalMilliseconds:F0} ms");
+        // Training on the grain's scheduler would hold every call for the rest of the run (tens of seconds). On two
+        // cores shared with other test classes one call can still wait for a thread (a 2 s outlier was seen once), so
+        // the bound is on the typical call, with a ceiling far below the training's length for the slowest.
+        var ms = string.Join(", ", times.Select(t => $"{t.TotalMilliseconds:F0}"));
+        Assert.True(times.Count(t => t < TimeSpan.FromSeconds(1)) >= 8, $"status calls took {ms} ms");
+        Assert.True(times.Max() < TimeSpan.FromSeconds(5), $"status calls took {ms} ms");
     }
 
     private async Task<ImageDataset> ReadSamples(SamplingJobStatus status)

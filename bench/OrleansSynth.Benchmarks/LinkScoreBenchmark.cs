@@ -37,6 +37,7 @@ public static class LinkScoreBenchmark
         var unseenData = control.Subset(unseenPositions, "unseen");
 
         using var trainingTensor = reference.TrainingEmbeddings.ToTensor();
+        var mirroredTraining = new Lazy<ImageDataset>(() => Mirror(training));
         Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:F0} s");
 
         var sets = new[] { ("calibration", calibration, true), ("copies", copiesData, false), ("unseen", unseenData, false) };
@@ -71,6 +72,12 @@ public static class LinkScoreBenchmark
                 variants["verifier"] = v0;
                 variants["verifier-margin"] = v0 - tensor(v[1]).maximum(tensor(v[2]));
                 variants["verifier-contrast"] = v0 - (v0 + tensor(v[1]) + tensor(v[2])) / 3;
+                // Any of the nearest three judged a copy: catches copies whose source the encoder ranks second or third.
+                variants["verifier-max3"] = v0.maximum(tensor(v[1])).maximum(tensor(v[2]));
+                // Both images mirrored, the logits averaged: a second view of the same pair.
+                var nearestRecords = Enumerable.Range(0, data.Count).Select(i => (int)indices[i * 3]).ToArray();
+                var mirrored = verifier.Scores(Mirror(data), mirroredTraining.Value, nearestRecords);
+                variants["verifier-mirror"] = (v0 + tensor(mirrored)) / 2;
             }
             if (name == "copies") PrintMisses(reference.Model.Link, top, idx, sources);
             var keep = Enumerable.Range(0, data.Count).ToArray();
@@ -83,7 +90,7 @@ public static class LinkScoreBenchmark
             scores[name] = variants.ToDictionary(v => v.Key, v => { var all = v.Value.data<float>().ToArray(); return keep.Select(i => all[i]).ToArray(); });
         }
         // Unions (the audit's LinkRule is plain + contrast-3): each score as its rank among the calibration scores, the larger of two ranks.
-        foreach (var (a, b) in new[] { ("plain", "contrast-3"), ("plain", "contrast-5"), ("plain", "contrast-10"), ("plain-or-contrast-3", "verifier"), ("plain-or-contrast-3", "verifier-margin"), ("verifier", "verifier-margin"), ("plain-or-contrast-3", "verifier-contrast") })
+        foreach (var (a, b) in new[] { ("plain", "contrast-3"), ("plain", "contrast-5"), ("plain", "contrast-10"), ("plain-or-contrast-3", "verifier"), ("plain-or-contrast-3", "verifier-margin"), ("verifier", "verifier-margin"), ("plain-or-contrast-3", "verifier-contrast"), ("verifier", "verifier-max3") })
         {
             var ca = scores["calibration"][a].OrderBy(x => x).ToArray();
             var cb = scores["calibration"][b].OrderBy(x => x).ToArray();
@@ -101,6 +108,21 @@ public static class LinkScoreBenchmark
                 Console.WriteLine($"{variant,-12} alpha {alpha:P0}: copies {recall:P1}, unseen flagged {fpr:P1} (threshold {threshold:F4})");
             }
         Console.WriteLine($"total {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    /// <summary>Every image flipped left to right.</summary>
+    private static ImageDataset Mirror(ImageDataset data)
+    {
+        var pixels = new byte[data.Count * data.ImageBytes];
+        for (var i = 0; i < data.Count; i++)
+        {
+            var image = data.ImageAt(i);
+            var target = pixels.AsSpan(i * data.ImageBytes, data.ImageBytes);
+            for (var row = 0; row < data.Channels * data.Height; row++)
+                for (var x = 0; x < data.Width; x++)
+                    target[row * data.Width + x] = image[row * data.Width + data.Width - 1 - x];
+        }
+        return new ImageDataset(data.Name + "-mirrored", pixels, data.Channels, data.Height, data.Width, new long[data.Count], [.. Enumerable.Range(0, data.Count).Select(i => $"m{i}")], numClasses: data.NumClasses);
     }
 
     /// <summary>Where the link rule's misses are: is the copy's source the nearest record at all?</summary>

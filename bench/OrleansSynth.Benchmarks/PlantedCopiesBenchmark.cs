@@ -34,9 +34,12 @@ public static class PlantedCopiesBenchmark
             ids.Add($"copy-{i:D5}");
         }
         var control = reference.Control;
+        // Drawn without repeats: with the whole control asked for, the false-flag rate is measured on every unseen image once.
+        var unseenPositions = Enumerable.Range(0, control.Count).ToArray();
+        random.Shuffle(unseenPositions);
         for (var i = 0; i < Math.Min(unseen, control.Count); i++)
         {
-            pixels.AddRange(control.ImageAt(random.Next(control.Count)).ToArray());
+            pixels.AddRange(control.ImageAt(unseenPositions[i]).ToArray());
             ids.Add($"unseen-{i:D5}");
         }
         var synthetic = new ImageDataset("planted", [.. pixels], 1, training.Height, training.Width, new long[ids.Count], [.. ids], numClasses: training.NumClasses);

@@ -23,13 +23,15 @@ public interface IExternalAuditGrain : IGrainWithStringKey
 }
 
 /// <param name="SyntheticFolder">A folder of PNG images the silos can read.</param>
+/// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts (trained once per dataset and cached); 0: the encoder's link rule decides.</param>
 [GenerateSerializer, Immutable]
 public sealed record ExternalAuditSpec(
     [property: Id(0)] string Dataset,
     [property: Id(1)] string SyntheticFolder,
     [property: Id(2)] double Alpha = 0.01,
     [property: Id(3)] int EncoderSteps = 3000,
-    [property: Id(4)] int Canaries = 200);
+    [property: Id(4)] int Canaries = 200,
+    [property: Id(5)] int VerifierSteps = 0);
 
 [GenerateSerializer, Immutable]
 public sealed record ExternalAuditStatus(

@@ -62,9 +62,12 @@ public sealed class PipelineSpecFileTests : IDisposable
     }
 
     [Fact]
-    public void ReadsTheVerifierStepsAndRefusesNegativeOnes()
+    public void TheVerifierIsOnByDefaultCanBeTurnedOffAndRefusesNegativeSteps()
     {
-        Assert.Equal(0, PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder).VerifierSteps);
+        // The measured default: the verifier decides, at alpha 2%.
+        var defaults = PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder);
+        Assert.Equal((24_000, 0.02), (defaults.VerifierSteps, defaults.Alpha));
+        Assert.Equal(0, PipelineSpecFile.Load(Write("dataset: fashion-mnist\naudit: { verifierSteps: 0 }\n"), outputRoot: _folder).VerifierSteps);
         Assert.Equal(12000, PipelineSpecFile.Load(Write("dataset: fashion-mnist\naudit: { verifierSteps: 12000 }\n"), outputRoot: _folder).VerifierSteps);
         Assert.Contains("audit.verifierSteps must not be negative", Assert.Throws<InvalidDataException>(
             () => PipelineSpecFile.Load(Write("dataset: x\naudit: { verifierSteps: -1 }\n"), outputRoot: _folder)).Message);

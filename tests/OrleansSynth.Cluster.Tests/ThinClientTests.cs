@@ -205,7 +205,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
             new ML.Imaging.PngImage(noise, 1, 28, 28).Write(Path.Combine(folder, $"noise-{i}.png"));
         }
 
-        var audit = await Synth(["audit", "submit", "--dataset", cluster.Dataset, "--synthetic", folder, "--name", "external", "--encoder-steps", "20", "--canaries", "20", "--wait", "--json"],
+        var audit = await Synth(["audit", "submit", "--dataset", cluster.Dataset, "--synthetic", folder, "--name", "external", "--encoder-steps", "20", "--canaries", "20", "--verifier-steps", "20", "--wait", "--json"],
             timeout: TimeSpan.FromMinutes(6));
         // Flagged samples: exit 1, with the summary.
         Assert.True(audit.ExitCode == 1, audit.Output);
@@ -213,6 +213,8 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.Equal(10, summary.GetProperty("total").GetInt32());
         Assert.True(summary.GetProperty("flagged").GetInt32() >= 5, audit.Output);
         Assert.Equal(20, summary.GetProperty("canariesPlanted").GetInt32());
+        // The pair verifier asked for made the verdicts.
+        Assert.Equal(JsonValueKind.Number, summary.GetProperty("verifierThreshold").ValueKind);
 
         var shareable = Path.Combine(cluster.Root, "external-report.json");
         var export = await Synth(["audit", "export", "external", "--to", shareable]);
@@ -280,7 +282,8 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
         student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
         sampling: { count: 20, shardSize: 10, steps: 3 }
-        audit: { encoderSteps: 20, canaries: 20 }
+        # The encoder's link rule decides: the default 24,000-step verifier has no place in a test of the client.
+        audit: { encoderSteps: 20, canaries: 20, verifierSteps: 0 }
         # A 20-step encoder cannot prove its recall; these runs test the client, so the canary minimum is off here only.
         gate: { minimumSamples: 1, requireApproval: {{(approval ? "true" : "false")}}, minimumCanaryRecall: 0, studentFlaggedRateCeiling: 1 }
         utility: { classifierSteps: 10 }

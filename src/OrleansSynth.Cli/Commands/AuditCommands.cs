@@ -2,6 +2,7 @@ using System.CommandLine;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Cli.Client;
 using OrleansSynth.Cli.Connection;
+using OrleansSynth.Cli.Demo;
 using Spectre.Console;
 
 namespace OrleansSynth.Cli.Commands;
@@ -21,15 +22,20 @@ internal static class AuditCommands
         var dataset = new Option<string>("--dataset") { Description = "Real dataset: a name or a path the silos can read.", Required = true };
         var synthetic = new Option<string>("--synthetic") { Description = "Folder of synthetic PNG images, at a path the silos can read.", Required = true };
         var name = new Option<string?>("--name") { Description = "Audit name (default: a fresh one)." };
-        var alpha = new Option<double>("--alpha") { Description = "Target false-flag rate on unseen real images.", DefaultValueFactory = _ => 0.01 };
-        var encoderSteps = new Option<int>("--encoder-steps") { Description = "Training steps of the re-identification encoder.", DefaultValueFactory = _ => 3000 };
-        var canaries = new Option<int>("--canaries") { Description = "Near-copies of training records planted to measure the audit's own recall.", DefaultValueFactory = _ => 200 };
+        var alpha = new Option<double>("--alpha") { Description = "Target false-flag rate on unseen real images.", DefaultValueFactory = _ => AuditDefaults.Alpha };
+        var encoderSteps = new Option<int>("--encoder-steps") { Description = "Training steps of the re-identification encoder.", DefaultValueFactory = _ => AuditDefaults.EncoderSteps };
+        var canaries = new Option<int>("--canaries") { Description = "Near-copies of training records planted to measure the audit's own recall.", DefaultValueFactory = _ => AuditDefaults.Canaries };
+        var verifierSteps = new Option<int>("--verifier-steps")
+        {
+            Description = "Training steps of the pair verifier that makes the verdicts (trained once per dataset, then cached); 0: the encoder's link rule decides.",
+            DefaultValueFactory = _ => AuditDefaults.VerifierSteps,
+        };
         var wait = new Option<bool>("--wait") { Description = "Wait for the audit and print its summary: exit 0 when nothing was flagged, 1 otherwise." };
-        var command = new Command("submit", "Submit an audit of a synthetic image folder; prints its name.") { dataset, synthetic, name, alpha, encoderSteps, canaries, wait };
+        var command = new Command("submit", "Submit an audit of a synthetic image folder; prints its name.") { dataset, synthetic, name, alpha, encoderSteps, canaries, verifierSteps, wait };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             var auditName = parse.GetValue(name) ?? $"audit-{DateTimeOffset.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
-            var spec = new ExternalAuditSpec(parse.GetValue(dataset)!, Path.GetFullPath(parse.GetValue(synthetic)!), parse.GetValue(alpha), parse.GetValue(encoderSteps), parse.GetValue(canaries));
+            var spec = new ExternalAuditSpec(parse.GetValue(dataset)!, Path.GetFullPath(parse.GetValue(synthetic)!), parse.GetValue(alpha), parse.GetValue(encoderSteps), parse.GetValue(canaries), parse.GetValue(verifierSteps));
             await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
             var audit = cluster.Grains.GetGrain<IExternalAuditGrain>(auditName);
             var status = await audit.Submit(spec);

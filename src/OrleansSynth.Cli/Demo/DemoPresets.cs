@@ -18,7 +18,8 @@ internal static class DemoPresets
         "default" => new PipelineSpec(dataset,
             Teacher: Diffusion(steps: 1200), Student: Diffusion(steps: 1200),
             SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
-            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: 3000, ClassifierSteps: 800),
+            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 800,
+            Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
         _ => throw new ArgumentException($"Unknown preset '{preset}'; use quick or default."),
     }) with
     {

@@ -15,7 +15,7 @@ namespace OrleansSynth.Cli.Demo;
 /// teacher: { steps: 1200 }
 /// student: { steps: 1200 }
 /// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: ddim, steps: 25, labels: balanced }   # or sampler: dpm-solver++
-/// audit: { alpha: 0.01, encoderSteps: 3000, canaries: 200 }
+/// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 24000 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
 /// diversity: { candidates: 4, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 1 }
@@ -140,11 +140,11 @@ internal static class PipelineSpecFile
 
     private sealed class AuditSection
     {
-        public double Alpha { get; set; } = 0.01;
-        public int EncoderSteps { get; set; } = 3000;
-        public int Canaries { get; set; } = 200;
+        public double Alpha { get; set; } = AuditDefaults.Alpha;
+        public int EncoderSteps { get; set; } = AuditDefaults.EncoderSteps;
+        public int Canaries { get; set; } = AuditDefaults.Canaries;
         /// <summary>Pair-verifier training steps; 0: the encoder's link rule makes the verdicts.</summary>
-        public int VerifierSteps { get; set; }
+        public int VerifierSteps { get; set; } = AuditDefaults.VerifierSteps;
     }
 
     private sealed class GateSection

@@ -44,7 +44,7 @@ public sealed partial class ExternalAuditGrain(
             return await GetStatus();
         }
         if (spec.Alpha is <= 0 or >= 1) throw new ArgumentException($"alpha must be strictly between 0 and 1, was {spec.Alpha}.");
-        if (spec.Canaries < 0 || spec.EncoderSteps < 0) throw new ArgumentException("canaries and encoder steps must not be negative.");
+        if (spec.Canaries < 0 || spec.EncoderSteps < 0 || spec.VerifierSteps < 0) throw new ArgumentException("canaries, encoder steps and verifier steps must not be negative.");
         if (!Directory.Exists(spec.SyntheticFolder)) throw new DirectoryNotFoundException($"{spec.SyntheticFolder}: no such folder on the silo.");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
@@ -99,7 +99,7 @@ public sealed partial class ExternalAuditGrain(
                 }
             }
             var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(AuditId);
-            await audit.Start(new AuditSpec(spec.Dataset, [state.State.Bundle], spec.Alpha, EncoderSteps: spec.EncoderSteps, Canaries: spec.Canaries));
+            await audit.Start(new AuditSpec(spec.Dataset, [state.State.Bundle], spec.Alpha, EncoderSteps: spec.EncoderSteps, Canaries: spec.Canaries, VerifierSteps: spec.VerifierSteps));
             var done = await WaitUntilDone($"audit {AuditId}", audit.GetStatus, s => s.State, s => s.Error);
             var full = JsonSerializer.Deserialize<AuditReport>(await artifacts.GetBytesAsync(done.Report!), AuditReport.JsonOptions)!;
             // Shareable: the summary and aggregate metrics, named for the folder; no per-sample verdict, no record id.

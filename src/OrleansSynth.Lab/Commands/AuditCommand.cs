@@ -19,10 +19,15 @@ internal static class AuditCommand
         var dataset = new Option<string>("--dataset") { Description = "Real dataset: name (fashion-mnist) or path (IDX folder, .npz, .csv manifest).", Required = true };
         var synthetic = new Option<string>("--synthetic") { Description = "Folder of synthetic images (PNG) to audit.", Required = true };
         var output = new Option<string>("--out") { Description = "Report file (JSON).", DefaultValueFactory = _ => "audit-report.json" };
-        var alpha = new Option<double>("--alpha") { Description = "Target false-flag rate on unseen real images.", DefaultValueFactory = _ => 0.01 };
+        var alpha = new Option<double>("--alpha") { Description = "Target false-flag rate on unseen real images.", DefaultValueFactory = _ => 0.02 };
         var topK = new Option<int>("--top-k") { Description = "Nearest real records listed per sample.", DefaultValueFactory = _ => 5 };
         var encoderSteps = new Option<int>("--encoder-steps") { Description = "Training steps of the re-identification encoder.", DefaultValueFactory = _ => new ReidentificationEncoderConfig().Steps };
         var canaries = new Option<int>("--canaries") { Description = "Near-copies of training records planted in the scan to measure the audit's own recall.", DefaultValueFactory = _ => new AuditSettings().Canaries };
+        var verifierSteps = new Option<int>("--verifier-steps")
+        {
+            Description = "Training steps of the pair verifier that makes the verdicts (trained once per dataset, cached); 0: the encoder's link rule decides.",
+            DefaultValueFactory = _ => new PairVerifierConfig().Steps,
+        };
         var internalReport = new Option<bool>("--internal")
         {
             Description = "Also write each sample's nearest real record ids into the report. They name real records: the report is then internal, not for sharing.",
@@ -36,12 +41,17 @@ internal static class AuditCommand
 
         var command = new Command("audit", "Audit a folder of synthetic images for re-identification of real training records.")
         {
-            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, internalReport, allowOutside, device, cache,
+            dataset, synthetic, output, alpha, topK, encoderSteps, canaries, verifierSteps, internalReport, allowOutside, device, cache,
         };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
-            var settings = new AuditSettings { Alpha = parse.GetValue(alpha), TopK = parse.GetValue(topK), Canaries = parse.GetValue(canaries) };
+            var settings = new AuditSettings
+            {
+                Alpha = parse.GetValue(alpha), TopK = parse.GetValue(topK), Canaries = parse.GetValue(canaries),
+                Verifier = new PairVerifierConfig { Steps = parse.GetValue(verifierSteps) },
+            };
             if (settings.Canaries < 0) throw new ArgumentException("--canaries must not be negative.");
+            if (settings.Verifier.Steps < 0) throw new ArgumentException("--verifier-steps must not be negative.");
             if (settings.Alpha is <= 0 or >= 1) throw new ArgumentException($"--alpha must be strictly between 0 and 1, was {settings.Alpha}.");
             if (settings.TopK < 1) throw new ArgumentException("--top-k must be at least 1.");
             var outPath = parse.GetValue(output)!;
@@ -61,7 +71,7 @@ internal static class AuditCommand
             {
                 using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, parse.GetValue(cache)!, torchDevice,
                     log: AnsiConsole.WriteLine,
-                    progress: p => { if (p.Step % 100 == 0 || p.Step == p.TotalSteps) AnsiConsole.WriteLine($"encoder: step {p.Step}/{p.TotalSteps} loss {p.Loss:F4}"); },
+                    progress: p => { if (p.Step % 100 == 0 || p.Step == p.TotalSteps) AnsiConsole.WriteLine($"training: step {p.Step}/{p.TotalSteps} loss {p.Loss:F4}"); },
                     cancellationToken);
                 return PrivacyAuditor.Audit(reference, images, settings);
             }, cancellationToken);

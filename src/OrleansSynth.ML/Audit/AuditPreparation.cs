@@ -110,9 +110,12 @@ public static class AuditPreparation
         else
         {
             log?.Invoke($"pair verifier: training on {training.Count} records and their look-alikes ({config.Steps} steps)");
-            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, device, progress: progress, cancellationToken: cancellationToken);
+            // Checkpointed beside the cache entry, like the encoder: a silo lost mid-training costs minutes, not the whole run.
+            var partial = path + ".partial";
+            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, device, progress: progress, cancellationToken: cancellationToken, checkpointPath: partial);
             verifier = new PairVerifierModel(trained, new PairVerifierModel.Metadata(config, training.Channels, training.Height, model.Fingerprint, null));
             verifier.Save(path);
+            File.Delete(partial);
         }
         if (verifier.Info.CalibrationKey != calibrationKey)
         {

@@ -4,10 +4,13 @@ namespace OrleansSynth.ML.Audit;
 public sealed record PairVerifierConfig
 {
     /// <summary>Names the network and its training; part of every cache key.</summary>
-    public string Architecture { get; init; } = "pair-cnn-v2-exact-positives";
+    public string Architecture { get; init; } = "pair-cnn-v3-resumable";
     public int Width { get; init; } = 32;
-    /// <summary>0 turns the verifier off: verdicts then rest on the encoder's similarity alone.</summary>
-    public int Steps { get; init; } = 6000;
+    /// <summary>
+    /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
+    /// compound copies at alpha 2%: 6,000 steps catch 88.8%, 12,000 94.6%, 24,000 96.6% (README).
+    /// </summary>
+    public int Steps { get; init; } = 24_000;
     /// <summary>Pairs per batch: half copies of their record, half look-alikes of it.</summary>
     public int BatchSize { get; init; } = 128;
     /// <summary>Peak learning rate, annealed to zero on a cosine.</summary>

@@ -16,7 +16,7 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples) or default (the full-size run: 1,500 samples, a 3,000-step audit encoder).", DefaultValueFactory = _ => "default" };
+        var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples) or default (the full-size run: 1,500 samples; the audit's 3,000-step encoder and 24,000-step pair verifier, trained on first use and cached per dataset).", DefaultValueFactory = _ => "default" };
         preset.AcceptOnlyFromAmong("quick", "default");
         var output = new Option<string>("--out") { Description = "Folder for the release (and, on a local silo, its data).", DefaultValueFactory = _ => "out/demo" };
         var dataset = new Option<string>("--dataset") { Description = "Real dataset (a name or a path the silos can read).", DefaultValueFactory = _ => "fashion-mnist" };

@@ -65,11 +65,13 @@ public static class PairVerifierTrainer
             foreach (var group in optimizer.ParamGroups) group.LearningRate = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, config.Steps)));
             var records = Enumerable.Range(0, 2 * half).Select(_ => random.Next(training.Count)).ToArray();
             var queries = records.Select((r, i) => i < half ? r : neighbours[r][random.Next(neighbours[r].Length)]).ToArray();
-            var copies = NearCopyPerturbations.Apply(training.Batch(queries).Images, config.Augmentation, generator).to(device);
+            // Perturbed on the training device (its draws come from the CPU generator, so any device trains alike).
+            var queryImages = training.Batch(queries, device).Images;
+            var copies = NearCopyPerturbations.Apply(queryImages, config.Augmentation, generator);
             // Some copies are exact: a verifier that only ever saw changed copies can miss the plainest copy of all.
             var exact = Math.Max(1, half / 8);
-            copies[TensorIndex.Slice(0, exact)] = training.Batch(queries[..exact]).Images.to(device);
-            var logits = verifier.forward(verifier.Pair(copies, training.Batch(records).Images.to(device)));
+            copies[TensorIndex.Slice(0, exact)] = queryImages[TensorIndex.Slice(0, exact)];
+            var logits = verifier.forward(verifier.Pair(copies, training.Batch(records, device).Images));
             var loss = nn.functional.binary_cross_entropy_with_logits(logits, targets);
             optimizer.zero_grad();
             loss.backward();

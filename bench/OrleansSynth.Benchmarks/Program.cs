@@ -9,6 +9,8 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder] [verifier steps]  (how the link rule's contrast was chosen)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset] [recipe ...]
+// Tuned as the silo is, so the numbers are the silo's (the PyTorch reference gets the same settings).
+OrleansSynth.ML.Runtime.NativeAllocator.KeepFreedMemory();
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
 {

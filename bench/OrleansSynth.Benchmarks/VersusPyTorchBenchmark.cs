@@ -80,6 +80,8 @@ internal static class VersusPyTorchBenchmark
         foreach (var a in new[] { reference, "--data", dataPath, "--threads", $"{s.Threads}", "--batch", $"{s.Batch}", "--steps", $"{s.Steps}", "--warmup", $"{s.Warmup}",
                      "--samples", $"{s.Samples}", "--ddim-steps", $"{s.DdimSteps}", "--guidance", $"{s.Guidance}" })
             start.ArgumentList.Add(a);
+        // The allocator settings this process runs under (Program.cs), so both sides reuse freed memory alike.
+        start.Environment["GLIBC_TUNABLES"] = OrleansSynth.ML.Runtime.NativeAllocator.GlibcTunables;
         using var python = Process.Start(start) ?? throw new InvalidOperationException("python3 could not be started.");
         var output = python.StandardOutput.ReadToEnd();
         python.WaitForExit();

@@ -1,9 +1,12 @@
 using System.CommandLine;
 using OrleansSynth.Lab.Commands;
+using OrleansSynth.ML.Runtime;
 using Spectre.Console;
 
 // In logs and pipes Spectre.Console would wrap at 80 columns, splitting paths across lines.
 if (!AnsiConsole.Profile.Capabilities.Interactive) AnsiConsole.Profile.Width = 200;
+
+NativeAllocator.KeepFreedMemory();
 
 var root = new RootCommand("synth-lab: OrleansSynth's ML tools in this process, without a cluster (train, sample, audit a folder).")
 {

@@ -1,6 +1,10 @@
 using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
+using OrleansSynth.ML.Runtime;
 using OrleansSynth.Silo.Hosting;
+
+// Before any tensor: the compute worker's freed tensor memory is kept for reuse instead of being faulted in afresh.
+NativeAllocator.KeepFreedMemory();
 
 // Content root at the silo's own folder: its appsettings.json (log levels, default URL) applies whatever the working
 // directory (`synth` starts a local silo from the user's); relative data paths still resolve against the working directory.

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,5 +26,13 @@ public class TorchRuntimeTests
         if (!OperatingSystem.IsLinux()) return;
         var library = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
         Assert.True(ElfVersionNeeds.IsWeak(library, "GLIBCXX_3.4.32"), $"{library} still requires GLIBCXX_3.4.32 strictly");
+    }
+
+    [Fact]
+    public void OnGlibcTheAllocatorAcceptsTheSettingsThatKeepFreedTensorMemory()
+    {
+        // mallopt refuses values out of its range (an mmap threshold above 32 MiB, say) by returning 0.
+        if (!OperatingSystem.IsLinux()) return;
+        Assert.True(NativeAllocator.KeepFreedMemory());
     }
 }

@@ -80,6 +80,40 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         Assert.Contains("labelEmbedding.weight", trainer.Model.state_dict().Keys);
     }
 
+    [Fact]
+    public void TheLearningRateWarmsUpThenFollowsAHalfCosineToZeroAtTheLastStep()
+    {
+        var config = TinyModels.Diffusion(steps: 220); // warm-up 20 steps, peak 2e-3
+        using var trainer = new DiffusionTrainer(config);
+        Assert.Equal(2e-3 / 20, trainer.LearningRateAt(0), 12);
+        Assert.Equal(2e-3, trainer.LearningRateAt(19), 12);
+        Assert.Equal(2e-3, trainer.LearningRateAt(20), 12);
+        Assert.Equal(1e-3, trainer.LearningRateAt(120), 12);
+        Assert.Equal(0, trainer.LearningRateAt(220), 12);
+        var decaying = Enumerable.Range(20, 200).Select(trainer.LearningRateAt).ToArray();
+        Assert.True(decaying.Zip(decaying.Skip(1)).All(p => p.Second < p.First), "the rate must fall at every step after warm-up");
+
+        using var flat = new DiffusionTrainer(config with { Training = config.Training with { CosineDecay = false } });
+        Assert.Equal(2e-3, flat.LearningRateAt(200), 12);
+    }
+
+    [Fact]
+    public void MinSnrWeightingDiscountsOnlyTheNearlyCleanTimesteps()
+    {
+        var diffusion = new Diffusion.GaussianDiffusion(new Diffusion.DiffusionConfig { Timesteps = 1000 });
+        var weights = diffusion.MinSnrWeights(gamma: 5);
+        var snr = diffusion.Schedule.AlphaBars.Select(a => a / (1 - a)).ToArray();
+        for (var t = 0; t < weights.Length; t++)
+        {
+            if (snr[t] <= 5) Assert.Equal(1f, weights[t]);
+            else Assert.Equal(5 / snr[t], weights[t], 4);
+        }
+        Assert.True(weights[0] < 0.01f, $"the cleanest timestep weighs {weights[0]}");
+        Assert.True(weights.Zip(weights.Skip(1)).All(p => p.Second >= p.First), "weights must not fall as the noise grows");
+        Assert.Contains(weights, w => w < 1f);
+        Assert.Contains(weights, w => w == 1f);
+    }
+
     private static void AssertSameWeights(nn.Module expected, nn.Module actual)
     {
         var actualState = actual.state_dict();

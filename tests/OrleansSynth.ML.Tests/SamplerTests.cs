@@ -60,6 +60,31 @@ public class SamplerTests
         Assert.Contains("use ddim, dpm-solver++, ddpm", Assert.Throws<ArgumentException>(() => SamplerCatalog.Create("euler", Diffusion, 8)).Message);
     }
 
+    [Theory]
+    [InlineData(2.0)]
+    [InlineData(1.0)]
+    public void ALargeBatchIsEvaluatedInSlicesThatKeepEveryRowWithItsOwnLabelAndTimestep(double guidance)
+    {
+        manual_seed(5);
+        using var model = new UNet(Config);
+        model.eval();
+        using var noGrad = no_grad();
+        const int count = GaussianDiffusion.CpuRowsPerEvaluation + 40; // two slices unguided, three guided
+        using var x = randn(count, 1, 28, 28);
+        using var timesteps = randint(0, 30, [count], dtype: int64);
+        using var labels = arange(count, dtype: int64) % 11; // 10 is the null label
+        using var whole = Diffusion.GuidedNoise(model, x, timesteps, labels, guidance);
+
+        Assert.Equal(new long[] { count, 1, 28, 28 }, whole.shape);
+        // Rows at the start, across each slice boundary and at the end, each evaluated alone.
+        foreach (var row in new[] { 0, 63, 64, 65, 127, 128, count - 1 })
+        {
+            using var alone = Diffusion.GuidedNoise(model, x.narrow(0, row, 1), timesteps.narrow(0, row, 1), labels.narrow(0, row, 1), guidance);
+            using var fromWhole = whole.narrow(0, row, 1);
+            Assert.True(alone.allclose(fromWhole, rtol: 1e-4, atol: 1e-5), $"row {row} differs");
+        }
+    }
+
     [Fact]
     public void LabelsOutsideTheModelAreRejected()
     {

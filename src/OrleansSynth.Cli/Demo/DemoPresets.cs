@@ -18,7 +18,7 @@ internal static class DemoPresets
             SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
             Guidance: 2.0, SamplerSteps: 10, EncoderSteps: 1500, ClassifierSteps: 150),
         "default" => new PipelineSpec(dataset,
-            Teacher: Diffusion(steps: 1200), Student: Diffusion(steps: 1200),
+            Teacher: Diffusion(steps: 2400), Student: Diffusion(steps: 1200),
             SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
             Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 800,
             Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),

@@ -34,7 +34,12 @@ public sealed class GaussianDiffusion
     /// same network learns the unconditional branch used for guidance.
     /// </summary>
     /// <param name="generator">CPU generator for every random draw, so a step is reproducible from its seed.</param>
-    public Tensor TrainingLoss(UNet model, Tensor cleanImages, Tensor labels, double labelDropout, Generator generator, Tensor? extraCondition = null)
+    /// <param name="minSnrGamma">
+    /// When positive, each sample's error is weighted by min(SNR, gamma) / SNR (Hang et al. 2023, "Min-SNR weighting"):
+    /// nearly clean timesteps, whose noise is easy to guess and whose gradients conflict with the rest, count less.
+    /// </param>
+    public Tensor TrainingLoss(UNet model, Tensor cleanImages, Tensor labels, double labelDropout, Generator generator, Tensor? extraCondition = null,
+        double minSnrGamma = 0)
     {
         using var scope = NewDisposeScope();
         var batch = cleanImages.shape[0];
@@ -49,11 +54,43 @@ public sealed class GaussianDiffusion
             if (extraCondition is not null) extraCondition = where(drop.unsqueeze(1), zeros_like(extraCondition), extraCondition);
         }
         var predicted = model.Predict(noisy, timesteps, labels, extraCondition);
-        return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
+        if (minSnrGamma <= 0) return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
+        var weights = tensor(MinSnrWeights(minSnrGamma), device: device).index_select(0, timesteps);
+        return (weights * (predicted - noise).square().mean([1, 2, 3])).mean().MoveToOuterDisposeScope();
     }
 
-    /// <summary>eps = eps_null + w (eps_label - eps_null); w = 1 is plain conditional, w = 0 unconditional.</summary>
+    /// <summary>min(SNR_t, gamma) / SNR_t for every timestep, with SNR_t = abar_t / (1 - abar_t).</summary>
+    public float[] MinSnrWeights(double gamma) =>
+        Schedule.AlphaBars.Select(abar => (float)(Math.Min(abar / (1 - abar), gamma) / (abar / (1 - abar)))).ToArray();
+
+    /// <summary>
+    /// Network rows per evaluation on a CPU. Larger batches leave the caches and, above glibc's largest mmap threshold
+    /// (32 MiB of activations), fault in fresh pages at every step: on 2 cores 512 rows ran 30% slower per image than 128.
+    /// </summary>
+    public const int CpuRowsPerEvaluation = 128;
+
+    /// <summary>
+    /// eps = eps_null + w (eps_label - eps_null); w = 1 is plain conditional, w = 0 unconditional. On a CPU the batch is
+    /// evaluated in slices of <see cref="CpuRowsPerEvaluation"/> network rows (the same numbers, only faster).
+    /// </summary>
     public Tensor GuidedNoise(UNet model, Tensor noisyImages, Tensor timesteps, Tensor labels, double guidanceScale, Tensor? extraCondition = null)
+    {
+        var count = noisyImages.shape[0];
+        var slice = guidanceScale is 0.0 or 1.0 ? CpuRowsPerEvaluation : CpuRowsPerEvaluation / 2;
+        if (noisyImages.device.type != DeviceType.CPU || count <= slice)
+            return GuidedNoiseOfBatch(model, noisyImages, timesteps, labels, guidanceScale, extraCondition);
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < count; start += slice)
+        {
+            var length = Math.Min(slice, count - start);
+            parts.Add(GuidedNoiseOfBatch(model, noisyImages.narrow(0, start, length), timesteps.narrow(0, start, length),
+                labels.narrow(0, start, length), guidanceScale, extraCondition?.narrow(0, start, length)));
+        }
+        return cat(parts).MoveToOuterDisposeScope();
+    }
+
+    private Tensor GuidedNoiseOfBatch(UNet model, Tensor noisyImages, Tensor timesteps, Tensor labels, double guidanceScale, Tensor? extraCondition)
     {
         using var scope = NewDisposeScope();
         if (guidanceScale == 1.0)

@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 namespace OrleansSynth.ML.Training;
 
 /// <summary>
-/// Trains a <see cref="UNet"/> with the epsilon objective, Adam, warm-up, gradient clipping and an EMA copy.
+/// Trains a <see cref="UNet"/> with the epsilon objective (min-SNR weighted), Adam, warm-up and cosine decay, gradient
+/// clipping and an EMA copy.
 /// Every random draw of step s comes from a generator seeded by (seed, s), and the batch of step s from a
 /// per-epoch permutation, so resuming from a checkpoint replays exactly the steps an uninterrupted run takes.
 /// </summary>
@@ -47,7 +48,8 @@ public sealed class DiffusionTrainer : IDisposable
 
     /// <summary>
     /// Rebuilds a trainer exactly as it was when the checkpoint was written; <paramref name="targetSteps"/>
-    /// optionally moves the finish line (the schedule of the steps themselves does not change).
+    /// optionally moves the finish line (with <see cref="TrainingConfig.CosineDecay"/> the remaining steps' learning
+    /// rate follows the new finish line; batches and noise draws do not change).
     /// </summary>
     public static DiffusionTrainer Resume(string checkpointPath, Device? device = null, int? targetSteps = null)
     {
@@ -136,11 +138,10 @@ public sealed class DiffusionTrainer : IDisposable
         var (images, labels) = data.Batch(indices, _device);
         var conditions = recordConditions?.index_select(0, tensor(indices.Select(i => (long)i).ToArray())).to(_device);
 
-        var learningRate = training.LearningRate * Math.Min(1.0, (Step + 1.0) / Math.Max(1, training.WarmupSteps));
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = LearningRateAt(Step);
 
         _optimizer.zero_grad();
-        var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator, conditions);
+        var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator, conditions, training.MinSnrGamma);
         loss.backward();
         nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
         _optimizer.step();
@@ -149,6 +150,17 @@ public sealed class DiffusionTrainer : IDisposable
         var decay = Math.Min(training.EmaDecay, (1.0 + Step) / (10.0 + Step));
         ExponentialMovingAverage.Update(Model, Ema, decay);
         return loss.item<float>();
+    }
+
+    /// <summary>Linear warm-up, then flat or a half cosine to zero at the last step; a function of the step alone, so a resumed run keeps it.</summary>
+    public double LearningRateAt(int step)
+    {
+        var training = Config.Training;
+        var warmup = Math.Max(1, training.WarmupSteps);
+        if (step < warmup) return training.LearningRate * (step + 1.0) / warmup;
+        if (!training.CosineDecay) return training.LearningRate;
+        var progress = Math.Min(1.0, (step - warmup) / (double)Math.Max(1, training.Steps - warmup));
+        return training.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 
     private void CheckCompatible(ImageDataset data, Tensor? recordConditions)

@@ -9,6 +9,10 @@ public sealed record TrainingConfig
     /// <summary>Linear learning-rate warm-up, in steps.</summary>
     public int WarmupSteps { get; init; } = 100;
     public double EmaDecay { get; init; } = 0.995;
+    /// <summary>After warm-up the learning rate follows a half cosine down to zero at <see cref="Steps"/>; false keeps it flat.</summary>
+    public bool CosineDecay { get; init; } = true;
+    /// <summary>Min-SNR loss weighting's gamma (<see cref="Diffusion.GaussianDiffusion.TrainingLoss"/>); 0 weights every timestep alike.</summary>
+    public double MinSnrGamma { get; init; } = 5;
     /// <summary>Probability of replacing a label by the null label, which trains the guidance branch.</summary>
     public double LabelDropout { get; init; } = 0.1;
     public long Seed { get; init; } = 1;
@@ -24,5 +28,6 @@ public sealed record TrainingConfig
         if (LearningRate <= 0) throw new ArgumentException($"LearningRate must be positive, was {LearningRate}.");
         if (EmaDecay is < 0 or >= 1) throw new ArgumentException($"EmaDecay must be in [0, 1), was {EmaDecay}.");
         if (LabelDropout is < 0 or > 1) throw new ArgumentException($"LabelDropout must be in [0, 1], was {LabelDropout}.");
+        if (MinSnrGamma < 0) throw new ArgumentException($"MinSnrGamma must be 0 (off) or positive, was {MinSnrGamma}.");
     }
 }

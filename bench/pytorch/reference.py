@@ -145,6 +145,9 @@ def read_idx(path):
 
 def train(model, ema, images, labels, steps, warmup_steps, batch, seed, alpha_bars_tensor, timesteps):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    total = warmup_steps + steps
+    snr = alpha_bars_tensor / (1 - alpha_bars_tensor)
+    min_snr_weights = snr.clamp(max=5.0) / snr  # min-SNR-5, as TrainingConfig.MinSnrGamma
     permutation = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(seed))
     model.train()
     started = None
@@ -157,7 +160,11 @@ def train(model, ema, images, labels, steps, warmup_steps, batch, seed, alpha_ba
         clean = images[indices].float().div_(127.5).sub_(1.0).unsqueeze(1)
         label = labels[indices].long()
         for group in optimizer.param_groups:
-            group["lr"] = 1e-3 * min(1.0, (step + 1.0) / 100)
+            # Warm-up over 100 steps, then a half cosine to zero at the last step (DiffusionTrainer.LearningRateAt).
+            if step < 100:
+                group["lr"] = 1e-3 * (step + 1.0) / 100
+            else:
+                group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * min(1.0, (step - 100) / max(1, total - 100))))
         optimizer.zero_grad()
         t = torch.randint(0, timesteps, (batch,), generator=generator)
         noise = torch.randn(clean.shape, generator=generator)
@@ -165,7 +172,7 @@ def train(model, ema, images, labels, steps, warmup_steps, batch, seed, alpha_ba
         noisy = a.sqrt() * clean + (1 - a).sqrt() * noise
         drop = torch.rand((batch,), generator=generator) < 0.1
         label = torch.where(drop, torch.full_like(label, model.null_label), label)
-        loss = F.mse_loss(model(noisy, t, label), noise)
+        loss = (min_snr_weights[t] * (model(noisy, t, label) - noise).square().mean(dim=(1, 2, 3))).mean()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -194,10 +201,15 @@ def sample(model, count, ddim_steps, guidance, alpha_bars, seed):
         t = ts[i]
         alpha_bar = alpha_bars[t]
         alpha_bar_prev = alpha_bars[ts[i - 1]] if i > 0 else 1.0
-        steps = torch.full((count,), t, dtype=torch.long)
-        both = model(torch.cat([x, x]), torch.cat([steps, steps]), torch.cat([labels, torch.full_like(labels, model.null_label)]))
-        conditional, null = both.chunk(2)
-        eps = null + guidance * (conditional - null)
+        # Both branches in one batch, in slices of 64 images (128 network rows), as GaussianDiffusion.GuidedNoise does on a CPU.
+        parts = []
+        for start in range(0, count, 64):
+            xs, ls = x[start:start + 64], labels[start:start + 64]
+            steps = torch.full((xs.shape[0],), t, dtype=torch.long)
+            both = model(torch.cat([xs, xs]), torch.cat([steps, steps]), torch.cat([ls, torch.full_like(ls, model.null_label)]))
+            conditional, null = both.chunk(2)
+            parts.append(null + guidance * (conditional - null))
+        eps = torch.cat(parts)
         x0 = ((x - math.sqrt(1 - alpha_bar) * eps) / math.sqrt(alpha_bar)).clamp_(-1, 1)
         eps = (x - math.sqrt(alpha_bar) * x0) / math.sqrt(1 - alpha_bar)
         x = math.sqrt(alpha_bar_prev) * x0 + math.sqrt(max(1 - alpha_bar_prev, 0)) * eps

@@ -49,7 +49,16 @@ public sealed class PipelineSpecFileTests : IDisposable
         Assert.Equal((0.9, 0.05, 50), (spec.Gate.MinimumCanaryRecall, spec.Gate.StudentFlaggedRateCeiling, spec.Canaries));
         Assert.Equal("/tmp/x", spec.Output);
         Assert.Equal(PipelineStrategy.Distillation, spec.Strategy);
-        Assert.Equal((DiffusionSamplerKind.Ddim, 25), (spec.Sampler, spec.SamplerSteps));
+        Assert.Equal((DiffusionSamplerKind.DpmSolverPlusPlus, 15), (spec.Sampler, spec.SamplerSteps));
+    }
+
+    [Fact]
+    public void ASpecThatNamesOnlyTheDatasetRunsAsTheDefaultPreset()
+    {
+        var spec = PipelineSpecFile.Load(Write("dataset: fashion-mnist\noutput: run\n"), outputRoot: _folder);
+        Assert.Equal(DemoPresets.For("default", "fashion-mnist", Path.Combine(_folder, "run")), spec);
+        var twins = PipelineSpecFile.Load(Write("dataset: fashion-mnist\noutput: run\nstrategy: diversity-aware\n"), outputRoot: _folder);
+        Assert.Equal(DemoPresets.For("default", "fashion-mnist", Path.Combine(_folder, "run"), PipelineStrategy.DiversityAware), twins);
     }
 
     [Fact]

@@ -7,24 +7,27 @@ namespace OrleansSynth.Cli.Demo;
 
 /// <summary>
 /// A pipeline run spec in YAML (camelCase keys). Unknown keys are errors, so a typo never silently falls back to
-/// a default. Example:
+/// a default; a key left out takes the value of <c>synth demo</c>'s default preset (<see cref="DemoPresets"/>). Example:
 /// <code>
 /// dataset: fashion-mnist
 /// strategy: distillation        # or diversity-aware, or diversity-aware+distillation
 /// output: out/my-run
-/// teacher: { steps: 1200 }
+/// teacher: { steps: 2400 }
 /// student: { steps: 1200 }
-/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: ddim, steps: 25, labels: balanced }   # or sampler: dpm-solver++
+/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }   # or sampler: ddim
 /// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 24000 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
-/// diversity: { candidates: 4, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 1 }
+/// diversity: { candidates: 3, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 3 }
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile
 {
     /// <summary>Where run outputs may go unless told otherwise: below the current directory.</summary>
     public const string OutputRootVariable = "ORLEANSSYNTH_OUTPUT_ROOT";
+
+    // Where a spec is silent it runs as `synth demo` does: one set of measured defaults (README, "Results").
+    private static readonly PipelineSpec Preset = DemoPresets.For("default", "", "");
 
     /// <param name="outputRoot">The folder every output must stay inside (default: <see cref="OutputRootVariable"/>, else the current directory).</param>
     public static PipelineSpec Load(string path, string? outputRoot = null)
@@ -73,6 +76,14 @@ internal static class PipelineSpecFile
         _ => null,
     };
 
+    /// <summary>A sampler's name in a run spec.</summary>
+    public static string SamplerName(DiffusionSamplerKind sampler) => sampler switch
+    {
+        DiffusionSamplerKind.Ddim => "ddim",
+        DiffusionSamplerKind.DpmSolverPlusPlus => "dpm-solver++",
+        _ => throw new ArgumentOutOfRangeException(nameof(sampler), sampler, null),
+    };
+
     /// <summary>The sampler named as in a run spec, or null.</summary>
     public static DiffusionSamplerKind? ParseSampler(string name) => name switch
     {
@@ -86,8 +97,8 @@ internal static class PipelineSpecFile
         public string Dataset { get; set; } = "";
         public string Strategy { get; set; } = "distillation";
         public string? Output { get; set; }
-        public Diffusion Teacher { get; set; } = new();
-        public Diffusion Student { get; set; } = new();
+        public Diffusion Teacher { get; set; } = Diffusion.Like(Preset.Teacher);
+        public Diffusion Student { get; set; } = Diffusion.Like(Preset.Student);
         public SamplingSection Sampling { get; set; } = new();
         public AuditSection Audit { get; set; } = new();
         public GateSection Gate { get; set; } = new();
@@ -97,12 +108,12 @@ internal static class PipelineSpecFile
 
     private sealed class DiversitySection
     {
-        public int Candidates { get; set; } = 4;
-        public double Guidance { get; set; } = 1.4;
-        public double GuidanceStep { get; set; } = 0.1;
-        public double GuidanceFloor { get; set; } = 0.5;
-        public double LinkPenalty { get; set; } = 1.0;
-        public int TwinsPerRecord { get; set; } = 1;
+        public int Candidates { get; set; } = Preset.Diversity!.Candidates;
+        public double Guidance { get; set; } = Preset.Diversity!.Guidance;
+        public double GuidanceStep { get; set; } = Preset.Diversity!.GuidanceStep;
+        public double GuidanceFloor { get; set; } = Preset.Diversity!.GuidanceFloor;
+        public double LinkPenalty { get; set; } = Preset.Diversity!.LinkPenalty;
+        public int TwinsPerRecord { get; set; } = Preset.Diversity!.TwinsPerRecord;
 
         public DiversityOptions ToOptions(string path)
         {
@@ -115,25 +126,31 @@ internal static class PipelineSpecFile
 
     private sealed class Diffusion
     {
-        public int Steps { get; set; } = 1200;
-        public int BatchSize { get; set; } = 64;
-        public int BaseChannels { get; set; } = 32;
-        public int Timesteps { get; set; } = 1000;
-        public double LearningRate { get; set; } = 1e-3;
-        public long Seed { get; set; } = 1;
+        public int Steps { get; set; }
+        public int BatchSize { get; set; }
+        public int BaseChannels { get; set; }
+        public int Timesteps { get; set; }
+        public double LearningRate { get; set; }
+        public long Seed { get; set; }
+
+        public static Diffusion Like(TrainingRunSpec preset) => new()
+        {
+            Steps = preset.Steps, BatchSize = preset.BatchSize, BaseChannels = preset.BaseChannels, Timesteps = preset.Timesteps,
+            LearningRate = preset.LearningRate, Seed = preset.Seed,
+        };
 
         public TrainingRunSpec ToSpec() => new("", Steps, BatchSize, BaseChannels, Timesteps, LearningRate, Seed, CheckpointEvery: 200);
     }
 
     private sealed class SamplingSection
     {
-        public int Count { get; set; } = 1500;
-        public int ShardSize { get; set; } = 250;
-        public double Guidance { get; set; } = 2.0;
+        public int Count { get; set; } = Preset.SampleCount;
+        public int ShardSize { get; set; } = Preset.ShardSize;
+        public double Guidance { get; set; } = Preset.Guidance;
         /// <summary>"ddim" or "dpm-solver++".</summary>
-        public string Sampler { get; set; } = "ddim";
+        public string Sampler { get; set; } = SamplerName(Preset.Sampler);
         /// <summary>The sampler's denoising steps.</summary>
-        public int Steps { get; set; } = 25;
+        public int Steps { get; set; } = Preset.SamplerSteps;
         /// <summary>"balanced" (every class equally) or "real" (the real training set's label proportions).</summary>
         public string Labels { get; set; } = "balanced";
     }
@@ -149,14 +166,14 @@ internal static class PipelineSpecFile
 
     private sealed class GateSection
     {
-        public int MinimumSamples { get; set; } = 1000;
+        public int MinimumSamples { get; set; } = Preset.Gate.MinimumSamples;
         public bool RequireApproval { get; set; }
-        public double MinimumCanaryRecall { get; set; } = 0.95;
-        public double StudentFlaggedRateCeiling { get; set; } = 0.05;
+        public double MinimumCanaryRecall { get; set; } = Preset.Gate.MinimumCanaryRecall;
+        public double StudentFlaggedRateCeiling { get; set; } = Preset.Gate.StudentFlaggedRateCeiling;
     }
 
     private sealed class UtilitySection
     {
-        public int ClassifierSteps { get; set; } = 800;
+        public int ClassifierSteps { get; set; } = Preset.ClassifierSteps;
     }
 }

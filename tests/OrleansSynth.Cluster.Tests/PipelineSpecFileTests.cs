@@ -42,7 +42,10 @@ public sealed class PipelineSpecFileTests : IDisposable
             """), outputRoot: "/tmp");
         Assert.Equal("fashion-mnist", spec.Dataset);
         Assert.Equal((900, 48), (spec.Teacher.Steps, spec.Teacher.BaseChannels));
-        Assert.Equal(1200, spec.Student.Steps);
+        // The teacher's other keys, and the whole student, are the default preset's.
+        var preset = DemoPresets.For("default", "fashion-mnist", "/tmp/x");
+        Assert.Equal(preset.Teacher with { Steps = 900, BaseChannels = 48 }, spec.Teacher);
+        Assert.Equal(preset.Student, spec.Student);
         Assert.Equal((1200, 300, 1.5), (spec.SampleCount, spec.ShardSize, spec.Guidance));
         Assert.Equal(0.02, spec.Alpha);
         Assert.Equal((800, true), (spec.Gate.MinimumSamples, spec.Gate.RequireApproval));

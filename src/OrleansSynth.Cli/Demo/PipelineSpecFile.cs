@@ -51,7 +51,7 @@ internal static class PipelineSpecFile
         var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)), root);
         if (output != root && !output.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidDataException($"{path}: 'output' {output} is outside the allowed output root {root}; choose a folder inside it (or set {OutputRootVariable}).");
-        return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(), document.Student.ToSpec(),
+        return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(Preset.Teacher), document.Student.ToSpec(Preset.Student),
             document.Sampling.Count, document.Sampling.ShardSize,
             new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval, document.Gate.MinimumCanaryRecall, document.Gate.StudentFlaggedRateCeiling), output,
             document.Sampling.Guidance, document.Sampling.Steps, document.Audit.Alpha, document.Audit.EncoderSteps,
@@ -97,8 +97,8 @@ internal static class PipelineSpecFile
         public string Dataset { get; set; } = "";
         public string Strategy { get; set; } = "distillation";
         public string? Output { get; set; }
-        public Diffusion Teacher { get; set; } = Diffusion.Like(Preset.Teacher);
-        public Diffusion Student { get; set; } = Diffusion.Like(Preset.Student);
+        public Diffusion Teacher { get; set; } = new();
+        public Diffusion Student { get; set; } = new();
         public SamplingSection Sampling { get; set; } = new();
         public AuditSection Audit { get; set; } = new();
         public GateSection Gate { get; set; } = new();
@@ -124,22 +124,21 @@ internal static class PipelineSpecFile
         }
     }
 
+    /// <summary>A teacher or student section; a key left out takes the preset's value for that role.</summary>
     private sealed class Diffusion
     {
-        public int Steps { get; set; }
-        public int BatchSize { get; set; }
-        public int BaseChannels { get; set; }
-        public int Timesteps { get; set; }
-        public double LearningRate { get; set; }
-        public long Seed { get; set; }
+        public int? Steps { get; set; }
+        public int? BatchSize { get; set; }
+        public int? BaseChannels { get; set; }
+        public int? Timesteps { get; set; }
+        public double? LearningRate { get; set; }
+        public long? Seed { get; set; }
 
-        public static Diffusion Like(TrainingRunSpec preset) => new()
+        public TrainingRunSpec ToSpec(TrainingRunSpec preset) => preset with
         {
-            Steps = preset.Steps, BatchSize = preset.BatchSize, BaseChannels = preset.BaseChannels, Timesteps = preset.Timesteps,
-            LearningRate = preset.LearningRate, Seed = preset.Seed,
+            Steps = Steps ?? preset.Steps, BatchSize = BatchSize ?? preset.BatchSize, BaseChannels = BaseChannels ?? preset.BaseChannels,
+            Timesteps = Timesteps ?? preset.Timesteps, LearningRate = LearningRate ?? preset.LearningRate, Seed = Seed ?? preset.Seed,
         };
-
-        public TrainingRunSpec ToSpec() => new("", Steps, BatchSize, BaseChannels, Timesteps, LearningRate, Seed, CheckpointEvery: 200);
     }
 
     private sealed class SamplingSection

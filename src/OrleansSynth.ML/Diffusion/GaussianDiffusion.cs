@@ -61,7 +61,7 @@ public sealed class GaussianDiffusion
 
     /// <summary>min(SNR_t, gamma) / SNR_t for every timestep, with SNR_t = abar_t / (1 - abar_t).</summary>
     public float[] MinSnrWeights(double gamma) =>
-        Schedule.AlphaBars.Select(abar => (float)(Math.Min(abar / (1 - abar), gamma) / (abar / (1 - abar)))).ToArray();
+        Schedule.AlphaBars.Select(abar => abar / (1 - abar)).Select(snr => snr <= gamma ? 1f : (float)(gamma / snr)).ToArray();
 
     /// <summary>
     /// Network rows per evaluation on a CPU. Larger batches leave the caches and, above glibc's largest mmap threshold

@@ -5,8 +5,8 @@ namespace OrleansSynth.ML.Runtime;
 /// <summary>
 /// Tunes glibc's allocator for tensor work. By default it returns freed blocks above 128 KiB to the kernel and trims
 /// the heap top, so every sampling step's activations come back as fresh zero-filled pages: a default diversity-aware
-/// run spent 18% of its CPU time in the kernel on page faults. Keeping freed memory for reuse removes that (README,
-/// "Against PyTorch"). Call once, first thing, in a process that computes (silo, lab, benchmarks).
+/// run spent 18% of its CPU time in the kernel on page faults. Keeping freed memory for reuse removes most of that (README,
+/// "A better teacher in the same half hour"). Call once, first thing, in a process that computes (silo, lab, benchmarks).
 /// </summary>
 public static class NativeAllocator
 {

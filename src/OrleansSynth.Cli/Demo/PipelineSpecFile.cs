@@ -76,21 +76,17 @@ internal static class PipelineSpecFile
         _ => null,
     };
 
+    // One table both ways, so a name written into a spec always parses back.
+    private static readonly (DiffusionSamplerKind Kind, string Name)[] SamplerNames =
+        [(DiffusionSamplerKind.Ddim, "ddim"), (DiffusionSamplerKind.DpmSolverPlusPlus, "dpm-solver++")];
+
     /// <summary>A sampler's name in a run spec.</summary>
-    public static string SamplerName(DiffusionSamplerKind sampler) => sampler switch
-    {
-        DiffusionSamplerKind.Ddim => "ddim",
-        DiffusionSamplerKind.DpmSolverPlusPlus => "dpm-solver++",
-        _ => throw new ArgumentOutOfRangeException(nameof(sampler), sampler, null),
-    };
+    public static string SamplerName(DiffusionSamplerKind sampler) =>
+        SamplerNames.FirstOrDefault(n => n.Kind == sampler).Name ?? throw new ArgumentOutOfRangeException(nameof(sampler), sampler, null);
 
     /// <summary>The sampler named as in a run spec, or null.</summary>
-    public static DiffusionSamplerKind? ParseSampler(string name) => name switch
-    {
-        "ddim" => DiffusionSamplerKind.Ddim,
-        "dpm-solver++" => DiffusionSamplerKind.DpmSolverPlusPlus,
-        _ => null,
-    };
+    public static DiffusionSamplerKind? ParseSampler(string name) =>
+        SamplerNames.Where(n => n.Name == name).Select(n => (DiffusionSamplerKind?)n.Kind).FirstOrDefault();
 
     private sealed class Document
     {

@@ -61,8 +61,7 @@ public static class PairVerifierTrainer
             // Each step's draws depend on the step alone, so a resumed run trains exactly as an uninterrupted one.
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
             var random = new Random(unchecked((int)SeedMixer.Mix(config.Seed, 7_000_003 + step)));
-            // Cosine from the peak rate to zero, by step number rather than a stateful scheduler, for the same reason.
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = config.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * step / Math.Max(1, config.Steps)));
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps);
             var records = Enumerable.Range(0, 2 * half).Select(_ => random.Next(training.Count)).ToArray();
             var queries = records.Select((r, i) => i < half ? r : neighbours[r][random.Next(neighbours[r].Length)]).ToArray();
             // Perturbed on the training device (its draws come from the CPU generator, so any device trains alike).

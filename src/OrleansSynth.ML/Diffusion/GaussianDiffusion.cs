@@ -55,13 +55,24 @@ public sealed class GaussianDiffusion
         }
         var predicted = model.Predict(noisy, timesteps, labels, extraCondition);
         if (minSnrGamma <= 0) return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
-        var weights = tensor(MinSnrWeights(minSnrGamma), device: device).index_select(0, timesteps);
+        var weights = tensor(MinSnrWeightsCached(minSnrGamma), device: device).index_select(0, timesteps);
         return (weights * (predicted - noise).square().mean([1, 2, 3])).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>min(SNR_t, gamma) / SNR_t for every timestep, with SNR_t = abar_t / (1 - abar_t).</summary>
     public float[] MinSnrWeights(double gamma) =>
         Schedule.AlphaBars.Select(abar => abar / (1 - abar)).Select(snr => snr <= gamma ? 1f : (float)(gamma / snr)).ToArray();
+
+    // A run trains with one gamma: the table is computed once, not at every step (a reference swap, so thread-safe).
+    private sealed record MinSnrTable(double Gamma, float[] Weights);
+    private MinSnrTable? _minSnr;
+
+    private float[] MinSnrWeightsCached(double gamma)
+    {
+        var table = _minSnr;
+        if (table is null || table.Gamma != gamma) _minSnr = table = new MinSnrTable(gamma, MinSnrWeights(gamma));
+        return table.Weights;
+    }
 
     /// <summary>
     /// Network rows per evaluation on a CPU. Larger batches leave the caches and, above glibc's largest mmap threshold

@@ -152,16 +152,9 @@ public sealed class DiffusionTrainer : IDisposable
         return loss.item<float>();
     }
 
-    /// <summary>Linear warm-up, then flat or a half cosine to zero at the last step; a function of the step alone, so a resumed run keeps it.</summary>
-    public double LearningRateAt(int step)
-    {
-        var training = Config.Training;
-        var warmup = Math.Max(1, training.WarmupSteps);
-        if (step < warmup) return training.LearningRate * (step + 1.0) / warmup;
-        if (!training.CosineDecay) return training.LearningRate;
-        var progress = Math.Min(1.0, (step - warmup) / (double)Math.Max(1, training.Steps - warmup));
-        return training.LearningRate * 0.5 * (1 + Math.Cos(Math.PI * progress));
-    }
+    /// <summary>The rate at a step: <see cref="LearningRateSchedule.WarmupThen"/> with this run's settings.</summary>
+    public double LearningRateAt(int step) => LearningRateSchedule.WarmupThen(
+        Config.Training.LearningRate, step, Config.Training.Steps, Config.Training.WarmupSteps, Config.Training.CosineDecay);
 
     private void CheckCompatible(ImageDataset data, Tensor? recordConditions)
     {

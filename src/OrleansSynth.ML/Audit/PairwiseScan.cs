@@ -29,7 +29,7 @@ public static class PairwiseScan
         using var noGrad = no_grad();
         var similarities = mm(block, candidates.t());
         var take = Math.Min(k, tile.RealCount);
-        var (values, indices) = similarities.topk(take, dim: 1, largest: true, sorted: true);
+        var (values, indices) = RowTopK.Select(similarities, k);
         var result = TopKMatches.Empty(tile.SyntheticStart, tile.SyntheticCount, k);
         var scoreData = values.cpu().data<float>().ToArray();
         var indexData = indices.cpu().data<long>().ToArray();

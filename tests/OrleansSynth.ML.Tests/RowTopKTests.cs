@@ -6,36 +6,53 @@ namespace OrleansSynth.ML.Tests;
 public class RowTopKTests
 {
     [Theory]
-    [InlineData(9, 64, 5, 4)]     // whole groups only
-    [InlineData(9, 67, 5, 4)]     // a 3-column tail past the last group
-    [InlineData(3, 40, 5, 4)]     // fewer than 2k groups: the plain selection
-    [InlineData(4, 8192, 5, 128)] // a scan tile's width with the default groups
-    public void EqualsThePlainSelection(int rows, int columns, int k, int groupSize)
+    [InlineData(9, 64, 5)]    // whole SIMD vectors only
+    [InlineData(9, 67, 5)]    // a tail past the last vector
+    [InlineData(33, 200, 3)]  // rows across two parallel tasks
+    [InlineData(4, 8192, 5)]  // a scan tile's width
+    public void EqualsTopKPlusTheOffset(int rows, int columns, int k)
     {
         manual_seed(rows * 10_000 + columns);
         using var matrix = randn(rows, columns);
-        var (values, indices) = RowTopK.Select(matrix, k, groupSize);
-        var (expectedValues, expectedIndices) = matrix.topk(k, dim: 1);
-        using (values) using (indices) using (expectedValues) using (expectedIndices)
+        var (scores, found) = Select(matrix, k, offset: 1000);
+        var (values, indices) = matrix.topk(k, dim: 1);
+        using (values) using (indices)
         {
-            Assert.Equal(expectedIndices.data<long>().ToArray(), indices.data<long>().ToArray());
-            Assert.Equal(expectedValues.data<float>().ToArray(), values.data<float>().ToArray());
+            Assert.Equal(indices.data<long>().ToArray().Select(i => (int)i + 1000), found);
+            Assert.Equal(values.data<float>().ToArray(), scores);
         }
     }
 
-    [Fact]
-    public void TheBestValuesMayAllShareOneGroup()
+    [Theory]
+    [InlineData(ScalarType.Float32)] // the SIMD pass
+    [InlineData(ScalarType.Float64)] // topk, as on a GPU
+    public void TiesGoToTheLowerColumnAndUnfilledSlotsStayEmpty(ScalarType type)
     {
-        using var matrix = zeros(2, 64);
-        // Row 0: four of the five best fill group 3 and the fifth sits in group 10; row 1: all five in the last columns.
-        for (var c = 0; c < 4; c++) matrix[0, 12 + c] = tensor(10f - c);
-        matrix[0, 40] = tensor(6f);
-        for (var c = 0; c < 5; c++) matrix[1, 59 + c] = tensor(5f + c);
-        var (values, indices) = RowTopK.Select(matrix, 5, groupSize: 4);
-        using (values) using (indices)
-        {
-            Assert.Equal(new long[] { 12, 13, 14, 15, 40, 63, 62, 61, 60, 59 }, indices.data<long>().ToArray());
-            Assert.Equal(new float[] { 10, 9, 8, 7, 6, 9, 8, 7, 6, 5 }, values.data<float>().ToArray());
-        }
+        using var matrix = tensor(new float[,] { { 1, 3, 3, 2, 3, 0, 3, 3, 3, 3 }, { 7, 8, 0, 0, 0, 0, 0, 0, 0, 0 } }).to(type);
+        var (scores, columns) = Select(matrix, 3);
+        Assert.Equal(new float[] { 3, 3, 3, 8, 7, 0 }, scores);
+        if (type == ScalarType.Float32) Assert.Equal(new[] { 1, 2, 4, 1, 0, 2 }, columns);
+        using var narrow = tensor(new float[,] { { 5, 4 } });
+        var (fewScores, fewColumns) = Select(narrow, 3);
+        Assert.Equal(new[] { 5f, 4f, float.NegativeInfinity }, fewScores);
+        Assert.Equal(new[] { 0, 1, -1 }, fewColumns);
+    }
+
+    [Fact]
+    public void NaNIsNeverSelected()
+    {
+        var row = Enumerable.Range(0, 40).Select(i => i % 3 == 0 ? float.NaN : i).ToArray();
+        using var matrix = tensor(row).reshape(1, 40);
+        var (scores, columns) = Select(matrix, 4);
+        Assert.Equal(new float[] { 38, 37, 35, 34 }, scores);
+        Assert.Equal(new[] { 38, 37, 35, 34 }, columns);
+    }
+
+    private static (float[] Scores, int[] Columns) Select(Tensor matrix, int k, int offset = 0)
+    {
+        var rows = (int)matrix.shape[0];
+        var (scores, columns) = (new float[rows * k], new int[rows * k]);
+        RowTopK.Select(matrix, k, scores, columns, offset);
+        return (scores, columns);
     }
 }

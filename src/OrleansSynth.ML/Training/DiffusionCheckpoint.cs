@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using OrleansSynth.ML.IO;
 using OrleansSynth.ML.Models;
@@ -95,7 +96,16 @@ public static class DiffusionCheckpoint
         }
     }
 
-    private static Header ReadHeaderBody(BinaryReader reader, string path) =>
-        JsonSerializer.Deserialize<Header>(reader.ReadString(), JsonOptions)
-        ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+    private static Header ReadHeaderBody(BinaryReader reader, string path)
+    {
+        var json = JsonNode.Parse(reader.ReadString()) as JsonObject ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+        // A run checkpointed before the cosine decay and min-SNR weighting existed trained without them: resumed, it
+        // goes on without them rather than switching recipe midway under today's defaults.
+        if (json["Config"]?["Training"] is JsonObject training)
+        {
+            training.TryAdd(nameof(TrainingConfig.CosineDecay), false);
+            training.TryAdd(nameof(TrainingConfig.MinSnrGamma), 0);
+        }
+        return json.Deserialize<Header>(JsonOptions) ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+    }
 }

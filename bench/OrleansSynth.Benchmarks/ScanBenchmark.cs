@@ -50,18 +50,12 @@ internal static class ScanBenchmark
 
     private static void MatrixProductOnly(Tensor synthetic, Tensor real, IEnumerable<ScanTile> tiles)
     {
-        using var noGrad = no_grad();
         foreach (var tile in tiles)
         {
-            using var scope = NewDisposeScope();
-            // The same products as the scan's, in the same blocks of rows.
-            var transposed = real.narrow(0, tile.RealStart, tile.RealCount).t();
-            for (var start = 0; start < tile.SyntheticCount; start += PairwiseScan.RowsPerProduct)
-            {
-                using var rowScope = NewDisposeScope();
-                var rows = Math.Min(PairwiseScan.RowsPerProduct, tile.SyntheticCount - start);
-                mm(synthetic.narrow(0, tile.SyntheticStart + start, rows), transposed).sum().item<float>(); // force completion, as the scan's top-k does
-            }
+            using var block = synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount);
+            using var candidates = real.narrow(0, tile.RealStart, tile.RealCount);
+            // The scan's own products, in its blocks of rows; the sum forces completion, as the scan's top-k does.
+            PairwiseScan.ForEachProduct(block, candidates, (_, product) => product.sum().item<float>());
         }
     }
 

@@ -10,7 +10,7 @@ public class PairwiseScanTests
     [InlineData(32, 96, 8, 32)]   // tiles divide both
     [InlineData(5, 7, 64, 64)]    // one tile larger than everything
     [InlineData(20, 50, 1, 1)]    // one pair per tile
-    [InlineData(20, 3000, 16, 2900)] // tiles wide enough for the selection by group maxima, one with a tail
+    [InlineData(20, 3000, 16, 2900)] // wide real blocks: whole SIMD blocks and a tail, one block of 100
     public void TiledScanEqualsBruteForce(int syntheticCount, int realCount, int syntheticTile, int realTile)
     {
         manual_seed(syntheticCount * 1000 + realCount);

@@ -8,7 +8,7 @@ public class RowTopKTests
     [Theory]
     [InlineData(9, 64, 5)]    // whole SIMD vectors only
     [InlineData(9, 67, 5)]    // a tail past the last vector
-    [InlineData(33, 200, 3)]  // rows across two parallel tasks
+    [InlineData(33, 200, 3)]  // another k
     [InlineData(4, 8192, 5)]  // a scan tile's width
     public void EqualsTopKPlusTheOffset(int rows, int columns, int k)
     {

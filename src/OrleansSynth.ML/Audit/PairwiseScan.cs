@@ -31,18 +31,29 @@ public static class PairwiseScan
     {
         if (block.shape[0] != tile.SyntheticCount || candidates.shape[0] != tile.RealCount)
             throw new ArgumentException($"slices of {block.shape[0]} and {candidates.shape[0]} rows for a tile of {tile.SyntheticCount} x {tile.RealCount}.");
+        var result = TopKMatches.Empty(tile.SyntheticStart, tile.SyntheticCount, k);
+        ForEachProduct(block, candidates, (start, similarities) =>
+        {
+            var slots = (int)similarities.shape[0] * k;
+            RowTopK.Select(similarities, k, result.Scores.AsSpan(start * k, slots), result.RealIndices.AsSpan(start * k, slots), tile.RealStart);
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// The similarities of <paramref name="block"/>'s rows to every candidate, <see cref="RowsPerProduct"/> rows at a
+    /// time: <paramref name="use"/> gets each product with its first row, and the product is freed after it.
+    /// </summary>
+    public static void ForEachProduct(Tensor block, Tensor candidates, Action<int, Tensor> use)
+    {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var transposed = candidates.t();
-        var result = TopKMatches.Empty(tile.SyntheticStart, tile.SyntheticCount, k);
-        for (var start = 0; start < tile.SyntheticCount; start += RowsPerProduct)
+        for (var start = 0; start < block.shape[0]; start += RowsPerProduct)
         {
             using var rowScope = NewDisposeScope();
-            var rows = Math.Min(RowsPerProduct, tile.SyntheticCount - start);
-            var similarities = mm(block.narrow(0, start, rows), transposed);
-            RowTopK.Select(similarities, k, result.Scores.AsSpan(start * k, rows * k), result.RealIndices.AsSpan(start * k, rows * k), tile.RealStart);
+            use(start, mm(block.narrow(0, start, Math.Min(RowsPerProduct, block.shape[0] - start)), transposed));
         }
-        return result;
     }
 
     /// <summary>Runs every tile of the plan in-process and reduces them; the cluster runs the same tiles on many silos.</summary>

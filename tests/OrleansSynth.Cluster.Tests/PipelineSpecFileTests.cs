@@ -65,6 +65,25 @@ public sealed class PipelineSpecFileTests : IDisposable
     }
 
     [Fact]
+    public void APresetGivesTheValuesOfEveryKeyLeftOut()
+    {
+        var spec = PipelineSpecFile.Load(Write("""
+            dataset: fashion-mnist
+            preset: long
+            strategy: diversity-aware
+            output: run
+            teacher: { steps: 100 }
+            audit: { canaries: 20 }
+            """), outputRoot: _folder);
+        var preset = DemoPresets.For("long", "fashion-mnist", Path.Combine(_folder, "run"), PipelineStrategy.DiversityAware);
+        Assert.Equal(preset with { Teacher = preset.Teacher with { Steps = 100 }, Canaries = 20 }, spec);
+        // Not the default preset's values: the long one's wider teacher and larger set.
+        Assert.NotEqual(DemoPresets.For("default", "fashion-mnist", "").Teacher.BaseChannels, spec.Teacher.BaseChannels);
+        Assert.Contains("preset 'huge' is unknown; use quick, default, long", Assert.Throws<InvalidDataException>(
+            () => PipelineSpecFile.Load(Write("dataset: x\npreset: huge\n"), outputRoot: _folder)).Message);
+    }
+
+    [Fact]
     public void ReadsTheSamplerAndItsSteps()
     {
         var spec = PipelineSpecFile.Load(Write("dataset: fashion-mnist\nsampling: { sampler: dpm-solver++, steps: 10 }\n"), outputRoot: _folder);

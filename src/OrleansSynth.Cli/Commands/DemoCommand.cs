@@ -16,8 +16,8 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples: a smoke test the default gate refuses) or default (the full-size run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and 24,000-step pair verifier are trained on first use and cached per dataset).", DefaultValueFactory = _ => "default" };
-        preset.AcceptOnlyFromAmong("quick", "default");
+        var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples: a smoke test the default gate refuses) or default (the full-size run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and 24,000-step pair verifier are trained on first use and cached per dataset) or long (under two hours on 2 cores: a 4,800-step teacher twice as wide, 3,000 samples or records twinned, the same audit).", DefaultValueFactory = _ => "default" };
+        preset.AcceptOnlyFromAmong(DemoPresets.Names);
         var output = new Option<string>("--out") { Description = "Folder for the release (and, on a local silo, its data).", DefaultValueFactory = _ => "out/demo" };
         var dataset = new Option<string>("--dataset") { Description = "Real dataset (a name or a path the silos can read).", DefaultValueFactory = _ => "fashion-mnist" };
         var run = new Option<string?>("--run") { Description = "Run name (default: demo-<preset>[-<strategy>]); the same name resumes that run." };

@@ -7,9 +7,11 @@ namespace OrleansSynth.Cli.Demo;
 
 /// <summary>
 /// A pipeline run spec in YAML (camelCase keys). Unknown keys are errors, so a typo never silently falls back to
-/// a default; a key left out takes the value of <c>synth demo</c>'s default preset (<see cref="DemoPresets"/>). Example:
+/// a default; a key left out takes the value of the <c>synth demo</c> preset the spec names (<see cref="DemoPresets"/>;
+/// default: default). Example:
 /// <code>
 /// dataset: fashion-mnist
+/// preset: default               # or quick, or long: the values of every key left out
 /// strategy: distillation        # or diversity-aware, or diversity-aware+distillation
 /// output: out/my-run
 /// teacher: { steps: 2400 }
@@ -25,9 +27,6 @@ internal static class PipelineSpecFile
 {
     /// <summary>Where run outputs may go unless told otherwise: below the current directory.</summary>
     public const string OutputRootVariable = "ORLEANSSYNTH_OUTPUT_ROOT";
-
-    // Where a spec is silent it runs as `synth demo` does: one set of measured defaults (README, "Results").
-    private static readonly PipelineSpec Preset = DemoPresets.For("default", "", "");
 
     /// <param name="outputRoot">The folder every output must stay inside (default: <see cref="OutputRootVariable"/>, else the current directory).</param>
     public static PipelineSpec Load(string path, string? outputRoot = null)
@@ -46,25 +45,44 @@ internal static class PipelineSpecFile
         if (string.IsNullOrWhiteSpace(document.Dataset)) throw new InvalidDataException($"{path}: 'dataset' is required.");
         var strategy = ParseStrategy(document.Strategy) ?? throw new InvalidDataException(
             $"{path}: strategy '{document.Strategy}' is unknown; use distillation, diversity-aware or diversity-aware+distillation.");
+        if (!DemoPresets.Names.Contains(document.Preset))
+            throw new InvalidDataException($"{path}: preset '{document.Preset}' is unknown; use {string.Join(", ", DemoPresets.Names)}.");
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputRoot ?? (Environment.GetEnvironmentVariable(OutputRootVariable) is { Length: > 0 } r ? r : Directory.GetCurrentDirectory())));
         // Relative outputs are relative to the root, which is the current directory unless set.
         var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)), root);
         if (output != root && !output.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new InvalidDataException($"{path}: 'output' {output} is outside the allowed output root {root}; choose a folder inside it (or set {OutputRootVariable}).");
-        return new PipelineSpec(document.Dataset, document.Teacher.ToSpec(Preset.Teacher), document.Student.ToSpec(Preset.Student),
-            document.Sampling.Count, document.Sampling.ShardSize,
-            new PipelinePolicy(document.Gate.MinimumSamples, document.Gate.RequireApproval, document.Gate.MinimumCanaryRecall, document.Gate.StudentFlaggedRateCeiling), output,
-            document.Sampling.Guidance, document.Sampling.Steps, document.Audit.Alpha, document.Audit.EncoderSteps,
-            document.Utility.ClassifierSteps, MatchRealLabels: document.Sampling.Labels switch
+
+        var preset = DemoPresets.For(document.Preset, document.Dataset, output, strategy);
+        var (sampling, audit, gate) = (document.Sampling, document.Audit, document.Gate);
+        var verifierSteps = audit.VerifierSteps ?? preset.VerifierSteps;
+        if (verifierSteps < 0) throw new InvalidDataException($"{path}: audit.verifierSteps must not be negative, was {verifierSteps}.");
+        return preset with
+        {
+            Teacher = document.Teacher.ToSpec(preset.Teacher),
+            Student = document.Student.ToSpec(preset.Student),
+            SampleCount = sampling.Count ?? preset.SampleCount,
+            ShardSize = sampling.ShardSize ?? preset.ShardSize,
+            Guidance = sampling.Guidance ?? preset.Guidance,
+            SamplerSteps = sampling.Steps ?? preset.SamplerSteps,
+            Sampler = sampling.Sampler is null ? preset.Sampler : ParseSampler(sampling.Sampler) ?? throw new InvalidDataException(
+                $"{path}: sampling.sampler '{sampling.Sampler}' is unknown; use ddim or dpm-solver++."),
+            MatchRealLabels = sampling.Labels switch
             {
+                null => preset.MatchRealLabels,
                 "balanced" => false,
                 "real" => true,
                 var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
-            }, Strategy: strategy, Diversity: document.Diversity.ToOptions(path), Canaries: document.Audit.Canaries,
-            VerifierSteps: document.Audit.VerifierSteps >= 0 ? document.Audit.VerifierSteps
-                : throw new InvalidDataException($"{path}: audit.verifierSteps must not be negative, was {document.Audit.VerifierSteps}."),
-            Sampler: ParseSampler(document.Sampling.Sampler) ?? throw new InvalidDataException(
-                $"{path}: sampling.sampler '{document.Sampling.Sampler}' is unknown; use ddim or dpm-solver++."));
+            },
+            Alpha = audit.Alpha ?? preset.Alpha,
+            EncoderSteps = audit.EncoderSteps ?? preset.EncoderSteps,
+            Canaries = audit.Canaries ?? preset.Canaries,
+            VerifierSteps = verifierSteps,
+            Gate = new PipelinePolicy(gate.MinimumSamples ?? preset.Gate.MinimumSamples, gate.RequireApproval ?? preset.Gate.RequireApproval,
+                gate.MinimumCanaryRecall ?? preset.Gate.MinimumCanaryRecall, gate.StudentFlaggedRateCeiling ?? preset.Gate.StudentFlaggedRateCeiling),
+            ClassifierSteps = document.Utility.ClassifierSteps ?? preset.ClassifierSteps,
+            Diversity = document.Diversity.ToOptions(preset.Diversity!, path),
+        };
     }
 
     /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
@@ -88,9 +106,11 @@ internal static class PipelineSpecFile
     public static DiffusionSamplerKind? ParseSampler(string name) =>
         SamplerNames.Where(n => n.Name == name).Select(n => (DiffusionSamplerKind?)n.Kind).FirstOrDefault();
 
+    // Every value is nullable: null is "left out", which takes the preset's value.
     private sealed class Document
     {
         public string Dataset { get; set; } = "";
+        public string Preset { get; set; } = "default";
         public string Strategy { get; set; } = "distillation";
         public string? Output { get; set; }
         public Diffusion Teacher { get; set; } = new();
@@ -104,19 +124,21 @@ internal static class PipelineSpecFile
 
     private sealed class DiversitySection
     {
-        public int Candidates { get; set; } = Preset.Diversity!.Candidates;
-        public double Guidance { get; set; } = Preset.Diversity!.Guidance;
-        public double GuidanceStep { get; set; } = Preset.Diversity!.GuidanceStep;
-        public double GuidanceFloor { get; set; } = Preset.Diversity!.GuidanceFloor;
-        public double LinkPenalty { get; set; } = Preset.Diversity!.LinkPenalty;
-        public int TwinsPerRecord { get; set; } = Preset.Diversity!.TwinsPerRecord;
+        public int? Candidates { get; set; }
+        public double? Guidance { get; set; }
+        public double? GuidanceStep { get; set; }
+        public double? GuidanceFloor { get; set; }
+        public double? LinkPenalty { get; set; }
+        public int? TwinsPerRecord { get; set; }
 
-        public DiversityOptions ToOptions(string path)
+        public DiversityOptions ToOptions(DiversityOptions preset, string path)
         {
-            if (Candidates < 1) throw new InvalidDataException($"{path}: diversity.candidates must be positive, was {Candidates}.");
-            if (TwinsPerRecord < 1 || TwinsPerRecord > Candidates)
-                throw new InvalidDataException($"{path}: diversity.twinsPerRecord must be between 1 and diversity.candidates ({Candidates}), was {TwinsPerRecord}.");
-            return new(Candidates, Guidance, GuidanceStep, GuidanceFloor, LinkPenalty, TwinsPerRecord);
+            var options = new DiversityOptions(Candidates ?? preset.Candidates, Guidance ?? preset.Guidance, GuidanceStep ?? preset.GuidanceStep,
+                GuidanceFloor ?? preset.GuidanceFloor, LinkPenalty ?? preset.LinkPenalty, TwinsPerRecord ?? preset.TwinsPerRecord);
+            if (options.Candidates < 1) throw new InvalidDataException($"{path}: diversity.candidates must be positive, was {options.Candidates}.");
+            if (options.TwinsPerRecord < 1 || options.TwinsPerRecord > options.Candidates)
+                throw new InvalidDataException($"{path}: diversity.twinsPerRecord must be between 1 and diversity.candidates ({options.Candidates}), was {options.TwinsPerRecord}.");
+            return options;
         }
     }
 
@@ -139,36 +161,36 @@ internal static class PipelineSpecFile
 
     private sealed class SamplingSection
     {
-        public int Count { get; set; } = Preset.SampleCount;
-        public int ShardSize { get; set; } = Preset.ShardSize;
-        public double Guidance { get; set; } = Preset.Guidance;
+        public int? Count { get; set; }
+        public int? ShardSize { get; set; }
+        public double? Guidance { get; set; }
         /// <summary>"ddim" or "dpm-solver++".</summary>
-        public string Sampler { get; set; } = SamplerName(Preset.Sampler);
+        public string? Sampler { get; set; }
         /// <summary>The sampler's denoising steps.</summary>
-        public int Steps { get; set; } = Preset.SamplerSteps;
+        public int? Steps { get; set; }
         /// <summary>"balanced" (every class equally) or "real" (the real training set's label proportions).</summary>
-        public string Labels { get; set; } = "balanced";
+        public string? Labels { get; set; }
     }
 
     private sealed class AuditSection
     {
-        public double Alpha { get; set; } = AuditDefaults.Alpha;
-        public int EncoderSteps { get; set; } = AuditDefaults.EncoderSteps;
-        public int Canaries { get; set; } = AuditDefaults.Canaries;
+        public double? Alpha { get; set; }
+        public int? EncoderSteps { get; set; }
+        public int? Canaries { get; set; }
         /// <summary>Pair-verifier training steps; 0: the encoder's link rule makes the verdicts.</summary>
-        public int VerifierSteps { get; set; } = AuditDefaults.VerifierSteps;
+        public int? VerifierSteps { get; set; }
     }
 
     private sealed class GateSection
     {
-        public int MinimumSamples { get; set; } = Preset.Gate.MinimumSamples;
-        public bool RequireApproval { get; set; }
-        public double MinimumCanaryRecall { get; set; } = Preset.Gate.MinimumCanaryRecall;
-        public double StudentFlaggedRateCeiling { get; set; } = Preset.Gate.StudentFlaggedRateCeiling;
+        public int? MinimumSamples { get; set; }
+        public bool? RequireApproval { get; set; }
+        public double? MinimumCanaryRecall { get; set; }
+        public double? StudentFlaggedRateCeiling { get; set; }
     }
 
     private sealed class UtilitySection
     {
-        public int ClassifierSteps { get; set; } = Preset.ClassifierSteps;
+        public int? ClassifierSteps { get; set; }
     }
 }

@@ -1,6 +1,6 @@
 using OrleansSynth.Benchmarks;
 
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim] [rounds]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch] [rounds]  (bench/scripts/cluster-vs-bare.sh starts the silo)
@@ -18,7 +18,8 @@ switch (benchmark)
         ScanBenchmark.Run(
             args.Length > 1 ? int.Parse(args[1]) : 20_000,
             args.Length > 2 ? int.Parse(args[2]) : 60_000,
-            args.Length > 3 ? int.Parse(args[3]) : 128);
+            args.Length > 3 ? int.Parse(args[3]) : 128,
+            args.Length > 4 ? int.Parse(args[4]) : 5);
         return 0;
     case "planted":
         PlantedCopiesBenchmark.Run(

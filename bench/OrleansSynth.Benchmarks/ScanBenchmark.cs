@@ -13,9 +13,11 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 internal static class ScanBenchmark
 {
-    public static void Run(int syntheticCount, int realCount, int dimension, int k = 5)
+    /// <param name="rounds">Each round times the three in turn; the medians are compared, since single runs on a
+    /// shared 2-core machine varied by half from one run to the next.</param>
+    public static void Run(int syntheticCount, int realCount, int dimension, int rounds = 5, int k = 5)
     {
-        Console.WriteLine($"scan benchmark: {syntheticCount} synthetic x {realCount} real, dim {dimension}, top-{k}, torch threads {get_num_threads()}");
+        Console.WriteLine($"scan benchmark: {syntheticCount} synthetic x {realCount} real, dim {dimension}, top-{k}, torch threads {get_num_threads()}, {rounds} rounds");
         manual_seed(1);
         using var synthetic = nn.functional.normalize(randn(syntheticCount, dimension), dim: 1);
         using var real = nn.functional.normalize(randn(realCount, dimension), dim: 1);
@@ -29,31 +31,41 @@ internal static class ScanBenchmark
         BlockedProducts(synthetic, real, tiles.Take(1));
 
         var baselineRss = PeakResidentBytes();
-        var clock = Stopwatch.StartNew();
-        PlainProducts(synthetic, real, tiles);
-        var plainSeconds = clock.Elapsed.TotalSeconds;
-        clock.Restart();
-        BlockedProducts(synthetic, real, tiles);
-        var blockedSeconds = clock.Elapsed.TotalSeconds;
-
         ResetPeak();
         var before = CurrentResidentBytes();
-        clock.Restart();
-        var result = PairwiseScan.Run(synthetic, real, k);
-        var scanSeconds = clock.Elapsed.TotalSeconds;
+        GC.KeepAlive(PairwiseScan.Run(synthetic, real, k));
         var scanPeak = PeakResidentBytes();
-        GC.KeepAlive(result);
 
+        var (plain, blocked, scan) = (new List<double>(), new List<double>(), new List<double>());
+        for (var round = 1; round <= rounds; round++)
+        {
+            plain.Add(Seconds(() => PlainProducts(synthetic, real, tiles)));
+            blocked.Add(Seconds(() => BlockedProducts(synthetic, real, tiles)));
+            scan.Add(Seconds(() => GC.KeepAlive(PairwiseScan.Run(synthetic, real, k))));
+            Console.WriteLine($"round {round}: plain {plain[^1]:F2} s, blocked {blocked[^1]:F2} s, scan {scan[^1]:F2} s");
+        }
+
+        var (plainSeconds, blockedSeconds, scanSeconds) = (Median(plain), Median(blocked), Median(scan));
         var pairs = (double)syntheticCount * realCount;
+        Console.WriteLine("medians:");
         Console.WriteLine($"plain products      : {plainSeconds,7:F2} s  {flops / plainSeconds / 1e9,6:F1} GFLOP/s  (one per {tiles[0].SyntheticCount} x {tiles[0].RealCount} tile)");
         Console.WriteLine($"blocked products    : {blockedSeconds,7:F2} s  {flops / blockedSeconds / 1e9,6:F1} GFLOP/s  (the scan's blocks of {PairwiseScan.RowsPerProduct} rows)");
         Console.WriteLine($"tiled scan + top-{k}  : {scanSeconds,7:F2} s  {flops / scanSeconds / 1e9,6:F1} GFLOP/s  {pairs / scanSeconds / 1e6:F0} M pairs/s");
         Console.WriteLine($"scan / plain products rate  : {plainSeconds / scanSeconds:P1}");
         Console.WriteLine($"scan / blocked products rate: {blockedSeconds / scanSeconds:P1}");
         Console.WriteLine($"embeddings          : {embeddingBytes / 1048576.0:F0} MiB");
-        Console.WriteLine($"resident before scan: {before / 1048576.0:F0} MiB (peak before the timed runs {baselineRss / 1048576.0:F0} MiB)");
+        Console.WriteLine($"resident before scan: {before / 1048576.0:F0} MiB (peak before {baselineRss / 1048576.0:F0} MiB)");
         Console.WriteLine($"peak during scan    : {scanPeak / 1048576.0:F0} MiB (growth {(scanPeak - before) / 1048576.0:F0} MiB)");
     }
+
+    private static double Seconds(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     // Products on the CPU are complete when mm returns; nothing reads them afterwards.
     private static void PlainProducts(Tensor synthetic, Tensor real, IEnumerable<ScanTile> tiles)

@@ -94,19 +94,15 @@ internal static class PipelineSpecFile
         _ => null,
     };
 
-    // One table both ways, so a name written into a spec always parses back.
-    private static readonly (DiffusionSamplerKind Kind, string Name)[] SamplerNames =
-        [(DiffusionSamplerKind.Ddim, "ddim"), (DiffusionSamplerKind.DpmSolverPlusPlus, "dpm-solver++")];
-
-    /// <summary>A sampler's name in a run spec.</summary>
-    public static string SamplerName(DiffusionSamplerKind sampler) =>
-        SamplerNames.FirstOrDefault(n => n.Kind == sampler).Name ?? throw new ArgumentOutOfRangeException(nameof(sampler), sampler, null);
-
     /// <summary>The sampler named as in a run spec, or null.</summary>
-    public static DiffusionSamplerKind? ParseSampler(string name) =>
-        SamplerNames.Where(n => n.Name == name).Select(n => (DiffusionSamplerKind?)n.Kind).FirstOrDefault();
+    public static DiffusionSamplerKind? ParseSampler(string name) => name switch
+    {
+        "ddim" => DiffusionSamplerKind.Ddim,
+        "dpm-solver++" => DiffusionSamplerKind.DpmSolverPlusPlus,
+        _ => null,
+    };
 
-    // Every value is nullable: null is "left out", which takes the preset's value.
+    // Every value in the sections below is nullable: null is "left out", which takes the preset's value.
     private sealed class Document
     {
         public string Dataset { get; set; } = "";

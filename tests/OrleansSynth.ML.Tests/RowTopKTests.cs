@@ -48,6 +48,26 @@ public class RowTopKTests
         Assert.Equal(new[] { 38, 37, 35, 34 }, columns);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void BlocksOfColumnsFoldedInOrderEqualOneSelectionTiesIncluded(ScalarType type)
+    {
+        // Rounded values repeat within and across blocks; blocks of 7, 64 and 29 columns (a partial SIMD tail).
+        manual_seed(7);
+        using var matrix = randn(12, 100).mul(4).round().to(type);
+        const int k = 5;
+        var (whole, wholeColumns) = Select(matrix, k, offset: 300);
+        var (scores, columns) = (Enumerable.Repeat(float.NegativeInfinity, 12 * k).ToArray(), Enumerable.Repeat(-1, 12 * k).ToArray());
+        foreach (var (start, width) in new[] { (0, 7), (7, 64), (71, 29) })
+        {
+            using var block = matrix.narrow(1, start, width);
+            RowTopK.SelectInto(block, k, scores, columns, 300 + start);
+        }
+        Assert.Equal(whole, scores);
+        if (type == ScalarType.Float32) Assert.Equal(wholeColumns, columns);
+    }
+
     private static (float[] Scores, int[] Columns) Select(Tensor matrix, int k, int offset = 0)
     {
         var rows = (int)matrix.shape[0];

@@ -50,7 +50,7 @@ public static class PairwiseScan
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var count = (int)candidates.shape[0];
-        var width = block.device.type == DeviceType.CPU ? ColumnsPerProduct : Math.Max(count, 1);
+        var width = block.device.type == DeviceType.CPU ? ColumnsPerProduct : count;
         for (var start = 0; start < count; start += width)
         {
             using var productScope = NewDisposeScope();

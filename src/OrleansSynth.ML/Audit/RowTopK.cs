@@ -49,7 +49,7 @@ public static class RowTopK
     private static void SelectRow(ReadOnlySpan<float> row, Span<float> scores, Span<int> columns, int columnOffset)
     {
         var k = scores.Length;
-        var filled = columns.IndexOf(-1) is var free and >= 0 ? free : k;
+        var filled = FilledSlots(columns);
         var column = 0;
         for (; column < row.Length && filled < k; column++)
             if (!float.IsNaN(row[column])) Insert(row[column], columnOffset + column, ref filled, scores, columns);
@@ -70,6 +70,9 @@ public static class RowTopK
         for (; column < row.Length; column++)
             if (row[column] > scores[k - 1]) Insert(row[column], columnOffset + column, ref filled, scores, columns);
     }
+
+    // Slots fill from the front, so the first empty one (-1) counts the filled ones.
+    private static int FilledSlots(ReadOnlySpan<int> columns) => columns.IndexOf(-1) is var free and >= 0 ? free : columns.Length;
 
     // After every value at least as large: among equal values the lower column, seen first, stays first.
     private static void Insert(float value, int column, ref int filled, Span<float> scores, Span<int> columns)
@@ -100,7 +103,7 @@ public static class RowTopK
             Array.Sort(candidates, (a, b) => a.Value != b.Value ? b.Value.CompareTo(a.Value) : a.Column.CompareTo(b.Column));
             var rowScores = scores.Slice(row * k, k);
             var rowColumns = columns.Slice(row * k, k);
-            var filled = rowColumns.IndexOf(-1) is var free and >= 0 ? free : k;
+            var filled = FilledSlots(rowColumns);
             foreach (var (value, column) in candidates)
                 if (!float.IsNaN(value) && (filled < k || value > rowScores[k - 1])) Insert(value, column, ref filled, rowScores, rowColumns);
         }

@@ -14,7 +14,7 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 public static class ClassifierRecipeBenchmark
 {
-    public sealed record Recipe(string Name, int Steps, PerturbationRanges Augmentation, bool Flip, double LabelSmoothing, double ValidationFraction, double WeightDecay = 0);
+    public sealed record Recipe(string Name, int Steps, PerturbationRanges Augmentation, bool Flip, double LabelSmoothing, double ValidationFraction, double WeightDecay = 0, bool Cosine = false);
 
     public static int Run(string manifest, string dataset, string[] names)
     {
@@ -39,6 +39,9 @@ public static class ClassifierRecipeBenchmark
             new("early-1600", 1600, mild, false, 0, 0.1),
             new("strong-flip-smooth-1600", 1600, strong, true, 0.1, 0),
             new("wd-800", 800, mild, false, 0, 0, 5e-4),
+            new("cosine-800", 800, mild, false, 0, 0, Cosine: true),
+            new("cosine-1600", 1600, mild, false, 0, 0, Cosine: true),
+            new("cosine-smooth-800", 800, mild, false, 0.1, 0, Cosine: true),
         };
         foreach (var recipe in recipes.Where(r => names.Length == 0 || names.Contains(r.Name)))
         {
@@ -79,6 +82,8 @@ public static class ClassifierRecipeBenchmark
         for (var step = 0; step < config.Steps; step++)
         {
             model.train();
+            if (recipe.Cosine)
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps);
             using (var scope = NewDisposeScope())
             using (var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU))
             {

@@ -99,6 +99,23 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
     }
 
     [Fact]
+    public void StepsWithNonFiniteGradientsLeaveTheWeightsAloneAndARunOfThemStopsWithAClearError()
+    {
+        var subset = fashion.BalancedTrainSubset(20);
+        var config = TinyModels.Diffusion(steps: 100);
+        // The first step at this rate overflows the activations; every later gradient is NaN.
+        config = config with { Training = config.Training with { LearningRate = 1e30, WarmupSteps = 0 } };
+        using var trainer = new DiffusionTrainer(config);
+
+        var error = Assert.Throws<InvalidOperationException>(() => trainer.Train(subset));
+
+        Assert.Contains("non-finite gradients", error.Message);
+        Assert.Equal(DiffusionTrainer.MaxConsecutiveSkippedSteps + 1, trainer.SkippedSteps);
+        Assert.Equal(1 + DiffusionTrainer.MaxConsecutiveSkippedSteps, trainer.Step);
+        Assert.All(trainer.Model.parameters().Concat(trainer.Ema.parameters()), p => Assert.True(p.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
     public void TrainerModelsHaveEveryParameterOfTheUNet()
     {
         // Regression: building modules inside a dispose scope once silently dropped the label embedding.

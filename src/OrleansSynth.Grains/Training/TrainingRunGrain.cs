@@ -236,7 +236,7 @@ public sealed partial class TrainingRunGrain(
         if (conditions is not null) config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
         using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint, device) : new DiffusionTrainer(config, device);
         trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed, recordConditions: conditions);
-        return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN };
+        return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN, ["skippedSteps"] = trainer.SkippedSteps };
     }
 
     /// <summary>The features run on the slot's device; the conditions come back on the CPU, indexed per batch.</summary>

@@ -23,7 +23,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly ModuleList<ResidualBlock> upBlocks = new();
     private readonly ModuleList<nn.Module<Tensor, Tensor>> upsamplers = new();
     private readonly nn.Module<Tensor, Tensor> outputNorm;
-    private readonly nn.Module<Tensor, Tensor> outputConv;
+    private readonly Conv2d outputConv;
 
     public UNet(UNetConfig config) : base(nameof(UNet))
     {
@@ -103,7 +103,8 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
             h = upsamplers[up].forward(h);
         }
 
-        return outputConv.forward(nn.functional.silu(outputNorm.forward(h))).MoveToOuterDisposeScope();
+        // One output channel per image channel: fewer than a oneDNN block, so padded (WholeBlockConvolution says why).
+        return WholeBlockConvolution.Forward(outputConv, nn.functional.silu(outputNorm.forward(h)), padding: 1).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -45,6 +45,11 @@ public sealed class DiffusionTrainer : IDisposable
     public int Step { get; private set; }
     public string DatasetName { get; private set; } = "";
     public IReadOnlyList<LossPoint> LossHistory => _lossHistory;
+    /// <summary>Steps of this process whose gradients were not finite, so the weights were left as they were.</summary>
+    public int SkippedSteps { get; private set; }
+
+    /// <summary>Consecutive non-finite steps after which training stops with an error instead of skipping more.</summary>
+    public const int MaxConsecutiveSkippedSteps = 20;
 
     /// <summary>
     /// Rebuilds a trainer exactly as it was when the checkpoint was written; <paramref name="targetSteps"/>
@@ -89,14 +94,21 @@ public sealed class DiffusionTrainer : IDisposable
         Model.train();
 
         var window = Stopwatch.StartNew();
-        var (windowLoss, windowSteps) = (0.0, 0);
+        var (windowLoss, windowSteps, consecutiveSkips) = (0.0, 0, 0);
         try
         {
             while (Step < lastStep)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                windowLoss += TrainStep(data, schedule, recordConditions);
-                windowSteps++;
+                if (TrainStep(data, schedule, recordConditions) is { } loss)
+                {
+                    (windowLoss, windowSteps, consecutiveSkips) = (windowLoss + loss, windowSteps + 1, 0);
+                }
+                else if (++consecutiveSkips > MaxConsecutiveSkippedSteps)
+                {
+                    throw new InvalidOperationException($"Diffusion training diverged: {consecutiveSkips} steps in a row up to step {Step + 1} had " +
+                        "non-finite gradients. Lower the learning rate or check the data for NaN or infinite pixels.");
+                }
                 Step++;
 
                 // Report on a fixed grid so an interrupted and resumed run records the same loss history.
@@ -129,7 +141,8 @@ public sealed class DiffusionTrainer : IDisposable
     public void SaveCheckpoint(string path) =>
         DiffusionCheckpoint.Save(path, new DiffusionCheckpoint.Header(Config, Step, _lossHistory.ToList(), DatasetName), Model, Ema, _optimizer);
 
-    private double TrainStep(ImageDataset data, BatchSchedule schedule, Tensor? recordConditions)
+    /// <summary>One optimiser step; null when the gradients were not finite and the step was skipped (weights, moments and EMA untouched).</summary>
+    private double? TrainStep(ImageDataset data, BatchSchedule schedule, Tensor? recordConditions)
     {
         var training = Config.Training;
         using var scope = NewDisposeScope();
@@ -143,7 +156,13 @@ public sealed class DiffusionTrainer : IDisposable
         _optimizer.zero_grad();
         var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator, conditions, training.MinSnrGamma);
         loss.backward();
-        nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
+        // One NaN step would leave the weights and Adam's moments NaN for good: skip it, as mixed-precision scalers do.
+        var gradientNorm = nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
+        if (!double.IsFinite(gradientNorm))
+        {
+            SkippedSteps++;
+            return null;
+        }
         _optimizer.step();
 
         // Early on the EMA follows the weights closely; its horizon grows to 1 / (1 - decay).

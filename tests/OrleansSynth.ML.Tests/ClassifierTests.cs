@@ -13,7 +13,7 @@ public class ClassifierTests(FashionMnistFixture fashion)
         var checkpoint = files.PathOf("classifier.ckpt");
         var train = fashion.BalancedTrainSubset(200);
         var test = fashion.Test.Subset(Enumerable.Range(0, 1000).ToArray());
-        var config = new ClassifierConfig { Steps = 240, BatchSize = 64, CheckpointEvery = 0, ReportEvery = 20 };
+        var config = new ClassifierConfig { Steps = 240, BatchSize = 64, CosineDecay = true, CheckpointEvery = 0, ReportEvery = 20 };
 
         using var cancellation = new CancellationTokenSource();
         using (var first = new ClassifierTrainer(config))

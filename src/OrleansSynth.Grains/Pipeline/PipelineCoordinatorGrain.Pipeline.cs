@@ -262,7 +262,7 @@ public sealed partial class PipelineCoordinatorGrain
 
     private static string Describe(object result) => result switch
     {
-        TrainingStatus t => $"{t.Step} steps" + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:F3}")) : ""),
+        TrainingStatus t => $"{t.Step} steps" + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:0.###}")) : ""),
         SamplingJobStatus s when TwinTotals(TwinShards(s)) is { } t =>
             $"{t.Twins} twins of {t.Records} records ({t.Extras} extra), {t.Skipped} skipped, {t.RejectedLinked} of {t.CandidatesDrawn} candidates linked, {t.Retries} retries, lowest guidance {t.LowestFinalGuidance:F1}",
         SamplingJobStatus s => $"{s.ShardsDone} shards",

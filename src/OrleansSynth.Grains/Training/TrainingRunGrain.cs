@@ -266,7 +266,8 @@ public sealed partial class TrainingRunGrain(
             : new ClassifierTrainer(new ClassifierConfig
             {
                 ImageChannels = data.Channels, ImageSize = data.Height, NumClasses = data.NumClasses, Steps = spec.Steps,
-                BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = spec.Seed, CheckpointEvery = spec.CheckpointEvery,
+                BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, CosineDecay = true, Seed = spec.Seed,
+                CheckpointEvery = spec.CheckpointEvery,
             }, device);
         trainer.Train(data, checkpoint, progress, token, checkpointed);
         var evaluation = ClassifierTrainer.Evaluate(trainer.Model, test);

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -96,7 +97,7 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
         foreach (var rule in rules) Assert.NotNull(await Query(http, rule));
     }
 
-    /// <summary>The result vector of an instant query; null when Prometheus is not up yet.</summary>
+    /// <summary>The result vector of an instant query; null when Prometheus is not up yet (not listening, or answering 503 while it starts).</summary>
     private static async Task<List<JsonElement>?> Query(HttpClient http, string expression)
     {
         try
@@ -104,7 +105,7 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
             var answer = await http.GetFromJsonAsync<JsonElement>($"/api/v1/query?query={Uri.EscapeDataString(expression)}");
             return answer.GetProperty("data").GetProperty("result").EnumerateArray().ToList();
         }
-        catch (HttpRequestException e) when (e.StatusCode is null)
+        catch (HttpRequestException e) when (e.StatusCode is null or HttpStatusCode.ServiceUnavailable)
         {
             return null;
         }

@@ -62,16 +62,20 @@ public sealed class RedisClusterTests : IDisposable
         await using var cluster = await StartTrainingOnTwoSilos("killed-run", steps: 100_000);
         var atKill = cluster.AtCheckpoint;
 
-        // SIGKILL the silo running it, as a node loss would; then nobody calls the run until it should have moved on.
+        // SIGKILL the silo running it, as a node loss would; then nobody calls the run. A call would activate it, and an
+        // activation resumes it, so the survivor's log is watched instead: only its reminder can have woken it there.
         Stop(cluster.RunningSilo);
-        await Task.Delay(TimeSpan.FromSeconds(150));
+        var resumed = "Training run killed-run resumes from its checkpoint";
+        var woken = await TwoSiloCluster.WaitFor(() => Task.FromResult(cluster.Survivor.Output.Contains(resumed)), found => found,
+            TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        Assert.True(woken, $"the run did not resume by itself on the survivor within 5 minutes:\n{cluster.Survivor.Output[^Math.Min(4000, cluster.Survivor.Output.Length)..]}");
 
-        // Had nothing woken it, this first call would activate it now, at its last checkpoint, with no progress since.
-        var after = await cluster.Run.GetStatus();
+        // Resumed, it checkpoints past the step it was killed at.
+        var after = await TwoSiloCluster.WaitFor(cluster.Run.GetStatus, s => s.CheckpointStep > atKill.Step, TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1));
         Assert.Equal(WorkState.Running, after.State);
         Assert.True(after.Resumes >= 1, $"resumes {after.Resumes}");
         Assert.DoesNotContain($":{cluster.RunningPort}:", after.Silo);
-        Assert.True(after.CheckpointStep > atKill.Step, $"checkpoint {after.CheckpointStep} after the kill at step {atKill.Step}: the run did not resume by itself");
+        Assert.True(after.CheckpointStep > atKill.Step, $"checkpoint {after.CheckpointStep} after the kill at step {atKill.Step}: the run did not train on after resuming");
     }
 
     [Fact]
@@ -101,8 +105,8 @@ public sealed class RedisClusterTests : IDisposable
     }
 
     /// <summary>
-    /// redis-server, two silo processes and a client; a training run started and past its second checkpoint, and the
-    /// silo process it runs on.
+    /// redis-server, two silo processes and a client; a training run started and past its second checkpoint, the silo
+    /// process it runs on and the other one.
     /// </summary>
     private async Task<RunningCluster> StartTrainingOnTwoSilos(string runId, int steps)
     {
@@ -122,10 +126,11 @@ public sealed class RedisClusterTests : IDisposable
         // A silo address reads "S127.0.0.1:<port>:<generation>".
         var running = Array.FindIndex(ports, port => atCheckpoint.Silo!.Contains($":{port}:"));
         Assert.True(running >= 0, $"run on {atCheckpoint.Silo}, silos on ports {string.Join(", ", ports)}");
-        return new RunningCluster(client, run, atCheckpoint, silos[running], ports[running]);
+        return new RunningCluster(client, run, atCheckpoint, silos[running], ports[running], silos[1 - running]);
     }
 
-    private sealed record RunningCluster(IHost Client, ITrainingRunGrain Run, TrainingStatus AtCheckpoint, ExternalProcess RunningSilo, int RunningPort) : IAsyncDisposable
+    private sealed record RunningCluster(IHost Client, ITrainingRunGrain Run, TrainingStatus AtCheckpoint, ExternalProcess RunningSilo, int RunningPort,
+        ExternalProcess Survivor) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {

@@ -83,7 +83,7 @@ public static class ClassifierRecipeBenchmark
         {
             model.train();
             if (recipe.Cosine)
-                foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps);
+                LearningRateSchedule.Apply(optimizer, LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps));
             using (var scope = NewDisposeScope())
             using (var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU))
             {

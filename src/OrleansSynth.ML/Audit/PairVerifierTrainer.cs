@@ -61,7 +61,7 @@ public static class PairVerifierTrainer
             // Each step's draws depend on the step alone, so a resumed run trains exactly as an uninterrupted one.
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
             var random = new Random(unchecked((int)SeedMixer.Mix(config.Seed, 7_000_003 + step)));
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps);
+            LearningRateSchedule.Apply(optimizer, LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps));
             var records = Enumerable.Range(0, 2 * half).Select(_ => random.Next(training.Count)).ToArray();
             var queries = records.Select((r, i) => i < half ? r : neighbours[r][random.Next(neighbours[r].Length)]).ToArray();
             // Perturbed on the training device (its draws come from the CPU generator, so any device trains alike).

@@ -8,8 +8,9 @@ using static TorchSharp.torch;
 namespace OrleansSynth.ML.Classification;
 
 /// <summary>
-/// Trains the utility classifier with cross-entropy and Adam (optionally on a cosine learning rate), checkpointing and resuming like the diffusion
-/// trainer (batches and augmentation noise derived from seed and step), and evaluates it on a test set.
+/// Trains the utility classifier with cross-entropy and Adam (optionally on a cosine learning rate), checkpointing and
+/// resuming like the diffusion trainer (batches, augmentation noise and rate derived from seed and step), and evaluates
+/// it on a test set.
 /// </summary>
 public sealed class ClassifierTrainer : IDisposable
 {
@@ -74,7 +75,7 @@ public sealed class ClassifierTrainer : IDisposable
                 using (var generator = new Generator(SeedMixer.Mix(Config.Seed, Step), CPU))
                 {
                     if (Config.CosineDecay)
-                        foreach (var group in _optimizer.ParamGroups) group.LearningRate = LearningRateSchedule.Cosine(Config.LearningRate, Step, Config.Steps);
+                        LearningRateSchedule.Apply(_optimizer, LearningRateSchedule.Cosine(Config.LearningRate, Step, Config.Steps));
                     var (images, labels) = data.Batch(schedule.IndicesForStep(Step));
                     // Mild shifts and noise: the same perturbations the audit tolerates, so synthetic and real agree on features.
                     var augmented = NearCopyPerturbations.Apply(images, PerturbationRanges.ClassifierTraining, generator);

@@ -151,7 +151,7 @@ public sealed class DiffusionTrainer : IDisposable
         var (images, labels) = data.Batch(indices, _device);
         var conditions = recordConditions?.index_select(0, tensor(indices.Select(i => (long)i).ToArray())).to(_device);
 
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = LearningRateAt(Step);
+        LearningRateSchedule.Apply(_optimizer, LearningRateAt(Step));
 
         _optimizer.zero_grad();
         var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator, conditions, training.MinSnrGamma);

@@ -1,3 +1,5 @@
+using TorchSharp.Modules;
+
 namespace OrleansSynth.ML.Training;
 
 /// <summary>
@@ -19,5 +21,11 @@ public static class LearningRateSchedule
         var warmup = Math.Max(1, warmupSteps);
         if (step < warmup) return peak * (step + 1.0) / warmup;
         return cosineDecay ? Cosine(peak, step - warmup, steps - warmup) : peak;
+    }
+
+    /// <summary>Sets every parameter group of <paramref name="optimizer"/> to <paramref name="rate"/> for the next step.</summary>
+    public static void Apply(OptimizerHelper optimizer, double rate)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
     }
 }

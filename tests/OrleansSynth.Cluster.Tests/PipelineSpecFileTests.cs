@@ -113,10 +113,14 @@ public sealed class PipelineSpecFileTests : IDisposable
             diversity: { candidates: 6, guidanceFloor: 0.8, twinsPerRecord: 3 }
             """), outputRoot: _folder);
         Assert.Equal(PipelineStrategy.DiversityAwareDistillation, spec.Strategy);
-        Assert.Equal(new DiversityOptions(Candidates: 6, GuidanceFloor: 0.8, TwinsPerRecord: 3), spec.Diversity);
+        // Guidance is left out: the default preset's w = 1.
+        Assert.Equal(new DiversityOptions(Candidates: 6, Guidance: 1.0, GuidanceFloor: 0.8, TwinsPerRecord: 3), spec.Diversity);
+        Assert.Equal(4500, spec.SampleCount);
         Assert.True(spec.UsesTwins && spec.TrainsStudent);
         Assert.Contains("diversity.twinsPerRecord must be between 1 and diversity.candidates (2), was 3", Assert.Throws<InvalidDataException>(
             () => PipelineSpecFile.Load(Write("dataset: x\ndiversity: { candidates: 2, twinsPerRecord: 3 }\n"), outputRoot: _folder)).Message);
+        Assert.Contains("diversity.guidanceFloor must be between 0 and diversity.guidance (0.4), was 0.5", Assert.Throws<InvalidDataException>(
+            () => PipelineSpecFile.Load(Write("dataset: x\ndiversity: { guidance: 0.4 }\n"), outputRoot: _folder)).Message);
     }
 
     [Fact]

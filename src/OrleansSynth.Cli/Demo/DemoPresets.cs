@@ -14,33 +14,47 @@ internal static class DemoPresets
 {
     public static readonly string[] Names = ["quick", "default", "long"];
 
-    public static PipelineSpec For(string preset, string dataset, string output, PipelineStrategy strategy = PipelineStrategy.Distillation) => (preset switch
+    public static PipelineSpec For(string preset, string dataset, string output, PipelineStrategy strategy = PipelineStrategy.Distillation)
     {
-        "quick" => new PipelineSpec(dataset,
-            Teacher: Diffusion(steps: 200), Student: Diffusion(steps: 200),
-            SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
-            Guidance: 2.0, SamplerSteps: 10, EncoderSteps: 1500, ClassifierSteps: 150),
-        "default" => new PipelineSpec(dataset,
-            Teacher: Diffusion(steps: 2400), Student: Diffusion(steps: 1200),
-            SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
-            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 800,
-            Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
-        // Default's measured ceiling was the teacher (README, "Results"): twice its width, twice its steps, and twice
-        // the records twinned, since 9,000 real images train the classifier 1.5 points better than 4,500.
-        "long" => new PipelineSpec(dataset,
-            Teacher: Diffusion(steps: 4800, baseChannels: 48), Student: Diffusion(steps: 2400, baseChannels: 48),
-            SampleCount: 3000, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 2000, RequireApproval: false), Output: output,
-            Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 1600,
-            Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
-        _ => throw new ArgumentException($"Unknown preset '{preset}'; use {string.Join(", ", Names)}."),
-    }) with
-    {
-        Strategy = strategy,
-        // DPM-Solver++ at 15 steps beat DDIM at 25 on Fréchet distance in 57% of the time (README, "Samplers").
-        Sampler = DiffusionSamplerKind.DpmSolverPlusPlus,
-        // Every unlinked candidate kept: more twins for the same sampling work narrowed the utility gap more than best-of-K did.
-        Diversity = new DiversityOptions(Candidates: 3, TwinsPerRecord: 3),
-    };
+        var (spec, twinRecords, twins) = preset switch
+        {
+            "quick" => (new PipelineSpec(dataset,
+                Teacher: Diffusion(steps: 200), Student: Diffusion(steps: 200),
+                SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
+                Guidance: 2.0, SamplerSteps: 10, EncoderSteps: 1500, ClassifierSteps: 150),
+                300, ThreeTwinsAt(1.4)),
+            // Twins: 4,500 records at w = 1 (one network evaluation per step, no unconditional branch), three each: 13,500
+            // twins for the sampling time 4,500 took at w = 1.4, and a classifier on them 1.3 points closer to real
+            // (README, "Results": the twin-recipe benchmark).
+            "default" => (new PipelineSpec(dataset,
+                Teacher: Diffusion(steps: 2400), Student: Diffusion(steps: 1200),
+                SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
+                Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 800,
+                Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
+                4500, ThreeTwinsAt(1.0)),
+            // Default's measured ceiling was the teacher (README, "Results"): twice its width, twice its steps, and twice
+            // the records twinned, since 9,000 real images train the classifier 1.5 points better than 4,500.
+            "long" => (new PipelineSpec(dataset,
+                Teacher: Diffusion(steps: 4800, baseChannels: 48), Student: Diffusion(steps: 2400, baseChannels: 48),
+                SampleCount: 3000, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 2000, RequireApproval: false), Output: output,
+                Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 1600,
+                Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
+                3000, ThreeTwinsAt(1.4)),
+            _ => throw new ArgumentException($"Unknown preset '{preset}'; use {string.Join(", ", Names)}."),
+        };
+        return spec with
+        {
+            Strategy = strategy,
+            // For the twin strategies the count is the number of real records twinned.
+            SampleCount = strategy is PipelineStrategy.Distillation ? spec.SampleCount : twinRecords,
+            // DPM-Solver++ at 15 steps beat DDIM at 25 on Fréchet distance in 57% of the time (README, "Samplers").
+            Sampler = DiffusionSamplerKind.DpmSolverPlusPlus,
+            Diversity = twins,
+        };
+    }
+
+    // Every unlinked candidate kept: more twins for the same sampling work narrowed the utility gap more than best-of-K did.
+    private static DiversityOptions ThreeTwinsAt(double guidance) => new(Candidates: 3, Guidance: guidance, TwinsPerRecord: 3);
 
     private static TrainingRunSpec Diffusion(int steps, int baseChannels = 32) =>
         new("", Steps: steps, BatchSize: 64, BaseChannels: baseChannels, Timesteps: 1000, LearningRate: 1e-3, CheckpointEvery: 200);

@@ -20,7 +20,7 @@ namespace OrleansSynth.Cli.Demo;
 /// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 24000 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
-/// diversity: { candidates: 3, guidance: 1.4, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 3 }
+/// diversity: { candidates: 3, guidance: 1.0, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 3 }   # sampling.count: records twinned
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile
@@ -134,6 +134,8 @@ internal static class PipelineSpecFile
             if (options.Candidates < 1) throw new InvalidDataException($"{path}: diversity.candidates must be positive, was {options.Candidates}.");
             if (options.TwinsPerRecord < 1 || options.TwinsPerRecord > options.Candidates)
                 throw new InvalidDataException($"{path}: diversity.twinsPerRecord must be between 1 and diversity.candidates ({options.Candidates}), was {options.TwinsPerRecord}.");
+            if (options.GuidanceFloor < 0 || options.GuidanceFloor > options.Guidance)
+                throw new InvalidDataException($"{path}: diversity.guidanceFloor must be between 0 and diversity.guidance ({options.Guidance}), was {options.GuidanceFloor}.");
             return options;
         }
     }

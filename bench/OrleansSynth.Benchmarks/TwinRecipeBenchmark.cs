@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Globalization;
+using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Classification;
+using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Diversity;
+using OrleansSynth.ML.Training;
+using static TorchSharp.torch;
+
+namespace OrleansSynth.Benchmarks;
+
+/// <summary>
+/// Twin settings on a trained pseudo-conditioned teacher: for each variant, twins of the same evenly spread real records
+/// (as a pipeline's twin job picks them), then the pipeline's utility classifier trained on them and tested on the real
+/// test split. Reuses a run's teacher, feature extractor and calibrated re-identification model (artifact files), so a
+/// variant costs its sampling and one classifier, not a pipeline run.
+/// </summary>
+public static class TwinRecipeBenchmark
+{
+    /// <param name="Spec">"K x kept @ guidance / sampler steps", e.g. 3x3@1.4/15.</param>
+    private sealed record Variant(string Spec, int Candidates, int Kept, double Guidance, int SamplerSteps)
+    {
+        public static Variant Parse(string spec)
+        {
+            var parts = spec.Split('x', '@', '/');
+            if (parts.Length != 4) throw new ArgumentException($"'{spec}': expected K x kept @ guidance / steps, e.g. 3x3@1.4/15.");
+            return new(spec, int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture),
+                double.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture));
+        }
+    }
+
+    public static int Run(string teacher, string featureExtractor, string reidentification, string dataset, int records, int classifierSteps, string[] variants)
+    {
+        var training = DatasetCatalog.Load(dataset, DatasetSplit.Train);
+        var test = DatasetCatalog.Load(dataset, DatasetSplit.Test);
+        // The pipeline's record choice (TwinRecords): evenly spread over the split.
+        var sources = training.Subset(Enumerable.Range(0, records).Select(i => (int)((long)i * training.Count / records)).ToArray(), "sources");
+        var (model, header) = DiffusionCheckpoint.LoadForSampling(teacher, CPU);
+        using var _ = model;
+        using var classifier = ClassifierTrainer.LoadModel(featureExtractor, CPU);
+        using var reid = ReidentificationModel.Load(reidentification, CPU);
+        Console.WriteLine($"{records} records twinned, {test.Count} test images, classifier {classifierSteps} steps");
+        foreach (var variant in variants.Select(Variant.Parse))
+        {
+            var clock = Stopwatch.StartNew();
+            var settings = new TwinSettings(variant.Candidates, variant.Guidance, TwinsPerRecord: variant.Kept);
+            var sampler = SamplerCatalog.Create(SamplerCatalog.DpmSolverPlusPlus, new GaussianDiffusion(header.Config.Diffusion), variant.SamplerSteps);
+            var generator = new TwinGenerator(model, sampler, classifier, reid, settings) { SamplingBatch = 128 };
+            // Shards of 250 records with the pipeline's per-shard seeds.
+            var pixels = new List<byte>();
+            var labels = new List<long>();
+            for (var start = 0; start < records; start += 250)
+            {
+                var shard = sources.Subset(Enumerable.Range(start, Math.Min(250, records - start)).ToArray(), $"shard-{start}");
+                var batch = generator.Generate(shard, (long)SeedMixer.Mix(1, start));
+                pixels.AddRange(batch.Pixels);
+                labels.AddRange(batch.Labels);
+            }
+            var twins = new ImageDataset("twins", pixels.ToArray(), training.Channels, training.Height, training.Width, labels.ToArray(),
+                Enumerable.Range(0, labels.Count).Select(i => $"twin-{i}").ToArray(), numClasses: training.NumClasses);
+            var sampling = clock.Elapsed;
+            using var trainer = new ClassifierTrainer(new ClassifierConfig
+            {
+                ImageChannels = training.Channels, ImageSize = training.Height, NumClasses = training.NumClasses,
+                Steps = classifierSteps, BatchSize = 128, LearningRate = 1e-3, CosineDecay = true,
+            });
+            trainer.Train(twins);
+            var evaluation = ClassifierTrainer.Evaluate(trainer.Model, test);
+            Console.WriteLine($"{variant.Spec,-14} {twins.Count} twins, accuracy {evaluation.Accuracy:P2} macro AUC {evaluation.MacroAuc:F4} (twins {sampling.TotalSeconds:F0} s, classifier {(clock.Elapsed - sampling).TotalSeconds:F0} s)");
+        }
+        return 0;
+    }
+}

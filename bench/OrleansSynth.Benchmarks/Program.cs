@@ -9,6 +9,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder] [verifier steps]  (how the link rule's contrast was chosen)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- twin-recipe <teacher.ckpt> <feature extractor.ckpt> <re-identification model> [dataset] [records] [classifier steps] [KxKept@guidance/steps ...]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sample-recipe <diffusion checkpoint> [dataset] [count] [classifier steps] [guidance/steps ...]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset] [recipe ...]
 // Tuned as the silo is, so the numbers are the silo's (the PyTorch reference gets the same settings).
 OrleansSynth.ML.Runtime.NativeAllocator.KeepFreedMemory();
@@ -72,6 +73,12 @@ switch (benchmark)
             args.Length > 5 ? int.Parse(args[5]) : 1500,
             args.Length > 6 ? int.Parse(args[6]) : 800,
             args.Length > 7 ? args[7..] : ["3x3@1.4/15"]);
+    case "sample-recipe" when args.Length > 1:
+        return SampleRecipeBenchmark.Run(args[1],
+            args.Length > 2 ? args[2] : "fashion-mnist",
+            args.Length > 3 ? int.Parse(args[3]) : 1500,
+            args.Length > 4 ? int.Parse(args[4]) : 800,
+            args.Length > 5 ? args[5..] : ["2/15"]);
     case "link-scores":
         LinkScoreBenchmark.Run(
             args.Length > 1 ? int.Parse(args[1]) : 500,
@@ -80,6 +87,6 @@ switch (benchmark)
             args.Length > 4 ? int.Parse(args[4]) : 0);
         return 0;
     default:
-        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, classifier-recipe <manifest | real:N>, twin-recipe <teacher> <feature extractor> <re-identification model>");
+        Console.Error.WriteLine($"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, classifier-recipe <manifest | real:N>, twin-recipe <teacher> <feature extractor> <re-identification model>, sample-recipe <diffusion checkpoint>");
         return 2;
 }

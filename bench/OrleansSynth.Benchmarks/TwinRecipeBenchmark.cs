@@ -18,15 +18,15 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 public static class TwinRecipeBenchmark
 {
-    /// <param name="Spec">"K x kept @ guidance / sampler steps", e.g. 3x3@1.4/15.</param>
-    private sealed record Variant(string Spec, int Candidates, int Kept, double Guidance, int SamplerSteps)
+    /// <param name="Spec">"K x kept @ guidance / sampler steps [: candidates per sampling batch]", e.g. 3x3@1.4/15 or 3x3@1/15:256.</param>
+    private sealed record Variant(string Spec, int Candidates, int Kept, double Guidance, int SamplerSteps, int SamplingBatch)
     {
         public static Variant Parse(string spec)
         {
-            var parts = spec.Split('x', '@', '/');
-            if (parts.Length != 4) throw new ArgumentException($"'{spec}': expected K x kept @ guidance / steps, e.g. 3x3@1.4/15.");
-            return new(spec, int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture),
-                double.Parse(parts[2], CultureInfo.InvariantCulture), int.Parse(parts[3], CultureInfo.InvariantCulture));
+            var parts = spec.Split('x', '@', '/', ':');
+            if (parts.Length is not (4 or 5)) throw new ArgumentException($"'{spec}': expected K x kept @ guidance / steps [: batch], e.g. 3x3@1.4/15.");
+            var n = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+            return new(spec, (int)n[0], (int)n[1], n[2], (int)n[3], n.Length == 5 ? (int)n[4] : TwinGenerator.DefaultSamplingBatch);
         }
     }
 
@@ -46,7 +46,7 @@ public static class TwinRecipeBenchmark
             var clock = Stopwatch.StartNew();
             var settings = new TwinSettings(variant.Candidates, variant.Guidance, TwinsPerRecord: variant.Kept);
             var sampler = SamplerCatalog.Create(SamplerCatalog.DpmSolverPlusPlus, new GaussianDiffusion(header.Config.Diffusion), variant.SamplerSteps);
-            var generator = new TwinGenerator(model, sampler, classifier, reid, settings) { SamplingBatch = 128 };
+            var generator = new TwinGenerator(model, sampler, classifier, reid, settings) { SamplingBatch = variant.SamplingBatch };
             // Shards of 250 records with the pipeline's per-shard seeds.
             var pixels = new List<byte>();
             var labels = new List<long>();
@@ -60,13 +60,7 @@ public static class TwinRecipeBenchmark
             var twins = new ImageDataset("twins", pixels.ToArray(), training.Channels, training.Height, training.Width, labels.ToArray(),
                 Enumerable.Range(0, labels.Count).Select(i => $"twin-{i}").ToArray(), numClasses: training.NumClasses);
             var sampling = clock.Elapsed;
-            using var trainer = new ClassifierTrainer(new ClassifierConfig
-            {
-                ImageChannels = training.Channels, ImageSize = training.Height, NumClasses = training.NumClasses,
-                Steps = classifierSteps, BatchSize = 128, LearningRate = 1e-3, CosineDecay = true,
-            });
-            trainer.Train(twins);
-            var evaluation = ClassifierTrainer.Evaluate(trainer.Model, test);
+            var evaluation = PipelineClassifier.Score(twins, test, classifierSteps);
             Console.WriteLine($"{variant.Spec,-14} {twins.Count} twins, accuracy {evaluation.Accuracy:P2} macro AUC {evaluation.MacroAuc:F4} (twins {sampling.TotalSeconds:F0} s, classifier {(clock.Elapsed - sampling).TotalSeconds:F0} s)");
         }
         return 0;

@@ -20,8 +20,10 @@ namespace OrleansSynth.ML.Diversity;
 public sealed class TwinGenerator(
     UNet model, IDiffusionSampler sampler, ImageClassifier classifier, ReidentificationModel reidentification, TwinSettings settings)
 {
+    public const int DefaultSamplingBatch = 256;
+
     /// <summary>Candidates generated per forward batch (bounds memory; guidance doubles it inside).</summary>
-    public int SamplingBatch { get; init; } = 256;
+    public int SamplingBatch { get; init; } = DefaultSamplingBatch;
 
     /// <summary>Twins for <paramref name="sources"/> (real records); the result holds only synthetic images.</summary>
     /// <param name="seed">Fixes every draw, so the same records and seed give the same twins.</param>

@@ -12,7 +12,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sample-recipe <diffusion checkpoint> [dataset] [count] [classifier steps] [guidance/steps ...]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset] [recipe ...]
 // Tuned as the silo is, so the numbers are the silo's (the PyTorch reference gets the same settings).
-OrleansSynth.ML.Runtime.NativeAllocator.KeepFreedMemory();
+OrleansSynth.ML.Runtime.NativeAllocator.ConfigureAtStart();
 var benchmark = args.FirstOrDefault() ?? "scan";
 switch (benchmark)
 {

@@ -34,8 +34,8 @@ public static class TwinRecipeBenchmark
     {
         var training = DatasetCatalog.Load(dataset, DatasetSplit.Train);
         var test = DatasetCatalog.Load(dataset, DatasetSplit.Test);
-        // The pipeline's record choice (TwinRecords): evenly spread over the split.
-        var sources = training.Subset(Enumerable.Range(0, records).Select(i => (int)((long)i * training.Count / records)).ToArray(), "sources");
+        // The pipeline's record choice: evenly spread over the split.
+        var sources = training.Subset(Enumerable.Range(0, records).Select(i => TwinRecords.RecordIndex(i, records, training.Count)).ToArray(), "sources");
         var (model, header) = DiffusionCheckpoint.LoadForSampling(teacher, CPU);
         using var _ = model;
         using var classifier = ClassifierTrainer.LoadModel(featureExtractor, CPU);

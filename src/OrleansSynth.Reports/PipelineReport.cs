@@ -31,10 +31,14 @@ public sealed record PipelineReport(
     ReleaseGateEvidence Release,
     TwinStatistics? Twins = null);
 
-/// <summary>The run's settings as far as they describe the method: no seeds, paths or internal ids.</summary>
+/// <summary>
+/// The run's settings as far as they describe the method: no seeds, paths or internal ids. <paramref name="Guidance"/>
+/// is plain sampling's (the teacher's set of a distillation run, the student's samples); the twins draw with their own
+/// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins.
+/// </summary>
 public sealed record ReleasedSettings(
     int SampleCount, int TeacherSteps, int? StudentSteps, double Guidance, string Sampler, int SamplerSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
-    int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling);
+    int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling, TwinSettings? Twins = null);
 
 /// <summary>
 /// What the final gate looked at before anything was released. <paramref name="StudentFilteredOut"/>: student samples

@@ -3,8 +3,9 @@ using Orleans.Dashboard;
 using OrleansSynth.ML.Runtime;
 using OrleansSynth.Silo.Hosting;
 
-// Before any tensor: the compute worker's freed tensor memory is kept for reuse instead of being faulted in afresh.
-NativeAllocator.KeepFreedMemory();
+// Before anything else (it may start the process again in place): the compute worker's freed tensor memory is kept
+// for reuse instead of being faulted in afresh.
+NativeAllocator.ConfigureAtStart();
 
 // Content root at the silo's own folder: its appsettings.json (log levels, default URL) applies whatever the working
 // directory (`synth` starts a local silo from the user's); relative data paths still resolve against the working directory.

@@ -34,6 +34,8 @@ internal sealed class ExternalProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Id => _process.Id;
+
     /// <summary>Asks the process to stop, as an orchestrator does before a node drain: SIGTERM, not SIGKILL.</summary>
     public void Terminate()
     {

@@ -45,6 +45,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         }
         Assert.True(root.GetProperty("teacherFidelity").GetProperty("frechetDistance").GetDouble() >= 0);
         Assert.Equal(12, root.GetProperty("stages").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("settings").GetProperty("twins").ValueKind);
         // Nothing in the shareable report names a seed or an internal sample id.
         var text = File.ReadAllText(Path.Combine(output, "release", "report.json"));
         Assert.DoesNotContain("seed", text, StringComparison.OrdinalIgnoreCase);
@@ -95,6 +96,10 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.Equal(24, twins.GetProperty("twins").GetInt32() + twins.GetProperty("skipped").GetInt32());
         Assert.Equal(2 * twins.GetProperty("twins").GetInt32(), twins.GetProperty("extras").GetInt32());
         Assert.True(twins.GetProperty("candidatesDrawn").GetInt32() >= 24 * 3);
+        // The twins' own sampling settings, beside plain sampling's guidance.
+        var twinSettings = root.GetProperty("settings").GetProperty("twins");
+        Assert.Equal(3, twinSettings.GetProperty("twinsPerRecord").GetInt32());
+        Assert.Equal(new DiversityOptions().Guidance, twinSettings.GetProperty("guidance").GetDouble());
         // Per-shard statistics would say which range of real records was hard to twin: internal only.
         Assert.False(root.TryGetProperty("twinShards", out _));
         var produced = 3 * twins.GetProperty("twins").GetInt32();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Grains.Sampling;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
@@ -335,7 +336,8 @@ public sealed partial class PipelineCoordinatorGrain
             s.FinishedAt is { } f && s.StartedAt is { } st ? (f - st).TotalSeconds : null, s.Detail)).ToList();
         var policy = state.State.Policy;
         var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps, spec.Guidance, spec.Sampler.ToString(), spec.SamplerSteps,
-            spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling);
+            spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling,
+            spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null);
 
         var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", (device, _) =>
         {

@@ -79,8 +79,7 @@ public sealed class SamplingShardGrain(
             using var _ = model;
             using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
             using var reid = ReidentificationModel.Load(reidentification, device);
-            var o = twins.Options;
-            var settings = new TwinSettings(o.Candidates, o.Guidance, o.GuidanceStep, o.GuidanceFloor, o.LinkPenalty, o.TwinsPerRecord);
+            var settings = twins.Options.ToTwinSettings();
             var sampler = DiffusionSamplers.Create(spec.Job.Sampler, new GaussianDiffusion(header.Config.Diffusion), spec.Job.SamplerSteps);
             var generator = new TwinGenerator(model, sampler, classifier, reid, settings);
             var batch = generator.Generate(sources, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), cancellationToken: token);

@@ -7,10 +7,10 @@ namespace OrleansSynth.ML.Runtime;
 /// the heap top, so every sampling step's activations come back as fresh zero-filled pages: a default diversity-aware
 /// run spent 18% of its CPU time in the kernel on page faults. Keeping freed memory for reuse removes most of that (README,
 /// "A better teacher in the same half hour"). It also keeps every thread on the main heap: other threads (the silo's compute
-/// thread, libtorch's OpenMP workers) otherwise get arenas of at most 64 MiB that glibc shrinks as soon as blocks are freed,
-/// which brought the page faults back (twins on a dedicated thread: 6.3 million minor faults and 45 s in the kernel, against
-/// 0.7 million and 6 s on one arena; README, "Guidance 1 and three times the twins"). Call once, first thing, in a process
-/// that computes (silo, lab, benchmarks), before it starts the threads that compute.
+/// thread, libtorch's OpenMP workers) otherwise get arenas of at most 64 MiB, too small for a sampling batch's tensors,
+/// which glibc then maps and unmaps on every use (twins on a dedicated thread: 6.3 million minor faults and 45 s in the
+/// kernel, against 0.7 million and 6 s on one arena; README, "One allocator arena"). A computing process calls
+/// <see cref="ConfigureAtStart"/> first thing.
 /// </summary>
 public static class NativeAllocator
 {
@@ -27,6 +27,59 @@ public static class NativeAllocator
     /// <summary>The same settings as glibc tunables, for a child process (the PyTorch reference runs under them too).</summary>
     public static string GlibcTunables =>
         $"glibc.malloc.mmap_threshold={MmapThresholdBytes}:glibc.malloc.trim_threshold={TrimThresholdBytes}:glibc.malloc.top_pad={TopPadBytes}:glibc.malloc.arena_max={ArenaCount}";
+
+    /// <summary>The environment variable glibc reads its tunables from, once, when a process starts.</summary>
+    public const string TunablesVariable = "GLIBC_TUNABLES";
+
+    /// <summary>Whether this process started under <see cref="GlibcTunables"/>.</summary>
+    public static bool StartedUnderTunables =>
+        Environment.GetEnvironmentVariable(TunablesVariable)?.Contains(GlibcTunables, StringComparison.Ordinal) == true;
+
+    /// <summary>
+    /// Puts this process under the allocator settings: unless it started under <see cref="GlibcTunables"/>, it is
+    /// executed again in place (execve: same pid, arguments and environment plus the tunables), since mallopt alone
+    /// cannot move threads off the arenas glibc gave the .NET runtime's threads before Main ran; a default
+    /// diversity-aware run on mallopt alone still took 46 million minor faults. Where that is impossible (not Linux, no
+    /// /proc, execve refused) it returns and falls back to <see cref="KeepFreedMemory"/>.
+    /// </summary>
+    public static void ConfigureAtStart()
+    {
+        if (OperatingSystem.IsLinux() && !StartedUnderTunables) ExecuteAgainUnderTunables();
+        KeepFreedMemory();
+    }
+
+    private static void ExecuteAgainUnderTunables()
+    {
+        string[] arguments;
+        try
+        {
+            // NUL-separated with a trailing NUL: exactly the argv this process was started with.
+            arguments = File.ReadAllText("/proc/self/cmdline").Split('\0')[..^1];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        var existing = Environment.GetEnvironmentVariable(TunablesVariable);
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Where(e => (string)e.Key != TunablesVariable)
+            .Select(e => $"{e.Key}={e.Value}")
+            .Append($"{TunablesVariable}={(string.IsNullOrEmpty(existing) ? "" : existing + ":")}{GlibcTunables}")
+            .ToArray();
+        var argv = ToNative(arguments);
+        var envp = ToNative(environment);
+        try
+        {
+            execve("/proc/self/exe", argv, envp); // returns only on failure
+        }
+        finally
+        {
+            foreach (var pointer in argv.Concat(envp)) Marshal.FreeCoTaskMem(pointer);
+        }
+    }
+
+    // A NULL-terminated array of UTF-8 strings, as execve takes them.
+    private static IntPtr[] ToNative(string[] strings) => [.. strings.Select(Marshal.StringToCoTaskMemUTF8), IntPtr.Zero];
 
     /// <summary>Keeps freed native memory for reuse; false where the C library is not glibc (nothing changed then).</summary>
     public static bool KeepFreedMemory()
@@ -48,5 +101,8 @@ public static class NativeAllocator
 #pragma warning disable SYSLIB1054 // a plain int call needs no marshalling code; LibraryImport would need unsafe blocks
     [DllImport("libc", ExactSpelling = true)]
     private static extern int mallopt(int param, int value);
+
+    [DllImport("libc", ExactSpelling = true)]
+    private static extern int execve([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr[] argv, IntPtr[] envp);
 #pragma warning restore SYSLIB1054
 }

@@ -1,4 +1,4 @@
-namespace OrleansSynth.Grains.Sampling;
+namespace OrleansSynth.ML.Diversity;
 
 /// <summary>Which real training records a diversity-aware job twins: <c>count</c> of them spread evenly over the split.</summary>
 public static class TwinRecords

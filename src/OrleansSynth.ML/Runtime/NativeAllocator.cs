@@ -14,19 +14,24 @@ namespace OrleansSynth.ML.Runtime;
 /// </summary>
 public static class NativeAllocator
 {
-    /// <summary>The largest mmap threshold glibc accepts on 64-bit (half its heap size); bigger blocks are still mapped.</summary>
+    /// <summary>The largest mmap threshold glibc accepts on 64-bit (half its heap size).</summary>
     public const int MmapThresholdBytes = 32 << 20;
+    /// <summary>
+    /// No block is mapped on its own, however large: above the threshold glibc would map and unmap it on every use, and
+    /// a sampling slice's widest activation (128 rows of 96 channels at 28 x 28, 37 MiB) is above it.
+    /// </summary>
+    public const int MmapCount = 0;
     public const int TrimThresholdBytes = 1 << 30;
     public const int TopPadBytes = 64 << 20;
     /// <summary>One arena: the computing threads are few, so sharing its lock costs less than per-thread heaps that shrink.</summary>
     public const int ArenaCount = 1;
 
     // mallopt parameters, from <malloc.h>.
-    private const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3, ArenaMax = -8;
+    private const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3, MmapMax = -4, ArenaMax = -8;
 
     /// <summary>The same settings as glibc tunables, for a child process (the PyTorch reference runs under them too).</summary>
     public static string GlibcTunables =>
-        $"glibc.malloc.mmap_threshold={MmapThresholdBytes}:glibc.malloc.trim_threshold={TrimThresholdBytes}:glibc.malloc.top_pad={TopPadBytes}:glibc.malloc.arena_max={ArenaCount}";
+        $"glibc.malloc.mmap_threshold={MmapThresholdBytes}:glibc.malloc.trim_threshold={TrimThresholdBytes}:glibc.malloc.top_pad={TopPadBytes}:glibc.malloc.mmap_max={MmapCount}:glibc.malloc.arena_max={ArenaCount}";
 
     /// <summary>The environment variable glibc reads its tunables from, once, when a process starts.</summary>
     public const string TunablesVariable = "GLIBC_TUNABLES";
@@ -70,7 +75,8 @@ public static class NativeAllocator
         var envp = ToNative(environment);
         try
         {
-            execve("/proc/self/exe", argv, envp); // returns only on failure
+            // The executable by its own path, so ps and top still name it (not "exe").
+            execve(Environment.ProcessPath ?? "/proc/self/exe", argv, envp); // returns only on failure
         }
         finally
         {
@@ -90,6 +96,7 @@ public static class NativeAllocator
             return mallopt(MmapThreshold, MmapThresholdBytes) == 1
                 & mallopt(TrimThreshold, TrimThresholdBytes) == 1
                 & mallopt(TopPad, TopPadBytes) == 1
+                & mallopt(MmapMax, MmapCount) == 1
                 & mallopt(ArenaMax, ArenaCount) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)

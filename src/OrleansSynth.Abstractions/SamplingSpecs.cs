@@ -3,8 +3,8 @@ namespace OrleansSynth.Abstractions;
 /// <summary>
 /// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref name="ShardSize"/>.
 /// Without <paramref name="ClassCounts"/> the labels are class-balanced; with it they follow those proportions
-/// (e.g. the real training set's label counts). With <paramref name="Twins"/> it is diversity-aware instead: one
-/// twin for each of <paramref name="Count"/> real training records.
+/// (e.g. the real training set's label counts). With <paramref name="Twins"/> it is diversity-aware instead: twins
+/// for each of <paramref name="Count"/> records (real training records, or the synthetic ones the twin spec names).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SamplingJobSpec(
@@ -29,18 +29,22 @@ public sealed record SamplingJobSpec(
 
 /// <summary>
 /// Diversity-aware sampling from a pseudo-conditioned checkpoint: the records are <c>Count</c> training records of
-/// <paramref name="Dataset"/> spread evenly over the split; shards are ranges of them. Candidates are scored with the
-/// re-identification model the job calibrates (<paramref name="EncoderSteps"/>, <paramref name="Alpha"/>, as the audit
-/// does) and with <paramref name="FeatureExtractor"/>, the classifier the checkpoint was conditioned on.
+/// <paramref name="Dataset"/> spread evenly over the split, or of <paramref name="Sources"/> when given; shards are
+/// ranges of them. Candidates are scored with the re-identification model the job calibrates on
+/// <paramref name="Dataset"/> (<paramref name="EncoderSteps"/>, <paramref name="Alpha"/>, as the audit does) and with
+/// <paramref name="FeatureExtractor"/>, the classifier the checkpoint was conditioned on.
 /// The job's Guidance is ignored: <see cref="DiversityOptions.Guidance"/> is the starting scale.
 /// </summary>
+/// <param name="Sources">Synthetic records to twin instead of real ones: a student's own training set, so that its
+/// samples, like the teacher's twins, spread over the records' variety while the student still sees no patient.</param>
 [GenerateSerializer, Immutable]
 public sealed record TwinSamplingSpec(
     [property: Id(0)] string Dataset,
     [property: Id(1)] ArtifactRef FeatureExtractor,
     [property: Id(2)] DiversityOptions Options,
     [property: Id(3)] int EncoderSteps = 3000,
-    [property: Id(4)] double Alpha = 0.01);
+    [property: Id(4)] double Alpha = 0.01,
+    [property: Id(5)] SyntheticTrainingSet? Sources = null);
 
 /// <summary>What diversity-aware sampling did in one shard (see the ML library's TwinStatistics).</summary>
 [GenerateSerializer, Immutable]

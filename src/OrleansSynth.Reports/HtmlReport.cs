@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.Reports;
@@ -57,7 +58,9 @@ public static class HtmlReport
         if (report.Twins is { } total)
         {
             html.Append("<h2>Diversity-aware twins</h2><table><tr><th></th><th>records</th><th>twins</th><th>extras</th><th>skipped</th><th>candidates drawn</th><th>rejected as linked</th><th>retries</th><th>mean / lowest final guidance</th></tr>");
-            foreach (var (name, t) in new[] { ("all", total) })
+            var rows = new List<(string, TwinStatistics)> { (report.StudentTwins is null ? "all" : "teacher, of real records", total) };
+            if (report.StudentTwins is { } studentTwins) rows.Add(("student, of its training twins", studentTwins));
+            foreach (var (name, t) in rows)
                 html.Append($"<tr><td>{name}</td><td>{t.Records}</td><td>{t.Twins}</td><td>{t.Extras}</td><td>{t.Skipped}</td><td>{t.CandidatesDrawn}</td><td>{t.RejectedLinked}</td><td>{t.Retries}</td><td>{Num(t.MeanFinalGuidance)} / {Num(t.LowestFinalGuidance)}</td></tr>");
             html.Append("</table>");
         }

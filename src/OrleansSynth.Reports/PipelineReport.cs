@@ -10,7 +10,8 @@ namespace OrleansSynth.Reports;
 /// Everything a pipeline run reports, and all of it shareable: aggregate numbers, the settings without seeds, the
 /// released files' hashes, no real image and nothing that names a sample or a record (that is the internal report's).
 /// The student parts are null for a strategy without a student; <paramref name="Twins"/> (all shards together) is set
-/// for the diversity-aware ones.
+/// for the diversity-aware ones, and <paramref name="StudentTwins"/> when the student's samples are twins of its
+/// own (synthetic) training set.
 /// </summary>
 public sealed record PipelineReport(
     string Run,
@@ -29,7 +30,8 @@ public sealed record PipelineReport(
     int FilteredOut,
     int KeptAfterFilter,
     ReleaseGateEvidence Release,
-    TwinStatistics? Twins = null);
+    TwinStatistics? Twins = null,
+    TwinStatistics? StudentTwins = null);
 
 /// <summary>
 /// The run's settings as far as they describe the method: no seeds, paths or internal ids. <paramref name="Guidance"/>

@@ -81,7 +81,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
 
         Assert.True(status.State == WorkState.Completed, status.Error);
         var withStudent = strategy == PipelineStrategy.DiversityAwareDistillation;
-        Assert.Equal(withStudent ? 13 : 9, status.Stages.Count);
+        Assert.Equal(withStudent ? 14 : 9, status.Stages.Count);
         Assert.Contains(status.Stages, s => s.Name == "generate twins");
 
         // The teacher was conditioned on the real-data classifier's features.
@@ -110,9 +110,22 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var release = Path.Combine(output, "release");
         if (withStudent)
         {
+            // The student learns from synthetic data alone: the kept twins, and features of a classifier trained on them only.
             var student = await cluster.Client.GetGrain<ITrainingRunGrain>($"{run}/student").GetStatus();
             Assert.All(student.DataSources!, source => Assert.StartsWith("artifact:", source));
+            Assert.Contains(student.DataSources!, source => source.EndsWith("(feature extractor)"));
+            var studentExtractor = await cluster.Client.GetGrain<ITrainingRunGrain>($"{run}/classifier-teacher").GetStatus();
+            Assert.All(studentExtractor.DataSources!, source => Assert.True(source.StartsWith("artifact:") || source.EndsWith("/test (evaluation only)"), source));
             Assert.True(File.Exists(Path.Combine(release, "student.ckpt")));
+
+            // Its released samples are its twins of the kept twins: all of them drawn, audited and counted.
+            var kept = root.GetProperty("keptAfterFilter").GetInt32();
+            var studentTwins = root.GetProperty("studentTwins");
+            Assert.Equal(Math.Min(24, kept), studentTwins.GetProperty("records").GetInt32());
+            var studentAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>($"{run}/student-audit").GetStatus();
+            Assert.Equal(studentTwins.GetProperty("twins").GetInt32() + studentTwins.GetProperty("extras").GetInt32(), studentAudit.Summary!.Total);
+            Assert.Equal(studentAudit.Summary.Total - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
+            Assert.Contains("student, of its training twins", File.ReadAllText(Path.Combine(release, "report.html")));
             Assert.InRange(root.GetProperty("utility").GetProperty("student").GetProperty("accuracy").GetDouble(), 0.0, 1.0);
         }
         else

@@ -35,6 +35,26 @@ public class PseudoConditioningTests(FashionMnistFixture fashion)
     }
 
     [Fact]
+    public void WithoutRecordFeaturesTheModelSeesTheZeroConditionOfItsTraining()
+    {
+        // Training drops the features to zeros with the label; plain sampling (a released student's) must see the same.
+        var config = TinyModels.Diffusion(steps: 1);
+        using var model = new Models.UNet(config.Model with { ExtraConditionDim = 4 });
+        model.eval();
+        using var noGrad = no_grad();
+        using var images = randn(2, 1, 28, 28);
+        using var t = tensor(new long[] { 10, 90 });
+        using var labels = tensor(new long[] { 3, 7 });
+        using var zeroFeatures = zeros(2, 4);
+        using var someFeatures = ones(2, 4);
+        using var none = model.Predict(images, t, labels, null);
+        using var zero = model.Predict(images, t, labels, zeroFeatures);
+        using var some = model.Predict(images, t, labels, someFeatures);
+        Assert.True(none.sub(zero).abs().max().item<float>() < 1e-6, "no features is not the zero condition");
+        Assert.True(none.sub(some).abs().max().item<float>() > 1e-4, "the features do not reach the prediction");
+    }
+
+    [Fact]
     public void ConditionsMustMatchTheModelAndTheData()
     {
         var subset = fashion.BalancedTrainSubset(10);

@@ -104,8 +104,7 @@ public sealed partial class PipelineCoordinatorGrain
                 // The real-data classifier is both the frozen feature extractor of the pseudo-conditioning and the utility baseline.
                 var extractor = await Stage("train feature extractor", () => Train(RunGrainIds.FeatureExtractor(run), classifierTemplate));
                 teacher = await Stage("train teacher", () => Train(RunGrainIds.Teacher(run), teacherSpec with { FeatureExtractor = extractor.Checkpoint }));
-                teacherSamples = await Stage("generate twins", () => Sample(RunGrainIds.Twins(run), new SamplingJobSpec(teacher.Checkpoint!, spec.SampleCount, spec.ShardSize,
-                    spec.Teacher.Seed, SamplerSteps: spec.SamplerSteps, Sampler: spec.Sampler, Twins: new TwinSamplingSpec(spec.Dataset, extractor.Checkpoint!, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha))));
+                teacherSamples = await Stage("generate twins", () => Sample(RunGrainIds.Twins(run), TwinSampling(teacher.Checkpoint!, extractor.Checkpoint!, spec, spec.Teacher.Seed, sources: null)));
             }
             else
             {
@@ -139,20 +138,30 @@ public sealed partial class PipelineCoordinatorGrain
             // 3. The student, trained on the filtered set only, and its own samples and audit; its flagged samples are filtered too.
             var teacherKept = teacherSet with { SampleIds = filtered.KeptSampleIds };
             StudentOutcome? studentOutcome = null;
+            SamplingJobStatus? studentSamples = null;
             if (spec.TrainsStudent)
             {
+                // After twins the student is pseudo-conditioned too, on the classifier trained on the kept twins alone
+                // (the utility stage's, so trained once): nothing it learns from saw a patient, and its samples are
+                // twins of its own training set, with the variety plain sampling loses (README, "Results").
+                var studentExtractor = spec.UsesTwins
+                    ? await Stage("train student feature extractor", () => Train(RunGrainIds.TeacherClassifier(run), classifierTemplate with { Synthetic = teacherKept }))
+                    : null;
                 var student = await Stage("train student", async () =>
                 {
                     var status = await GrainFactory.GetGrain<ITrainingRunGrain>(RunGrainIds.Student(run)).GetStatus();
-                    if (status.State == WorkState.NotStarted) await StartStudent(RunGrainIds.Student(run), spec.Student with { Kind = TrainingKind.Diffusion }, "pipeline");
+                    if (status.State == WorkState.NotStarted)
+                        await StartStudent(RunGrainIds.Student(run), spec.Student with { Kind = TrainingKind.Diffusion, FeatureExtractor = studentExtractor?.Checkpoint }, "pipeline");
                     return await WaitForTraining(RunGrainIds.Student(run));
                 });
-                var studentSamples = await Stage("sample student", () => Sample(RunGrainIds.StudentSamples(run), PlainSampling(student.Checkpoint!, spec, classCounts)));
+                studentSamples = await Stage("sample student", () => Sample(RunGrainIds.StudentSamples(run), studentExtractor is null
+                    ? PlainSampling(student.Checkpoint!, spec, classCounts)
+                    : TwinSampling(student.Checkpoint!, studentExtractor.Checkpoint!, spec, spec.Student.Seed, sources: teacherKept)));
                 var studentSet = new SyntheticTrainingSet(studentSamples.Shards.Select(s => s.Samples).ToList(), studentSamples.Shards.SelectMany(s => s.SampleIds).ToList());
                 var studentAudit = await Stage("audit student samples", () => Audit(RunGrainIds.StudentAudit(run), studentSet.Bundles, spec));
                 var studentFlagged = studentAudit.FlaggedSampleIds.ToHashSet(StringComparer.Ordinal);
                 var studentKept = studentSet with { SampleIds = studentSet.SampleIds.Where(id => !studentFlagged.Contains(id)).ToList() };
-                studentOutcome = new StudentOutcome(student, studentKept, studentAudit, studentFlagged.Count);
+                studentOutcome = new StudentOutcome(student, studentKept, studentAudit, studentFlagged.Count, TwinShards(studentSamples));
             }
 
             // 4. The final gate: a student is released only when its own audit vouches for it.
@@ -226,7 +235,16 @@ public sealed partial class PipelineCoordinatorGrain
     private sealed record TeacherOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, IReadOnlyList<TwinStatistics> TwinShards);
 
     /// <param name="Samples">The student samples its own audit did not flag.</param>
-    private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, int FilteredOut);
+    /// <param name="TwinShards">Per shard, when the student's samples are twins of its training set; empty otherwise.</param>
+    private sealed record StudentOutcome(TrainingStatus Training, SyntheticTrainingSet Samples, AuditStatus Audit, int FilteredOut, IReadOnlyList<TwinStatistics> TwinShards);
+
+    /// <summary>
+    /// Twins of <see cref="PipelineSpec.SampleCount"/> records of <paramref name="sources"/> (a synthetic set; all of
+    /// them when the filter left fewer), or of the dataset's training records when null.
+    /// </summary>
+    private static SamplingJobSpec TwinSampling(ArtifactRef checkpoint, ArtifactRef featureExtractor, PipelineSpec spec, long seed, SyntheticTrainingSet? sources) =>
+        new(checkpoint, Math.Min(spec.SampleCount, sources?.SampleIds.Count ?? int.MaxValue), spec.ShardSize, seed, SamplerSteps: spec.SamplerSteps, Sampler: spec.Sampler,
+            Twins: new TwinSamplingSpec(spec.Dataset, featureExtractor, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha, sources));
 
     private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>
         new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.SamplerSteps, classCounts, Sampler: spec.Sampler);
@@ -361,11 +379,11 @@ public sealed partial class PipelineCoordinatorGrain
                 studentAudit?.Summary.RateUpper, policy.StudentFlaggedRateCeiling, student?.FilteredOut);
             PipelineReport Report(IReadOnlyDictionary<string, string> files) => new(
                 run, spec.Strategy.ToString(), settings, dataset.ContentHash, files, stages,
-                Privacy(teacherAudit, teacher.TwinShards.Count > 0 ? "twins" : "teacher samples"), studentAudit is null ? null : Privacy(studentAudit, "student samples"),
+                Privacy(teacherAudit, teacher.TwinShards.Count > 0 ? "twins" : "teacher samples"), studentAudit is null ? null : Privacy(studentAudit, student!.TwinShards.Count > 0 ? "student twins" : "student samples"),
                 new UtilityNumbers(Evaluation(classifiers[0], test.Count), Evaluation(classifiers[1], test.Count), student is null ? null : Evaluation(classifiers[2], test.Count)),
                 Fidelity(teacherSet), studentSet is null ? null : Fidelity(studentSet),
                 DiffusionCheckpoint.ReadHeader(teacherCheckpoint).LossHistory, studentCheckpoint is null ? null : DiffusionCheckpoint.ReadHeader(studentCheckpoint).LossHistory,
-                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count, gate, TwinTotals(teacher.TwinShards));
+                filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count, gate, TwinTotals(teacher.TwinShards), student is null ? null : TwinTotals(student.TwinShards));
 
             IReadOnlyList<ReleasedFile> files = [];
             if (released) files = ReleaseWriter.Write(release, releasedSet, studentCheckpoint, Report, Json);

@@ -52,7 +52,9 @@ public sealed partial class SamplingJobGrain(
             if (spec.ClassCounts is not null) throw new ArgumentException("Twins take their labels from their records; ClassCounts does not apply.", nameof(spec));
             var info = await GrainFactory.GetGrain<IDatasetGrain>(twins.Dataset).GetInfo()
                 ?? throw new ArgumentException($"Dataset {twins.Dataset} is not registered.", nameof(spec));
-            if (spec.Count > info.TrainCount) throw new ArgumentOutOfRangeException(nameof(spec), $"Cannot twin {spec.Count} records of {info.TrainCount}.");
+            var records = twins.Sources?.SampleIds.Count ?? info.TrainCount;
+            if (spec.Count > records)
+                throw new ArgumentOutOfRangeException(nameof(spec), $"Cannot twin {spec.Count} records of {records}{(twins.Sources is null ? "" : " synthetic ones")}.");
         }
         state.State.Spec = spec;
         state.State.State = WorkState.Running;

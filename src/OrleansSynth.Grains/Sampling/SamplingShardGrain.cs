@@ -35,7 +35,8 @@ public sealed class SamplingShardGrain(
         {
             var (ids, twins) = spec.Job.Twins is { } twinSpec
                 ? await Twins(spec, twinSpec, checkpoint, await artifacts.GetLocalPathAsync(twinSpec.FeatureExtractor),
-                    await artifacts.GetLocalPathAsync(spec.Reidentification ?? throw new ArgumentException("A twin shard needs the calibrated re-identification model.")), bundlePath, stopping)
+                    await artifacts.GetLocalPathAsync(spec.Reidentification ?? throw new ArgumentException("A twin shard needs the calibrated re-identification model.")),
+                    await LocalPaths(twinSpec.Sources?.Bundles ?? []), bundlePath, stopping)
                 : (await Plain(spec, checkpoint, bundlePath, stopping), null);
             var bundle = await artifacts.PutFileAsync(bundlePath, "sample-bundle");
             return new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString(), ids, twins);
@@ -67,14 +68,24 @@ public sealed class SamplingShardGrain(
             }
         }, stopping);
 
-    /// <summary>The twins of this shard's records. Ids name the position in the job, never the real record.</summary>
+    private async Task<IReadOnlyList<string>> LocalPaths(IReadOnlyList<ArtifactRef> bundles)
+    {
+        var paths = new List<string>(bundles.Count);
+        foreach (var bundle in bundles) paths.Add(await artifacts.GetLocalPathAsync(bundle));
+        return paths;
+    }
+
+    /// <summary>The twins of this shard's records. Ids name the position in the job, never the source record.</summary>
+    /// <param name="sourceBundles">The synthetic sources' bundles when the spec names them; otherwise the dataset's training split is twinned.</param>
     private Task<(IReadOnlyList<string>, TwinShardStatistics?)> Twins(SamplingShardSpec spec, TwinSamplingSpec twins,
-        string checkpoint, string featureExtractor, string reidentification, string bundlePath, CancellationToken stopping) =>
+        string checkpoint, string featureExtractor, string reidentification, IReadOnlyList<string> sourceBundles, string bundlePath, CancellationToken stopping) =>
         compute.RunAsync<(IReadOnlyList<string>, TwinShardStatistics?)>($"twins {spec.JobId}#{spec.ShardIndex}", (device, token) =>
         {
-            var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
+            var records = twins.Sources is { } synthetic
+                ? SampleBundle.Concat(spec.JobId, sourceBundles.Select(SampleBundle.Read).ToList()).WithRecordIds(synthetic.SampleIds, spec.JobId)
+                : datasets.Get(twins.Dataset, DatasetSplit.Train);
             var positions = Enumerable.Range(spec.Start, spec.Count).ToArray();
-            var sources = training.Subset(positions.Select(i => TwinRecords.RecordIndex(i, spec.Job.Count, training.Count)).ToArray(), $"{spec.JobId}#{spec.ShardIndex}");
+            var sources = records.Subset(positions.Select(i => TwinRecords.RecordIndex(i, spec.Job.Count, records.Count)).ToArray(), $"{spec.JobId}#{spec.ShardIndex}");
             var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
             using var _ = model;
             using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
@@ -93,7 +104,7 @@ public sealed class SamplingShardGrain(
                 ids[i] = rank == 0 ? id : $"{id}+{rank}";
             }
             SampleBundle.Write(bundlePath, new ImageDataset($"{spec.JobId}#{spec.ShardIndex}", batch.Pixels,
-                training.Channels, training.Height, training.Width, batch.Labels, ids, numClasses: training.NumClasses));
+                records.Channels, records.Height, records.Width, batch.Labels, ids, numClasses: records.NumClasses));
             var s = batch.Statistics;
             return ((IReadOnlyList<string>)ids, (TwinShardStatistics?)new TwinShardStatistics(
                 s.Records, s.Twins, s.Extras, s.CandidatesDrawn, s.RejectedLinked, s.Retries, s.Skipped, s.MeanFinalGuidance, s.LowestFinalGuidance));

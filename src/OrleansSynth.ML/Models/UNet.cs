@@ -80,8 +80,11 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var condition = timeEmbedding.forward(timesteps) + labelEmbedding.forward(labels);
-        if (extraConditionProjection is not null && extraCondition is not null)
-            condition = condition + extraConditionProjection.forward(extraCondition);
+        // Without record features the model gets the zero condition its training's dropout showed it, so a
+        // pseudo-conditioned model (a released student) still samples plainly from its label alone.
+        if (extraConditionProjection is not null)
+            condition = condition + extraConditionProjection.forward(
+                extraCondition ?? zeros(noisyImages.shape[0], _config.ExtraConditionDim, dtype: noisyImages.dtype, device: noisyImages.device));
 
         var h = inputConv.forward(noisyImages);
         var skips = new Stack<Tensor>();

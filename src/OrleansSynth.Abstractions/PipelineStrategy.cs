@@ -9,6 +9,9 @@ public enum PipelineStrategy
     /// <summary>Diversity-aware twins: one unlinked synthetic twin per real record from a pseudo-conditioned teacher; released after the audit.</summary>
     DiversityAware,
 
-    /// <summary>Diversity-aware twins, audited and filtered, as the student's training set.</summary>
+    /// <summary>
+    /// Diversity-aware twins, audited and filtered, as the student's training set; the student is pseudo-conditioned on
+    /// a classifier trained on those twins and releases twins of them.
+    /// </summary>
     DiversityAwareDistillation,
 }

@@ -138,7 +138,6 @@ public sealed partial class PipelineCoordinatorGrain
             // 3. The student, trained on the filtered set only, and its own samples and audit; its flagged samples are filtered too.
             var teacherKept = teacherSet with { SampleIds = filtered.KeptSampleIds };
             StudentOutcome? studentOutcome = null;
-            SamplingJobStatus? studentSamples = null;
             if (spec.TrainsStudent)
             {
                 // After twins the student is pseudo-conditioned too, on the classifier trained on the kept twins alone
@@ -154,7 +153,7 @@ public sealed partial class PipelineCoordinatorGrain
                         await StartStudent(RunGrainIds.Student(run), spec.Student with { Kind = TrainingKind.Diffusion, FeatureExtractor = studentExtractor?.Checkpoint }, "pipeline");
                     return await WaitForTraining(RunGrainIds.Student(run));
                 });
-                studentSamples = await Stage("sample student", () => Sample(RunGrainIds.StudentSamples(run), studentExtractor is null
+                var studentSamples = await Stage("sample student", () => Sample(RunGrainIds.StudentSamples(run), studentExtractor is null
                     ? PlainSampling(student.Checkpoint!, spec, classCounts)
                     : TwinSampling(student.Checkpoint!, studentExtractor.Checkpoint!, spec, spec.Student.Seed, sources: teacherKept)));
                 var studentSet = new SyntheticTrainingSet(studentSamples.Shards.Select(s => s.Samples).ToList(), studentSamples.Shards.SelectMany(s => s.SampleIds).ToList());

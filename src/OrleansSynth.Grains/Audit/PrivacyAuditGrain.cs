@@ -84,8 +84,7 @@ public sealed partial class PrivacyAuditGrain(
         };
         try
         {
-            var bundlePaths = new List<string>();
-            foreach (var bundle in spec.SampleBundles) bundlePaths.Add(await artifacts.GetLocalPathAsync(bundle));
+            var bundlePaths = await artifacts.GetLocalPathsAsync(spec.SampleBundles);
             var scratch = Path.Combine(Path.GetTempPath(), "orleanssynth", "audits", Guid.NewGuid().ToString("N"));
             Directory.CreateDirectory(scratch);
 

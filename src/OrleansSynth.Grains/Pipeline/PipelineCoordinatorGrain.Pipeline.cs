@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Sampling;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Classification;
@@ -347,8 +348,8 @@ public sealed partial class PipelineCoordinatorGrain
         var classifierPath = await artifacts.GetLocalPathAsync(classifiers[0].Checkpoint!);
         var teacherAuditPath = await artifacts.GetLocalPathAsync(teacher.Audit.Report!);
         var studentAuditPath = student is null ? null : await artifacts.GetLocalPathAsync(student.Audit.Report!);
-        var teacherBundlePaths = await LocalPaths(teacher.Samples.Bundles);
-        var studentBundlePaths = student is null ? [] : await LocalPaths(student.Samples.Bundles);
+        var teacherBundlePaths = await artifacts.GetLocalPathsAsync(teacher.Samples.Bundles);
+        var studentBundlePaths = student is null ? [] : await artifacts.GetLocalPathsAsync(student.Samples.Bundles);
         var stages = state.State.Stages.Select(s => new StageTiming(s.Name, s.StartedAt, s.FinishedAt,
             s.FinishedAt is { } f && s.StartedAt is { } st ? (f - st).TotalSeconds : null, s.Detail)).ToList();
         var policy = state.State.Policy;
@@ -359,8 +360,8 @@ public sealed partial class PipelineCoordinatorGrain
         var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", (device, _) =>
         {
             var test = datasets.Get(spec.Dataset, DatasetSplit.Test);
-            var teacherSet = SampleBundle.Concat("teacher", teacherBundlePaths.Select(SampleBundle.Read).ToList()).WithRecordIds(teacher.Samples.SampleIds);
-            var studentSet = student is null ? null : SampleBundle.Concat("student", studentBundlePaths.Select(SampleBundle.Read).ToList()).WithRecordIds(student.Samples.SampleIds);
+            var teacherSet = SampleBundle.ReadKept("teacher", teacherBundlePaths, teacher.Samples.SampleIds);
+            var studentSet = student is null ? null : SampleBundle.ReadKept("student", studentBundlePaths, student.Samples.SampleIds);
             using var classifier = ClassifierTrainer.LoadModel(classifierPath, device);
             using var realFeatures = classifier.Features(test);
             FidelityNumbers Fidelity(ImageDataset set)
@@ -413,13 +414,6 @@ public sealed partial class PipelineCoordinatorGrain
         IReadOnlyList<TwinStatistics> TwinShards, ArtifactRef TeacherAuditReport, ArtifactRef? StudentAuditReport);
 
     private sealed record InternalReleasedFile(string File, string SampleId, IReadOnlyList<string> NearestRecordIds, IReadOnlyList<float> Scores);
-
-    private async Task<List<string>> LocalPaths(IReadOnlyList<ArtifactRef> bundles)
-    {
-        var paths = new List<string>();
-        foreach (var bundle in bundles) paths.Add(await artifacts.GetLocalPathAsync(bundle));
-        return paths;
-    }
 
     private static AuditReport ReadAudit(string path) => JsonSerializer.Deserialize<AuditReport>(File.ReadAllBytes(path), Json)!;
 

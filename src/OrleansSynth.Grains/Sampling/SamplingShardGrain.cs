@@ -36,7 +36,7 @@ public sealed class SamplingShardGrain(
             var (ids, twins) = spec.Job.Twins is { } twinSpec
                 ? await Twins(spec, twinSpec, checkpoint, await artifacts.GetLocalPathAsync(twinSpec.FeatureExtractor),
                     await artifacts.GetLocalPathAsync(spec.Reidentification ?? throw new ArgumentException("A twin shard needs the calibrated re-identification model.")),
-                    await LocalPaths(twinSpec.Sources?.Bundles ?? []), bundlePath, stopping)
+                    await artifacts.GetLocalPathsAsync(twinSpec.Sources?.Bundles ?? []), bundlePath, stopping)
                 : (await Plain(spec, checkpoint, bundlePath, stopping), null);
             var bundle = await artifacts.PutFileAsync(bundlePath, "sample-bundle");
             return new SamplingShardResult(spec.ShardIndex, spec.Start, spec.Count, bundle, silo.SiloAddress.ToString(), ids, twins);
@@ -68,13 +68,6 @@ public sealed class SamplingShardGrain(
             }
         }, stopping);
 
-    private async Task<IReadOnlyList<string>> LocalPaths(IReadOnlyList<ArtifactRef> bundles)
-    {
-        var paths = new List<string>(bundles.Count);
-        foreach (var bundle in bundles) paths.Add(await artifacts.GetLocalPathAsync(bundle));
-        return paths;
-    }
-
     /// <summary>The twins of this shard's records. Ids name the position in the job, never the source record.</summary>
     /// <param name="sourceBundles">The synthetic sources' bundles when the spec names them; otherwise the dataset's training split is twinned.</param>
     private Task<(IReadOnlyList<string>, TwinShardStatistics?)> Twins(SamplingShardSpec spec, TwinSamplingSpec twins,
@@ -82,7 +75,7 @@ public sealed class SamplingShardGrain(
         compute.RunAsync<(IReadOnlyList<string>, TwinShardStatistics?)>($"twins {spec.JobId}#{spec.ShardIndex}", (device, token) =>
         {
             var records = twins.Sources is { } synthetic
-                ? SampleBundle.Concat(spec.JobId, sourceBundles.Select(SampleBundle.Read).ToList()).WithRecordIds(synthetic.SampleIds, spec.JobId)
+                ? SampleBundle.ReadKept(spec.JobId, sourceBundles, synthetic.SampleIds)
                 : datasets.Get(twins.Dataset, DatasetSplit.Train);
             var positions = Enumerable.Range(spec.Start, spec.Count).ToArray();
             var sources = records.Subset(positions.Select(i => TwinRecords.RecordIndex(i, spec.Job.Count, records.Count)).ToArray(), $"{spec.JobId}#{spec.ShardIndex}");

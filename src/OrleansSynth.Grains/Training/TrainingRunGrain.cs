@@ -148,8 +148,7 @@ public sealed partial class TrainingRunGrain(
                 File.Delete(localCheckpoint);
 
             // A student's loader reads synthetic bundles from the artifact store and nothing else.
-            var bundles = new List<string>();
-            foreach (var bundle in spec.Synthetic?.Bundles ?? []) bundles.Add(await artifacts.GetLocalPathAsync(bundle));
+            var bundles = await artifacts.GetLocalPathsAsync(spec.Synthetic?.Bundles ?? []);
             state.State.DataSources = spec.Synthetic is { } synthetic
                 ? synthetic.Bundles.Select(b => $"artifact:{b.Sha256}").ToList()
                 : [$"dataset:{spec.Dataset}"];
@@ -158,9 +157,8 @@ public sealed partial class TrainingRunGrain(
             if (spec.FeatureExtractor is { } used) state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
             var metrics = await compute.RunAsync($"train {key}", (device, token) =>
             {
-                // The kept samples of the bundles, in bundle order.
                 var data = spec.Synthetic is { } set
-                    ? SampleBundle.Concat(key, bundles.Select(SampleBundle.Read).ToList()).WithRecordIds(set.SampleIds, key)
+                    ? SampleBundle.ReadKept(key, bundles, set.SampleIds)
                     : datasets.Get(spec.Dataset, DatasetSplit.Train);
                 if (spec.Limit > 0) data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
                 void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss, ImagesPerSecond = p.ImagesPerSecond };

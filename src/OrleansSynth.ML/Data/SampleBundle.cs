@@ -55,6 +55,10 @@ public static class SampleBundle
         }
     }
 
+    /// <summary>The samples of <paramref name="paths"/> whose ids are in <paramref name="keep"/>, in bundle order (a filtered synthetic set).</summary>
+    public static ImageDataset ReadKept(string name, IEnumerable<string> paths, IReadOnlyCollection<string> keep) =>
+        Concat(name, paths.Select(Read).ToList()).WithRecordIds(keep);
+
     /// <summary>Concatenates datasets of the same image shape, in order.</summary>
     public static ImageDataset Concat(string name, IReadOnlyList<ImageDataset> parts)
     {

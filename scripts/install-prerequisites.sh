@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently: the Fashion-MNIST dataset package,
-# redis-server and prometheus (the distributed and metrics tests start their own), and GNU time (the bad-input tests
-# read the CLI's peak memory with it), chromium (a test opens the Orleans dashboard headless), and for the deployment
-# tests Debian's Docker engine, debootstrap (local stand-ins for the official base images) and kubectl (kustomize
-# rendering). Safe to run on every invocation.
+# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently, for one of two uses:
+#   scripts/install-prerequisites.sh run    running it on one machine (the main job, the benchmarks): the Fashion-MNIST
+#                                           dataset package only; a local silo needs no servers.
+#   scripts/install-prerequisites.sh test   (the default) the tests as well: redis-server and prometheus (the
+#                                           distributed and metrics tests start their own), GNU time (the bad-input tests
+#                                           read the CLI's peak memory with it), chromium (a test opens the Orleans
+#                                           dashboard headless), and for the deployment tests Debian's Docker engine,
+#                                           debootstrap (local stand-ins for the official base images) and kubectl
+#                                           (kustomize rendering).
+# Safe to run on every invocation.
 set -euo pipefail
 
-packages=(dataset-fashion-mnist redis-server prometheus time chromium docker.io debootstrap kubectl)
+use=${1:-test}
+case "$use" in
+  run) packages=(dataset-fashion-mnist) ;;
+  test) packages=(dataset-fashion-mnist redis-server prometheus time chromium docker.io debootstrap kubectl) ;;
+  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+esac
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

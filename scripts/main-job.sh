@@ -5,7 +5,7 @@
 # printed. Extra arguments go to `synth demo` (e.g. --preset quick, --strategy diversity-aware; see `synth demo --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-prerequisites.sh
+scripts/install-prerequisites.sh run
 dotnet build src/OrleansSynth.Silo -c Release --nologo -v quiet
 dotnet build src/OrleansSynth.Cli -c Release --nologo -v quiet
 export ORLEANSSYNTH_SILO="$PWD/src/OrleansSynth.Silo/bin/Release/net10.0/orleanssynth-silo.dll"

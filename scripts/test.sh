@@ -2,7 +2,7 @@
 # Installs prerequisites, then builds and runs every test project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-prerequisites.sh
+scripts/install-prerequisites.sh test
 # The cluster tests run several libtorch processes at once on few cores (the test host and its silo processes); idle
 # OpenMP threads that spin for their next task take the cores the other processes need (cluster tests 15 min with
 # this, 18.5 without, on 2 cores).

@@ -12,7 +12,7 @@ encoder_steps=${3:-300}
 bound_mib=${4:-3072}
 work=${ORLEANSSYNTH_BENCH_WORK:-/tmp/orleanssynth-bench-audit-memory}
 
-scripts/install-prerequisites.sh >/dev/null
+scripts/install-prerequisites.sh run >/dev/null
 if [[ ! -f "$work/dataset/train-labels-idx1-ubyte" ]] || [[ "$(stat -c %s "$work/dataset/train-labels-idx1-ubyte")" != $((8 + records)) ]]; then
   rm -rf "$work"
   dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data "$records" "$synthetic" "$work"

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=${ORLEANSSYNTH_BENCH_WORK:-/tmp/orleanssynth-bench-cluster-vs-bare}
 
-scripts/install-prerequisites.sh >/dev/null
+scripts/install-prerequisites.sh run >/dev/null
 dotnet build bench/OrleansSynth.Benchmarks -c Release --nologo -v quiet
 rm -rf "$work"
 . bench/scripts/local-silo.sh

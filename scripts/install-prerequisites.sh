@@ -11,10 +11,12 @@
 # Safe to run on every invocation.
 set -euo pipefail
 
+run_packages=(dataset-fashion-mnist)
+test_packages=(redis-server prometheus time chromium docker.io debootstrap kubectl)
 use=${1:-test}
 case "$use" in
-  run) packages=(dataset-fashion-mnist) ;;
-  test) packages=(dataset-fashion-mnist redis-server prometheus time chromium docker.io debootstrap kubectl) ;;
+  run) packages=("${run_packages[@]}") ;;
+  test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
   *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
 esac
 missing=()

@@ -25,14 +25,14 @@ internal static class DemoPresets
                 300, ThreeTwinsAt(1.4)),
             // Twins: 4,500 records at w = 1 (one network evaluation per step, no unconditional branch), three each: 13,500
             // twins for the sampling time 4,500 took at w = 1.4, and a classifier on them 1.3 points closer to real
-            // (README, "Results": the twin-recipe benchmark).
+            // (docs/lab-notebook.md: the twin-recipe benchmark).
             "default" => (new PipelineSpec(dataset,
                 Teacher: Diffusion(steps: 2400), Student: Diffusion(steps: 1200),
                 SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
                 Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 800,
                 Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
                 4500, ThreeTwinsAt(1.0)),
-            // Default's measured ceiling was then the teacher (README, "Results"): twice its width, twice its steps, and
+            // Default's measured ceiling was then the teacher (docs/lab-notebook.md): twice its width, twice its steps, and
             // twice the records the default twinned at the time (1,500). The default's later recipe, 4,500 records at w = 1,
             // has not been measured at this width: long keeps the settings its 84-minute run measured.
             "long" => (new PipelineSpec(dataset,

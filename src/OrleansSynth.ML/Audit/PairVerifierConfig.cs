@@ -8,7 +8,7 @@ public sealed record PairVerifierConfig
     public int Width { get; init; } = 32;
     /// <summary>
     /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
-    /// compound copies at alpha 2%: 6,000 steps catch 88.8%, 12,000 94.6%, 24,000 96.6% (README).
+    /// compound copies at alpha 2%: 6,000 steps catch 88.8%, 12,000 94.6%, 24,000 96.6% (docs/lab-notebook.md).
     /// </summary>
     public int Steps { get; init; } = 24_000;
     /// <summary>Pairs per batch: half copies of their record, half look-alikes of it.</summary>

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently, for one of two uses:
+# Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently, for one of three uses:
 #   scripts/install-prerequisites.sh run    running it on one machine (the main job, the benchmarks): the Fashion-MNIST
 #                                           dataset package only; a local silo needs no servers.
+#   scripts/install-prerequisites.sh bench  the same and Debian's python3-torch, the reference bench/scripts/versus-pytorch.sh
+#                                           runs our trainer and sampler against.
 #   scripts/install-prerequisites.sh test   (the default) the tests as well: redis-server and prometheus (the
 #                                           distributed and metrics tests start their own), GNU time (the bad-input tests
 #                                           read the CLI's peak memory with it), chromium (a test opens the Orleans
@@ -16,8 +18,9 @@ test_packages=(redis-server prometheus time chromium docker.io debootstrap kubec
 use=${1:-test}
 case "$use" in
   run) packages=("${run_packages[@]}") ;;
+  bench) packages=("${run_packages[@]}" python3-torch) ;;
   test) packages=("${run_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: $0 [run|test]" >&2; exit 2 ;;
+  *) echo "usage: $0 [run|bench|test]" >&2; exit 2 ;;
 esac
 missing=()
 for package in "${packages[@]}"; do

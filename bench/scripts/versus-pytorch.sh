@@ -5,11 +5,6 @@
 #   bench/scripts/versus-pytorch.sh [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scripts/install-prerequisites.sh run >/dev/null
-if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  sudo_cmd=""; [[ $(id -u) -eq 0 ]] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -q python3-torch
-fi
+scripts/install-prerequisites.sh bench
 dotnet build bench/OrleansSynth.Benchmarks -c Release --nologo -v quiet
 exec dotnet bench/OrleansSynth.Benchmarks/bin/Release/net10.0/OrleansSynth.Benchmarks.dll versus-pytorch "$@"

@@ -4,7 +4,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch] [rounds]  (bench/scripts/cluster-vs-bare.sh starts the silo)
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder] [teacher learning rate]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- heldout-copies [dataset] [alpha]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-memory-data [records] [synthetic] [folder]  (used by bench/scripts/audit-memory.sh)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder] [verifier steps]  (how the link rule's contrast was chosen)
@@ -53,7 +53,8 @@ switch (benchmark)
             args.Length > 2 ? int.Parse(args[2]) : 1000,
             (args.Length > 3 ? args[3] : "ddim:25,ddim:10,dpm-solver++:10,dpm-solver++:15").Split(',')
                 .Select(s => s.Split(':')).Select(p => (p[0], int.Parse(p[1]))).ToArray(),
-            args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-sampler-fidelity"));
+            args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-sampler-fidelity"),
+            args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 1e-3);
     case "audit-memory-data":
         AuditMemoryData.Write(
             args.Length > 1 ? int.Parse(args[1]) : 120_000,

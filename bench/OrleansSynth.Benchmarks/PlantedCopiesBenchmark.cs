@@ -22,7 +22,7 @@ public static class PlantedCopiesBenchmark
         var config = new ReidentificationEncoderConfig { Steps = encoderSteps };
         var settings = new AuditSettings { Alpha = alpha, Verifier = new PairVerifierConfig { Steps = verifierSteps } };
         using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, cache, ComputeDevice.Select(), log: Console.WriteLine,
-            progress: p => { if (p.Step % 200 == 0) Console.WriteLine($"training step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
+            progress: (model, p) => { if (p.Step % 200 == 0) Console.WriteLine($"{model}: step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
         Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:F0} s");
 
         var random = new Random(2026);

@@ -19,7 +19,7 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 internal static class SamplerFidelityBenchmark
 {
-    public static int Run(int teacherSteps, int samples, IReadOnlyList<(string Sampler, int Steps)> settings, string cache, double learningRate = 1e-3)
+    public static int Run(int teacherSteps, int samples, IReadOnlyList<(string Sampler, int Steps)> settings, string cache, double learningRate)
     {
         Directory.CreateDirectory(cache);
         var train = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);

@@ -50,6 +50,8 @@ public sealed record AuditSummaryView(
     [property: Id(10)] double CanaryRecall,
     [property: Id(11)] float? VerifierThreshold = null);
 
+/// <param name="Preparation">The training of the audit's models before any tile is planned (the encoder's, then the pair
+/// verifier's), as this activation saw it; null when both came from the cache.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditStatus(
     [property: Id(0)] WorkState State,
@@ -58,4 +60,5 @@ public sealed record AuditStatus(
     [property: Id(3)] AuditSummaryView? Summary,
     [property: Id(4)] ArtifactRef? Report,
     [property: Id(5)] IReadOnlyList<string> FlaggedSampleIds,
-    [property: Id(6)] string? Error);
+    [property: Id(6)] string? Error,
+    [property: Id(7)] WorkProgress? Preparation = null);

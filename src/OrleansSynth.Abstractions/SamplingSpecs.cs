@@ -83,11 +83,14 @@ public sealed record SamplingShardResult(
     [property: Id(5)] IReadOnlyList<string> SampleIds,
     [property: Id(6)] TwinShardStatistics? Twins = null);
 
-[GenerateSerializer, Immutable]
 /// <param name="Shards">Every shard's result, once the job is complete; empty while it runs, so polls stay small.</param>
+/// <param name="Preparation">For twins, the training of the re-identification encoder before any shard starts, as this
+/// activation saw it; null when it came from the cache or the job samples plainly.</param>
+[GenerateSerializer, Immutable]
 public sealed record SamplingJobStatus(
     [property: Id(0)] WorkState State,
     [property: Id(1)] int ShardsTotal,
     [property: Id(2)] int ShardsDone,
     [property: Id(3)] IReadOnlyList<SamplingShardResult> Shards,
-    [property: Id(4)] string? Error);
+    [property: Id(4)] string? Error,
+    [property: Id(5)] WorkProgress? Preparation = null);

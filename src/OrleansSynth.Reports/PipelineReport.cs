@@ -39,7 +39,7 @@ public sealed record PipelineReport(
 /// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins.
 /// </summary>
 public sealed record ReleasedSettings(
-    int SampleCount, int TeacherSteps, int? StudentSteps, double Guidance, string Sampler, int SamplerSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
+    int SampleCount, int TeacherSteps, int? StudentSteps, double TeacherLearningRate, double? StudentLearningRate, double Guidance, string Sampler, int SamplerSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
     int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling, TwinSettings? Twins = null);
 
 /// <summary>

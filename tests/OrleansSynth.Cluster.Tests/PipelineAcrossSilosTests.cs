@@ -63,6 +63,8 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.Equal((int)Math.Ceiling((40 + audited.Summary!.CanariesPlanted) / 16.0) * 3, audited.TilesTotal);
         Assert.Equal(40, audited.Summary!.Total);
         Assert.NotNull(audited.Summary.VerifierThreshold);
+        // The verifier (this test's alone, so never cached) trained before any tile existed, and the audit showed its steps.
+        Assert.Equal(new WorkProgress("e2e-audit (pair verifier)", WorkState.Completed, 20, 20, "steps"), audited.Preparation);
 
         var filtered = await coordinator.ApplyFilter();
         Assert.Equal(audited.FlaggedSampleIds.Order(), filtered.RemovedSampleIds.Order());

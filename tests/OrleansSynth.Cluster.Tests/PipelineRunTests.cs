@@ -11,7 +11,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     {
         var output = Path.Combine(cluster.Root, "pipeline-out");
         var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 30, ShardSize: 10,
+        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion with { LearningRate = 2e-3 }, SampleCount: 30, ShardSize: 10,
             // A 30-step encoder cannot prove its recall; these runs test the stages, so the canary minimum is relaxed here only.
             Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
             SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512);
@@ -46,6 +46,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.True(root.GetProperty("teacherFidelity").GetProperty("frechetDistance").GetDouble() >= 0);
         Assert.Equal(12, root.GetProperty("stages").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("settings").GetProperty("twins").ValueKind);
+        Assert.Equal((1e-3, 2e-3), (root.GetProperty("settings").GetProperty("teacherLearningRate").GetDouble(), root.GetProperty("settings").GetProperty("studentLearningRate").GetDouble()));
         // Nothing in the shareable report names a seed or an internal sample id.
         var text = File.ReadAllText(Path.Combine(output, "release", "report.json"));
         Assert.DoesNotContain("seed", text, StringComparison.OrdinalIgnoreCase);

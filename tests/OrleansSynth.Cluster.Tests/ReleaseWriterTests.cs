@@ -52,7 +52,7 @@ public sealed class ReleaseWriterTests : IDisposable
         var privacy = new PrivacyNumbers(summary, empty, empty, new SinglingOutRisk(40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 100, 100),
             new HoldoutDistanceResult(100, 40, 0, Proportion.Wilson(20, 40), 0, -0.1, 0.1, 1), 0, 0);
         var evaluation = new ClassifierEvaluation(10, 0.5, 0.5);
-        return new PipelineReport("run", "DiversityAware", new ReleasedSettings(40, 10, null, 2, "Ddim", 10, 0.01, 10, 10, 10, 1, 0.95, 0.05), "hash", files, [],
+        return new PipelineReport("run", "DiversityAware", new ReleasedSettings(40, 10, null, 1e-3, null, 2, "Ddim", 10, 0.01, 10, 10, 10, 1, 0.95, 0.05), "hash", files, [],
             privacy, null, new UtilityNumbers(evaluation, evaluation, null), new FidelityNumbers(0, new ManifoldMetrics(0, 0, 0, 0)), null, [], null, 0, 40,
             new ReleaseGateEvidence(true, [], 40, false, 1, null, 0.95, null, 0.05, null));
     }

@@ -29,6 +29,8 @@ public sealed partial class PrivacyAuditGrain(
     private List<AuditTileSpec> _tiles = [];
     private int _tilesTotal;
     private int _tilesDone;
+    // Written by the compute slot that trains the audit's models, read by status calls.
+    private volatile WorkProgress? _preparation;
 
     protected override bool IsRunning => state.State.State == WorkState.Running;
 
@@ -95,7 +97,8 @@ public sealed partial class PrivacyAuditGrain(
                 var heldOut = datasets.Get(spec.Dataset, DatasetSplit.Test);
                 var synthetic = SampleBundle.Concat(auditId, bundlePaths.Select(SampleBundle.Read).ToList());
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = spec.EncoderSteps };
-                var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), device, cancellationToken: token);
+                var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), device,
+                    progress: (model, p) => _preparation = PreparationProgress.Of(auditId, model, p), cancellationToken: token);
                 PrivacyAuditor.CheckShapes(reference, synthetic);
                 // The canaries are scanned with the samples, in rows after them, by the same tiles.
                 var canaries = PrivacyAuditor.PlantCanaries(reference, settings);
@@ -173,7 +176,7 @@ public sealed partial class PrivacyAuditGrain(
         var s = state.State;
         var total = s.State == WorkState.Completed ? s.TilesTotal : _tilesTotal;
         var done = s.State == WorkState.Completed ? s.TilesTotal : _tilesDone;
-        return new AuditStatus(s.State, total, done, s.Summary, s.Report, s.FlaggedSampleIds, s.Error);
+        return new AuditStatus(s.State, total, done, s.Summary, s.Report, s.FlaggedSampleIds, s.Error, _preparation);
     }
 
     private sealed record PreparedAudit(AuditReference Reference, ImageDataset Synthetic, CanarySet Canaries, Tensor ScannedEmbeddings, string SyntheticFile, string RealFile);

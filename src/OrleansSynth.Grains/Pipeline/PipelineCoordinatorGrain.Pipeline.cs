@@ -353,7 +353,8 @@ public sealed partial class PipelineCoordinatorGrain
         var stages = state.State.Stages.Select(s => new StageTiming(s.Name, s.StartedAt, s.FinishedAt,
             s.FinishedAt is { } f && s.StartedAt is { } st ? (f - st).TotalSeconds : null, s.Detail)).ToList();
         var policy = state.State.Policy;
-        var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps, spec.Guidance, spec.Sampler.ToString(), spec.SamplerSteps,
+        var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps,
+            spec.Teacher.LearningRate, student is null ? null : spec.Student.LearningRate, spec.Guidance, spec.Sampler.ToString(), spec.SamplerSteps,
             spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling,
             spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null);
 

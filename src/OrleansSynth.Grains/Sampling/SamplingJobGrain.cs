@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
+using OrleansSynth.Grains.Audit;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
 using OrleansSynth.Grains.FanOut;
@@ -25,6 +26,8 @@ public sealed partial class SamplingJobGrain(
 {
     private Task? _work;
     private List<SamplingShardSpec> _shards = [];
+    // Written by the compute slot that trains the twins' encoder, read by status calls.
+    private volatile WorkProgress? _preparation;
 
     protected override bool IsRunning => state.State.State == WorkState.Running;
 
@@ -143,7 +146,8 @@ public sealed partial class SamplingJobGrain(
                 var training = datasets.Get(twins.Dataset, DatasetSplit.Train);
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = twins.EncoderSteps };
                 using var reference = AuditPreparation.Prepare(training, datasets.Get(twins.Dataset, DatasetSplit.Test), config,
-                    new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), device, cancellationToken: token);
+                    new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), device,
+                    progress: (model, p) => _preparation = PreparationProgress.Of(jobId, model, p), cancellationToken: token);
                 reference.Model.Save(scratch);
                 return true;
             }, Cancelled);
@@ -161,7 +165,7 @@ public sealed partial class SamplingJobGrain(
         var total = spec is null ? 0 : (spec.Count + spec.ShardSize - 1) / spec.ShardSize;
         // Polls while running carry counts; the shards, with every sample id, only once the job is complete.
         var shards = state.State.State == WorkState.Completed ? state.State.Done.OrderBy(d => d.ShardIndex).ToList() : [];
-        return new SamplingJobStatus(state.State.State, total, state.State.Done.Count, shards, state.State.Error);
+        return new SamplingJobStatus(state.State.State, total, state.State.Done.Count, shards, state.State.Error, _preparation);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job} completed {Shards} shards")]

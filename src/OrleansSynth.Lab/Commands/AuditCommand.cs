@@ -71,7 +71,7 @@ internal static class AuditCommand
             {
                 using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, parse.GetValue(cache)!, torchDevice,
                     log: AnsiConsole.WriteLine,
-                    progress: p => { if (p.Step % 100 == 0 || p.Step == p.TotalSteps) AnsiConsole.WriteLine($"training: step {p.Step}/{p.TotalSteps} loss {p.Loss:F4}"); },
+                    progress: (model, p) => { if (p.Step % 100 == 0 || p.Step == p.TotalSteps) AnsiConsole.WriteLine($"{model}: step {p.Step}/{p.TotalSteps} loss {p.Loss:F4}"); },
                     cancellationToken);
                 return PrivacyAuditor.Audit(reference, images, settings);
             }, cancellationToken);

@@ -16,8 +16,16 @@ namespace OrleansSynth.ML.Audit;
 /// </summary>
 public static class AuditPreparation
 {
+    /// <summary>The name <c>progress</c> gives the encoder's training.</summary>
+    public const string Encoder = "re-identification encoder";
+
+    /// <summary>The name <c>progress</c> gives the pair verifier's training.</summary>
+    public const string Verifier = "pair verifier";
+
+    /// <param name="progress">Told the model in training (<see cref="Encoder"/> or <see cref="Verifier"/>) and how far it has come;
+    /// a model from the cache reports nothing.</param>
     public static AuditReference Prepare(ImageDataset training, ImageDataset heldOut, ReidentificationEncoderConfig config, AuditSettings settings,
-        string cacheFolder, Device device, Action<string>? log = null, Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        string cacheFolder, Device device, Action<string>? log = null, Action<string, TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var (calibration, control) = PatientSplitter.Split(heldOut, 0.5, seed: 41, $"{heldOut.Name}/calibration", $"{heldOut.Name}/control");
         if (calibration.Count == 0 || control.Count == 0)
@@ -28,15 +36,15 @@ public static class AuditPreparation
         ReidentificationModel model;
         if (File.Exists(modelPath))
         {
-            log?.Invoke($"re-identification encoder: cached {modelPath}");
+            log?.Invoke($"{Encoder}: cached {modelPath}");
             model = ReidentificationModel.Load(modelPath, device);
         }
         else
         {
-            log?.Invoke($"re-identification encoder: training on {training.Count} records ({config.Steps} steps)");
+            log?.Invoke($"{Encoder}: training on {training.Count} records ({config.Steps} steps)");
             // Checkpointed beside the cache entry, so an interrupted preparation resumes instead of starting over.
             var partial = modelPath + ".partial";
-            model = ReidentificationTrainer.Train(training, config, device, progress: progress, cancellationToken: cancellationToken, checkpointPath: partial);
+            model = ReidentificationTrainer.Train(training, config, device, progress: progress is null ? null : p => progress(Encoder, p), cancellationToken: cancellationToken, checkpointPath: partial);
             model.Save(modelPath);
             File.Delete(partial);
         }
@@ -96,7 +104,7 @@ public static class AuditPreparation
 
     /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration half; null when it has no steps.</summary>
     private static PairVerifierModel? PrepareVerifier(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset calibration,
-        string calibrationKey, PairVerifierConfig config, AuditSettings settings, string cacheFolder, Device device, Action<string>? log, Action<TrainingProgress>? progress,
+        string calibrationKey, PairVerifierConfig config, AuditSettings settings, string cacheFolder, Device device, Action<string>? log, Action<string, TrainingProgress>? progress,
         CancellationToken cancellationToken)
     {
         if (config.Steps <= 0) return null;
@@ -104,15 +112,15 @@ public static class AuditPreparation
         PairVerifierModel verifier;
         if (File.Exists(path))
         {
-            log?.Invoke($"pair verifier: cached {path}");
+            log?.Invoke($"{Verifier}: cached {path}");
             verifier = PairVerifierModel.Load(path, device);
         }
         else
         {
-            log?.Invoke($"pair verifier: training on {training.Count} records and their look-alikes ({config.Steps} steps)");
+            log?.Invoke($"{Verifier}: training on {training.Count} records and their look-alikes ({config.Steps} steps)");
             // Checkpointed beside the cache entry, like the encoder: a silo lost mid-training costs minutes, not the whole run.
             var partial = path + ".partial";
-            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, device, progress: progress, cancellationToken: cancellationToken, checkpointPath: partial);
+            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, device, progress: progress is null ? null : p => progress(Verifier, p), cancellationToken: cancellationToken, checkpointPath: partial);
             verifier = new PairVerifierModel(trained, new PairVerifierModel.Metadata(config, training.Channels, training.Height, model.Fingerprint, null));
             verifier.Save(path);
             File.Delete(partial);
@@ -126,7 +134,7 @@ public static class AuditPreparation
             verifier.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
             verifier.Save(path);
         }
-        log?.Invoke($"pair verifier threshold {verifier.Calibration.Threshold:F3} (alpha {verifier.Calibration.Alpha}, {verifier.Calibration.HeldOutCount} held-out images)");
+        log?.Invoke($"{Verifier} threshold {verifier.Calibration.Threshold:F3} (alpha {verifier.Calibration.Alpha}, {verifier.Calibration.HeldOutCount} held-out images)");
         return verifier;
     }
 

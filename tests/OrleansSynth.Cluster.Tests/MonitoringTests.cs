@@ -8,7 +8,7 @@ namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
 /// A real Prometheus (Debian's) scrapes two silo processes while a small pipeline runs; through its HTTP API the
-/// shard-progress series rise to their totals, every expression of the Grafana dashboard returns data at some point,
+/// shard, tile, training and audit-model progress series rise to their totals, every expression of the Grafana dashboard returns data at some point,
 /// and every alert rule loads, evaluates and uses only series that exist.
 /// </summary>
 public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClassFixture<RedisSiloProcesses>
@@ -90,6 +90,9 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
         Assert.Single(tiles!);
         var steps = await Query(http, $"max_over_time(orleanssynth_training_step{{run=\"{RunGrainIds.Teacher(run)}\"}}[10m])");
         Assert.Equal("30", Assert.Single(steps!).GetProperty("value")[1].GetString());
+        // The teacher's audit trained the encoder first (the silos' cache was empty), in view: 20 of its 20 steps.
+        var encoder = await Query(http, $"max_over_time(orleanssynth_audit_model_training_step{{work=\"{RunGrainIds.TeacherAudit(run)}\",model=\"re-identification encoder\"}}[10m])");
+        Assert.Equal("20", Assert.Single(encoder!).GetProperty("value")[1].GetString());
 
         var silent = panels.Concat(series).Except(seen).ToList();
         Assert.True(silent.Count == 0, "never returned data: " + string.Join("; ", silent));

@@ -5,7 +5,8 @@ namespace OrleansSynth.Grains.Telemetry;
 
 /// <summary>
 /// How far the work on this silo has come, as Prometheus metrics: training step, loss and throughput per run; shards
-/// per sampling job; tiles, flagged samples and canary recall per audit; the stage and gate of each pipeline. Grains
+/// per sampling job; tiles, flagged samples and canary recall per audit; the training of the audit models an audit or a
+/// twins job needs before its first tile or shard; the stage and gate of each pipeline. Grains
 /// report what their activations on this silo do; a series is dropped <see cref="Linger"/> after its work ends (so
 /// a scrape still sees it finished), which keeps the label sets bounded by the work in flight.
 /// </summary>
@@ -23,6 +24,7 @@ public sealed class PipelineMetrics
     private readonly ConcurrentDictionary<string, Entry<TrainingReading>> _training = new();
     private readonly ConcurrentDictionary<string, Entry<ProgressReading>> _sampling = new();
     private readonly ConcurrentDictionary<string, Entry<AuditReading>> _audits = new();
+    private readonly ConcurrentDictionary<string, Entry<AuditModelReading>> _auditModels = new();
     private readonly ConcurrentDictionary<string, Entry<PipelineReading>> _pipelines = new();
 
     public PipelineMetrics()
@@ -37,6 +39,8 @@ public sealed class PipelineMetrics
         Gauge("orleanssynth_audit_tiles_done", "Scan tiles of the audit finished.", _audits, "audit", r => r.Done);
         Gauge("orleanssynth_audit_flagged", "Samples the finished audit flagged.", _audits, "audit", r => r.Flagged);
         Gauge("orleanssynth_audit_canary_recall", "Share of the audit's planted canaries it caught (0-1).", _audits, "audit", r => r.CanaryRecall);
+        AuditModelGauge("orleanssynth_audit_model_training_step", "Training step reached by an audit model (encoder or pair verifier) that an audit or twins job trains first.", r => r.Step);
+        AuditModelGauge("orleanssynth_audit_model_training_steps", "Steps that audit model's training will take.", r => r.TotalSteps);
         Meter.CreateObservableGauge("orleanssynth_pipeline_stage", () => Live(_pipelines).Select(e =>
             new Measurement<double>(1, new("run", e.Key), new("stage", e.Value.Reading.Stage))), description: "1 for the stage each pipeline run is in.");
         Gauge("orleanssynth_pipeline_gate_open", "Whether the run's last gate decision opened (1) or not (0).", _pipelines, "run", r => r.GateOpen);
@@ -57,6 +61,10 @@ public sealed class PipelineMetrics
     public void Audit(string audit, int done, int total, int? flagged = null, double? canaryRecall = null) =>
         _audits[audit] = new(new AuditReading(done, total, flagged, canaryRecall), null);
 
+    /// <summary>An audit or sampling job's progress in training an audit model: one model at a time per job.</summary>
+    public void AuditModelTraining(string work, string model, int step, int totalSteps) =>
+        _auditModels[work] = new(new AuditModelReading(model, step, totalSteps), null);
+
     public void TileDone(string audit, long pairs) => PairsCompared.Add(pairs, new KeyValuePair<string, object?>("audit", audit));
 
     public void Pipeline(string run, string stage) =>
@@ -72,6 +80,7 @@ public sealed class PipelineMetrics
         if (_training.TryGetValue(id, out var t)) _training[id] = t with { Until = until };
         if (_sampling.TryGetValue(id, out var s)) _sampling[id] = s with { Until = until };
         if (_audits.TryGetValue(id, out var a)) _audits[id] = a with { Until = until };
+        if (_auditModels.TryGetValue(id, out var m)) _auditModels[id] = m with { Until = until };
         if (_pipelines.TryGetValue(id, out var p)) _pipelines[id] = p with { Reading = p.Reading with { Failed = failed }, Until = until };
     }
 
@@ -80,6 +89,10 @@ public sealed class PipelineMetrics
             .Select(e => (e.Key, Value: value(e.Value.Reading)))
             .Where(e => e.Value is not null)
             .Select(e => new Measurement<double>(e.Value!.Value, new KeyValuePair<string, object?>(label, e.Key))), description: description);
+
+    private void AuditModelGauge(string name, string description, Func<AuditModelReading, double> value) =>
+        Meter.CreateObservableGauge(name, () => Live(_auditModels).Select(e => new Measurement<double>(value(e.Value.Reading),
+            new KeyValuePair<string, object?>("work", e.Key), new KeyValuePair<string, object?>("model", e.Value.Reading.Model))), description: description);
 
     /// <summary>The entries still in their lifetime; expired ones are removed.</summary>
     private static IEnumerable<KeyValuePair<string, Entry<T>>> Live<T>(ConcurrentDictionary<string, Entry<T>> entries)
@@ -99,6 +112,8 @@ public sealed class PipelineMetrics
     private sealed record ProgressReading(int Done, int Total);
 
     private sealed record AuditReading(int Done, int Total, int? Flagged, double? CanaryRecall);
+
+    private sealed record AuditModelReading(string Model, int Step, int TotalSteps);
 
     private sealed record PipelineReading(string Stage, int? GateOpen, bool Failed);
 }

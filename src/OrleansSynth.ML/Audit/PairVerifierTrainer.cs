@@ -29,7 +29,7 @@ public static class PairVerifierTrainer
         var verifier = new PairVerifier(config, training.Channels, training.Height);
         verifier.to(device);
         var neighbours = LookAlikes(trainingEmbeddings, Math.Min(config.LookAlikeNeighbours, training.Count - 1));
-        using var optimizer = optim.Adam(verifier.parameters(), lr: config.LearningRate);
+        using var optimizer = new Adam(verifier.parameters(), config.LearningRate);
         var half = Math.Max(1, config.BatchSize / 2);
         using var targets = cat([ones(half), zeros(half)]).to(device);
         var fingerprint = $"{ReidentificationTrainer.Fingerprint(training)}:{trainingEmbeddings.EncoderFingerprint}";

@@ -27,7 +27,7 @@ public static class ReidentificationTrainer
         manual_seed(config.Seed);
         var encoder = new ReidentificationEncoder(config);
         encoder.to(device);
-        using var optimizer = optim.Adam(encoder.parameters(), lr: config.LearningRate);
+        using var optimizer = new Adam(encoder.parameters(), config.LearningRate);
         var groups = GroupIds(training);
         var batchSize = Math.Min(config.BatchSize, training.Count);
         var schedule = new BatchSchedule(training.Count, batchSize, config.Seed);

@@ -15,7 +15,7 @@ namespace OrleansSynth.ML.Classification;
 public sealed class ClassifierTrainer : IDisposable
 {
     public const string CheckpointMagic = "ORLEANSSYNTH-CLASSIFIER-CHECKPOINT";
-    private readonly Adam _optimizer;
+    private readonly Training.Adam _optimizer;
     private readonly Device _device;
 
     public sealed record Header(ClassifierConfig Config, int Step, double LastLoss);
@@ -27,7 +27,7 @@ public sealed class ClassifierTrainer : IDisposable
         manual_seed(config.Seed);
         Model = new ImageClassifier(config);
         Model.to(_device);
-        _optimizer = optim.Adam(Model.parameters(), lr: config.LearningRate);
+        _optimizer = new(Model.parameters(), config.LearningRate);
     }
 
     public ClassifierConfig Config { get; }

@@ -34,7 +34,7 @@ public sealed class DiffusionTrainer : IDisposable
         Ema.to(_device);
         ExponentialMovingAverage.CopyWeights(Model, Ema);
         Ema.eval();
-        _optimizer = optim.Adam(Model.parameters(), lr: config.Training.LearningRate);
+        _optimizer = new Adam(Model.parameters(), config.Training.LearningRate);
     }
 
     public DiffusionModelConfig Config { get; }

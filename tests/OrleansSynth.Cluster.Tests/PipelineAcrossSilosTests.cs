@@ -91,6 +91,32 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
     }
 
     [Fact]
+    public async Task AnAuditCancelledWhileItTrainsItsModelsShowsTheirTrainingCancelled()
+    {
+        await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
+        var samples = Client.GetGrain<ISamplingJobGrain>("cancelled-audit-samples");
+        var trained = Client.GetGrain<ITrainingRunGrain>("cancelled-audit-teacher");
+        await trained.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10));
+        var teacher = await TwoSiloCluster.WaitFor(trained.GetStatus, s => s.State != WorkState.Running, Patience);
+        await samples.Start(new SamplingJobSpec(teacher.Checkpoint!, Count: 8, ShardSize: 8, SamplerSteps: 2));
+        var sampled = await TwoSiloCluster.WaitFor(samples.GetStatus, s => s.State != WorkState.Running, Patience);
+        Assert.True(sampled.State == WorkState.Completed, sampled.Error);
+
+        // A verifier far too long to finish here: the audit is cancelled while it trains.
+        var audit = Client.GetGrain<IPrivacyAuditGrain>("cancelled-audit");
+        await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), EncoderSteps: 30, VerifierSteps: 1_000_000));
+        var training = await TwoSiloCluster.WaitFor(audit.GetStatus, s => s.Preparation is { State: WorkState.Running } || s.State != WorkState.Running, Patience);
+        Assert.Equal(WorkState.Running, training.Preparation?.State);
+        await audit.Cancel();
+
+        var cancelled = await audit.GetStatus();
+        Assert.Equal(WorkState.Cancelled, cancelled.State);
+        Assert.Equal(WorkState.Cancelled, cancelled.Preparation?.State);
+        Assert.True(cancelled.Preparation!.Done < cancelled.Preparation.Total);
+        Assert.Equal(0, cancelled.TilesTotal);
+    }
+
+    [Fact]
     public async Task ClassifierAndEncoderRunsReportHeldOutMetrics()
     {
         await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();

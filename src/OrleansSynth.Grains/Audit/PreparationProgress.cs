@@ -11,4 +11,8 @@ internal static class PreparationProgress
 {
     public static WorkProgress Of(string grainId, string model, TrainingProgress progress) =>
         new($"{grainId} ({model})", progress.Step >= progress.TotalSteps ? WorkState.Completed : WorkState.Running, progress.Step, progress.TotalSteps, "steps");
+
+    /// <summary>The training as a status shows it: one cut short by the work's end (a failure or a cancel) ends with the work.</summary>
+    public static WorkProgress? Shown(WorkProgress? preparation, WorkState work) =>
+        preparation is { State: WorkState.Running } && work != WorkState.Running ? preparation with { State = work } : preparation;
 }

@@ -181,7 +181,7 @@ public sealed partial class PrivacyAuditGrain(
         var s = state.State;
         var total = s.State == WorkState.Completed ? s.TilesTotal : _tilesTotal;
         var done = s.State == WorkState.Completed ? s.TilesTotal : _tilesDone;
-        return new AuditStatus(s.State, total, done, s.Summary, s.Report, s.FlaggedSampleIds, s.Error, _preparation);
+        return new AuditStatus(s.State, total, done, s.Summary, s.Report, s.FlaggedSampleIds, s.Error, PreparationProgress.Shown(_preparation, s.State));
     }
 
     private sealed record PreparedAudit(AuditReference Reference, ImageDataset Synthetic, CanarySet Canaries, Tensor ScannedEmbeddings, string SyntheticFile, string RealFile);

@@ -170,7 +170,7 @@ public sealed partial class SamplingJobGrain(
         var total = spec is null ? 0 : (spec.Count + spec.ShardSize - 1) / spec.ShardSize;
         // Polls while running carry counts; the shards, with every sample id, only once the job is complete.
         var shards = state.State.State == WorkState.Completed ? state.State.Done.OrderBy(d => d.ShardIndex).ToList() : [];
-        return new SamplingJobStatus(state.State.State, total, state.State.Done.Count, shards, state.State.Error, _preparation);
+        return new SamplingJobStatus(state.State.State, total, state.State.Done.Count, shards, state.State.Error, PreparationProgress.Shown(_preparation, state.State.State));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sampling job {Job} completed {Shards} shards")]

@@ -75,7 +75,9 @@ public static class ClassifierRecipeBenchmark
         }
         manual_seed(config.Seed);
         using var model = new ImageClassifier(config);
+#pragma warning disable OS0001 // A recipe experiment with weight decay, which the production Adam does not have.
         using var optimizer = optim.AdamW(model.parameters(), lr: config.LearningRate, weight_decay: recipe.WeightDecay);
+#pragma warning restore OS0001
         var schedule = new BatchSchedule(data.Count, config.BatchSize, config.Seed);
         var best = (Accuracy: -1.0, Step: 0);
         ImageClassifier? bestModel = null;
@@ -91,7 +93,8 @@ public static class ClassifierRecipeBenchmark
                 var x = NearCopyPerturbations.Apply(images, recipe.Augmentation, generator);
                 if (recipe.Flip)
                 {
-                    var flip = (rand([x.shape[0]], generator: generator) < 0.5).view(-1, 1, 1, 1);
+                    using Scalar half = 0.5;
+                    var flip = rand([x.shape[0]], generator: generator).lt(half).view(-1, 1, 1, 1);
                     x = where(flip, x.flip(3), x);
                 }
                 optimizer.zero_grad();

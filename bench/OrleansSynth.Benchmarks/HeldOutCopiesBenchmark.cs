@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Runtime;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.Benchmarks;
@@ -41,7 +42,7 @@ public static class HeldOutCopiesBenchmark
     {
         using var noGrad = no_grad();
         using var real = Flat(reference, 0, reference.Count);
-        using var realNorms = real.pow(2).sum(1);
+        using var realNorms = real.Squared().sum(1);
         var nearest = new long[queries.Count];
         const int chunk = 500;
         for (var start = 0; start < queries.Count; start += chunk)
@@ -49,7 +50,7 @@ public static class HeldOutCopiesBenchmark
             using var scope = NewDisposeScope();
             var q = Flat(queries, start, Math.Min(chunk, queries.Count - start));
             // |q - r|^2 without the |q|^2 term, which does not change the argmin.
-            (realNorms.unsqueeze(0) - 2 * q.mm(real.t())).argmin(1).data<long>().CopyTo(nearest, start);
+            (realNorms.unsqueeze(0) - q.mm(real.t()).Times(2L)).argmin(1).data<long>().CopyTo(nearest, start);
         }
         return nearest.Select((r, i) => AuditReference.PixelDifference(queries.ImageAt(i), reference.ImageAt((int)r))).ToArray();
     }

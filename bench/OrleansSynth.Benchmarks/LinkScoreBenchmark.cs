@@ -55,13 +55,13 @@ public static class LinkScoreBenchmark
             {
                 var others = top.narrow(1, 1, n - 1);
                 var mean = others.mean([1]);
-                variants[$"z-mean-{n}"] = (top1 - mean) / (1.0001f - mean);
-                variants[$"z-std-{n}"] = (top1 - mean) / (others.std(1) + 1e-4f);
+                variants[$"z-mean-{n}"] = (top1 - mean) / mean.SubtractedFrom(1.0001f);
+                variants[$"z-std-{n}"] = (top1 - mean) / others.std(1).Plus(1e-4f);
                 var incl = top.narrow(1, 0, n).mean([1]);
-                variants[$"contrast-{n}"] = (top1 - incl) / (1.0001f - incl);
-                variants[$"plain+gap-{n}"] = top1 + (top1 - incl);
+                variants[$"contrast-{n}"] = (top1 - incl) / incl.SubtractedFrom(1.0001f);
+                variants[$"plain+gap-{n}"] = top1.Plus(top1 - incl);
                 var kth = top[.., n - 1];
-                variants[$"kth-{n}"] = (top1 - kth) / (1.0001f - kth);
+                variants[$"kth-{n}"] = (top1 - kth) / kth.SubtractedFrom(1.0001f);
             }
             if (reference.Verifier is { } verifier)
             {
@@ -71,13 +71,13 @@ public static class LinkScoreBenchmark
                 var v0 = tensor(v[0]);
                 variants["verifier"] = v0;
                 variants["verifier-margin"] = v0 - tensor(v[1]).maximum(tensor(v[2]));
-                variants["verifier-contrast"] = v0 - (v0 + tensor(v[1]) + tensor(v[2])) / 3;
+                variants["verifier-contrast"] = v0 - v0.Plus(tensor(v[1])).Plus(tensor(v[2])).DividedBy(3);
                 // Any of the nearest three judged a copy: catches copies whose source the encoder ranks second or third.
                 variants["verifier-max3"] = v0.maximum(tensor(v[1])).maximum(tensor(v[2]));
                 // Both images mirrored, the logits averaged: a second view of the same pair.
                 var nearestRecords = Enumerable.Range(0, data.Count).Select(i => (int)indices[i * 3]).ToArray();
                 var mirrored = verifier.Scores(Mirror(data), mirroredTraining.Value, nearestRecords);
-                variants["verifier-mirror"] = (v0 + tensor(mirrored)) / 2;
+                variants["verifier-mirror"] = v0.Plus(tensor(mirrored)).DividedBy(2);
             }
             if (name == "copies") PrintMisses(reference.Model.Link, top, idx, sources);
             var keep = Enumerable.Range(0, data.Count).ToArray();

@@ -1,5 +1,6 @@
 using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Diversity;
+using OrleansSynth.ML.Runtime;
 using OrleansSynth.ML.Training;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public class PseudoConditioningTests(FashionMnistFixture fashion)
         classifier.eval();
         using var conditions = RecordFeatures.Of(classifier, subset);
         Assert.Equal([subset.Count, 16L], conditions.shape);
-        using (var norms = conditions.norm(1)) Assert.True(norms.sub(1).abs().max().item<float>() < 1e-4, "features are not unit-length");
+        using (var norms = conditions.norm(1)) Assert.True(norms.Minus(1).abs().max().item<float>() < 1e-4, "features are not unit-length");
 
         var config = TinyModels.Diffusion(steps: 40);
         using var trainer = new DiffusionTrainer(config with { Model = config.Model with { ExtraConditionDim = 16 } });

@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Audit;
+using OrleansSynth.ML.Runtime;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Tests;
@@ -55,7 +56,7 @@ public class RowTopKTests
     {
         // Rounded values repeat within and across blocks; blocks of 7, 64 and 29 columns (a partial SIMD tail).
         manual_seed(7);
-        using var matrix = randn(12, 100).mul(4).round().to(type);
+        using var matrix = randn(12, 100).Times(4L).round().to(type);
         const int k = 5;
         var (whole, wholeColumns) = Select(matrix, k, offset: 300);
         var (scores, columns) = (Enumerable.Repeat(float.NegativeInfinity, 12 * k).ToArray(), Enumerable.Repeat(-1, 12 * k).ToArray());

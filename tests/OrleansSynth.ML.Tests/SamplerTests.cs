@@ -1,5 +1,7 @@
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Tests;
@@ -72,7 +74,8 @@ public class SamplerTests
         const int count = GaussianDiffusion.CpuRowsPerEvaluation + 40; // two slices unguided, three guided
         using var x = randn(count, 1, 28, 28);
         using var timesteps = randint(0, 30, [count], dtype: int64);
-        using var labels = arange(count, dtype: int64) % 11; // 10 is the null label
+        using Scalar labelCount = 11L; // 10 is the null label
+        using var labels = TensorArithmetic.Range(count, int64, CPU).remainder(labelCount);
         using var whole = Diffusion.GuidedNoise(model, x, timesteps, labels, guidance);
 
         Assert.Equal(new long[] { count, 1, 28, 28 }, whole.shape);

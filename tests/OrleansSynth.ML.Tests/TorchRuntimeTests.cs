@@ -11,12 +11,12 @@ public class TorchRuntimeTests
     {
         // Fails with "GLIBCXX_3.4.32 not found" on Debian 12 unless the build patched libLibTorchSharp.so.
         using var conv = nn.Conv2d(1, 4, 3, padding: 1);
-        using var optimizer = optim.SGD(conv.parameters(), 0.1);
+        using var optimizer = new Training.Adam(conv.parameters(), 0.1);
         using var input = ones(2, 1, 8, 8);
-        using var before = conv.forward(input).square().mean();
+        using var before = conv.forward(input).Squared().mean();
         before.backward();
         optimizer.step();
-        using var after = conv.forward(input).square().mean();
+        using var after = conv.forward(input).Squared().mean();
         Assert.True(after.item<float>() < before.item<float>());
     }
 

@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public class WholeBlockConvolutionTests
             using var target = randn(4, outChannels, 12, 12);
 
             var x = input.clone().requires_grad_(true);
-            var loss = (WholeBlockConvolution.Forward(conv, x, padding: 1) - target).square().mean();
+            var loss = (WholeBlockConvolution.Forward(conv, x, padding: 1) - target).Squared().mean();
             loss.backward();
 
             // Reference in float64, which libtorch computes without oneDNN.
@@ -28,7 +29,7 @@ public class WholeBlockConvolutionTests
                 reference.bias!.copy_(conv.bias!);
             }
             var x64 = input.to(float64).requires_grad_(true);
-            var loss64 = (reference.forward(x64) - target.to(float64)).square().mean();
+            var loss64 = (reference.forward(x64) - target.to(float64)).Squared().mean();
             loss64.backward();
 
             Assert.Equal(loss64.item<double>(), loss.item<float>(), 4);
@@ -50,7 +51,7 @@ public class WholeBlockConvolutionTests
             using var scope = NewDisposeScope();
             var x = randn(16, 32, 28, 28).requires_grad_(true);
             var y = WholeBlockConvolution.Forward(conv, nn.functional.silu(norm.forward(x)), padding: 1);
-            (y - randn_like(y)).square().mean().backward();
+            (y - randn_like(y)).Squared().mean().backward();
             Assert.True(x.grad!.isfinite().all().item<bool>(), $"pass {pass}: non-finite input gradient");
         }
     }

@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Imaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,7 @@ public sealed record CanarySet(ImageDataset Images, int[] SourceIndices)
             var (images, _) = training.Batch(indices);
             var copies = NearCopyPerturbations.Apply(images, ranges ?? PerturbationRanges.Canary, generator);
             // Back to bytes, as a copy in an image file would be.
-            var bytes = copies.add(1).mul(127.5).round().clamp(0, 255).to_type(ScalarType.Byte).data<byte>().ToArray();
+            var bytes = ImageTensors.ToBytes(copies);
             bytes.CopyTo(pixels, start * training.ImageBytes);
         }
         var ids = Enumerable.Range(0, count).Select(i => $"{IdPrefix}{i:D5}").ToArray();

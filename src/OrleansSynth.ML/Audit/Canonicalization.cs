@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,26 +22,26 @@ public static class Canonicalization
         var grey = images.mean([1]);                      // [B,H,W]
         var flat = grey.view(b, -1);
         var background = flat.kthvalue(Math.Max(1, (int)(flat.shape[1] / 10)), 1).values.view(b, 1, 1);
-        var mass = (grey - background).clamp_min(0);
-        var total = mass.sum([1, 2]).clamp_min(1e-6);
-        var ys = arange(h, dtype: float32, device: images.device).view(1, h, 1);
-        var xs = arange(w, dtype: float32, device: images.device).view(1, 1, w);
+        var mass = (grey - background).ClampMin(0);
+        var total = mass.sum([1, 2]).ClampMin(1e-6);
+        var ys = TensorArithmetic.Range(h, float32, images.device).view(1, h, 1);
+        var xs = TensorArithmetic.Range(w, float32, images.device).view(1, 1, w);
         var cy = (mass * ys).sum([1, 2]) / total;
         var cx = (mass * xs).sum([1, 2]) / total;
         // Sub-pixel shift that moves the centroid exactly to the centre: a copy shifted by whole pixels then lands on
         // the very same canonical image (bar what fell off the edge), where rounding the shift could leave a pixel.
-        var dy = cy - (h - 1) / 2.0;
-        var dx = cx - (w - 1) / 2.0;
+        var dy = cy.Minus((h - 1) / 2.0);
+        var dx = cx.Minus((w - 1) / 2.0);
         var theta = zeros(b, 2, 3, device: images.device);
         theta[.., 0, 0] = ones(b, device: images.device);
         theta[.., 1, 1] = ones(b, device: images.device);
-        theta[.., 0, 2] = dx * 2.0 / w;
-        theta[.., 1, 2] = dy * 2.0 / h;
+        theta[.., 0, 2] = dx.Times(2.0).DividedBy(w);
+        theta[.., 1, 2] = dy.Times(2.0).DividedBy(h);
         var grid = nn.functional.affine_grid(theta, [b, images.shape[1], h, w], align_corners: false);
-        var centred = nn.functional.grid_sample(images + 1, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
+        var centred = nn.functional.grid_sample(images.Plus(1L), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         if (blur > 0) centred = NearCopyPerturbations.Blur(centred, blur);
         var mean = centred.mean([1, 2, 3], keepdim: true);
-        var std = centred.std([1, 2, 3], keepdim: true).clamp_min(1e-3);
+        var std = centred.std([1, 2, 3], keepdim: true).ClampMin(1e-3);
         return ((centred - mean) / std).MoveToOuterDisposeScope();
     }
 }

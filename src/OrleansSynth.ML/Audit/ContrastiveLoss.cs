@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,12 +15,12 @@ public static class ContrastiveLoss
     {
         using var scope = NewDisposeScope();
         var n = embeddings.shape[0];
-        var logits = matmul(embeddings, embeddings.t()) / temperature;
+        var logits = matmul(embeddings, embeddings.t()).DividedBy(temperature);
         var self = eye(n, dtype: ScalarType.Bool, device: embeddings.device);
-        logits = logits.masked_fill(self, double.NegativeInfinity);
+        logits = logits.MaskedFill(self, double.NegativeInfinity);
         var positives = groups.unsqueeze(0).eq(groups.unsqueeze(1)).logical_and(self.logical_not());
-        var logProbabilities = logits.log_softmax(1).masked_fill(self, 0.0);
-        var perAnchor = (logProbabilities * positives).sum(1) / positives.sum(1).clamp_min(1);
+        var logProbabilities = logits.log_softmax(1).MaskedFill(self, 0.0);
+        var perAnchor = (logProbabilities * positives).sum(1) / positives.sum(1).ClampMin(1);
         return (-perAnchor.mean()).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Audit;
@@ -46,12 +47,13 @@ public static class SinglingOutAttack
         var count = (int)queries.shape[0];
         var result = new List<int>[count];
         for (var i = 0; i < count; i++) result[i] = [];
+        using Scalar heldThreshold = threshold;
         for (var start = 0; start < count; start += tile)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var rows = Math.Min(tile, count - start);
-            var above = mm(queries.narrow(0, start, rows), control.t()).gt(threshold).nonzero();
+            var above = mm(queries.narrow(0, start, rows), control.t()).gt(heldThreshold).nonzero();
             if (above.numel() == 0) continue;
             var hits = above.cpu().data<long>().ToArray();
             for (var h = 0; h < hits.Length; h += 2) result[start + (int)hits[h]].Add((int)hits[h + 1]);

@@ -16,10 +16,10 @@ public sealed class ImageClassifier : nn.Module<Tensor, Tensor>
         var w = config.Width;
         var side = (config.ImageSize + 3) / 4;
         features = nn.Sequential(
-            nn.Conv2d(config.ImageChannels, w, 3, padding: 1), nn.BatchNorm2d(w), nn.ReLU(),
-            nn.Conv2d(w, w, 3, padding: 1), nn.BatchNorm2d(w), nn.ReLU(), nn.MaxPool2d(2, ceil_mode: true),
-            nn.Conv2d(w, 2 * w, 3, padding: 1), nn.BatchNorm2d(2 * w), nn.ReLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, padding: 1), nn.BatchNorm2d(2 * w), nn.ReLU(), nn.MaxPool2d(2, ceil_mode: true),
+            nn.Conv2d(config.ImageChannels, w, 3, padding: 1), new BatchNormalization(w), nn.ReLU(),
+            nn.Conv2d(w, w, 3, padding: 1), new BatchNormalization(w), nn.ReLU(), nn.MaxPool2d(2, ceil_mode: true),
+            nn.Conv2d(w, 2 * w, 3, padding: 1), new BatchNormalization(2 * w), nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, padding: 1), new BatchNormalization(2 * w), nn.ReLU(), nn.MaxPool2d(2, ceil_mode: true),
             nn.Flatten(),
             nn.Linear(2 * w * side * side, config.FeatureDim), nn.ReLU(), nn.Dropout(0.3));
         head = nn.Linear(config.FeatureDim, config.NumClasses);

@@ -9,6 +9,9 @@ namespace OrleansSynth.ML.Data;
 /// </summary>
 public sealed class ImageDataset
 {
+    // Static: a temporary Scalar can be freed by its finalizer mid-call (see Runtime.TensorArithmetic).
+    private static readonly Scalar HalfByteRange = 127.5, One = 1.0;
+
     public ImageDataset(string name, byte[] pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
         : this(name, ImagePixels.Wrap(pixels, Math.Max(1, channels * height * width)), channels, height, width, labels, recordIds, patientIds, numClasses)
     {
@@ -61,7 +64,7 @@ public sealed class ImageDataset
             labels[i] = Labels[indices[i]];
         }
         using var raw = tensor(bytes, [indices.Count, Channels, Height, Width]);
-        var images = raw.to_type(float32).div_(127.5).sub_(1.0);
+        var images = raw.to_type(float32).div_(HalfByteRange).sub_(One);
         return (device is null ? images : images.to(device), tensor(labels, device: device));
     }
 

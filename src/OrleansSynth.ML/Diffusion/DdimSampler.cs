@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,8 +43,8 @@ public sealed class DdimSampler : IDiffusionSampler
             var alphaBarPrev = i > 0 ? alphaBars[_timesteps[i - 1]] : 1.0;
             var (x0, eps) = SamplerSteps.Denoise(_diffusion, model, x, t, labels, extra, request.GuidanceScale);
             var sigma = _eta * Math.Sqrt((1 - alphaBarPrev) / (1 - alphaBar) * (1 - alphaBar / alphaBarPrev));
-            var next = Math.Sqrt(alphaBarPrev) * x0 + Math.Sqrt(Math.Max(1 - alphaBarPrev - sigma * sigma, 0)) * eps;
-            if (sigma > 0 && i > 0) next = next + sigma * randn(x.shape, generator: generator).to(x.device);
+            var next = TensorArithmetic.LinearCombination(Math.Sqrt(alphaBarPrev), x0, Math.Sqrt(Math.Max(1 - alphaBarPrev - sigma * sigma, 0)), eps);
+            if (sigma > 0 && i > 0) next = next.Plus(randn(x.shape, generator: generator).to(x.device).Times(sigma));
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
             progress?.Invoke(_timesteps.Length - i, _timesteps.Length);

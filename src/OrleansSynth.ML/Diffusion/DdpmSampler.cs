@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,11 +26,11 @@ public sealed class DdpmSampler(GaussianDiffusion diffusion) : IDiffusionSampler
             // Posterior q(x_{t-1} | x_t, x0).
             var meanX0 = beta * Math.Sqrt(alphaBarPrev) / (1 - alphaBar);
             var meanXt = (1 - alphaBarPrev) * Math.Sqrt(1 - beta) / (1 - alphaBar);
-            var next = meanX0 * x0 + meanXt * x;
+            var next = TensorArithmetic.LinearCombination(meanX0, x0, meanXt, x);
             if (t > 0)
             {
                 var variance = beta * (1 - alphaBarPrev) / (1 - alphaBar);
-                next = next + Math.Sqrt(variance) * randn(x.shape, generator: generator).to(x.device);
+                next = next.Plus(randn(x.shape, generator: generator).to(x.device).Times(Math.Sqrt(variance)));
             }
             x.Dispose();
             x = next.MoveToOuterDisposeScope();

@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,8 +52,8 @@ public sealed class DpmSolverSampler : IDiffusionSampler
                     var alphaBarNext = alphaBars[_timesteps[i - 1]];
                     h = HalfLogSnr(alphaBarNext) - HalfLogSnr(alphaBar);
                     // Second order from the previous step's estimate: the 2M update's extrapolation of x0 in lambda.
-                    var estimate = previousX0 is null ? x0 : (1 + h / (2 * previousH)) * x0 - h / (2 * previousH) * previousX0;
-                    next = Math.Sqrt((1 - alphaBarNext) / (1 - alphaBar)) * x - Math.Sqrt(alphaBarNext) * double.ExpM1(-h) * estimate;
+                    var estimate = previousX0 is null ? x0 : TensorArithmetic.LinearCombination(1 + h / (2 * previousH), x0, -(h / (2 * previousH)), previousX0);
+                    next = TensorArithmetic.LinearCombination(Math.Sqrt((1 - alphaBarNext) / (1 - alphaBar)), x, -(Math.Sqrt(alphaBarNext) * double.ExpM1(-h)), estimate);
                 }
                 previousX0?.Dispose();
                 previousX0 = x0.MoveToOuterDisposeScope();

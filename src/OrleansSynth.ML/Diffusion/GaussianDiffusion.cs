@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ public sealed class GaussianDiffusion
         var (signal, noiseScale) = Schedule.ScalesFor(timesteps);
         using (signal)
         using (noiseScale)
-            return signal * cleanImages + noiseScale * noise;
+            return (signal * cleanImages).Plus(noiseScale * noise);
     }
 
     /// <summary>
@@ -49,14 +50,15 @@ public sealed class GaussianDiffusion
         var noisy = AddNoise(cleanImages, timesteps, noise);
         if (labelDropout > 0)
         {
-            var drop = rand([batch], generator: generator).to(device) < labelDropout;
-            labels = where(drop, full_like(labels, model.Config.NullLabel), labels);
+            using Scalar dropoutRate = labelDropout;
+            var drop = rand([batch], generator: generator).to(device).lt(dropoutRate);
+            labels = where(drop, TensorArithmetic.FullLike(labels, model.Config.NullLabel), labels);
             if (extraCondition is not null) extraCondition = where(drop.unsqueeze(1), zeros_like(extraCondition), extraCondition);
         }
         var predicted = model.Predict(noisy, timesteps, labels, extraCondition);
         if (minSnrGamma <= 0) return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
         var weights = tensor(MinSnrWeightsCached(minSnrGamma), device: device).index_select(0, timesteps);
-        return (weights * (predicted - noise).square().mean([1, 2, 3])).mean().MoveToOuterDisposeScope();
+        return (weights * (predicted - noise).Squared().mean([1, 2, 3])).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>min(SNR_t, gamma) / SNR_t for every timestep, with SNR_t = abar_t / (1 - abar_t).</summary>
@@ -106,7 +108,7 @@ public sealed class GaussianDiffusion
         using var scope = NewDisposeScope();
         if (guidanceScale == 1.0)
             return model.Predict(noisyImages, timesteps, labels, extraCondition).MoveToOuterDisposeScope();
-        var nullLabels = full_like(labels, model.Config.NullLabel);
+        var nullLabels = TensorArithmetic.FullLike(labels, model.Config.NullLabel);
         var nullExtra = extraCondition is null ? null : zeros_like(extraCondition);
         if (guidanceScale == 0.0)
             return model.Predict(noisyImages, timesteps, nullLabels, nullExtra).MoveToOuterDisposeScope();
@@ -115,6 +117,6 @@ public sealed class GaussianDiffusion
             cat([noisyImages, noisyImages]), cat([timesteps, timesteps]), cat([labels, nullLabels]),
             extraCondition is null ? null : cat([extraCondition, nullExtra!]));
         var parts = both.chunk(2);
-        return (parts[1] + guidanceScale * (parts[0] - parts[1])).MoveToOuterDisposeScope();
+        return parts[1].Plus((parts[0] - parts[1]).Times(guidanceScale)).MoveToOuterDisposeScope();
     }
 }

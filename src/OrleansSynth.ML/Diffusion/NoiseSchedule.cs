@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,7 +41,7 @@ public sealed class NoiseSchedule
         using var scope = NewDisposeScope();
         var alphaBars = tensor(AlphaBars, dtype: float32, device: timesteps.device).index_select(0, timesteps);
         var signal = sqrt(alphaBars).view(-1, 1, 1, 1);
-        var noise = sqrt(1 - alphaBars).view(-1, 1, 1, 1);
+        var noise = sqrt(alphaBars.SubtractedFrom(1)).view(-1, 1, 1, 1);
         return (signal.MoveToOuterDisposeScope(), noise.MoveToOuterDisposeScope());
     }
 

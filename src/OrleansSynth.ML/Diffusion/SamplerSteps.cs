@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,10 +35,10 @@ internal static class SamplerSteps
         GaussianDiffusion diffusion, UNet model, Tensor x, int t, Tensor labels, Tensor? extra, double guidance)
     {
         var alphaBar = diffusion.Schedule.AlphaBars[t];
-        using var timesteps = full([x.shape[0]], t, dtype: int64, device: x.device);
+        using var timesteps = TensorArithmetic.Full([x.shape[0]], t, int64, x.device);
         using var eps = diffusion.GuidedNoise(model, x, timesteps, labels, guidance, extra);
-        var x0 = ((x - Math.Sqrt(1 - alphaBar) * eps) / Math.Sqrt(alphaBar)).clamp_(-1, 1);
-        var consistentEps = (x - Math.Sqrt(alphaBar) * x0) / Math.Sqrt(1 - alphaBar);
+        var x0 = (x - eps.Times(Math.Sqrt(1 - alphaBar))).DividedBy(Math.Sqrt(alphaBar)).ClampInPlace(-1, 1);
+        var consistentEps = (x - x0.Times(Math.Sqrt(alphaBar))).DividedBy(Math.Sqrt(1 - alphaBar));
         return (x0, consistentEps);
     }
 }

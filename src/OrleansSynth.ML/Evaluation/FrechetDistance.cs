@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,21 +24,21 @@ public static class FrechetDistance
         // Tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues) of S_a^(1/2) S_b S_a^(1/2), which is symmetric PSD.
         var rootA = SymmetricSqrt(covA);
         var middle = rootA.matmul(covB).matmul(rootA);
-        middle = (middle + middle.t()) / 2;
-        var traceRoot = linalg.eigvalsh(middle).clamp_min(0).sqrt().sum();
-        var distance = (muA - muB).square().sum() + covA.trace() + covB.trace() - 2 * traceRoot;
+        middle = middle.Plus(middle.t()).DividedBy(2);
+        var traceRoot = linalg.eigvalsh(middle).ClampMin(0).sqrt().sum();
+        var distance = (muA - muB).Squared().sum().Plus(covA.trace()).Plus(covB.trace()) - traceRoot.Times(2L);
         return Math.Max(0, distance.item<double>());
     }
 
     private static Tensor Covariance(Tensor x, Tensor mean)
     {
         var centred = x - mean;
-        return centred.t().matmul(centred) / (x.shape[0] - 1);
+        return centred.t().matmul(centred).DividedBy(x.shape[0] - 1);
     }
 
     private static Tensor SymmetricSqrt(Tensor matrix)
     {
         var (values, vectors) = linalg.eigh(matrix);
-        return vectors.matmul(diag(values.clamp_min(0).sqrt())).matmul(vectors.t());
+        return vectors.matmul(diag(values.ClampMin(0).sqrt())).matmul(vectors.t());
     }
 }

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ internal static class Normalization
     {
         var norm = nn.GroupNorm(groups, channels);
         using var noGrad = no_grad();
-        norm.weight!.fill_(1.0);
+        norm.weight!.fill_(TensorArithmetic.One);
         norm.bias!.zero_();
         return norm;
     }

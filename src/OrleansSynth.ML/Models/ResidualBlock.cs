@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,9 +35,9 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = conv1.forward(nn.functional.silu(norm1.forward(x)));
-        h = h + conditionProjection.forward(nn.functional.silu(condition)).unsqueeze(-1).unsqueeze(-1);
+        h = h.Plus(conditionProjection.forward(nn.functional.silu(condition)).unsqueeze(-1).unsqueeze(-1));
         h = conv2.forward(dropout.forward(nn.functional.silu(norm2.forward(h))));
-        return (h + skip.forward(x)).MoveToOuterDisposeScope();
+        return h.Plus(skip.forward(x)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,9 +25,9 @@ public sealed class SelfAttentionBlock : nn.Module<Tensor, Tensor>
         var (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
         var parts = qkv.forward(norm.forward(x)).reshape(b, 3, c, h * w).unbind(1);
         // [B, HW, C] x [B, C, HW] -> [B, HW, HW]
-        var weights = softmax(matmul(parts[0].transpose(1, 2), parts[1]) / Math.Sqrt(c), dim: -1);
+        var weights = softmax(matmul(parts[0].transpose(1, 2), parts[1]).DividedBy(Math.Sqrt(c)), dim: -1);
         var attended = matmul(parts[2], weights.transpose(1, 2)).reshape(b, c, h, w);
-        return (x + output.forward(attended)).MoveToOuterDisposeScope();
+        return x.Plus(output.forward(attended)).MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)

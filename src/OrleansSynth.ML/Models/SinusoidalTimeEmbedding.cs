@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public sealed class SinusoidalTimeEmbedding : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var half = _frequencyDim / 2;
-        var exponent = -Math.Log(10000.0) * arange(half, dtype: float32, device: timesteps.device) / half;
+        var exponent = TensorArithmetic.Range(half, float32, timesteps.device).Times(-Math.Log(10000.0)).DividedBy(half);
         var angles = timesteps.to_type(float32).unsqueeze(1) * exp(exponent).unsqueeze(0);
         var features = cat([sin(angles), cos(angles)], dim: 1);
         return mlp.forward(features).MoveToOuterDisposeScope();

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -79,12 +80,12 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Tensor Predict(Tensor noisyImages, Tensor timesteps, Tensor labels, Tensor? extraCondition)
     {
         using var scope = NewDisposeScope();
-        var condition = timeEmbedding.forward(timesteps) + labelEmbedding.forward(labels);
+        var condition = timeEmbedding.forward(timesteps).Plus(labelEmbedding.forward(labels));
         // Without record features the model gets the zero condition its training's dropout showed it, so a
         // pseudo-conditioned model (a released student) still samples plainly from its label alone.
         if (extraConditionProjection is not null)
-            condition = condition + extraConditionProjection.forward(
-                extraCondition ?? zeros(noisyImages.shape[0], _config.ExtraConditionDim, dtype: noisyImages.dtype, device: noisyImages.device));
+            condition = condition.Plus(extraConditionProjection.forward(
+                extraCondition ?? zeros(noisyImages.shape[0], _config.ExtraConditionDim, dtype: noisyImages.dtype, device: noisyImages.device)));
 
         var h = inputConv.forward(noisyImages);
         var skips = new Stack<Tensor>();

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,7 +31,7 @@ public sealed class Adam(IEnumerable<Parameter> parameters, double learningRate)
                 using Scalar rootCorrection2 = Math.Sqrt(1 - Math.Pow(beta2, state.step)), stepSize = -learningRate / (1 - Math.Pow(beta1, state.step));
                 state.exp_avg.mul_(decay1).add_(grad, alpha: share1);
                 state.exp_avg_sq.mul_(decay2).addcmul_(grad, grad.conj(), value: share2);
-                var denominator = state.exp_avg_sq.sqrt().div_(rootCorrection2).add_(eps);
+                var denominator = state.exp_avg_sq.sqrt().div_(rootCorrection2).add_(eps, TensorArithmetic.One);
                 parameter.addcdiv_(state.exp_avg, denominator, value: stepSize);
             }
         }, closure);

@@ -50,7 +50,7 @@ public static class HeldOutCopiesBenchmark
             using var scope = NewDisposeScope();
             var q = Flat(queries, start, Math.Min(chunk, queries.Count - start));
             // |q - r|^2 without the |q|^2 term, which does not change the argmin.
-            (realNorms.unsqueeze(0) - q.mm(real.t()).Times(2L)).argmin(1).data<long>().CopyTo(nearest, start);
+            (realNorms.unsqueeze(0) - q.mm(real.t()).Times(2)).argmin(1).data<long>().CopyTo(nearest, start);
         }
         return nearest.Select((r, i) => AuditReference.PixelDifference(queries.ImageAt(i), reference.ImageAt((int)r))).ToArray();
     }

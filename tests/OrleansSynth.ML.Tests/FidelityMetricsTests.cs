@@ -24,7 +24,7 @@ public class FidelityMetricsTests
     {
         manual_seed(2);
         using var a = randn(4000, 4);
-        using var wide = randn(4000, 4).Times(2L);
+        using var wide = randn(4000, 4).Times(2);
         // Per dimension (1 - 2)^2 = 1 from the standard deviations: 4 in all.
         Assert.InRange(FrechetDistance.Compute(a, wide), 3.6, 4.4);
     }
@@ -45,7 +45,7 @@ public class FidelityMetricsTests
         Assert.True(narrow.Recall < 0.2 && narrow.Coverage < 0.1, narrow.ToString());
 
         // Far away: neither precise nor covering.
-        using var far = randn(600, 4).Plus(10L);
+        using var far = randn(600, 4).Plus(10);
         var off = ManifoldMetrics.Compute(real, far);
         Assert.True(off.Precision < 0.05 && off.Coverage < 0.05, off.ToString());
     }

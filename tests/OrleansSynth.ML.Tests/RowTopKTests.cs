@@ -56,7 +56,7 @@ public class RowTopKTests
     {
         // Rounded values repeat within and across blocks; blocks of 7, 64 and 29 columns (a partial SIMD tail).
         manual_seed(7);
-        using var matrix = randn(12, 100).Times(4L).round().to(type);
+        using var matrix = randn(12, 100).Times(4).round().to(type);
         const int k = 5;
         var (whole, wholeColumns) = Select(matrix, k, offset: 300);
         var (scores, columns) = (Enumerable.Repeat(float.NegativeInfinity, 12 * k).ToArray(), Enumerable.Repeat(-1, 12 * k).ToArray());

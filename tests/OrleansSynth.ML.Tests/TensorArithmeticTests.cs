@@ -48,9 +48,9 @@ public class TensorArithmeticTests
     {
         using var scope = NewDisposeScope();
         var counts = arange(5, dtype: int64);
-        Assert.Equal(ScalarType.Int64, counts.Plus(3L).dtype);
-        Assert.Equal(ScalarType.Int64, counts.Times(2L).dtype);
-        Assert.Equal(new long[] { 3, 5, 7, 9, 11 }, counts.Times(2L).Plus(3L).data<long>().ToArray());
+        Assert.Equal(ScalarType.Int64, counts.Plus(3).dtype);
+        Assert.Equal(ScalarType.Int64, counts.Times(2).dtype);
+        Assert.Equal(new long[] { 3, 5, 7, 9, 11 }, counts.Times(2).Plus(3).data<long>().ToArray());
         var filled = TensorArithmetic.FullLike(counts, 10);
         Assert.Equal(ScalarType.Int64, filled.dtype);
         Assert.Equal(new long[] { 10, 10, 10, 10, 10 }, filled.data<long>().ToArray());

@@ -38,7 +38,7 @@ public static class Canonicalization
         theta[.., 0, 2] = dx.Times(2.0).DividedBy(w);
         theta[.., 1, 2] = dy.Times(2.0).DividedBy(h);
         var grid = nn.functional.affine_grid(theta, [b, images.shape[1], h, w], align_corners: false);
-        var centred = nn.functional.grid_sample(images.Plus(1L), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
+        var centred = nn.functional.grid_sample(images.Plus(1), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
         if (blur > 0) centred = NearCopyPerturbations.Blur(centred, blur);
         var mean = centred.mean([1, 2, 3], keepdim: true);
         var std = centred.std([1, 2, 3], keepdim: true).ClampMin(1e-3);

@@ -18,11 +18,11 @@ public static class NearCopyPerturbations
         using var noGrad = no_grad();
         var (b, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3]);
         // Every draw on the CPU generator, so a batch perturbs the same way on any device.
-        Tensor Symmetric(double max) => rand([b], generator: generator).Times(2L).Minus(1).Times(max).to(images.device);
+        Tensor Symmetric(double max) => rand([b], generator: generator).Times(2).Minus(1).Times(max).to(images.device);
         Tensor Unit() => rand([b], generator: generator).to(images.device);
 
         var angle = Symmetric(ranges.MaxRotationDegrees * Math.PI / 180);
-        var zoom = Symmetric(ranges.MaxScale).Plus(1L);
+        var zoom = Symmetric(ranges.MaxScale).Plus(1);
         var theta = zeros(b, 2, 3, device: images.device);
         theta[.., 0, 0] = angle.cos() / zoom;
         theta[.., 0, 1] = -angle.sin() / zoom;
@@ -39,7 +39,7 @@ public static class NearCopyPerturbations
             var blurred = Blur(x, ranges.MaxBlur);
             x = x.Plus(Unit().view(b, 1, 1, 1) * (blurred - x));
         }
-        var gain = Symmetric(ranges.MaxContrast).view(b, 1, 1, 1).Plus(1L);
+        var gain = Symmetric(ranges.MaxContrast).view(b, 1, 1, 1).Plus(1);
         var offset = Symmetric(ranges.MaxBrightness).view(b, 1, 1, 1);
         var noise = randn([b, c, h, w], generator: generator).to(images.device) * Unit().Times(ranges.MaxNoise).view(b, 1, 1, 1);
         return (x * gain).Plus(offset).Plus(noise).Clamp(-1, 1).MoveToOuterDisposeScope();

@@ -26,7 +26,7 @@ public static class FrechetDistance
         var middle = rootA.matmul(covB).matmul(rootA);
         middle = middle.Plus(middle.t()).DividedBy(2);
         var traceRoot = linalg.eigvalsh(middle).ClampMin(0).sqrt().sum();
-        var distance = (muA - muB).Squared().sum().Plus(covA.trace()).Plus(covB.trace()) - traceRoot.Times(2L);
+        var distance = (muA - muB).Squared().sum().Plus(covA.trace()).Plus(covB.trace()) - traceRoot.Times(2);
         return Math.Max(0, distance.item<double>());
     }
 

@@ -11,7 +11,7 @@ public static class ImageTensors
     public static byte[] ToBytes(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var bytes = images.detach().cpu().Plus(1L).Times(127.5).round().Clamp(0, 255).to_type(ScalarType.Byte).contiguous();
+        var bytes = images.detach().cpu().Plus(1).Times(127.5).round().Clamp(0, 255).to_type(ScalarType.Byte).contiguous();
         return bytes.data<byte>().ToArray();
     }
 

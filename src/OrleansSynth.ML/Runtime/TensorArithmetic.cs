@@ -27,7 +27,7 @@ public static class TensorArithmetic
         return tensor.add(held, One);
     }
 
-    /// <summary><c>tensor + value</c>, keeping an integer tensor integer.</summary>
+    /// <summary><c>tensor + value</c>, keeping an integer tensor integer (an <c>int</c> argument picks this one).</summary>
     public static Tensor Plus(this Tensor tensor, long value)
     {
         using Scalar held = value;
@@ -55,7 +55,7 @@ public static class TensorArithmetic
         return tensor.mul(held);
     }
 
-    /// <summary><c>tensor * value</c>, keeping an integer tensor integer.</summary>
+    /// <summary><c>tensor * value</c>, keeping an integer tensor integer (an <c>int</c> argument picks this one).</summary>
     public static Tensor Times(this Tensor tensor, long value)
     {
         using Scalar held = value;

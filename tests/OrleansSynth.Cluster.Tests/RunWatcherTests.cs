@@ -21,7 +21,8 @@ public sealed class RunWatcherTests
         Assert.Contains("\u001b[", text); // drawn in place, with cursor movements
         Assert.Contains("done: teacher (", text);
         Assert.Contains("scripted/teacher: 300/300 steps", text);
-        Assert.Contains("scripted/audit: 3/8 tiles, cancelled", text);
+        Assert.Contains("scripted/audit: 8/8 tiles, completed", text); // the bars end at the run's final counts
+        Assert.Contains("scripted/twins: 1/4 shards, cancelled", text);
         Assert.Contains("100%", text);
     }
 
@@ -36,7 +37,7 @@ public sealed class RunWatcherTests
         Assert.DoesNotContain(lines, l => l.Contains('\u001b'));
         Assert.Equal(
             ["scripted/teacher: 120/300 steps", "done: teacher (42 s) 300 steps", "scripted/teacher: 300/300 steps (completed)",
-             "scripted/audit: 3/8 tiles (cancelled)"],
+             "scripted/audit: 3/8 tiles", "scripted/audit: 8/8 tiles (completed)", "scripted/twins: 1/4 shards (cancelled)"],
             lines);
     }
 
@@ -69,9 +70,14 @@ public sealed class RunWatcherTests
             return Task.FromResult(new PipelineStatus(_poll < 2 ? WorkState.Running : WorkState.Completed, [teacher], null, null));
         }
 
-        public Task<IReadOnlyList<WorkProgress>> GetProgress() => Task.FromResult<IReadOnlyList<WorkProgress>>(_poll == 0
-            ? [new WorkProgress("scripted/teacher", WorkState.Running, 120, 300, "steps")]
-            : [new WorkProgress("scripted/teacher", WorkState.Completed, 300, 300, "steps"), new WorkProgress("scripted/audit", WorkState.Cancelled, 3, 8, "tiles")]);
+        public Task<IReadOnlyList<WorkProgress>> GetProgress() => Task.FromResult<IReadOnlyList<WorkProgress>>(_poll switch
+        {
+            0 => [new WorkProgress("scripted/teacher", WorkState.Running, 120, 300, "steps")],
+            1 => [new WorkProgress("scripted/teacher", WorkState.Completed, 300, 300, "steps"), new WorkProgress("scripted/audit", WorkState.Running, 3, 8, "tiles")],
+            // Asked once more after the run ended: the audit finished, a twins job was cancelled.
+            _ => [new WorkProgress("scripted/teacher", WorkState.Completed, 300, 300, "steps"), new WorkProgress("scripted/audit", WorkState.Completed, 8, 8, "tiles"),
+                  new WorkProgress("scripted/twins", WorkState.Cancelled, 1, 4, "shards")],
+        });
 
         public Task<PipelineStatus> Run(PipelineSpec spec) => throw new NotSupportedException();
         public Task<PipelineStatus> Retry() => throw new NotSupportedException();

@@ -51,7 +51,8 @@ internal static class RunWatcher
                     waitingShown = true;
                     console.WriteLine($"  waiting for approval: synth run approve {runName} --by NAME");
                 }
-                if (status.State == WorkState.Running)
+                // Once more when the run has ended, so the bars stop at their final counts.
+                if (status.State != WorkState.NotStarted)
                     foreach (var progress in await RetryingAsync(run.GetProgress, cancellationToken)) view.Show(progress);
             }
             if (status.State is not (WorkState.Running or WorkState.NotStarted)) return status;

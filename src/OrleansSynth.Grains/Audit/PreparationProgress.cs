@@ -1,4 +1,5 @@
 using OrleansSynth.Abstractions;
+using OrleansSynth.Grains.Telemetry;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.Grains.Audit;
@@ -9,6 +10,16 @@ namespace OrleansSynth.Grains.Audit;
 /// </summary>
 internal static class PreparationProgress
 {
+    /// <summary>
+    /// The progress callback a grain gives <c>AuditPreparation.Prepare</c>: each report becomes the grain's status item
+    /// (<paramref name="show"/>) and its silo's gauges.
+    /// </summary>
+    public static Action<string, TrainingProgress> Reporter(string grainId, PipelineMetrics metrics, Action<WorkProgress> show) => (model, progress) =>
+    {
+        show(Of(grainId, model, progress));
+        metrics.AuditModelTraining(grainId, model, progress.Step, progress.TotalSteps);
+    };
+
     public static WorkProgress Of(string grainId, string model, TrainingProgress progress) =>
         new($"{grainId} ({model})", progress.Step >= progress.TotalSteps ? WorkState.Completed : WorkState.Running, progress.Step, progress.TotalSteps, "steps");
 

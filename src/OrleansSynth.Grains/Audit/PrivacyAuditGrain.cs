@@ -98,12 +98,7 @@ public sealed partial class PrivacyAuditGrain(
                 var synthetic = SampleBundle.Concat(auditId, bundlePaths.Select(SampleBundle.Read).ToList());
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = spec.EncoderSteps };
                 var reference = AuditPreparation.Prepare(training, heldOut, config, settings, Path.Combine(options.Value.CacheRoot, "audit"), device,
-                    progress: (model, p) =>
-                    {
-                        _preparation = PreparationProgress.Of(auditId, model, p);
-                        metrics.AuditModelTraining(auditId, model, p.Step, p.TotalSteps);
-                    },
-                    cancellationToken: token);
+                    progress: PreparationProgress.Reporter(auditId, metrics, shown => _preparation = shown), cancellationToken: token);
                 PrivacyAuditor.CheckShapes(reference, synthetic);
                 // The canaries are scanned with the samples, in rows after them, by the same tiles.
                 var canaries = PrivacyAuditor.PlantCanaries(reference, settings);

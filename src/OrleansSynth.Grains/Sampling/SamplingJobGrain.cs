@@ -147,12 +147,7 @@ public sealed partial class SamplingJobGrain(
                 var config = new ReidentificationEncoderConfig { ImageChannels = training.Channels, ImageSize = training.Height, Steps = twins.EncoderSteps };
                 using var reference = AuditPreparation.Prepare(training, datasets.Get(twins.Dataset, DatasetSplit.Test), config,
                     new AuditSettings { Alpha = twins.Alpha }, Path.Combine(options.Value.CacheRoot, "audit"), device,
-                    progress: (model, p) =>
-                    {
-                        _preparation = PreparationProgress.Of(jobId, model, p);
-                        metrics.AuditModelTraining(jobId, model, p.Step, p.TotalSteps);
-                    },
-                    cancellationToken: token);
+                    progress: PreparationProgress.Reporter(jobId, metrics, shown => _preparation = shown), cancellationToken: token);
                 reference.Model.Save(scratch);
                 return true;
             }, Cancelled);

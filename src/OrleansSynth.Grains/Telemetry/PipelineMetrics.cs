@@ -39,10 +39,10 @@ public sealed class PipelineMetrics
         Gauge("orleanssynth_audit_tiles_done", "Scan tiles of the audit finished.", _audits, "audit", r => r.Done);
         Gauge("orleanssynth_audit_flagged", "Samples the finished audit flagged.", _audits, "audit", r => r.Flagged);
         Gauge("orleanssynth_audit_canary_recall", "Share of the audit's planted canaries it caught (0-1).", _audits, "audit", r => r.CanaryRecall);
-        AuditModelGauge("orleanssynth_audit_model_training_step", "Training step reached by an audit model (encoder or pair verifier) that an audit or twins job trains first.", r => r.Step);
-        AuditModelGauge("orleanssynth_audit_model_training_steps", "Steps that audit model's training will take.", r => r.TotalSteps);
-        Meter.CreateObservableGauge("orleanssynth_pipeline_stage", () => Live(_pipelines).Select(e =>
-            new Measurement<double>(1, new("run", e.Key), new("stage", e.Value.Reading.Stage))), description: "1 for the stage each pipeline run is in.");
+        Gauge("orleanssynth_audit_model_training_step", "Training step reached by an audit model (encoder or pair verifier) that an audit or twins job trains first.",
+            _auditModels, "work", r => r.Step, r => new("model", r.Model));
+        Gauge("orleanssynth_audit_model_training_steps", "Steps that audit model's training will take.", _auditModels, "work", r => r.TotalSteps, r => new("model", r.Model));
+        Gauge("orleanssynth_pipeline_stage", "1 for the stage each pipeline run is in.", _pipelines, "run", _ => 1, r => new("stage", r.Stage));
         Gauge("orleanssynth_pipeline_gate_open", "Whether the run's last gate decision opened (1) or not (0).", _pipelines, "run", r => r.GateOpen);
         Gauge("orleanssynth_pipeline_failed", "1 when the run ended failed, else 0.", _pipelines, "run", r => r.Failed ? 1 : 0);
     }
@@ -84,15 +84,16 @@ public sealed class PipelineMetrics
         if (_pipelines.TryGetValue(id, out var p)) _pipelines[id] = p with { Reading = p.Reading with { Failed = failed }, Until = until };
     }
 
-    private static void Gauge<T>(string name, string description, ConcurrentDictionary<string, Entry<T>> entries, string label, Func<T, double?> value) =>
+    /// <param name="label">The label that carries each entry's key (run, job, audit).</param>
+    /// <param name="detail">A second label read from the entry itself, e.g. which audit model trains.</param>
+    private static void Gauge<T>(string name, string description, ConcurrentDictionary<string, Entry<T>> entries, string label, Func<T, double?> value,
+        Func<T, KeyValuePair<string, object?>>? detail = null) =>
         Meter.CreateObservableGauge(name, () => Live(entries)
-            .Select(e => (e.Key, Value: value(e.Value.Reading)))
+            .Select(e => (e.Key, e.Value.Reading, Value: value(e.Value.Reading)))
             .Where(e => e.Value is not null)
-            .Select(e => new Measurement<double>(e.Value!.Value, new KeyValuePair<string, object?>(label, e.Key))), description: description);
-
-    private void AuditModelGauge(string name, string description, Func<AuditModelReading, double> value) =>
-        Meter.CreateObservableGauge(name, () => Live(_auditModels).Select(e => new Measurement<double>(value(e.Value.Reading),
-            new KeyValuePair<string, object?>("work", e.Key), new KeyValuePair<string, object?>("model", e.Value.Reading.Model))), description: description);
+            .Select(e => new Measurement<double>(e.Value!.Value, detail is null
+                ? [new(label, e.Key)]
+                : [new(label, e.Key), detail(e.Reading)])), description: description);
 
     /// <summary>The entries still in their lifetime; expired ones are removed.</summary>
     private static IEnumerable<KeyValuePair<string, Entry<T>>> Live<T>(ConcurrentDictionary<string, Entry<T>> entries)

@@ -1,3 +1,4 @@
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace OrleansSynth.ML.Data;
 public sealed class ImageDataset
 {
     // Static: a temporary Scalar can be freed by its finalizer mid-call (see Runtime.TensorArithmetic).
-    private static readonly Scalar HalfByteRange = 127.5, One = 1.0;
+    private static readonly Scalar HalfByteRange = 127.5;
 
     public ImageDataset(string name, byte[] pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
         : this(name, ImagePixels.Wrap(pixels, Math.Max(1, channels * height * width)), channels, height, width, labels, recordIds, patientIds, numClasses)
@@ -64,7 +65,7 @@ public sealed class ImageDataset
             labels[i] = Labels[indices[i]];
         }
         using var raw = tensor(bytes, [indices.Count, Channels, Height, Width]);
-        var images = raw.to_type(float32).div_(HalfByteRange).sub_(One);
+        var images = raw.to_type(float32).div_(HalfByteRange).sub_(TensorArithmetic.One);
         return (device is null ? images : images.to(device), tensor(labels, device: device));
     }
 

@@ -236,23 +236,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
     [Fact]
     public async Task ALocalNpzDatasetIsUploadedThroughTheClusterAndRegistered()
     {
-        var npz = Path.Combine(cluster.Root, "uploaded.npz");
-        var random = new Random(5);
-        byte[] Bytes(int n) { var b = new byte[n]; random.NextBytes(b); return b; }
-        using (var zip = System.IO.Compression.ZipFile.Open(npz, System.IO.Compression.ZipArchiveMode.Create))
-        {
-            foreach (var (name, content) in new[]
-            {
-                ("train_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200, 28, 28)", Bytes(200 * 784))),
-                ("train_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200,)", Enumerable.Range(0, 200).Select(i => (byte)(i % 10)).ToArray())),
-                ("test_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100, 28, 28)", Bytes(100 * 784))),
-                ("test_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100,)", Enumerable.Range(0, 100).Select(i => (byte)(i % 10)).ToArray())),
-            })
-            {
-                await using var entry = zip.CreateEntry(name).Open();
-                await entry.WriteAsync(content);
-            }
-        }
+        var npz = await WriteNpz("uploaded.npz", height: 28, width: 28);
         var upload = await Synth(["datasets", "upload", npz, "--json"]);
         Assert.True(upload.ExitCode == 0, upload.Output);
         var info = JsonDocument.Parse(upload.Output).RootElement;
@@ -265,6 +249,37 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         var refused = await Synth(["datasets", "upload", manifest]);
         Assert.True(refused.ExitCode == 2, refused.Output);
         Assert.Contains("upload takes one .npz archive", refused.Output);
+    }
+
+    [Fact]
+    public async Task ADatasetTheModelsCannotTakeIsRefusedWhenRegisteredWithTheReason()
+    {
+        var refused = await Synth(["datasets", "upload", await WriteNpz("wide.npz", height: 28, width: 40)]);
+        Assert.True(refused.ExitCode == 2, refused.Output);
+        Assert.Contains("1x28x40", refused.Output);
+        Assert.Contains("square", refused.Output);
+    }
+
+    /// <summary>A MedMNIST-style archive of random grey images, 200 for training and 100 held out, ten classes.</summary>
+    private async Task<string> WriteNpz(string name, int height, int width)
+    {
+        var npz = Path.Combine(cluster.Root, name);
+        var random = new Random(5);
+        byte[] Bytes(int n) { var b = new byte[n]; random.NextBytes(b); return b; }
+        byte[] Labels(int n) => Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray();
+        using var zip = System.IO.Compression.ZipFile.Open(npz, System.IO.Compression.ZipArchiveMode.Create);
+        foreach (var (entry, content) in new[]
+        {
+            ("train_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", $"(200, {height}, {width})", Bytes(200 * height * width))),
+            ("train_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200,)", Labels(200))),
+            ("test_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", $"(100, {height}, {width})", Bytes(100 * height * width))),
+            ("test_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100,)", Labels(100))),
+        })
+        {
+            await using var stream = zip.CreateEntry(entry).Open();
+            await stream.WriteAsync(content);
+        }
+        return npz;
     }
 
     private Task<SynthCli.Result> Synth(string[] arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>

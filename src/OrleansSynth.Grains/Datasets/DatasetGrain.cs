@@ -51,6 +51,7 @@ public sealed class DatasetGrain(
         var (format, path) = DatasetCatalog.Resolve(source);
         var train = datasets.LoadFresh(source, DatasetSplit.Train, registered);
         var test = datasets.LoadFresh(source, DatasetSplit.Test, registered);
+        ModelInputShape.Check(source, train, test);
         var (trainHash, testHash) = (DatasetContentHash.Of(train), DatasetContentHash.Of(test));
         var info = new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), $"{trainHash[..16]}{testHash[..16]}", train.Count, test.Count,
             Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts(), trainHash, testHash);

@@ -20,16 +20,18 @@ public sealed record UNetConfig
 
     [JsonIgnore] public int NullLabel => NumClasses;
     [JsonIgnore] public int TimeEmbeddingDim => BaseChannels * 4;
+    /// <summary>What the image side must be a multiple of: each level after the first halves it.</summary>
+    [JsonIgnore] public int SizeDivisor => 1 << Math.Max(0, ChannelMultipliers.Length - 1);
+    public const int MaxImageChannels = 4;
 
     public void Validate()
     {
-        if (ImageChannels is < 1 or > 4) throw new ArgumentException($"ImageChannels must be 1..4, was {ImageChannels}.");
+        if (ImageChannels is < 1 or > MaxImageChannels) throw new ArgumentException($"ImageChannels must be 1..{MaxImageChannels}, was {ImageChannels}.");
         if (BaseChannels < GroupNormGroups || BaseChannels % GroupNormGroups != 0)
             throw new ArgumentException($"BaseChannels ({BaseChannels}) must be a multiple of GroupNormGroups ({GroupNormGroups}).");
         if (ChannelMultipliers.Length == 0) throw new ArgumentException("ChannelMultipliers must not be empty.");
-        var divisor = 1 << (ChannelMultipliers.Length - 1);
-        if (ImageSize % divisor != 0)
-            throw new ArgumentException($"ImageSize {ImageSize} must be divisible by {divisor} for {ChannelMultipliers.Length} levels.");
+        if (ImageSize % SizeDivisor != 0)
+            throw new ArgumentException($"ImageSize {ImageSize} must be divisible by {SizeDivisor} for {ChannelMultipliers.Length} levels.");
         if (NumClasses < 1) throw new ArgumentException("NumClasses must be at least 1.");
     }
 }

@@ -60,6 +60,20 @@ public sealed class CliBadInputTests : IDisposable
         await RefusedNaming(Path.Combine(folder, "manifest.csv"), "huge.png");
     }
 
+    [Fact]
+    public async Task ADatasetOfImagesTheModelsCannotTakeIsRefusedBeforeAnyTraining()
+    {
+        var npz = Path.Combine(_root, "wide.npz");
+        using (var zip = ZipFile.Open(npz, ZipArchiveMode.Create))
+        {
+            Add(zip, "train_images.npy", HostileFiles.NpyClaiming("|u1", "(4, 28, 40)", new byte[4 * 28 * 40]));
+            Add(zip, "train_labels.npy", HostileFiles.NpyClaiming("|u1", "(4,)", [0, 1, 0, 1]));
+            Add(zip, "test_images.npy", HostileFiles.NpyClaiming("|u1", "(2, 28, 40)", new byte[2 * 28 * 40]));
+            Add(zip, "test_labels.npy", HostileFiles.NpyClaiming("|u1", "(2,)", [0, 1]));
+        }
+        await RefusedNaming(npz, "wide.npz: images are 1x28x40");
+    }
+
     private async Task RefusedNaming(string dataset, string file)
     {
         var report = Path.Combine(_root, "report.json");

@@ -59,6 +59,7 @@ internal static class AuditCommand
 
             var training = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Train, parse.GetValue(allowOutside));
             var heldOut = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Test, parse.GetValue(allowOutside));
+            ModelInputShape.Check(parse.GetValue(dataset)!, training, heldOut);
             // Read the synthetic set first: bad input fails before any expensive work.
             var images = ImageFolder.Load(parse.GetValue(synthetic)!, training.Channels, training.Height, training.Width);
             AnsiConsole.WriteLine($"auditing {images.Count} synthetic images against {training.Count} real training records of {training.Name}");

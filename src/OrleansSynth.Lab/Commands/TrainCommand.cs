@@ -44,6 +44,7 @@ internal static class TrainCommand
             var torchDevice = ComputeDevice.Select(parse.GetValue(device));
 
             var data = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Train);
+            ModelInputShape.Check(parse.GetValue(dataset)!, data);
             if (parse.GetValue(limit) is { } n) data = data.Subset(Enumerable.Range(0, Math.Min(n, data.Count)).ToArray());
             AnsiConsole.WriteLine($"dataset {data.Name}: {data.Count} images {data.Channels}x{data.Height}x{data.Width}, {data.NumClasses} classes; device {torchDevice}");
 
@@ -61,7 +62,6 @@ internal static class TrainCommand
                     LearningRate = parse.GetValue(learningRate), Seed = parse.GetValue(seed),
                 },
             };
-            if (data.Height != data.Width) throw new ArgumentException($"{data.Name}: images must be square, are {data.Height}x{data.Width}.");
 
             using var trainer = OpenTrainer(config, checkpoint, parse.GetValue(fresh), torchDevice);
             var started = DateTime.UtcNow;

@@ -10,7 +10,7 @@ namespace OrleansSynth.ML.Data;
 public static class ModelInputShape
 {
     /// <exception cref="DatasetFormatException">The images do not have a shape the models take.</exception>
-    public static void Check(string source, ImageDataset train, ImageDataset heldOut)
+    public static void Check(string source, ImageDataset train, ImageDataset? heldOut = null)
     {
         var unet = new UNetConfig();
         var shape = $"{train.Channels}x{train.Height}x{train.Width} (channels x height x width)";
@@ -21,7 +21,7 @@ public static class ModelInputShape
         if (train.Height % unet.SizeDivisor != 0)
             throw new DatasetFormatException(source,
                 $"images are {shape}; their side must be a multiple of {unet.SizeDivisor} (the diffusion model halves it {unet.ChannelMultipliers.Length - 1} times): pad or resize them.");
-        if (heldOut.Count > 0 && (heldOut.Channels, heldOut.Height, heldOut.Width) != (train.Channels, train.Height, train.Width))
+        if (heldOut is { Count: > 0 } && (heldOut.Channels, heldOut.Height, heldOut.Width) != (train.Channels, train.Height, train.Width))
             throw new DatasetFormatException(source,
                 $"the held-out split's images are {heldOut.Channels}x{heldOut.Height}x{heldOut.Width}, the training split's {shape}: both splits must have one shape.");
     }

@@ -254,10 +254,19 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
     [Fact]
     public async Task ADatasetTheModelsCannotTakeIsRefusedWhenRegisteredWithTheReason()
     {
-        var refused = await Synth(["datasets", "upload", await WriteNpz("wide.npz", height: 28, width: 40)]);
+        var wide = await WriteNpz("wide.npz", height: 28, width: 40);
+        var refused = await Synth(["datasets", "upload", wide]);
         Assert.True(refused.ExitCode == 2, refused.Output);
         Assert.Contains("1x28x40", refused.Output);
         Assert.Contains("square", refused.Output);
+
+        // A run on it fails at its first stage, and `submit --watch` ends saying why.
+        var watched = await Synth(["run", "submit", await WriteSpec("wide-run", teacherSteps: 20, approval: false, wide), "--name", "wide-run", "--watch"]);
+        Assert.True(watched.ExitCode == 1, watched.Output);
+        Assert.Contains("wide-run: failed: ", watched.Output);
+        Assert.Contains("1x28x40", watched.Output);
+        var status = await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>("wide-run").GetPipelineStatus();
+        Assert.Equal(["register dataset"], status.Stages.Select(s => s.Name));
     }
 
     /// <summary>A MedMNIST-style archive of random grey images, 200 for training and 100 held out, ten classes.</summary>

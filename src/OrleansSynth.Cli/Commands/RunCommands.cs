@@ -31,7 +31,10 @@ internal static class RunCommands
             if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(run);
             else Console.WriteLine(run.Name);
             if (!parse.GetValue(watch)) return CliErrors.Done;
-            var status = await RunWatcher.WatchAsync(Coordinator(cluster, run.Name), parse.GetValue(ClientOptions.Json), cancellationToken);
+            var json = parse.GetValue(ClientOptions.Json);
+            var status = await RunWatcher.WatchAsync(Coordinator(cluster, run.Name), json, cancellationToken);
+            // As `run watch` ends: the outcome, and why when it failed (the JSON document stays the submission's alone).
+            if (!json) Ended(run.Name, status);
             return RunView.ExitCode(status.State);
         }));
         return command;

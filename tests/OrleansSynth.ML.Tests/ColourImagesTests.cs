@@ -20,12 +20,11 @@ public class ColourImagesTests
     public void ColourImagesTrainSampleClassifyAndAudit()
     {
         using var files = new TestFiles();
-        var (training, heldOut) = (Discs("colour/train", 96, seed: 1), Discs("colour/test", 96, seed: 2));
+        var (training, heldOut) = (DiscsAndSquares("colour/train", 96, seed: 1), DiscsAndSquares("colour/test", 96, seed: 2));
         ModelInputShape.Check("colour", training, heldOut);
 
-        var config = TinyModels.Diffusion(steps: 10) is var tiny
-            ? tiny with { Model = tiny.Model with { ImageChannels = 3, ImageSize = Side, NumClasses = 2 } }
-            : throw new InvalidOperationException();
+        var tiny = TinyModels.Diffusion(steps: 10);
+        var config = tiny with { Model = tiny.Model with { ImageChannels = 3, ImageSize = Side, NumClasses = 2 } };
         using var trainer = new DiffusionTrainer(config, CPU);
         trainer.Train(training);
         using var samples = new DdimSampler(trainer.Diffusion, 4).Sample(trainer.Ema, new SamplingRequest([0, 1, 0, 1, 0, 1], Seed: 3, GuidanceScale: 1.5));
@@ -47,7 +46,7 @@ public class ColourImagesTests
     }
 
     /// <summary>Class 0: red discs, class 1: blue squares, of random size and place on a dark, noisy background.</summary>
-    private static ImageDataset Discs(string name, int count, int seed)
+    private static ImageDataset DiscsAndSquares(string name, int count, int seed)
     {
         var random = new Random(seed);
         var pixels = new byte[count * 3 * Side * Side];

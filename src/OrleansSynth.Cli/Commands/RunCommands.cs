@@ -28,10 +28,10 @@ internal static class RunCommands
             var pipeline = PipelineSpecFile.Load(parse.GetValue(spec)!);
             await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
             var run = await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(parse.GetValue(name), pipeline);
-            if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(run);
+            var json = parse.GetValue(ClientOptions.Json);
+            if (json) JsonOutput.Write(run);
             else Console.WriteLine(run.Name);
             if (!parse.GetValue(watch)) return CliErrors.Done;
-            var json = parse.GetValue(ClientOptions.Json);
             var status = await RunWatcher.WatchAsync(Coordinator(cluster, run.Name), json, cancellationToken);
             // As `run watch` ends: the outcome, and why when it failed (the JSON document stays the submission's alone).
             if (!json) Ended(run.Name, status);

@@ -156,7 +156,7 @@ public sealed partial class PipelineCoordinatorGrain
                 });
                 var studentSamples = await Stage("sample student", () => Sample(RunGrainIds.StudentSamples(run), studentExtractor is null
                     ? PlainSampling(student.Checkpoint!, spec, classCounts)
-                    : TwinSampling(student.Checkpoint!, studentExtractor.Checkpoint!, spec, spec.Student.Seed, teacherKept.SampleIds.Count, sources: teacherKept)));
+                    : TwinSampling(student.Checkpoint!, studentExtractor.Checkpoint!, spec, spec.Student.Seed, dataset.TrainCount, sources: teacherKept)));
                 var studentSet = new SyntheticTrainingSet(studentSamples.Shards.Select(s => s.Samples).ToList(), studentSamples.Shards.SelectMany(s => s.SampleIds).ToList());
                 var studentAudit = await Stage("audit student samples", () => Audit(RunGrainIds.StudentAudit(run), studentSet.Bundles, spec));
                 var studentFlagged = studentAudit.FlaggedSampleIds.ToHashSet(StringComparer.Ordinal);
@@ -242,9 +242,9 @@ public sealed partial class PipelineCoordinatorGrain
     /// Twins of <see cref="PipelineSpec.SampleCount"/> records of <paramref name="sources"/> (a synthetic set; all of
     /// them when the filter left fewer), or of the dataset's training records when null.
     /// </summary>
-    /// <param name="records">How many records there are to twin: a preset's count on a smaller dataset twins every record once.</param>
-    private static SamplingJobSpec TwinSampling(ArtifactRef checkpoint, ArtifactRef featureExtractor, PipelineSpec spec, long seed, int records, SyntheticTrainingSet? sources) =>
-        new(checkpoint, Math.Min(spec.SampleCount, records), spec.ShardSize, seed, SamplerSteps: spec.SamplerSteps, Sampler: spec.Sampler,
+    /// <param name="trainingRecords">The dataset's training records: a preset's count on a smaller dataset twins every record once.</param>
+    private static SamplingJobSpec TwinSampling(ArtifactRef checkpoint, ArtifactRef featureExtractor, PipelineSpec spec, long seed, int trainingRecords, SyntheticTrainingSet? sources) =>
+        new(checkpoint, Math.Min(spec.SampleCount, sources?.SampleIds.Count ?? trainingRecords), spec.ShardSize, seed, SamplerSteps: spec.SamplerSteps, Sampler: spec.Sampler,
             Twins: new TwinSamplingSpec(spec.Dataset, featureExtractor, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha, sources));
 
     private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>

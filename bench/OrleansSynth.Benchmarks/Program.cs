@@ -1,7 +1,7 @@
 using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim] [rounds]
-// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps] [verifier batch]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache folder] [alpha] [verifier steps] [verifier batch] [verifier learning rate]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch] [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch] [rounds]  (bench/scripts/cluster-vs-bare.sh starts the silo)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sampler-fidelity [teacher steps] [samples] [sampler:steps,...] [cache folder] [teacher learning rate]
@@ -31,7 +31,8 @@ switch (benchmark)
             args.Length > 4 ? args[4] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"),
             args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01,
             args.Length > 6 ? int.Parse(args[6]) : 0,
-            args.Length > 7 ? int.Parse(args[7]) : null);
+            args.Length > 7 ? int.Parse(args[7]) : null,
+            args.Length > 8 ? double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture) : null);
         return 0;
     case "versus-pytorch":
         return VersusPyTorchBenchmark.Run(

@@ -7,12 +7,15 @@ namespace OrleansSynth.Abstractions;
 /// </summary>
 public interface IDatasetGrain : IGrainWithStringKey
 {
+    [ClientCall(ClientRole.Operator)]
     Task<DatasetInfo> Register();
 
     /// <summary>Reads the files again and checks them against the registration; a change is refused, naming the file.</summary>
+    [ClientCall(ClientRole.Operator)]
     Task<DatasetInfo> Verify();
 
     // Interleaved: silos loading the dataset ask for its registered hashes, possibly while Register loads it.
     [AlwaysInterleave]
+    [ClientCall(ClientRole.Submitter)]
     Task<DatasetInfo?> GetInfo();
 }

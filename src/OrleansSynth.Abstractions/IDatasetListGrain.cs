@@ -8,5 +8,6 @@ public interface IDatasetListGrain : IGrainWithStringKey
     Task Add(string source);
 
     [AlwaysInterleave]
+    [ClientCall(ClientRole.Submitter)]
     Task<IReadOnlyList<DatasetInfo>> List();
 }

@@ -8,8 +8,10 @@ namespace OrleansSynth.Abstractions;
 public interface IDatasetUploadGrain : IGrainWithStringKey
 {
     /// <summary>Appends a chunk at <paramref name="offset"/>, which must be the bytes received so far.</summary>
+    [ClientCall(ClientRole.Operator)]
     Task Append(long offset, byte[] chunk);
 
     /// <summary>Checks the whole file against <paramref name="sha256"/>, stores it, and returns its path as a dataset source.</summary>
+    [ClientCall(ClientRole.Operator)]
     Task<string> Complete(string sha256, string fileName);
 }

@@ -3,23 +3,27 @@ namespace OrleansSynth.Abstractions;
 /// <summary>
 /// Audit as a service: a folder of synthetic images made elsewhere, audited against a registered real dataset by the
 /// cluster's audit (canaries included), keyed by the audit's name. The shareable report holds aggregate numbers only;
-/// the internal one (each sample's nearest real records) needs the operator token.
+/// the internal one (each sample's nearest real records) needs the operator role.
 /// </summary>
 public interface IExternalAuditGrain : IGrainWithStringKey
 {
     /// <summary>Starts the audit; the same spec again returns its status, another spec under the same name is refused.</summary>
+    [ClientCall(ClientRole.Operator)]
     Task<ExternalAuditStatus> Submit(ExternalAuditSpec spec);
 
     [AlwaysInterleave]
+    [ClientCall(ClientRole.Operator)]
     Task<ExternalAuditStatus> GetStatus();
 
     /// <summary>A chunk (at most <see cref="ReleaseManifest.MaxChunk"/> bytes) of the shareable report: summary and aggregate metrics.</summary>
     [AlwaysInterleave]
+    [ClientCall(ClientRole.Operator)]
     Task<byte[]> ReadReport(long offset, int count);
 
-    /// <summary>A chunk of the internal report: every sample's verdict with its nearest real records. Needs the operator token.</summary>
+    /// <summary>A chunk of the internal report: every sample's verdict with its nearest real records. Needs the operator role.</summary>
     [AlwaysInterleave]
-    Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken);
+    [ClientCall(ClientRole.Operator)]
+    Task<byte[]> ReadInternalReport(long offset, int count);
 }
 
 /// <param name="SyntheticFolder">A folder of PNG images the silos can read.</param>

@@ -9,9 +9,11 @@ public interface IRunRegistryGrain : IGrainWithStringKey
     public const string Key = "runs";
 
     /// <summary>Starts the run named <paramref name="name"/> (a fresh name when null) and returns it.</summary>
+    [ClientCall(ClientRole.Submitter)]
     Task<RunSummary> Submit(string? name, PipelineSpec spec);
 
     [AlwaysInterleave]
+    [ClientCall(ClientRole.Submitter)]
     Task<IReadOnlyList<RunSummary>> List();
 }
 

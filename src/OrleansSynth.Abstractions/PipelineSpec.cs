@@ -47,9 +47,13 @@ public sealed record StageStatus(
     [property: Id(4)] string? Detail);
 
 /// <param name="ReportFile">The report's file in the release once written (report.html, or report.json alone when refused).</param>
+/// <param name="Policy">The run's effective gate.</param>
+/// <param name="PolicySetBy">Who set <paramref name="Policy"/>: the submitter, at or above the cluster's floor, or an operator.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineStatus(
     [property: Id(0)] WorkState State,
     [property: Id(1)] IReadOnlyList<StageStatus> Stages,
     [property: Id(2)] string? ReportFile,
-    [property: Id(3)] string? Error);
+    [property: Id(3)] string? Error,
+    [property: Id(4)] PipelinePolicy? Policy = null,
+    [property: Id(5)] string? PolicySetBy = null);

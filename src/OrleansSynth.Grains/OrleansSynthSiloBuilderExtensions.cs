@@ -28,9 +28,13 @@ public static class OrleansSynthSiloBuilderExtensions
         services.TryAddSingleton<IArtifactStore, FileSystemArtifactStore>();
         services.AddOptions<Datasets.DatasetOptions>();
         services.TryAddSingleton<DatasetCache>();
+        services.TryAddSingleton<DataRoots>();
+        services.AddOptions<Pipeline.PolicyFloorOptions>();
+        services.AddOptions<Pipeline.ClusterLimitsOptions>();
         services.TryAddSingleton<Telemetry.PipelineMetrics>();
-        services.AddOptions<Security.OperatorOptions>();
-        services.TryAddSingleton<Security.OperatorAuthorization>();
+        services.AddOptions<Security.ClientAuthenticationOptions>();
+        services.TryAddSingleton<Security.ClientAuthenticator>();
+        silo.AddIncomingGrainCallFilter<Security.ClientAccessFilter>();
         services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);
         silo.UseSiloMetadata(new Dictionary<string, string>
         {

@@ -33,7 +33,7 @@ public sealed class DatasetIdentityTests(TwoSiloCluster cluster) : IClassFixture
         Assert.Contains("changed since dataset", error.Message);
 
         // A silo loading the changed data for a job refuses it too: the training run fails, naming the file.
-        var run = cluster.Client.GetGrain<ITrainingRunGrain>("changed-data-run");
+        var run = cluster.Grains.GetGrain<ITrainingRunGrain>("changed-data-run");
         await run.Start(new TrainingRunSpec(manifest, Steps: 5, BatchSize: 4, BaseChannels: 16, Timesteps: 20, CheckpointEvery: 5));
         var failed = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(2));
         Assert.Equal(WorkState.Failed, failed.State);

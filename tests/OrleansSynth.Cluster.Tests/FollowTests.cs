@@ -8,7 +8,7 @@ public sealed class FollowTests(TwoSiloCluster cluster) : IClassFixture<TwoSiloC
     public async Task FollowingARunStreamsProgressUntilItCompletes()
     {
         await cluster.Client.GetGrain<IDatasetGrain>(cluster.Dataset).Register();
-        var run = cluster.Client.GetGrain<ITrainingRunGrain>("followed");
+        var run = cluster.Grains.GetGrain<ITrainingRunGrain>("followed");
         await run.Start(new TrainingRunSpec(cluster.Dataset, Steps: 120, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 40));
 
         var seen = new List<TrainingStatus>();

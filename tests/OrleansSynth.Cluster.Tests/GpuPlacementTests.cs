@@ -17,8 +17,8 @@ public sealed class GpuPlacementTests(SecondSiloHasGpuCluster cluster) : IClassF
         await cluster.Client.GetGrain<IDatasetGrain>(cluster.Dataset).Register();
         for (var i = 0; i < 10; i++) // by chance all 10 would land there 1 time in 1024
         {
-            // Started from the client, so nothing but the placement filter steers them.
-            var run = cluster.Client.GetGrain<ITrainingRunGrain>($"gpu-placement-{i}");
+            // Started outside any grain, so nothing but the placement filter steers them.
+            var run = cluster.Grains.GetGrain<ITrainingRunGrain>($"gpu-placement-{i}");
             var status = await run.Start(new TrainingRunSpec(cluster.Dataset, Steps: 1, BatchSize: 4, BaseChannels: 16, Timesteps: 20));
             Assert.Equal(gpuSilo, status.Silo);
         }
@@ -31,11 +31,11 @@ public sealed class GpuPlacementTests(SecondSiloHasGpuCluster cluster) : IClassF
         var management = cluster.Client.GetGrain<IManagementGrain>(0);
         for (var i = 0; i < 6; i++) // by chance all 6 of a kind would land there 1 time in 64
         {
-            // Activated from the client by a status call, so nothing but the placement filter steers them.
+            // Activated outside any grain by a status call, so nothing but the placement filter steers them.
             IAddressable[] grains =
             [
-                cluster.Client.GetGrain<IPrivacyAuditGrain>($"gpu-placement-audit-{i}"),
-                cluster.Client.GetGrain<ISamplingJobGrain>($"gpu-placement-samples-{i}"),
+                cluster.Grains.GetGrain<IPrivacyAuditGrain>($"gpu-placement-audit-{i}"),
+                cluster.Grains.GetGrain<ISamplingJobGrain>($"gpu-placement-samples-{i}"),
                 cluster.Client.GetGrain<IPipelineCoordinatorGrain>($"gpu-placement-run-{i}"),
             ];
             await ((IPrivacyAuditGrain)grains[0]).GetStatus();

@@ -64,7 +64,7 @@ public sealed partial class MonitoringTests(RedisSiloProcesses cluster) : IClass
         var run = "monitored-run";
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
         var diffusion = new TrainingRunSpec("", Steps: 30, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        await coordinator.Run(new PipelineSpec(cluster.Dataset, diffusion, diffusion with { Steps = 10 }, SampleCount: 40, ShardSize: 10,
+        await cluster.Submit(coordinator, new PipelineSpec(cluster.Dataset, diffusion, diffusion with { Steps = 10 }, SampleCount: 40, ShardSize: 10,
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: "out/monitored",
             SamplerSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256, Canaries: 20));
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);

@@ -16,6 +16,8 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
 
     private IClusterClient Client => _cluster.Client;
 
+    private IGrainFactory Grains => _cluster.Grains;
+
     [Fact]
     public async Task TrainSampleAuditAndGateAcrossTwoSilos()
     {
@@ -24,7 +26,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.Equal(dataset, await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register()); // idempotent
 
         // Training.
-        var run = Client.GetGrain<ITrainingRunGrain>("e2e-teacher");
+        var run = Grains.GetGrain<ITrainingRunGrain>("e2e-teacher");
         var spec = new TrainingRunSpec(_cluster.Dataset, Steps: 40, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 20);
         await run.Start(spec);
         await run.Start(spec); // starting again with the same spec is a no-op
@@ -34,7 +36,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.NotNull(trained.Checkpoint);
 
         // Sharded sampling: 7 shards of at most 6, with the second-order sampler (the other plain sampling tests use DDIM).
-        var job = Client.GetGrain<ISamplingJobGrain>("e2e-samples");
+        var job = Grains.GetGrain<ISamplingJobGrain>("e2e-samples");
         await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 40, ShardSize: 6, SamplerSteps: 4, Sampler: DiffusionSamplerKind.DpmSolverPlusPlus));
         var sampled = await TwoSiloCluster.WaitFor(job.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
         Assert.True(sampled.State == WorkState.Completed, sampled.Error);
@@ -44,18 +46,21 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.Equal(Enumerable.Range(0, 40).Select(i => $"e2e-samples/{i:D6}"), samples.RecordIds.Order());
 
         // Audit over tiles, with the gate watching.
+        // The operator's calls go through the client; the gate's own (filter, distillation) only the cluster makes.
         var coordinator = Client.GetGrain<IPipelineCoordinatorGrain>("e2e");
+        var gate = Grains.GetGrain<IPipelineCoordinatorGrain>("e2e");
         // The tiny encoder here cannot prove its recall; this test is about the other refusals, so the canary minimum is off.
-        await coordinator.Configure(new PipelinePolicy(MinimumSamples: 10, RequireApproval: true, MinimumCanaryRecall: 0), TwoSiloCluster.OperatorToken);
-        var audit = Client.GetGrain<IPrivacyAuditGrain>("e2e-audit");
+        await coordinator.Configure(new PipelinePolicy(MinimumSamples: 10, RequireApproval: true, MinimumCanaryRecall: 0));
+        var audit = Grains.GetGrain<IPrivacyAuditGrain>("e2e-audit");
         var bundles = sampled.Shards.Select(s => s.Samples).ToList();
-        await coordinator.AttachAudit("e2e-audit", samples.RecordIds, bundles, TwoSiloCluster.OperatorToken);
+        await coordinator.AttachAudit("e2e-audit", samples.RecordIds, bundles);
         // With a pair verifier, as a spec's audit.verifierSteps asks: trained on the silo, it makes the verdicts.
         await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), SyntheticTile: 16, RealTile: 512, EncoderSteps: 30, VerifierSteps: 20));
-        var early = await coordinator.RequestDistillation("test");
+        var early = await gate.RequestDistillation("test");
         Assert.False(early.Open);
         Assert.Contains(early.Reasons, r => r.StartsWith("audit incomplete"));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.ApplyFilter());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => gate.ApplyFilter());
+        await Assert.ThrowsAsync<AccessRefusedException>(() => coordinator.ApplyFilter());
 
         var audited = await TwoSiloCluster.WaitFor(audit.GetStatus, s => s.State is WorkState.Completed or WorkState.Failed, Patience);
         Assert.True(audited.State == WorkState.Completed, audited.Error);
@@ -66,25 +71,26 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         // The verifier (this test's alone, so never cached) trained before any tile existed, and the audit showed its steps.
         Assert.Equal(new WorkProgress("e2e-audit (pair verifier)", WorkState.Completed, 20, 20, "steps"), audited.Preparation);
 
-        var filtered = await coordinator.ApplyFilter();
+        var filtered = await gate.ApplyFilter();
         Assert.Equal(audited.FlaggedSampleIds.Order(), filtered.RemovedSampleIds.Order());
         Assert.Equal(40 - audited.FlaggedSampleIds.Count, filtered.KeptSampleIds.Count);
-        var unapproved = await coordinator.RequestDistillation("test");
+        var unapproved = await gate.RequestDistillation("test");
         Assert.False(unapproved.Open);
         Assert.Equal(["approval required and not given"], unapproved.Reasons);
 
         var student = new TrainingRunSpec("", Steps: 10, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => coordinator.StartStudent("e2e-student", student, "test"));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => gate.StartStudent("e2e-student", student, "test"));
         Assert.Contains("approval", refused.Message);
 
-        await coordinator.Approve("dr. reviewer", "checked the evidence", TwoSiloCluster.OperatorToken);
-        var decision = await coordinator.RequestDistillation("test");
+        await coordinator.Approve("checked the evidence");
+        var decision = await gate.RequestDistillation("test");
         Assert.True(decision.Open, string.Join("; ", decision.Reasons));
-        Assert.Equal("dr. reviewer", decision.Evidence.ApprovedBy);
+        // The approval is the principal's that made it, as the cluster established it: here the operator token's holder.
+        Assert.Equal($"{OrleansSynth.Grains.Security.ClientAuthenticator.TokenOperator} (operator)", decision.Evidence.ApprovedBy);
 
         // The student: trained on the kept synthetic samples, read from their bundles and nothing else.
-        await coordinator.StartStudent("e2e-student", student, "test");
-        var studied = await TwoSiloCluster.WaitFor(Client.GetGrain<ITrainingRunGrain>("e2e-student").GetStatus, s => s.State != WorkState.Running, Patience);
+        await gate.StartStudent("e2e-student", student, "test");
+        var studied = await TwoSiloCluster.WaitFor(Grains.GetGrain<ITrainingRunGrain>("e2e-student").GetStatus, s => s.State != WorkState.Running, Patience);
         Assert.True(studied.State == WorkState.Completed, studied.Error);
         Assert.Equal(bundles.Select(b => $"artifact:{b.Sha256}").Order(), studied.DataSources!.Order());
         Assert.Equal(5, (await coordinator.GetDecisions()).Count);
@@ -94,8 +100,8 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
     public async Task AnAuditCancelledWhileItTrainsItsModelsShowsTheirTrainingCancelled()
     {
         await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
-        var samples = Client.GetGrain<ISamplingJobGrain>("cancelled-audit-samples");
-        var trained = Client.GetGrain<ITrainingRunGrain>("cancelled-audit-teacher");
+        var samples = Grains.GetGrain<ISamplingJobGrain>("cancelled-audit-samples");
+        var trained = Grains.GetGrain<ITrainingRunGrain>("cancelled-audit-teacher");
         await trained.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10));
         var teacher = await TwoSiloCluster.WaitFor(trained.GetStatus, s => s.State != WorkState.Running, Patience);
         await samples.Start(new SamplingJobSpec(teacher.Checkpoint!, Count: 8, ShardSize: 8, SamplerSteps: 2));
@@ -103,7 +109,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
         Assert.True(sampled.State == WorkState.Completed, sampled.Error);
 
         // A verifier far too long to finish here: the audit is cancelled while it trains.
-        var audit = Client.GetGrain<IPrivacyAuditGrain>("cancelled-audit");
+        var audit = Grains.GetGrain<IPrivacyAuditGrain>("cancelled-audit");
         await audit.Start(new AuditSpec(_cluster.Dataset, sampled.Shards.Select(s => s.Samples).ToList(), EncoderSteps: 30, VerifierSteps: 1_000_000));
         var training = await TwoSiloCluster.WaitFor(audit.GetStatus, s => s.Preparation is { State: WorkState.Running } || s.State != WorkState.Running, Patience);
         Assert.Equal(WorkState.Running, training.Preparation?.State);
@@ -120,8 +126,8 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
     public async Task ClassifierAndEncoderRunsReportHeldOutMetrics()
     {
         await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
-        var classifier = Client.GetGrain<ITrainingRunGrain>("classifier");
-        var encoder = Client.GetGrain<ITrainingRunGrain>("encoder");
+        var classifier = Grains.GetGrain<ITrainingRunGrain>("classifier");
+        var encoder = Grains.GetGrain<ITrainingRunGrain>("encoder");
         await classifier.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 120, BatchSize: 64, CheckpointEvery: 60, Kind: TrainingKind.Classifier));
         await encoder.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 60, BatchSize: 64, LearningRate: 2e-3, Kind: TrainingKind.ReidentificationEncoder));
         var classified = await TwoSiloCluster.WaitFor(classifier.GetStatus, s => s.State != WorkState.Running, Patience);
@@ -139,7 +145,7 @@ public sealed class PipelineAcrossSilosTests : IClassFixture<TwoSiloCluster>
     public async Task StatusAnswersWithinASecondWhileTrainingRunsOnTheSameSilo()
     {
         await Client.GetGrain<IDatasetGrain>(_cluster.Dataset).Register();
-        var run = Client.GetGrain<ITrainingRunGrain>("responsive");
+        var run = Grains.GetGrain<ITrainingRunGrain>("responsive");
         await run.Start(new TrainingRunSpec(_cluster.Dataset, Steps: 300, BatchSize: 32, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 100));
         await TwoSiloCluster.WaitFor(run.GetStatus, s => s.Step > 0, Patience);
         var times = new List<TimeSpan>();

@@ -20,7 +20,7 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
             Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0), Output: Path.Combine(cluster.Root, "memorise-out"),
             SamplerSteps: 10, EncoderSteps: 150, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 256);
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("memorise");
-        await coordinator.Run(spec);
+        await cluster.Submit(coordinator, spec);
         var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
         Assert.True(status.State is WorkState.Completed or WorkState.Refused, status.Error);
         // Where the test's minutes go, for whoever next shortens the suite.
@@ -28,8 +28,8 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
             output.WriteLine($"{stage.Name}: {(stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds:F1} s");
         await TwoSiloCluster.ExportRelease(coordinator, Path.Combine(cluster.Root, "memorise-out"));
 
-        var teacherAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("memorise/teacher-audit").GetStatus();
-        var studentAudit = await cluster.Client.GetGrain<IPrivacyAuditGrain>("memorise/student-audit").GetStatus();
+        var teacherAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>("memorise/teacher-audit").GetStatus();
+        var studentAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>("memorise/student-audit").GetStatus();
         output.WriteLine($"teacher flagged {teacherAudit.Summary!.Flagged}/{teacherAudit.Summary.Total} ({teacherAudit.Summary.Rate:P1}); " +
                          $"student flagged {studentAudit.Summary!.Flagged}/{studentAudit.Summary.Total} ({studentAudit.Summary.Rate:P1})");
         Assert.True(teacherAudit.Summary.Flagged > 0, "the memorising teacher produced no flagged sample");
@@ -44,7 +44,7 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
             foreach (var (job, audit) in new[] { ("memorise/teacher-samples", teacherAudit), ("memorise/student-samples", studentAudit) })
             {
                 var flagged = audit.FlaggedSampleIds.ToHashSet();
-                var samples = await cluster.Client.GetGrain<ISamplingJobGrain>(job).GetStatus();
+                var samples = await cluster.Grains.GetGrain<ISamplingJobGrain>(job).GetStatus();
                 foreach (var shard in samples.Shards)
                 {
                     var bundle = ML.Data.SampleBundle.Read(await cluster.ArtifactPath(shard.Samples));

@@ -1,17 +1,17 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
+using OrleansSynth.Abstractions;
 
 namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
-/// A cluster as deployed: a redis-server started for it and two processes of the production silo host in Redis mode,
-/// advertising 127.0.0.1, with an operator token; and a test-side Orleans client to look at grains directly.
+/// A cluster as deployed: a redis-server started for it (with a password) and two processes of the production silo
+/// host in Redis mode with mutual TLS, advertising 127.0.0.1; and a test-side Orleans client holding the operator's
+/// certificate.
 /// </summary>
 public sealed class RedisSiloProcesses : IAsyncLifetime
 {
     public const string ClusterId = "orleanssynth";
-    public const string OperatorToken = "operator-secret-for-tests";
 
     private readonly List<ExternalProcess> _silos = [];
     private readonly List<int> _siloPorts = [];
@@ -20,20 +20,29 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
     private IHost? _client;
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "orleanssynth-client-tests", Guid.NewGuid().ToString("N"));
-    public int RedisPort { get; } = ExternalProcess.FreePort();
-    public string Redis => $"127.0.0.1:{RedisPort}";
+    internal SecureRedisCluster Secure { get; private set; } = null!;
     /// <summary>The --cluster value a `synth` client uses to reach this cluster.</summary>
-    public string ClusterArgument => $"redis://{Redis}";
+    public string ClusterArgument => Secure.ClusterArgument;
     public string Dataset { get; private set; } = "";
+    /// <summary>The operator's client: it reaches what clients may call (coordinators, registries, datasets), not stage grains.</summary>
     public IClusterClient Grains => _client!.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>Submits a run through the registry as the operator, as `synth run submit` does.</summary>
+    public Task<RunSummary> Submit(IPipelineCoordinatorGrain coordinator, PipelineSpec spec) =>
+        Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(coordinator.GetPrimaryKeyString(), spec);
+
+    /// <summary>The progress of one stage grain of a run, as its coordinator reports it; null until it started.</summary>
+    public async Task<WorkProgress?> Progress(string run, string stageGrain) =>
+        (await Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetProgress()).FirstOrDefault(p => p.Name == stageGrain);
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Root);
-        _redis = new ExternalProcess("redis-server", ["--port", RedisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", Root]);
+        Secure = new SecureRedisCluster(Root, ClusterId);
+        _redis = Secure.StartRedis();
         Dataset = SmallFashionMnist.Write(Path.Combine(Root, "dataset"), train: 600, test: 300);
         for (var i = 0; i < 2; i++) StartSilo();
-        _client = await ConnectAsync();
+        _client = await Secure.ConnectAsync();
         await TwoSiloCluster.WaitFor(() => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
     }
 
@@ -45,38 +54,10 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
         var metrics = ExternalProcess.FreePort();
         var siloPort = ExternalProcess.FreePort();
         MetricsPorts.Add(metrics);
-        var silo = new ExternalProcess("dotnet", [
-            Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll"),
-            "--OrleansSynth:Mode=redis", $"--OrleansSynth:Redis={Redis}", $"--OrleansSynth:ClusterId={ClusterId}", "--OrleansSynth:AdvertisedIp=127.0.0.1",
-            $"--OrleansSynth:DataRoot={Path.Combine(Root, "data")}", $"--OrleansSynth:SiloPort={siloPort}",
-            $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{metrics}",
-            "--OrleansSynth:CpuSlots=1",
-        ], environment: new Dictionary<string, string> { ["OrleansSynth__OperatorToken"] = OperatorToken });
+        var silo = Secure.StartSilo(siloPort, metrics, Path.Combine(Root, "data"));
         _silos.Add(silo);
         _siloPorts.Add(siloPort);
         return silo;
-    }
-
-    private async Task<IHost> ConnectAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            var builder = Host.CreateApplicationBuilder();
-            builder.UseOrleansClient(client => client.UseRedisClustering(Redis).Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, "orleanssynth")));
-            var host = builder.Build();
-            try
-            {
-                await host.StartAsync();
-                return host;
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                // Silos still starting: no gateway registered in Redis yet.
-                host.Dispose();
-                await Task.Delay(1000);
-            }
-        }
     }
 
     /// <summary>Kills a silo process with SIGKILL, as a node loss would: no shutdown, no goodbye to the cluster.</summary>

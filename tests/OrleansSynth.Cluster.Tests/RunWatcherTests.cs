@@ -81,17 +81,17 @@ public sealed class RunWatcherTests
 
         public Task<PipelineStatus> Run(PipelineSpec spec) => throw new NotSupportedException();
         public Task<PipelineStatus> Retry() => throw new NotSupportedException();
-        public Task<PipelineStatus> Cancel(string? operatorToken) => throw new NotSupportedException();
-        public Task Configure(PipelinePolicy policy, string? operatorToken) => throw new NotSupportedException();
-        public Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles, string? operatorToken) => throw new NotSupportedException();
+        public Task<PipelineStatus> Cancel() => throw new NotSupportedException();
+        public Task Configure(PipelinePolicy policy) => throw new NotSupportedException();
+        public Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles) => throw new NotSupportedException();
         public Task<FilteredSet> ApplyFilter() => throw new NotSupportedException();
-        public Task Approve(string approvedBy, string? note, string? operatorToken) => throw new NotSupportedException();
+        public Task Approve(string? note) => throw new NotSupportedException();
         public Task<GateDecision> RequestDistillation(string requestedBy) => throw new NotSupportedException();
         public Task<TrainingStatus> StartStudent(string runId, TrainingRunSpec template, string requestedBy) => throw new NotSupportedException();
         public Task<IReadOnlyList<GateDecision>> GetDecisions() => throw new NotSupportedException();
         public Task<ReleaseManifest?> GetRelease() => throw new NotSupportedException();
         public Task<byte[]> ReadReleaseFile(string path, long offset, int count) => throw new NotSupportedException();
-        public Task<ArtifactRef?> GetInternalReport(string? operatorToken) => throw new NotSupportedException();
-        public Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken) => throw new NotSupportedException();
+        public Task<ArtifactRef?> GetInternalReport() => throw new NotSupportedException();
+        public Task<byte[]> ReadInternalReport(long offset, int count) => throw new NotSupportedException();
     }
 }

@@ -12,12 +12,14 @@ public sealed class SiloFailureTests(TwoSiloCluster cluster) : IClassFixture<Two
 
     private IClusterClient Client => cluster.Client;
 
+    private IGrainFactory Grains => cluster.Grains;
+
     [Fact]
     public async Task TrainingResumesFromItsCheckpointOnTheSurvivor()
     {
         await EnsureTwoSilos();
         await Client.GetGrain<IDatasetGrain>(cluster.Dataset).Register();
-        var run = Client.GetGrain<ITrainingRunGrain>("survives-silo-loss");
+        var run = Grains.GetGrain<ITrainingRunGrain>("survives-silo-loss");
         await run.Start(new TrainingRunSpec(cluster.Dataset, Steps: 200, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25));
         var before = await TwoSiloCluster.WaitFor(run.GetStatus, s => s.CheckpointStep >= 50 || s.State != WorkState.Running, Patience);
         Assert.Equal(WorkState.Running, before.State);
@@ -42,12 +44,12 @@ public sealed class SiloFailureTests(TwoSiloCluster cluster) : IClassFixture<Two
     {
         await EnsureTwoSilos();
         await Client.GetGrain<IDatasetGrain>(cluster.Dataset).Register();
-        var teacher = Client.GetGrain<ITrainingRunGrain>("sampling-teacher");
+        var teacher = Grains.GetGrain<ITrainingRunGrain>("sampling-teacher");
         await teacher.Start(new TrainingRunSpec(cluster.Dataset, Steps: 5, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 5));
         var trained = await TwoSiloCluster.WaitFor(teacher.GetStatus, s => s.State != WorkState.Running, Patience);
         Assert.True(trained.State == WorkState.Completed, trained.Error);
 
-        var job = Client.GetGrain<ISamplingJobGrain>("interrupted-samples");
+        var job = Grains.GetGrain<ISamplingJobGrain>("interrupted-samples");
         // Enough shards that the job is still running when the first one is seen done: 12 small shards could all finish
         // between two polls on a fast machine, and the stop would then come after the job, testing nothing.
         await job.Start(new SamplingJobSpec(trained.Checkpoint!, Count: 192, ShardSize: 4, SamplerSteps: 10));

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using OrleansSynth.Silo.Hosting;
+using OrleansSynth.Tests.Shared;
 
 namespace OrleansSynth.Cluster.Tests;
 
@@ -23,12 +24,14 @@ public sealed class SiloHostModeTests
             ["ORLEANS_SERVICE_ID"] = "orleanssynth-svc", ["ORLEANS_CLUSTER_ID"] = "orleanssynth-cluster",
         };
         foreach (var (name, value) in pod) Environment.SetEnvironmentVariable(name, value);
+        var certificates = new TestCertificates(Path.Combine(Path.GetTempPath(), "orleanssynth-k8s-mode", Guid.NewGuid().ToString("N")));
         try
         {
             var builder = Host.CreateApplicationBuilder();
             builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions
             {
-                Mode = "kubernetes", Redis = "127.0.0.1:1", AdvertisedIp = "10.1.2.3", // as the manifests set it, from status.podIP DataRoot = Path.Combine(Path.GetTempPath(), "orleanssynth-k8s-mode"),
+                Mode = "kubernetes", Redis = "127.0.0.1:1", AdvertisedIp = "10.1.2.3", // as the manifests set it, from status.podIP
+                Tls = new SiloTlsOptions { CertificateFile = certificates.Certificate("silo"), KeyFile = certificates.Key("silo"), CaFile = certificates.CaFile },
             }));
             using var host = builder.Build();
 
@@ -42,7 +45,19 @@ public sealed class SiloHostModeTests
         finally
         {
             foreach (var name in pod.Keys) Environment.SetEnvironmentVariable(name, null);
+            Directory.Delete(certificates.Folder, recursive: true);
         }
+    }
+
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("kubernetes")]
+    public void AModeThatListensBeyondLoopbackDoesNotStartWithoutMutualTls(string mode)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = mode, Redis = "127.0.0.1:1" })));
+        Assert.Contains("needs mutual TLS", error.Message);
     }
 
     [Fact]

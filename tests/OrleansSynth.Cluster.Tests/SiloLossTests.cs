@@ -17,10 +17,10 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         const string run = "killed-mid-sampling";
         await cluster.RestoreSilosAsync();
         await SubmitAsync(run, teacherSteps: 20, encoderSteps: 20);
-        var sampling = cluster.Grains.GetGrain<ISamplingJobGrain>(RunGrainIds.TeacherSamples(run));
-        var midway = await TwoSiloCluster.WaitFor(sampling.GetStatus, s => s.ShardsDone >= 2 || s.State != WorkState.NotStarted && s.State != WorkState.Running,
-            TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
-        Assert.True(midway.State == WorkState.Running && midway.ShardsDone < midway.ShardsTotal, $"not mid-sampling: {midway.State}, {midway.ShardsDone}/{midway.ShardsTotal}");
+        // Stage grains are the cluster's own: a client follows them through the run's progress.
+        var midway = await TwoSiloCluster.WaitFor(() => cluster.Progress(run, RunGrainIds.TeacherSamples(run)),
+            p => p is { Done: >= 2 } or { State: not WorkState.Running }, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
+        Assert.True(midway is { State: WorkState.Running } && midway.Done < midway.Total, $"not mid-sampling: {midway}");
         cluster.KillSilo(0);
         await CompletesByItselfAsync(run);
     }
@@ -31,15 +31,15 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         const string run = "killed-mid-training";
         await cluster.RestoreSilosAsync();
         await SubmitAsync(run, teacherSteps: 300, encoderSteps: 20);
-        var teacher = cluster.Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(run));
-        var midway = await TwoSiloCluster.WaitFor(teacher.GetStatus, s => s.CheckpointStep >= 20 || s.State is WorkState.Completed or WorkState.Failed,
-            TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
-        Assert.True(midway.State == WorkState.Running && midway.Step < 300, $"not mid-training: {midway.State}, step {midway.Step}");
-        await cluster.KillSiloHostingAsync(teacher);
+        // Past step 30 its checkpoint of step 20 exists (checkpoints every 10 steps).
+        var midway = await TwoSiloCluster.WaitFor(() => cluster.Progress(run, RunGrainIds.Teacher(run)),
+            p => p is { Done: >= 30 } or { State: WorkState.Completed or WorkState.Failed }, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
+        Assert.True(midway is { State: WorkState.Running } && midway.Done < 300, $"not mid-training: {midway}");
+        await cluster.KillSiloHostingAsync(cluster.Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(run)));
         await CompletesByItselfAsync(run);
-        var trained = await teacher.GetStatus();
-        Assert.Equal(300, trained.Step);
-        Assert.True(trained.Resumes >= 1, "the training did not resume from a checkpoint");
+        Assert.Equal(new WorkProgress(RunGrainIds.Teacher(run), WorkState.Completed, 300, 300, "steps"), await cluster.Progress(run, RunGrainIds.Teacher(run)));
+        var trained = (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher");
+        Assert.True(trained.Detail?.Contains("resumed") == true, $"the training did not resume from a checkpoint: {trained.Detail}");
     }
 
     [Fact]
@@ -49,17 +49,17 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         await cluster.RestoreSilosAsync();
         // A longer encoder training keeps the audit busy long enough to be killed in the middle.
         await SubmitAsync(run, teacherSteps: 20, encoderSteps: 400);
-        var audit = cluster.Grains.GetGrain<IPrivacyAuditGrain>(RunGrainIds.TeacherAudit(run));
-        var running = await TwoSiloCluster.WaitFor(audit.GetStatus, s => s.State != WorkState.NotStarted, TimeSpan.FromMinutes(6), TimeSpan.FromMilliseconds(200));
-        Assert.True(running.State == WorkState.Running, $"not mid-audit: {running.State}");
-        await cluster.KillSiloHostingAsync(audit);
+        var running = await TwoSiloCluster.WaitFor(() => cluster.Progress(run, RunGrainIds.TeacherAudit(run)), p => p is not null,
+            TimeSpan.FromMinutes(6), TimeSpan.FromMilliseconds(200));
+        Assert.True(running is { State: WorkState.Running }, $"not mid-audit: {running}");
+        await cluster.KillSiloHostingAsync(cluster.Grains.GetGrain<IPrivacyAuditGrain>(RunGrainIds.TeacherAudit(run)));
         await CompletesByItselfAsync(run);
     }
 
     private async Task SubmitAsync(string run, int teacherSteps, int encoderSteps)
     {
         var diffusion = new TrainingRunSpec("", Steps: teacherSteps, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).Run(new PipelineSpec(cluster.Dataset, diffusion, diffusion with { Steps = 10 },
+        await cluster.Submit(cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run), new PipelineSpec(cluster.Dataset, diffusion, diffusion with { Steps = 10 },
             SampleCount: Samples, ShardSize: 5,
             // 0 and false on purpose: fields equal to their type's default must survive Redis grain storage when the
             // coordinator moves silos (the provider's JSON once dropped them and they came back as the record's defaults).
@@ -79,12 +79,13 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         }, s => s is not null && s.State != WorkState.Running, TimeSpan.FromMinutes(8), TimeSpan.FromSeconds(2));
         Assert.True(done?.State == WorkState.Completed, $"{done?.State}: {done?.Error}\n{cluster.SiloOutput}");
 
-        var samples = await cluster.Grains.GetGrain<ISamplingJobGrain>(RunGrainIds.TeacherSamples(run)).GetStatus();
-        var ids = samples.Shards.SelectMany(s => s.SampleIds).ToList();
-        Assert.Equal(Samples, ids.Count);
-        Assert.Equal(Enumerable.Range(0, Samples).Select(i => $"{RunGrainIds.TeacherSamples(run)}/{i:D6}").ToHashSet(), ids.ToHashSet());
-        var audit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>(RunGrainIds.TeacherAudit(run)).GetStatus();
-        Assert.Equal(Samples, audit.Summary!.Total);
-        Assert.Equal(audit.TilesTotal, audit.TilesDone);
+        // The gate's evidence, as the operator reads it: every sample audited once, none lost or doubled, every tile scanned.
+        var evidence = (await coordinator.GetDecisions()).Last(d => d.Open).Evidence;
+        Assert.Equal(Samples, evidence.SamplesRemaining + evidence.FlaggedSamples);
+        Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
+        var audited = (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "audit teacher samples").Detail;
+        Assert.Contains($" of {Samples} flagged", audited);
+        Assert.Equal(new WorkProgress(RunGrainIds.TeacherSamples(run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
+            await cluster.Progress(run, RunGrainIds.TeacherSamples(run)));
     }
 }

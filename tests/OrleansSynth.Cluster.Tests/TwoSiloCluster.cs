@@ -1,6 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using OrleansSynth.Cli.Connection;
 using OrleansSynth.Grains;
+using OrleansSynth.Grains.Datasets;
+using OrleansSynth.Grains.Pipeline;
 using OrleansSynth.Grains.Security;
 using OrleansSynth.Silo.Storage;
 
@@ -8,7 +11,8 @@ namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
 /// A real two-silo Orleans cluster in the test process, sharing one artifact store, one grain-state folder and
-/// one cache folder (as silos sharing a volume would), with one compute slot and one torch thread per silo.
+/// one cache folder (as silos sharing a volume would), with one compute slot and one torch thread per silo. Its client
+/// holds the operator token; its operator floor and limits are low, for small and fast runs.
 /// </summary>
 public class TwoSiloCluster : IAsyncLifetime
 {
@@ -20,7 +24,11 @@ public class TwoSiloCluster : IAsyncLifetime
 
     public string Root { get; } = Path.Combine(Path.GetTempPath(), "orleanssynth-cluster-tests", Guid.NewGuid().ToString("N"));
     public InProcessTestCluster Cluster { get; private set; } = null!;
+    /// <summary>An external client, as `synth` is: it reaches only the methods clients may call.</summary>
     public IClusterClient Client => Cluster.Client;
+
+    /// <summary>Calls from inside the first silo, as the cluster's own code makes them: the stage grains clients cannot reach.</summary>
+    public IGrainFactory Grains => Cluster.Silos[0].ServiceProvider.GetRequiredService<IGrainFactory>();
     public string Dataset { get; private set; } = "";
     /// <summary>Silo names in the order the silos were configured.</summary>
     public List<string> SiloNames { get; } = [];
@@ -38,10 +46,20 @@ public class TwoSiloCluster : IAsyncLifetime
                 artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));
             silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(Root, "grain-state"));
             silo.UseInMemoryReminderService();
-            silo.Services.Configure<OperatorOptions>(o => o.Token = OperatorToken);
+            silo.Services.Configure<ClientAuthenticationOptions>(o => o.OperatorToken = OperatorToken);
+            silo.Services.Configure<DatasetOptions>(o => o.Roots = [Path.GetTempPath()]);
+            ConfigurePolicy(silo.Services);
         });
+        builder.ConfigureClient(client => client.AddOutgoingGrainCallFilter(ClientCredentials.FromToken(OperatorToken)));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+    }
+
+    /// <summary>The test cluster's operator floor and limits: none to speak of, so tests may run with tiny audits.</summary>
+    public static void ConfigurePolicy(IServiceCollection services)
+    {
+        services.Configure<PolicyFloorOptions>(floor => (floor.MinimumCanaryRecall, floor.StudentFlaggedRateCeiling, floor.Alpha, floor.Canaries) = (0, 1, 0, 0));
+        services.Configure<ClusterLimitsOptions>(limits => (limits.MinSyntheticTile, limits.MinRealTile) = (1, 1));
     }
 
     public async Task DisposeAsync()
@@ -49,6 +67,10 @@ public class TwoSiloCluster : IAsyncLifetime
         await Cluster.DisposeAsync();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
+
+    /// <summary>Submits a run through the registry as `synth run submit` does, under the coordinator's name.</summary>
+    public Task<Abstractions.RunSummary> Submit(Abstractions.IPipelineCoordinatorGrain coordinator, Abstractions.PipelineSpec spec) =>
+        Client.GetGrain<Abstractions.IRunRegistryGrain>(Abstractions.IRunRegistryGrain.Key).Submit(coordinator.GetPrimaryKeyString(), spec);
 
     /// <summary>Where an artifact lives in the store the silos share.</summary>
     public Task<string> ArtifactPath(Abstractions.ArtifactRef artifact) =>

@@ -23,3 +23,20 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "orleanssynth.operatorTokenSecret" -}}
 {{- .Values.operatorToken.existingSecret | default (printf "%s-operator-token" (include "orleanssynth.fullname" .)) -}}
 {{- end -}}
+
+{{/* The Secret with Redis' passwords: "password" (default user: silos) and "reader-password" (read-only: clients). */}}
+{{- define "orleanssynth.redisAuthSecret" -}}
+{{- if .Values.redis.auth.existingSecret -}}{{ .Values.redis.auth.existingSecret }}
+{{- else if .Values.redis.enabled -}}{{ include "orleanssynth.fullname" . }}-redis-auth
+{{- else -}}{{ required "redis.auth.existingSecret is required when redis.enabled is false (keys password and reader-password)" .Values.redis.auth.existingSecret }}
+{{- end -}}
+{{- end -}}
+
+{{/* The silos' mutual TLS Secret (tls.crt, tls.key, ca.crt), mounted at /etc/orleanssynth/tls. */}}
+{{- define "orleanssynth.tlsSecret" -}}
+{{- required "tls.secretName is required: a Secret with tls.crt, tls.key and ca.crt for the silos' mutual TLS (see values.yaml)" .Values.tls.secretName -}}
+{{- end -}}
+
+{{- define "orleanssynth.clientTlsSecret" -}}
+{{- required "tls.clientSecretName is required when submitJob.enabled: the Job's client certificate Secret (tls.crt, tls.key, ca.crt; OU=submitter)" .Values.tls.clientSecretName -}}
+{{- end -}}

@@ -44,11 +44,11 @@ internal static class ReleaseExporter
     }
 
     /// <summary>Writes the internal report (it names real records) to <paramref name="target"/>, atomically.</summary>
-    public static async Task ExportInternalReportAsync(IPipelineCoordinatorGrain run, string? operatorToken, string target, CancellationToken cancellationToken)
+    public static async Task ExportInternalReportAsync(IPipelineCoordinatorGrain run, string target, CancellationToken cancellationToken)
     {
-        var artifact = await run.GetInternalReport(operatorToken)
+        var artifact = await run.GetInternalReport()
             ?? throw new InvalidOperationException($"run {run.GetPrimaryKeyString()} has no internal report yet (it is not finished).");
-        await DownloadFileAsync((offset, count) => run.ReadInternalReport(offset, count, operatorToken), artifact, target, cancellationToken);
+        await DownloadFileAsync((offset, count) => run.ReadInternalReport(offset, count), artifact, target, cancellationToken);
     }
 
     /// <summary>Downloads one artifact to <paramref name="target"/>, written whole or not at all.</summary>

@@ -86,7 +86,7 @@ internal static class AuditCommands
             var status = await audit.GetStatus();
             if (status.State != WorkState.Completed) throw new InvalidOperationException($"audit {parse.GetValue(name)} is {status.State.ToString().ToLowerInvariant()}: {status.Error}");
             if (parse.GetValue(@internal))
-                await ReleaseExporter.DownloadFileAsync((offset, count) => audit.ReadInternalReport(offset, count, cluster.OperatorToken), status.InternalReport!, parse.GetValue(to)!, cancellationToken);
+                await ReleaseExporter.DownloadFileAsync((offset, count) => audit.ReadInternalReport(offset, count), status.InternalReport!, parse.GetValue(to)!, cancellationToken);
             else
                 await ReleaseExporter.DownloadFileAsync(audit.ReadReport, status.Report!, parse.GetValue(to)!, cancellationToken);
             Console.WriteLine($"report: {Path.GetFullPath(parse.GetValue(to)!)}");

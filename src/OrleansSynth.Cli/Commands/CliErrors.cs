@@ -31,7 +31,7 @@ internal static class CliErrors
             return Fail($"lost the cluster: {e.Message}", Unreachable);
         }
         catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-                                      or OperatorTokenRefusedException or DatasetRefusedException or InvalidOperationException or UnauthorizedAccessException)
+                                      or AccessRefusedException or DatasetRefusedException or InvalidOperationException or UnauthorizedAccessException)
         {
             return Fail(e.Message, UserError);
         }

@@ -58,7 +58,7 @@ internal static class DemoCommand
                     await ReleaseExporter.ExportAsync(coordinator, release, null, cancellationToken);
                     if (parse.GetValue(internalReport) is { } path)
                     {
-                        await ReleaseExporter.ExportInternalReportAsync(coordinator, cluster.OperatorToken, path, cancellationToken);
+                        await ReleaseExporter.ExportInternalReportAsync(coordinator, path, cancellationToken);
                         AnsiConsole.WriteLine($"internal report (names real records; not for sharing): {Path.GetFullPath(path)}");
                     }
                     AnsiConsole.WriteLine($"report: {Path.Combine(release, status.ReportFile ?? "report.json")}");

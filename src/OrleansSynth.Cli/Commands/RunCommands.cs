@@ -98,17 +98,20 @@ internal static class RunCommands
     private static Command Approve()
     {
         var run = RunArgument();
-        var by = new Option<string>("--by") { Description = "Who approves (recorded with the decision).", Required = true };
         var note = new Option<string?>("--note") { Description = "Why (recorded with the approval)." };
-        var command = new Command("approve", "Approve a run waiting at its gate; shows the gate's evidence first. Needs the operator token.") { run, by, note };
+        var command = new Command("approve",
+            "Approve a run waiting at its gate; shows the gate's evidence first. Needs the operator role; the approval records your principal.")
+        {
+            run, note,
+        };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
             var coordinator = await Existing(cluster, parse.GetValue(run)!);
             if ((await coordinator.GetDecisions()).LastOrDefault() is { } decision && !parse.GetValue(ClientOptions.Json)) RunView.Evidence(decision);
-            await coordinator.Approve(parse.GetValue(by)!, parse.GetValue(note), cluster.OperatorToken);
-            if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(new { run = parse.GetValue(run), approvedBy = parse.GetValue(by) });
-            else Console.WriteLine($"approved by {parse.GetValue(by)}");
+            await coordinator.Approve(parse.GetValue(note));
+            if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(new { run = parse.GetValue(run), approved = true });
+            else Console.WriteLine("approved");
             return CliErrors.Done;
         }));
         return command;
@@ -117,11 +120,11 @@ internal static class RunCommands
     private static Command Cancel()
     {
         var run = RunArgument();
-        var command = new Command("cancel", "Stop a run and all its work on every silo; finished artifacts are kept. Needs the operator token.") { run };
+        var command = new Command("cancel", "Stop a run and all its work on every silo; finished artifacts are kept; nothing is released. Needs the operator role.") { run };
         command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
         {
             await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-            var status = await (await Existing(cluster, parse.GetValue(run)!)).Cancel(cluster.OperatorToken);
+            var status = await (await Existing(cluster, parse.GetValue(run)!)).Cancel();
             if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(status);
             else Console.WriteLine($"{parse.GetValue(run)}: {RunView.Describe(status.State)}");
             return CliErrors.Done;
@@ -168,10 +171,10 @@ internal static class RunCommands
                 Console.Error.WriteLine("nothing was written for this run, so there is nothing to export (synth run status shows the gate's evidence).");
                 return RunView.ExitCode(status.State);
             }
-            // The token is checked before anything is written: a refused export leaves nothing behind.
-            if (parse.GetValue(internalReport) is not null) await coordinator.GetInternalReport(cluster.OperatorToken);
+            // The role is checked before anything is written: a refused export leaves nothing behind.
+            if (parse.GetValue(internalReport) is not null) await coordinator.GetInternalReport();
             var manifest = await ReleaseExporter.ExportAsync(coordinator, parse.GetValue(to)!, null, cancellationToken);
-            if (parse.GetValue(internalReport) is { } path) await ReleaseExporter.ExportInternalReportAsync(coordinator, cluster.OperatorToken, path, cancellationToken);
+            if (parse.GetValue(internalReport) is { } path) await ReleaseExporter.ExportInternalReportAsync(coordinator, path, cancellationToken);
             if (parse.GetValue(ClientOptions.Json)) JsonOutput.Write(new { run = parse.GetValue(run), to = Path.GetFullPath(parse.GetValue(to)!), manifest });
             else Console.WriteLine($"{manifest.Files.Count} files ({manifest.Files.Sum(f => f.Artifact.Length) / 1024.0:F0} KiB) verified and written to {Path.GetFullPath(parse.GetValue(to)!)}"
                 + (manifest.Released ? "" : "; the release was refused: report only"));

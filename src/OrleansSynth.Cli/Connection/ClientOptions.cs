@@ -6,6 +6,9 @@ namespace OrleansSynth.Cli.Connection;
 internal static class ClientOptions
 {
     public const string TokenVariable = "ORLEANSSYNTH_OPERATOR_TOKEN";
+    public const string CertificateVariable = "ORLEANSSYNTH_CLIENT_CERT";
+    public const string KeyVariable = "ORLEANSSYNTH_CLIENT_KEY";
+    public const string CaVariable = "ORLEANSSYNTH_CA";
     public const string DataVariable = "ORLEANSSYNTH_DATA";
 
     public static readonly Option<string?> Cluster = new("--cluster")
@@ -16,7 +19,25 @@ internal static class ClientOptions
 
     public static readonly Option<string?> Token = new("--token")
     {
-        Description = $"Operator token for approve, cancel and internal reports (default: {TokenVariable}; a local silo's own token).",
+        Description = $"The cluster's operator token instead of a certificate (default: {TokenVariable}; a local silo's own token).",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Certificate = new("--cert")
+    {
+        Description = $"Client certificate (PEM) signed by the cluster's CA: mutual TLS, and your principal and role (default: {CertificateVariable}).",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Key = new("--key")
+    {
+        Description = $"The client certificate's private key (PEM; default: {KeyVariable}, else the --cert file).",
+        Recursive = true,
+    };
+
+    public static readonly Option<string?> Ca = new("--ca")
+    {
+        Description = $"The cluster's CA certificate (PEM): only silos it signed are trusted (default: {CaVariable}).",
         Recursive = true,
     };
 
@@ -33,6 +54,9 @@ internal static class ClientOptions
     {
         root.Options.Add(Cluster);
         root.Options.Add(Token);
+        root.Options.Add(Certificate);
+        root.Options.Add(Key);
+        root.Options.Add(Ca);
         root.Options.Add(Data);
         root.Options.Add(Json);
     }
@@ -40,9 +64,14 @@ internal static class ClientOptions
     /// <summary>Connects to the named cluster, or to the local silo of <paramref name="dataRoot"/> (started if needed).</summary>
     public static async Task<ClusterConnection> ConnectAsync(ParseResult parse, CancellationToken cancellationToken, string? dataRoot = null)
     {
-        var token = parse.GetValue(Token) ?? Environment.GetEnvironmentVariable(TokenVariable);
-        if (ClusterTarget.Resolve(parse.GetValue(Cluster)) is { } target) return await ClusterConnection.ConnectAsync(target, token, cancellationToken);
+        var token = parse.GetValue(Token) ?? Variable(TokenVariable);
+        var certificate = parse.GetValue(Certificate) ?? Variable(CertificateVariable);
+        var identity = new ClientIdentity(token, certificate, parse.GetValue(Key) ?? Variable(KeyVariable), parse.GetValue(Ca) ?? Variable(CaVariable));
+        if (ClusterTarget.Resolve(parse.GetValue(Cluster)) is { } target) return await ClusterConnection.ConnectAsync(target, identity, cancellationToken);
         var (silo, _) = await LocalSilo.EnsureAsync(dataRoot ?? parse.GetValue(Data)!, line => Console.Error.WriteLine(line), cancellationToken);
-        return await ClusterConnection.ConnectAsync(LocalSilo.Target(silo), token ?? silo.Token, cancellationToken);
+        // The local silo listens on loopback only and knows one principal: the user who started it, by its token.
+        return await ClusterConnection.ConnectAsync(LocalSilo.Target(silo), new ClientIdentity(token ?? silo.Token, null, null, null), cancellationToken);
     }
+
+    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 
 namespace OrleansSynth.Cli.Connection;
 
@@ -13,22 +14,19 @@ internal sealed class ClusterConnection : IAsyncDisposable
 
     private readonly IHost _host;
 
-    private ClusterConnection(IHost host, ClusterTarget target, string? operatorToken)
+    private ClusterConnection(IHost host, ClusterTarget target)
     {
         _host = host;
         Target = target;
-        OperatorToken = operatorToken;
     }
 
     public ClusterTarget Target { get; }
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
     public IGrainFactory Grains => Client;
 
-    /// <summary>The operator token to send with operator actions (from --token, the environment, or the local silo).</summary>
-    public string? OperatorToken { get; }
-
-    public static async Task<ClusterConnection> ConnectAsync(ClusterTarget target, string? operatorToken, CancellationToken cancellationToken)
+    public static async Task<ClusterConnection> ConnectAsync(ClusterTarget target, ClientIdentity identity, CancellationToken cancellationToken)
     {
+        var credentials = identity.Credentials();
         var builder = Host.CreateApplicationBuilder([]);
         // The console belongs to the command's output; the client's own notes are not for this user.
         builder.Logging.ClearProviders();
@@ -37,6 +35,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (target.ClusterId, target.ServiceId));
             if (target.Redis is { } redis) client.UseRedisClustering(redis);
             else client.UseStaticClustering(target.Gateways.ToArray());
+            if (credentials is not null) client.AddOutgoingGrainCallFilter(credentials);
+            if (identity.UsesTls) UseMutualTls(client, identity);
             // Keep trying while the deadline below runs: a silo may still be starting.
             client.UseConnectionRetryFilter(async (_, token) =>
             {
@@ -51,13 +51,32 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             // WaitAsync bounds it even if a provider blocks without watching the token (an unreachable Redis).
             await host.StartAsync(deadline.Token).WaitAsync(ConnectTimeout + TimeSpan.FromSeconds(1), cancellationToken);
-            return new ClusterConnection(host, target, operatorToken);
+            return new ClusterConnection(host, target);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
-            throw new ClusterUnreachableException($"cannot reach the cluster at {target} within {ConnectTimeout.TotalSeconds:F0} s ({e.GetBaseException().Message})");
+            // A TLS refusal looks like any closed connection from here: say what to check.
+            var hint = identity.UsesTls
+                ? "; if the cluster is up, check that --cert is signed by the cluster's CA and --ca is that CA"
+                : target.Redis is not null || target.Gateways.Any(g => !System.Net.IPAddress.IsLoopback(g.Address))
+                    ? "; a cluster beyond this machine takes mutual TLS: give --cert, --key and --ca"
+                    : "";
+            throw new ClusterUnreachableException(
+                $"cannot reach the cluster at {target} within {ConnectTimeout.TotalSeconds:F0} s ({e.GetBaseException().Message}){hint}");
         }
+    }
+
+    /// <summary>Mutual TLS to the gateways: this client's certificate, and only silos whose certificate the CA signed.</summary>
+    private static void UseMutualTls(IClientBuilder client, ClientIdentity identity)
+    {
+        var authority = identity.Authority();
+        client.UseTls(identity.Certificate(), tls =>
+        {
+            tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+            tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+            tls.RemoteCertificateValidation = (certificate, _, _) => Abstractions.ClusterCertificates.ChainsTo(certificate, authority);
+        });
     }
 
     public async ValueTask DisposeAsync()

@@ -48,5 +48,7 @@ internal sealed record ClusterTarget(IReadOnlyList<IPEndPoint> Gateways, string?
         }
     }
 
-    public override string ToString() => Redis is not null ? $"redis://{Redis}" : string.Join(",", Gateways);
+    /// <summary>As shown to users and in errors: a Redis password is never printed.</summary>
+    public override string ToString() =>
+        Redis is not null ? "redis://" + System.Text.RegularExpressions.Regex.Replace(Redis, "(?i)(password=)[^,]*", "$1***") : string.Join(",", Gateways);
 }

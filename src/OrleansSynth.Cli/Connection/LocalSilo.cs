@@ -34,7 +34,9 @@ internal static class LocalSilo
     public static async Task<(State Silo, bool Started)> EnsureAsync(string dataRoot, Action<string> log, CancellationToken cancellationToken)
     {
         dataRoot = Path.GetFullPath(dataRoot);
-        Directory.CreateDirectory(dataRoot);
+        // Readable by this user only: the silo's state, its artifacts (real data among them) and its token live here.
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(dataRoot);
+        else Directory.CreateDirectory(dataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         // One starter at a time per folder: two commands at once must not start two silos on one store.
         await using var gate = await LockAsync(Path.Combine(dataRoot, "local-silo.lock"), cancellationToken);
         if (Find(dataRoot) is { } running && await AcceptsAsync(running.GatewayPort)) return (running, false);
@@ -46,7 +48,9 @@ internal static class LocalSilo
         var start = new ProcessStartInfo("setsid") { UseShellExecute = false, RedirectStandardInput = true };
         foreach (var a in new[] { "sh", "-c", "exec \"$0\" \"$@\" >>\"$ORLEANSSYNTH_SILO_LOG\" 2>&1", program }.Concat(arguments).Concat([
             "--OrleansSynth:Mode=embedded", $"--OrleansSynth:DataRoot={dataRoot}",
-            $"--OrleansSynth:SiloPort={state.SiloPort}", $"--OrleansSynth:GatewayPort={state.GatewayPort}", $"--Urls=http://127.0.0.1:{state.MetricsPort}"]))
+            $"--OrleansSynth:SiloPort={state.SiloPort}", $"--OrleansSynth:GatewayPort={state.GatewayPort}", $"--Urls=http://127.0.0.1:{state.MetricsPort}",
+            // One user's machine: their datasets may be anywhere they can read, and they are the operator.
+            "--OrleansSynth:DataRoots:0=/"]))
             start.ArgumentList.Add(a);
         start.Environment["ORLEANSSYNTH_SILO_LOG"] = logFile;
         // The token goes by environment, not the command line, which every user of the machine can read.

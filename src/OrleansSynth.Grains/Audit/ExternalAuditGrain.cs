@@ -16,7 +16,7 @@ namespace OrleansSynth.Grains.Audit;
 /// </summary>
 public sealed partial class ExternalAuditGrain(
     [PersistentState("external-audit", GrainStorageNames.Default)] IPersistentState<ExternalAuditState> state,
-    ComputeWorker compute, IArtifactStore artifacts, OperatorAuthorization operators, ILogger<ExternalAuditGrain> logger)
+    ComputeWorker compute, IArtifactStore artifacts, Datasets.DataRoots roots, ILogger<ExternalAuditGrain> logger)
     : LongRunningGrain, IExternalAuditGrain
 {
     private Task? _work;
@@ -46,6 +46,7 @@ public sealed partial class ExternalAuditGrain(
         if (spec.Alpha is <= 0 or >= 1) throw new ArgumentException($"alpha must be strictly between 0 and 1, was {spec.Alpha}.");
         if (spec.Canaries < 0 || spec.EncoderSteps < 0 || spec.VerifierSteps < 0) throw new ArgumentException("canaries, encoder steps and verifier steps must not be negative.");
         if (!Directory.Exists(spec.SyntheticFolder)) throw new DirectoryNotFoundException($"{spec.SyntheticFolder}: no such folder on the silo.");
+        roots.Demand(spec.SyntheticFolder, "auditing the folder");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
         await WriteOneAtATimeAsync(state);
@@ -64,9 +65,8 @@ public sealed partial class ExternalAuditGrain(
     public async Task<byte[]> ReadReport(long offset, int count) =>
         await artifacts.ReadChunkAsync(state.State.Report ?? throw new InvalidOperationException($"Audit '{this.GetPrimaryKeyString()}' has not finished."), offset, count);
 
-    public async Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken)
+    public async Task<byte[]> ReadInternalReport(long offset, int count)
     {
-        operators.Demand(operatorToken, "read the internal report of audit", this.GetPrimaryKeyString());
         return await artifacts.ReadChunkAsync(state.State.InternalReport ?? throw new InvalidOperationException($"Audit '{this.GetPrimaryKeyString()}' has not finished."), offset, count);
     }
 

@@ -47,7 +47,12 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task<AuditStatus> Start(AuditSpec spec)
     {
-        if (state.State.Spec is not null) return Snapshot();
+        if (state.State.Spec is { } existing)
+        {
+            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec))
+                throw new InvalidOperationException($"Audit {this.GetPrimaryKeyString()} was already started with a different spec.");
+            return Snapshot();
+        }
         if (spec.SampleBundles.Count == 0) throw new ArgumentException("An audit needs at least one sample bundle.");
         if (spec.VerifierSteps < 0) throw new ArgumentException($"VerifierSteps must not be negative, was {spec.VerifierSteps}.");
         state.State.Spec = spec;

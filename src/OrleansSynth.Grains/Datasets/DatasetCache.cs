@@ -60,4 +60,10 @@ public sealed class DatasetOptions
 
     /// <summary>Pixels of loaded splits a silo keeps in memory for the next job; past it the least recently used go.</summary>
     public long CacheBytes { get; set; } = 8L << 30;
+
+    /// <summary>
+    /// The folders datasets (and folders to audit) may come from; anything else a silo can read is refused. Installed
+    /// named datasets (fashion-mnist) are always allowed; the host adds the artifact store, where uploads land.
+    /// </summary>
+    public List<string> Roots { get; set; } = [];
 }

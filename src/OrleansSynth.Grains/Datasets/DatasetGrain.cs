@@ -8,12 +8,13 @@ namespace OrleansSynth.Grains.Datasets;
 
 public sealed class DatasetGrain(
     [PersistentState("dataset", GrainStorageNames.Default)] IPersistentState<DatasetGrainState> state,
-    ComputeWorker compute, DatasetCache datasets, IArtifactStore artifacts) : Grain, IDatasetGrain
+    ComputeWorker compute, DatasetCache datasets, IArtifactStore artifacts, DataRoots roots) : Grain, IDatasetGrain
 {
     public async Task<DatasetInfo> Register()
     {
         // Registered once; every silo that loads the data later checks it against these hashes.
         if (state.State.Info is { } registered) return registered;
+        roots.Demand(this.GetPrimaryKeyString(), "registering the dataset");
         var (info, recordIds) = await ReadOnComputeWorker(null);
         state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
         await state.WriteStateAsync();

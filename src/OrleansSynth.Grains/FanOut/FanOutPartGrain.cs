@@ -30,6 +30,10 @@ public abstract partial class FanOutPartGrain<TSpec, TResult>(IPersistentState<F
 
     public async Task<PartStatus<TResult>> Poll(TSpec spec)
     {
+        // A part is its job's: a poll with another spec would read (or compute) someone else's result under this key.
+        var fingerprint = SpecFingerprint.Of(spec);
+        if ((state.State.Spec ??= fingerprint) != fingerprint)
+            throw new ArgumentException($"Part {this.GetPrimaryKeyString()} was started with another spec; refused.", nameof(spec));
         if (Ended() is { } ended) return ended;
         if (_work is not { IsCompleted: false }) _work = RunAsync(spec);
         await Task.WhenAny(_work, Task.Delay(PollWait));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Sampling;
+using OrleansSynth.Grains.Security;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
@@ -48,10 +49,18 @@ public sealed partial class PipelineCoordinatorGrain
 
     public async Task<PipelineStatus> Run(PipelineSpec spec)
     {
-        if (state.State.Spec is not null) return PipelineSnapshot();
-        if (spec.SampleCount < 1 || spec.ShardSize < 1) throw new ArgumentOutOfRangeException(nameof(spec), "SampleCount and ShardSize must be positive.");
+        if (state.State.Spec is not null)
+        {
+            DemandOwner();
+            return PipelineSnapshot();
+        }
+        // The gate is the operator's: a spec may tighten it, never loosen it below the cluster's floor.
+        SubmissionCheck.Demand(spec, floor.Value, limits.Value);
+        var submitter = CallerPrincipal.Current;
         state.State.Spec = spec;
+        state.State.Owner = submitter?.Name;
         state.State.Policy = spec.Gate;
+        state.State.PolicySetBy = submitter is null ? "the cluster" : $"{submitter}, at or above the cluster's floor";
         state.State.PipelineState = WorkState.Running;
         await WriteOneAtATimeAsync(state);
         await KeepResumingAsync();
@@ -59,10 +68,15 @@ public sealed partial class PipelineCoordinatorGrain
         return PipelineSnapshot();
     }
 
-    public Task<PipelineStatus> GetPipelineStatus() => Task.FromResult(PipelineSnapshot());
+    public Task<PipelineStatus> GetPipelineStatus()
+    {
+        DemandOwner();
+        return Task.FromResult(PipelineSnapshot());
+    }
 
     public async Task<PipelineStatus> Retry()
     {
+        DemandOwner();
         if (state.State.PipelineState != WorkState.Failed) return PipelineSnapshot();
         var run = this.GetPrimaryKeyString();
         // Every stage grain of the run: the failed ones run again, the others answer as they are.
@@ -79,8 +93,20 @@ public sealed partial class PipelineCoordinatorGrain
         return PipelineSnapshot();
     }
 
-    private PipelineStatus PipelineSnapshot() =>
-        new(state.State.PipelineState, state.State.Stages.ToList(), state.State.ReportFile, state.State.Error);
+    /// <summary>
+    /// The run's status as the caller may see it: a failure's text can name real files or records (a dataset error does),
+    /// so a submitter reads that the run failed and where, and an operator reads why.
+    /// </summary>
+    private PipelineStatus PipelineSnapshot()
+    {
+        var s = state.State;
+        if (CallerPrincipal.Current is not { Role: ClientRole.Submitter })
+            return new(s.PipelineState, s.Stages.ToList(), s.ReportFile, s.Error, s.Policy, s.PolicySetBy);
+        const string Withheld = "failed; the reason may name real records, so only an operator can read it";
+        var stages = s.Stages.Select(stage => stage.State == WorkState.Failed ? stage with { Detail = Withheld } : stage).ToList();
+        var error = s.PipelineState == WorkState.Failed ? $"the run {Withheld}" : s.Error;
+        return new(s.PipelineState, stages, s.ReportFile, error, s.Policy, s.PolicySetBy);
+    }
 
     private async Task DriveAsync()
     {
@@ -193,6 +219,8 @@ public sealed partial class PipelineCoordinatorGrain
                 var manifest = await WriteRelease(run, spec, dataset, new TeacherOutcome(teacher, teacherKept, teacherAudit, TwinShards(teacherSamples)), studentOutcome, classifiers, filtered, refusals);
                 return (manifest, manifest.Released ? $"{manifest.Files.Count} files released" : "refused; report only");
             });
+            // A cancel that reached the run while its release was being written: nothing is published.
+            if (state.State.PipelineState != WorkState.Running) throw new RunCancelledException();
             state.State.Release = release;
             state.State.ReportFile = release.Released ? "report.html" : "report.json";
             if (refusals.Count == 0)
@@ -204,6 +232,12 @@ public sealed partial class PipelineCoordinatorGrain
                 state.State.PipelineState = WorkState.Refused;
                 state.State.Error = "release refused: " + string.Join("; ", refusals);
             }
+        }
+        catch (Exception) when (state.State.PipelineState == WorkState.Cancelled)
+        {
+            // Cancel wrote the end state and stopped the reminder; whatever this stage was doing is dropped.
+            LogStoppedByCancel(run);
+            return;
         }
         catch (Exception e) when (TransientFailures.IsSiloLoss(e))
         {
@@ -264,6 +298,7 @@ public sealed partial class PipelineCoordinatorGrain
     /// <summary>Runs one stage, recording when it started and finished; a stage that finished before is run again cheaply (its grains remember).</summary>
     private async Task<T> Stage<T>(string name, Func<Task<(T Result, string Detail)>> body)
     {
+        if (state.State.PipelineState == WorkState.Cancelled) throw new RunCancelledException();
         var started = DateTimeOffset.UtcNow;
         var previous = state.State.Stages.FirstOrDefault(s => s.Name == name);
         ReplaceStage(new StageStatus(name, WorkState.Running, previous?.StartedAt ?? started, null, previous?.Detail));
@@ -282,7 +317,8 @@ public sealed partial class PipelineCoordinatorGrain
 
     private static string Describe(object result) => result switch
     {
-        TrainingStatus t => $"{t.Step} steps" + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:0.###}")) : ""),
+        TrainingStatus t => $"{t.Step} steps" + (t.Resumes > 0 ? $", resumed {t.Resumes}x from a checkpoint" : "")
+            + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:0.###}")) : ""),
         SamplingJobStatus s when TwinTotals(TwinShards(s)) is { } t =>
             $"{t.Twins} twins of {t.Records} records ({t.Extras} extra), {t.Skipped} skipped, {t.RejectedLinked} of {t.CandidatesDrawn} candidates linked, {t.Retries} retries, lowest guidance {t.LowestFinalGuidance:F1}",
         SamplingJobStatus s => $"{s.ShardsDone} shards",
@@ -436,6 +472,11 @@ public sealed partial class PipelineCoordinatorGrain
     private partial void LogStage(string run, string stage, string detail);
 
     private sealed class GateRefusedException(string message) : Exception(message);
+
+    private sealed class RunCancelledException() : Exception("the run was cancelled");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: stopped by its cancellation; nothing is released")]
+    private partial void LogStoppedByCancel(string run);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: retrying from its last finished stage")]
     private partial void LogRetry(string run);

@@ -3,8 +3,9 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Compute;
 using OrleansSynth.Grains.Datasets;
-using OrleansSynth.Grains.Security;
+using Microsoft.Extensions.Options;
 using OrleansSynth.Grains.Placement;
+using OrleansSynth.Grains.Security;
 
 namespace OrleansSynth.Grains.Pipeline;
 
@@ -12,24 +13,23 @@ namespace OrleansSynth.Grains.Pipeline;
 [PreferGpuSilos]
 public sealed partial class PipelineCoordinatorGrain(
     [PersistentState("pipeline", GrainStorageNames.Default)] IPersistentState<PipelineCoordinatorState> state,
-    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, OperatorAuthorization operators, Telemetry.PipelineMetrics metrics,
+    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, Telemetry.PipelineMetrics metrics,
+    IOptions<PolicyFloorOptions> floor, IOptions<ClusterLimitsOptions> limits,
     ILogger<PipelineCoordinatorGrain> logger) : LongRunningGrain, IPipelineCoordinatorGrain
 {
-    public async Task Configure(PipelinePolicy policy, string? operatorToken)
+    /// <summary>An operator's policy for this run: the operator is trusted with it, and it is recorded as theirs.</summary>
+    public async Task Configure(PipelinePolicy policy)
     {
-        operators.Demand(operatorToken, "change the policy of", this.GetPrimaryKeyString());
         if (policy.MinimumSamples < 0) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumSamples must not be negative.");
         if (policy.MinimumCanaryRecall is < 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "MinimumCanaryRecall must be between 0 and 1.");
         if (policy.StudentFlaggedRateCeiling is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "StudentFlaggedRateCeiling must be in (0, 1].");
         state.State.Policy = policy;
+        state.State.PolicySetBy = CallerPrincipal.Current?.ToString() ?? "the cluster";
         await WriteOneAtATimeAsync(state);
     }
 
-    public Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles, string? operatorToken)
-    {
-        operators.Demand(operatorToken, "attach an audit to", this.GetPrimaryKeyString());
-        return AttachAuditAsync(auditId, sampleIds, bundles);
-    }
+    public Task AttachAudit(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles) =>
+        AttachAuditAsync(auditId, sampleIds, bundles);
 
     private async Task AttachAuditAsync(string auditId, IReadOnlyList<string> sampleIds, IReadOnlyList<ArtifactRef> bundles)
     {
@@ -55,10 +55,11 @@ public sealed partial class PipelineCoordinatorGrain(
         return filtered;
     }
 
-    public async Task Approve(string approvedBy, string? note, string? operatorToken)
+    public async Task Approve(string? note)
     {
-        operators.Demand(operatorToken, "approve", this.GetPrimaryKeyString());
-        if (string.IsNullOrWhiteSpace(approvedBy)) throw new ArgumentException("An approval must name who approves.", nameof(approvedBy));
+        // The approval is the principal's who made it, as the call filter established it; a client cannot name another.
+        var approvedBy = CallerPrincipal.Current?.ToString() ?? throw new AccessRefusedException("An approval needs a client's principal.");
+        if (note is { Length: > 1000 }) throw new ArgumentException("An approval note is at most 1,000 characters.", nameof(note));
         if (state.State.PipelineState is WorkState.Cancelled or WorkState.Failed or WorkState.Refused)
             throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} is {state.State.PipelineState.ToString().ToLowerInvariant()}; there is nothing to approve.");
         state.State.ApprovedBy = approvedBy;
@@ -69,10 +70,9 @@ public sealed partial class PipelineCoordinatorGrain(
         _approved.TrySetResult();
     }
 
-    public async Task<PipelineStatus> Cancel(string? operatorToken)
+    public async Task<PipelineStatus> Cancel()
     {
         var run = this.GetPrimaryKeyString();
-        operators.Demand(operatorToken, "cancel", run);
         await CancelIfRunningAsync(IsRunning, () => (state.State.PipelineState, state.State.Error) = (WorkState.Cancelled, "cancelled by an operator"),
             () => WriteOneAtATimeAsync(state));
         // Every piece of the run's work stops, on whichever silo it runs; finished ones ignore it.
@@ -89,6 +89,7 @@ public sealed partial class PipelineCoordinatorGrain(
     public async Task<IReadOnlyList<WorkProgress>> GetProgress()
     {
         var run = this.GetPrimaryKeyString();
+        DemandOwner();
         var training = RunGrainIds.TrainingRuns(run).Select(async id =>
         {
             var s = await GrainFactory.GetGrain<ITrainingRunGrain>(id).GetStatus();
@@ -131,6 +132,9 @@ public sealed partial class PipelineCoordinatorGrain(
         var reasons = DistillationGate.Refusals(evidence);
         var decision = new GateDecision(reasons.Count == 0, reasons, evidence, DateTimeOffset.UtcNow, requestedBy);
         state.State.Decisions.Add(decision);
+        // The latest decisions: a run waiting for approval asks again on every approval, and the list must not grow without end.
+        var excess = state.State.Decisions.Count - limits.Value.MaxDecisions;
+        if (excess > 0) state.State.Decisions.RemoveRange(0, excess);
         await WriteOneAtATimeAsync(state);
         metrics.Gate(this.GetPrimaryKeyString(), decision.Open);
         LogDecision(this.GetPrimaryKeyString(), decision.Open, string.Join("; ", reasons));
@@ -155,29 +159,36 @@ public sealed partial class PipelineCoordinatorGrain(
         return await GrainFactory.GetGrain<ITrainingRunGrain>(runId).Start(spec);
     }
 
-    public Task<ReleaseManifest?> GetRelease() => Task.FromResult(state.State.Release);
+    public Task<ReleaseManifest?> GetRelease()
+    {
+        DemandOwner();
+        return Task.FromResult(state.State.Release);
+    }
 
     public async Task<byte[]> ReadReleaseFile(string path, long offset, int count)
     {
+        DemandOwner();
         // Only files of the release: the store holds real data too, and a client must not name its way to it.
         var file = state.State.Release?.Files.FirstOrDefault(f => f.Path == path)
             ?? throw new ArgumentException($"Run {this.GetPrimaryKeyString()} has no released file '{path}'.", nameof(path));
         return await artifacts.ReadChunkAsync(file.Artifact, offset, count);
     }
 
-    public Task<ArtifactRef?> GetInternalReport(string? operatorToken)
-    {
-        operators.Demand(operatorToken, "read the internal report of", this.GetPrimaryKeyString());
-        return Task.FromResult(state.State.InternalReport);
-    }
+    public Task<ArtifactRef?> GetInternalReport() => Task.FromResult(state.State.InternalReport);
 
-    public async Task<byte[]> ReadInternalReport(long offset, int count, string? operatorToken)
+    public async Task<byte[]> ReadInternalReport(long offset, int count)
     {
-        operators.Demand(operatorToken, "read the internal report of", this.GetPrimaryKeyString());
         return await artifacts.ReadChunkAsync(state.State.InternalReport ?? throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} has no internal report yet."), offset, count);
     }
 
-    public Task<IReadOnlyList<GateDecision>> GetDecisions() => Task.FromResult<IReadOnlyList<GateDecision>>(state.State.Decisions.ToList());
+    public Task<IReadOnlyList<GateDecision>> GetDecisions()
+    {
+        DemandOwner();
+        return Task.FromResult<IReadOnlyList<GateDecision>>(state.State.Decisions.ToList());
+    }
+
+    /// <summary>A submitter sees only the runs it submitted; operators and the cluster's own calls see every run.</summary>
+    private void DemandOwner() => CallerPrincipal.DemandOwnerOrOperator(state.State.Owner, $"Run {this.GetPrimaryKeyString()}");
 
     private Task<AuditStatus> AuditStatus() =>
         GrainFactory.GetGrain<IPrivacyAuditGrain>(state.State.AuditId ?? throw new InvalidOperationException("No audit is attached to this pipeline run.")).GetStatus();

@@ -22,4 +22,8 @@ public sealed class PipelineCoordinatorState
     [Id(14)] public ArtifactRef? InternalReport { get; set; }
     [Id(15)] public ReleaseManifest? Release { get; set; }
     [Id(16)] public string? ApprovalNote { get; set; }
+    /// <summary>The principal that submitted the run; a submitter sees only its own runs.</summary>
+    [Id(17)] public string? Owner { get; set; }
+    /// <summary>Who set the effective policy: the submitter (at or above the floor) or an operator.</summary>
+    [Id(18)] public string? PolicySetBy { get; set; }
 }

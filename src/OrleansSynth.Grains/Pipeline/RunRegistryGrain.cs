@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Grains.Security;
 
 namespace OrleansSynth.Grains.Pipeline;
 
@@ -11,7 +13,7 @@ namespace OrleansSynth.Grains.Pipeline;
 /// </summary>
 public sealed partial class RunRegistryGrain(
     [PersistentState("runs", GrainStorageNames.Default)] IPersistentState<RunRegistryState> state,
-    ILogger<RunRegistryGrain> logger) : Grain, IRunRegistryGrain
+    IOptions<ClusterLimitsOptions> limits, ILogger<RunRegistryGrain> logger) : Grain, IRunRegistryGrain
 {
     public async Task<RunSummary> Submit(string? name, PipelineSpec spec)
     {
@@ -22,12 +24,19 @@ public sealed partial class RunRegistryGrain(
         var existing = state.State.Runs.FirstOrDefault(r => r.Name == name);
         if (existing is not null && existing.SpecFingerprint != fingerprint)
             throw new ArgumentException($"Run '{name}' exists with a different spec; submit under another name (--name).", nameof(spec));
+        var owner = CallerPrincipal.Current?.Name;
+        if (existing is not null && !CallerPrincipal.MaySee(existing.Owner))
+            throw new ArgumentException($"Run name '{name}' is taken; submit under another name (--name).", nameof(name));
+        if (existing is null) await DemandRunningUnderLimit(owner);
         var coordinator = GrainFactory.GetGrain<IPipelineCoordinatorGrain>(name);
         var status = await coordinator.Run(spec);
         var created = existing is null;
         if (existing is null)
         {
-            existing = new RegisteredRun { Name = name, SpecFingerprint = fingerprint, SubmittedAt = DateTimeOffset.UtcNow, Strategy = spec.Strategy.ToString() };
+            existing = new RegisteredRun
+            {
+                Name = name, SpecFingerprint = fingerprint, SubmittedAt = DateTimeOffset.UtcNow, Strategy = spec.Strategy.ToString(), Owner = owner,
+            };
             state.State.Runs.Add(existing);
             await state.WriteStateAsync();
             LogSubmitted(name, spec.Strategy.ToString());
@@ -35,10 +44,23 @@ public sealed partial class RunRegistryGrain(
         return Summary(existing, status) with { Created = created };
     }
 
+    /// <summary>The runs the caller may see: a submitter's own, or every run for an operator.</summary>
     public async Task<IReadOnlyList<RunSummary>> List()
     {
-        var statuses = await Task.WhenAll(state.State.Runs.Select(r => GrainFactory.GetGrain<IPipelineCoordinatorGrain>(r.Name).GetPipelineStatus()));
-        return state.State.Runs.Zip(statuses, Summary).ToList();
+        var visible = state.State.Runs.Where(r => CallerPrincipal.MaySee(r.Owner)).ToList();
+        var statuses = await Task.WhenAll(visible.Select(r => GrainFactory.GetGrain<IPipelineCoordinatorGrain>(r.Name).GetPipelineStatus()));
+        return visible.Zip(statuses, Summary).ToList();
+    }
+
+    /// <summary>One principal's unfinished runs are bounded: each holds silos' compute for hours.</summary>
+    private async Task DemandRunningUnderLimit(string? owner)
+    {
+        if (owner is null) return;
+        var own = state.State.Runs.Where(r => r.Owner == owner).ToList();
+        var statuses = await Task.WhenAll(own.Select(r => GrainFactory.GetGrain<IPipelineCoordinatorGrain>(r.Name).GetPipelineStatus()));
+        var running = statuses.Count(s => s.State == WorkState.Running);
+        if (running >= limits.Value.MaxRunningRunsPerPrincipal)
+            throw new ArgumentException($"{owner} has {running} unfinished runs, the cluster's limit (runs per principal); wait for one to end.");
     }
 
     private static RunSummary Summary(RegisteredRun run, PipelineStatus status) =>
@@ -64,4 +86,6 @@ public sealed class RegisteredRun
     [Id(1)] public string SpecFingerprint { get; set; } = "";
     [Id(2)] public DateTimeOffset SubmittedAt { get; set; }
     [Id(3)] public string Strategy { get; set; } = "";
+    /// <summary>The principal that submitted it (null: submitted before principals, visible to operators only).</summary>
+    [Id(4)] public string? Owner { get; set; }
 }

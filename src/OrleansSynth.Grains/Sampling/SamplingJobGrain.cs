@@ -46,7 +46,7 @@ public sealed partial class SamplingJobGrain(
     {
         if (state.State.Spec is { } existing)
         {
-            if (existing != spec) throw new InvalidOperationException($"Sampling job {this.GetPrimaryKeyString()} was already started with a different spec.");
+            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec)) throw new InvalidOperationException($"Sampling job {this.GetPrimaryKeyString()} was already started with a different spec.");
             return Snapshot();
         }
         if (spec.Count < 1 || spec.ShardSize < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Count and ShardSize must be positive.");

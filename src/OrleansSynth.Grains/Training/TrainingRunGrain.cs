@@ -63,7 +63,7 @@ public sealed partial class TrainingRunGrain(
     {
         if (state.State.Spec is { } existing)
         {
-            if (existing != spec) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
+            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec)) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
             return Snapshot();
         }
         if (spec.Steps < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");

@@ -5,6 +5,9 @@ using Orleans.Configuration;
 using Orleans.Persistence;
 using Orleans.Storage;
 using OrleansSynth.Grains;
+using Orleans.Connections.Security;
+using OrleansSynth.Abstractions;
+using OrleansSynth.Grains.Pipeline;
 using OrleansSynth.Grains.Security;
 using OrleansSynth.Silo.Storage;
 
@@ -28,8 +31,15 @@ public static class OrleansSynthSilo
         {
             datasets.AllowManifestPathsOutside = options.AllowManifestPathsOutside;
             datasets.CacheBytes = options.DatasetCacheMiB << 20;
+            datasets.Roots = [.. options.DataRoots, Path.Combine(dataRoot, "artifacts")];
         });
-        silo.Services.AddOptions<OperatorOptions>().Configure(operators => operators.Token = options.OperatorToken);
+        silo.Services.AddOptions<ClientAuthenticationOptions>().Configure(clients =>
+        {
+            clients.OperatorToken = options.OperatorToken;
+            clients.CertificateAuthorityFile = options.Tls.CaFile;
+        });
+        silo.Services.AddOptions<PolicyFloorOptions>().Configure(floor => Copy(options.PolicyFloor, floor));
+        silo.Services.AddOptions<ClusterLimitsOptions>().Configure(limits => Copy(options.Limits, limits));
 
         switch (options.Mode)
         {
@@ -40,6 +50,7 @@ public static class OrleansSynthSilo
                 silo.UseInMemoryReminderService();
                 break;
             case "redis":
+                UseMutualTls(silo, options);
                 silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
                 // The address other silos and clients dial: given (e.g. 127.0.0.1 on one host), or the host's own.
                 if (options.AdvertisedIp is { Length: > 0 } ip) silo.ConfigureEndpoints(System.Net.IPAddress.Parse(ip), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
@@ -47,6 +58,7 @@ public static class OrleansSynthSilo
                 UseRedis(silo, options.Redis);
                 break;
             case "kubernetes":
+                UseMutualTls(silo, options);
                 // Silo name, pod IP, ports and cluster ids from the pod (POD_NAME, POD_IP, ORLEANS_CLUSTER_ID, ...); silos whose
                 // pod is gone are declared dead at once instead of after missed probes. Membership itself stays in Redis.
                 silo.UseKubernetesHosting();
@@ -58,6 +70,30 @@ public static class OrleansSynthSilo
             default:
                 throw new InvalidOperationException($"Unknown mode '{options.Mode}'; use 'embedded', 'redis' or 'kubernetes'.");
         }
+    }
+
+    /// <summary>
+    /// Mutual TLS on every connection the silo makes or takes (silos and clients): its own certificate, and only peers
+    /// whose certificate the cluster's CA signed. A silo that listens beyond loopback does not start without it.
+    /// </summary>
+    private static void UseMutualTls(ISiloBuilder silo, SiloHostOptions options)
+    {
+        if (!options.Tls.Configured)
+            throw new InvalidOperationException($"Mode '{options.Mode}' listens beyond loopback and needs mutual TLS: set OrleansSynth:Tls:CertificateFile, "
+                + "KeyFile and CaFile (PEM files, e.g. from a Kubernetes TLS Secret).");
+        var authority = ClusterCertificates.LoadAuthority(options.Tls.CaFile);
+        silo.UseTls(ClusterCertificates.LoadPair(options.Tls.CertificateFile, options.Tls.KeyFile), tls =>
+        {
+            tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+            tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+            tls.RemoteCertificateValidation = (certificate, _, _) => ClusterCertificates.ChainsTo(certificate, authority);
+        });
+    }
+
+    /// <summary>Copies an options object bound from configuration into the one the grains read.</summary>
+    private static void Copy<T>(T from, T to)
+    {
+        foreach (var property in typeof(T).GetProperties().Where(p => p.CanWrite)) property.SetValue(to, property.GetValue(from));
     }
 
     /// <summary>Membership, grain state and reminders in Redis: reminders outlive any silo and wake unfinished runs on a survivor.</summary>

@@ -1,3 +1,5 @@
+using OrleansSynth.Grains.Pipeline;
+
 namespace OrleansSynth.Silo.Hosting;
 
 /// <summary>The "OrleansSynth" configuration section (appsettings, environment OrleansSynth__X, or --OrleansSynth:X).</summary>
@@ -29,6 +31,17 @@ public sealed class SiloHostOptions
     public bool Dashboard { get; set; }
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
     public bool AllowManifestPathsOutside { get; set; }
-    /// <summary>The token operator actions need (approve, cancel, policy, internal report); empty refuses them all.</summary>
+    /// <summary>A token that makes its holder an operator (the local silo's own); empty: operators need a certificate.</summary>
     public string OperatorToken { get; set; } = "";
+
+    public SiloTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Folders datasets and audited folders may come from (the artifact store, where uploads land, is added).</summary>
+    public List<string> DataRoots { get; set; } = [];
+
+    /// <summary>The operator's floor under every run's gate and audit (see PolicyFloorOptions).</summary>
+    public PolicyFloorOptions PolicyFloor { get; set; } = new();
+
+    /// <summary>What one client may ask of the cluster (see ClusterLimitsOptions).</summary>
+    public ClusterLimitsOptions Limits { get; set; } = new();
 }

@@ -39,11 +39,14 @@ internal sealed class SecureRedisCluster
     /// <summary>The --cluster value a `synth` client uses to reach this cluster.</summary>
     public string ClusterArgument => $"redis://{ReaderRedis}";
 
-    /// <summary>redis-server on loopback with the silos' password and a read-only user for clients.</summary>
+    /// <summary>
+    /// redis-server on loopback with the silos' password and a reading user for clients (HSETNX too: the client's
+    /// membership reader makes sure the table's version field exists, which writes only where nothing is).
+    /// </summary>
     public ExternalProcess StartRedis() => new("redis-server", [
         "--port", RedisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", Root,
         "--requirepass", SiloPassword,
-        "--user", "reader", "on", $">{ReaderPassword}", "~*", "&*", "+@read", "+@connection", "+info", "+subscribe", "+config|get", "+cluster|nodes",
+        "--user", "reader", "on", $">{ReaderPassword}", "~*", "&*", "+@read", "+@connection", "+hsetnx",
     ]);
 
     /// <summary>The production silo host in Redis mode with mutual TLS, advertising 127.0.0.1.</summary>

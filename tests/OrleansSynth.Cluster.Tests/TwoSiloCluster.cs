@@ -46,7 +46,12 @@ public class TwoSiloCluster : IAsyncLifetime
                 artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));
             silo.AddFileGrainStorage(GrainStorageNames.Default, Path.Combine(Root, "grain-state"));
             silo.UseInMemoryReminderService();
-            silo.Services.Configure<ClientAuthenticationOptions>(o => o.OperatorToken = OperatorToken);
+            silo.Services.Configure<ClientAuthenticationOptions>(o =>
+            {
+                o.OperatorToken = OperatorToken;
+                // The test cluster's own client asks its silos how they are through these.
+                o.OpenInterfaces.Add("Orleans.Runtime.TestHooks.ITestHooks");
+            });
             silo.Services.Configure<DatasetOptions>(o => o.Roots = [Path.GetTempPath()]);
             ConfigurePolicy(silo.Services);
         });

@@ -1,3 +1,6 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using OrleansSynth.ML.Training;
 using static TorchSharp.torch;
 
@@ -113,6 +116,55 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         Assert.Equal(DiffusionTrainer.MaxConsecutiveSkippedSteps + 1, trainer.SkippedSteps);
         Assert.Equal(1 + DiffusionTrainer.MaxConsecutiveSkippedSteps, trainer.Step);
         Assert.All(trainer.Model.parameters().Concat(trainer.Ema.parameters()), p => Assert.True(p.isfinite().all().item<bool>()));
+    }
+
+    [Fact]
+    public void AReleasedModelHoldsOnlyTheEmaWeightsArchitectureAndScheduleAndStillSamples()
+    {
+        var subset = fashion.BalancedTrainSubset(20);
+        using var files = new TestFiles();
+        var (checkpoint, released) = (files.PathOf("run.ckpt"), files.PathOf("student.ckpt"));
+        var config = TinyModels.Diffusion(steps: 10, seed: 987654321);
+        using var trainer = new DiffusionTrainer(config);
+        trainer.Train(subset, checkpoint);
+
+        DiffusionCheckpoint.WriteRelease(checkpoint, released);
+
+        using (var reader = new BinaryReader(File.OpenRead(released)))
+        {
+            reader.ReadString();
+            reader.ReadInt32();
+            // The header names the network and the forward process, nothing of the run.
+            var header = JsonNode.Parse(reader.ReadString())!.AsObject();
+            Assert.Equal(["Config"], header.Select(p => p.Key));
+            Assert.Equal(["Diffusion", "Model"], header["Config"]!.AsObject().Select(p => p.Key).Order());
+            // Exactly one module's weights follow, the EMA's: no live weights, no optimizer state.
+            using var stored = new Models.UNet(config.Model);
+            stored.load(reader);
+            Assert.Equal(reader.BaseStream.Length, reader.BaseStream.Position);
+            AssertSameWeights(trainer.Ema, stored);
+            Assert.Contains(trainer.Model.state_dict(), p => !p.Value.eq(stored.state_dict()[p.Key]).all().item<bool>());
+        }
+        var bytes = Encoding.Latin1.GetString(File.ReadAllBytes(released));
+        foreach (var absent in new[] { "Seed", "987654321", "Training", "LossHistory", "DatasetName" }) Assert.DoesNotContain(absent, bytes);
+
+        // The same loader samples it exactly as it samples the training checkpoint's EMA weights.
+        var (model, loaded) = DiffusionCheckpoint.LoadForSampling(released);
+        var (reference, _) = DiffusionCheckpoint.LoadForSampling(checkpoint);
+        using (model)
+        using (reference)
+        {
+            Assert.Equal(JsonSerializer.Serialize(config.Model), JsonSerializer.Serialize(loaded.Config.Model));
+            Assert.Equal(config.Diffusion, loaded.Config.Diffusion);
+            var sampler = Diffusion.SamplerCatalog.Create(Diffusion.SamplerCatalog.Ddim, new Diffusion.GaussianDiffusion(loaded.Config.Diffusion), steps: 5);
+            using var a = sampler.Sample(model, new Diffusion.SamplingRequest([0, 3], Seed: 7));
+            using var b = sampler.Sample(reference, new Diffusion.SamplingRequest([0, 3], Seed: 7));
+            Assert.True(a.eq(b).all().item<bool>());
+        }
+
+        // It cannot pass for a training run.
+        var error = Assert.Throws<InvalidDataException>(() => DiffusionTrainer.Resume(released));
+        Assert.Contains("cannot resume", error.Message);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OrleansSynth.Abstractions;
@@ -7,13 +6,13 @@ namespace OrleansSynth.Cli.Connection;
 
 /// <summary>
 /// Puts this client's credential on every call it makes (<see cref="ClientCredential"/>): the token, or the client
-/// certificate with a signature over this client's id by the certificate's key. The cluster's call filter checks it.
+/// certificate with a recent signature by the certificate's key. The cluster's call filter checks it.
 /// </summary>
 public sealed class ClientCredentials : IOutgoingGrainCallFilter, IDisposable
 {
     private readonly string? _token;
     private readonly X509Certificate2? _certificate;
-    private readonly ConcurrentDictionary<GrainId, byte[]> _signatures = new();
+    private (long IssuedAt, byte[] Signature)? _signed;
 
     private ClientCredentials(string? token, X509Certificate2? certificate) => (_token, _certificate) = (token, certificate);
 
@@ -26,17 +25,21 @@ public sealed class ClientCredentials : IOutgoingGrainCallFilter, IDisposable
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
         if (_token is not null) RequestContext.Set(ClientCredential.TokenKey, _token);
-        else if (_certificate is not null && context.SourceId is { } client)
+        else if (_certificate is not null)
         {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            // Re-signed at half the lifetime, so a call never carries a signature about to expire.
+            if (_signed is not { } signed || now - signed.IssuedAt > ClientCredential.Lifetime.TotalSeconds / 2) _signed = signed = (now, Sign(now));
             RequestContext.Set(ClientCredential.CertificateKey, _certificate.RawData);
-            RequestContext.Set(ClientCredential.SignatureKey, _signatures.GetOrAdd(client, Sign));
+            RequestContext.Set(ClientCredential.IssuedAtKey, signed.IssuedAt);
+            RequestContext.Set(ClientCredential.SignatureKey, signed.Signature);
         }
         await context.Invoke();
     }
 
-    private byte[] Sign(GrainId client)
+    private byte[] Sign(long issuedAt)
     {
-        var content = ClientCredential.SignedContent(client);
+        var content = ClientCredential.SignedContent(issuedAt);
         var certificate = _certificate!;
         if (certificate.GetECDsaPrivateKey() is { } ecdsa) using (ecdsa) return ecdsa.SignData(content, HashAlgorithmName.SHA256);
         if (certificate.GetRSAPrivateKey() is { } rsa) using (rsa) return rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);

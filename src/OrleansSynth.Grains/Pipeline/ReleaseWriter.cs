@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Training;
 using OrleansSynth.Reports;
 
 namespace OrleansSynth.Grains.Pipeline;
@@ -42,7 +43,8 @@ public static class ReleaseWriter
                 files.Add(new ReleasedFile($"{SyntheticFolder}/{name}", released.RecordIds[order[i]]));
             }
             File.WriteAllLines(Path.Combine(building, SyntheticFolder, "labels.csv"), lines);
-            if (modelPath is not null) File.Copy(modelPath, Path.Combine(building, ModelFile));
+            // The model a user samples from and nothing of its training: EMA weights, architecture, noise schedule.
+            if (modelPath is not null) DiffusionCheckpoint.WriteRelease(modelPath, Path.Combine(building, ModelFile));
 
             var hashes = Directory.GetFiles(building, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
                 .ToDictionary(f => Path.GetRelativePath(building, f).Replace('\\', '/'), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))));

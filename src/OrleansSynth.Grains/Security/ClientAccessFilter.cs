@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansSynth.Abstractions;
 
 namespace OrleansSynth.Grains.Security;
@@ -10,8 +11,8 @@ namespace OrleansSynth.Grains.Security;
 /// may reach only methods marked <see cref="ClientCallAttribute"/> with a role at least the method's. Grain-to-grain
 /// calls (and a silo's own calls) pass: they are the cluster's code.
 /// </summary>
-public sealed partial class ClientAccessFilter(ClientAuthenticator authenticator, ILogger<ClientAccessFilter> logger)
-    : IIncomingGrainCallFilter
+public sealed partial class ClientAccessFilter(
+    ClientAuthenticator authenticator, IOptions<ClientAuthenticationOptions> options, ILogger<ClientAccessFilter> logger) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, ClientRole?> RequiredRoles = new();
 
@@ -26,7 +27,7 @@ public sealed partial class ClientAccessFilter(ClientAuthenticator authenticator
         Principal principal;
         try
         {
-            principal = authenticator.Authenticate(context.SourceId!.Value);
+            principal = authenticator.Authenticate();
         }
         catch (AccessRefusedException refused)
         {
@@ -43,6 +44,7 @@ public sealed partial class ClientAccessFilter(ClientAuthenticator authenticator
         RequestContext.Remove(ClientCredential.TokenKey);
         RequestContext.Remove(ClientCredential.CertificateKey);
         RequestContext.Remove(ClientCredential.SignatureKey);
+        RequestContext.Remove(ClientCredential.IssuedAtKey);
         await context.Invoke();
     }
 
@@ -52,11 +54,11 @@ public sealed partial class ClientAccessFilter(ClientAuthenticator authenticator
 
     /// <summary>
     /// What the Orleans client runtime itself calls: the cluster's type manifest (a client cannot start without it) and
-    /// the cancellation of its own pending calls. Neither reaches the cluster's grains or data.
+    /// the open interfaces (the cancellation of its own pending calls). None reaches the cluster's grains or data.
     /// </summary>
-    private static bool IsClientRuntimeCall(IIncomingGrainCallContext context) =>
+    private bool IsClientRuntimeCall(IIncomingGrainCallContext context) =>
         context.TargetId.Type.ToString() == "sys.svc.manifest"
-        || context.InterfaceMethod.DeclaringType?.FullName == "Orleans.Runtime.IGrainCallCancellationExtension";
+        || options.Value.OpenInterfaces.Contains(context.InterfaceMethod.DeclaringType?.FullName ?? "");
 
     private static ClientRole? Required(MethodInfo method) => method.GetCustomAttribute<ClientCallAttribute>()?.Role;
 

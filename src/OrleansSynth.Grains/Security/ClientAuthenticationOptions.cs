@@ -11,4 +11,10 @@ public sealed class ClientAuthenticationOptions
     /// organisational unit names its role (<c>OU=operator</c> or <c>OU=submitter</c>), its common name the principal.
     /// </summary>
     public string CertificateAuthorityFile { get; set; } = "";
+
+    /// <summary>
+    /// Interfaces (full names) any client may call without a credential: the Orleans client runtime's own. Nothing of
+    /// the cluster's grains or data is behind them; a test cluster adds its test hooks.
+    /// </summary>
+    public List<string> OpenInterfaces { get; set; } = ["Orleans.Runtime.IGrainCallCancellationExtension"];
 }

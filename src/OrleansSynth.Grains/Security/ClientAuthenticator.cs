@@ -9,14 +9,14 @@ namespace OrleansSynth.Grains.Security;
 
 /// <summary>
 /// Establishes a client's principal from the credential in its call's request context (<see cref="ClientCredential"/>):
-/// the operator token, or a certificate chained to the cluster's CA with a valid signature over the client's id.
+/// the operator token, or a certificate chained to the cluster's CA with a recent signature by its key.
 /// </summary>
 public sealed class ClientAuthenticator
 {
     public const string TokenOperator = "operator (token)";
 
-    // Verified certificate credentials by client id and signature: a chain check per call would cost more than the call.
-    private readonly ConcurrentDictionary<(GrainId Client, string Signature), Principal> _verified = new();
+    // Verified certificate credentials by signature: a chain check per call would cost more than the call.
+    private readonly ConcurrentDictionary<string, (long IssuedAt, Principal Principal)> _verified = new();
     private readonly byte[]? _tokenHash;
     private readonly X509Certificate2Collection _authorities;
 
@@ -27,19 +27,23 @@ public sealed class ClientAuthenticator
         _authorities = settings.CertificateAuthorityFile.Length > 0 ? ClusterCertificates.LoadAuthority(settings.CertificateAuthorityFile) : [];
     }
 
-    /// <summary>The principal of <paramref name="client"/>'s current call.</summary>
+    /// <summary>The principal of the current client call.</summary>
     /// <exception cref="AccessRefusedException">No credential, or one the cluster does not trust (the reason given).</exception>
-    public Principal Authenticate(GrainId client)
+    public Principal Authenticate()
     {
         if (RequestContext.Get(ClientCredential.TokenKey) is string token) return FromToken(token);
         if (RequestContext.Get(ClientCredential.CertificateKey) is byte[] certificate
-            && RequestContext.Get(ClientCredential.SignatureKey) is byte[] signature)
+            && RequestContext.Get(ClientCredential.SignatureKey) is byte[] signature
+            && RequestContext.Get(ClientCredential.IssuedAtKey) is long issuedAt)
         {
-            var key = (client, Convert.ToBase64String(signature));
-            if (_verified.TryGetValue(key, out var known)) return known;
-            var principal = FromCertificate(client, certificate, signature);
+            var age = Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - issuedAt);
+            if (age > ClientCredential.Lifetime.TotalSeconds)
+                throw new AccessRefusedException($"the credential was signed {age} s from now; is this client's clock right?");
+            var key = Convert.ToBase64String(signature);
+            if (_verified.TryGetValue(key, out var known) && known.IssuedAt == issuedAt) return known.Principal;
+            var principal = FromCertificate(certificate, issuedAt, signature);
             if (_verified.Count > 10_000) _verified.Clear();
-            _verified[key] = principal;
+            _verified[key] = (issuedAt, principal);
             return principal;
         }
         throw new AccessRefusedException("the call carries no credential (a client certificate or the local silo's token).");
@@ -53,14 +57,14 @@ public sealed class ClientAuthenticator
         throw new AccessRefusedException(_tokenHash is null ? "this cluster accepts no token." : "wrong token.");
     }
 
-    private Principal FromCertificate(GrainId client, byte[] der, byte[] signature)
+    private Principal FromCertificate(byte[] der, long issuedAt, byte[] signature)
     {
         if (_authorities.Count == 0) throw new AccessRefusedException("this cluster has no CA for client certificates.");
         using var certificate = X509CertificateLoader.LoadCertificate(der);
         if (!ClusterCertificates.ChainsTo(certificate, _authorities))
             throw new AccessRefusedException($"the client certificate '{certificate.Subject}' is not signed by the cluster's CA or has expired.");
-        if (!VerifySignature(certificate, ClientCredential.SignedContent(client), signature))
-            throw new AccessRefusedException("the credential's signature does not match this client (a credential copied from another client?).");
+        if (!VerifySignature(certificate, ClientCredential.SignedContent(issuedAt), signature))
+            throw new AccessRefusedException("the credential's signature was not made by the certificate's key.");
         var name = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
         var role = OrganisationalUnits(certificate.SubjectName).Select(RoleOf).Max();
         if (role is null || string.IsNullOrWhiteSpace(name))

@@ -11,12 +11,15 @@ namespace OrleansSynth.ML.Training;
 
 /// <summary>
 /// One file holding a diffusion training run's full state: a JSON header (config, step, seed, loss history,
-/// dataset) then the model, EMA and optimizer tensors, written atomically.
+/// dataset) then the model, EMA and optimizer tensors, written atomically. Its released form (<see cref="WriteRelease"/>)
+/// holds what sampling needs and nothing else.
 /// </summary>
 public static class DiffusionCheckpoint
 {
     private const string Magic = "ORLEANSSYNTH-DIFFUSION-CHECKPOINT";
     private const int FormatVersion = 1;
+    /// <summary>A released model: the header's config holds the architecture and noise schedule; the EMA weights follow alone.</summary>
+    private const int ReleaseFormatVersion = 2;
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -39,6 +42,26 @@ public static class DiffusionCheckpoint
             optimizer.save_state_dict(writer);
         });
 
+    /// <summary>
+    /// Writes from a training checkpoint the model a release hands out: the architecture, the noise schedule and the
+    /// EMA weights. No seed or other training setting, no step, loss history or dataset name, no live weights, no
+    /// optimizer state. <see cref="LoadForSampling"/> reads it; it cannot resume training.
+    /// </summary>
+    public static void WriteRelease(string source, string target)
+    {
+        var (ema, header) = LoadForSampling(source);
+        using (ema)
+        {
+            AtomicFile.Write(target, writer =>
+            {
+                writer.Write(Magic);
+                writer.Write(ReleaseFormatVersion);
+                writer.Write(JsonSerializer.Serialize(new { Config = new { header.Config.Model, header.Config.Diffusion } }, JsonOptions));
+                ema.save(writer);
+            });
+        }
+    }
+
     public static Header ReadHeader(string path)
     {
         using var reader = OpenAndCheck(path);
@@ -48,7 +71,9 @@ public static class DiffusionCheckpoint
     /// <summary>Loads the weights into existing modules; <paramref name="optimizer"/> may be null when only sampling.</summary>
     public static Header Load(string path, UNet model, UNet ema, OptimizerHelper? optimizer)
     {
-        using var reader = OpenAndCheck(path);
+        using var reader = OpenAndCheck(path, out var version);
+        if (version == ReleaseFormatVersion)
+            throw new InvalidDataException($"{path}: a released model holds the EMA weights alone; it samples but cannot resume training.");
         var header = ReadHeaderBody(reader, path);
         model.load(reader);
         ema.load(reader);
@@ -56,32 +81,38 @@ public static class DiffusionCheckpoint
         return header;
     }
 
-    /// <summary>The EMA weights as a ready-to-sample model in eval mode.</summary>
+    /// <summary>The EMA weights as a ready-to-sample model in eval mode, from a training checkpoint or a released model.</summary>
     public static (UNet Model, Header Header) LoadForSampling(string path, Device? device = null)
     {
         var header = ReadHeader(path);
         var model = new UNet(header.Config.Model);
-        using var live = new UNet(header.Config.Model);
-        using (var reader = OpenAndCheck(path))
+        using (var reader = OpenAndCheck(path, out var version))
         {
             ReadHeaderBody(reader, path);
-            live.load(reader);  // stored first; read past it
-            model.load(reader); // the EMA weights sample better than the live ones
+            if (version == FormatVersion)
+            {
+                using var live = new UNet(header.Config.Model);
+                live.load(reader); // stored first; read past it
+            }
+            model.load(reader); // the EMA weights sample better than the live ones; a release holds only them
         }
         if (device is not null) model.to(device);
         model.eval();
         return (model, header);
     }
 
-    private static BinaryReader OpenAndCheck(string path)
+    private static BinaryReader OpenAndCheck(string path) => OpenAndCheck(path, out _);
+
+    private static BinaryReader OpenAndCheck(string path, out int version)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
         var reader = new BinaryReader(File.OpenRead(path));
         try
         {
             if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an OrleansSynth diffusion checkpoint.");
-            var version = reader.ReadInt32();
-            if (version != FormatVersion) throw new InvalidDataException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion}).");
+            version = reader.ReadInt32();
+            if (version is not (FormatVersion or ReleaseFormatVersion))
+                throw new InvalidDataException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion} or {ReleaseFormatVersion}).");
             return reader;
         }
         catch (EndOfStreamException e)
@@ -99,6 +130,10 @@ public static class DiffusionCheckpoint
     private static Header ReadHeaderBody(BinaryReader reader, string path)
     {
         var json = JsonNode.Parse(reader.ReadString()) as JsonObject ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+        // A released model's header holds only the config's architecture and schedule: the run's own fields read as empty.
+        json.TryAdd(nameof(Header.Step), 0);
+        json.TryAdd(nameof(Header.LossHistory), new JsonArray());
+        json.TryAdd(nameof(Header.DatasetName), "");
         // A run checkpointed before the cosine decay and min-SNR weighting existed trained without them: resumed, it
         // goes on without them rather than switching recipe midway under today's defaults.
         if (json["Config"]?["Training"] is JsonObject training)

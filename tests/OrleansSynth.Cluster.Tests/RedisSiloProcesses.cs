@@ -9,7 +9,7 @@ namespace OrleansSynth.Cluster.Tests;
 /// host in Redis mode with mutual TLS, advertising 127.0.0.1; and a test-side Orleans client holding the operator's
 /// certificate.
 /// </summary>
-public sealed class RedisSiloProcesses : IAsyncLifetime
+public class RedisSiloProcesses : IAsyncLifetime
 {
     public const string ClusterId = "orleanssynth";
 
@@ -46,6 +46,9 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
         await TwoSiloCluster.WaitFor(() => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
     }
 
+    /// <summary>More configuration for every silo (the operator's floor, limits), after the test defaults.</summary>
+    protected virtual string[] SiloArguments => [];
+
     /// <summary>The /metrics port of each silo started, in order.</summary>
     public List<int> MetricsPorts { get; } = [];
 
@@ -54,7 +57,7 @@ public sealed class RedisSiloProcesses : IAsyncLifetime
         var metrics = ExternalProcess.FreePort();
         var siloPort = ExternalProcess.FreePort();
         MetricsPorts.Add(metrics);
-        var silo = Secure.StartSilo(siloPort, metrics, Path.Combine(Root, "data"));
+        var silo = Secure.StartSilo(siloPort, metrics, Path.Combine(Root, "data"), SiloArguments);
         _silos.Add(silo);
         _siloPorts.Add(siloPort);
         return silo;

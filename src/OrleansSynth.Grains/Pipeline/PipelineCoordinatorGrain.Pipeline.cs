@@ -56,6 +56,7 @@ public sealed partial class PipelineCoordinatorGrain
         }
         // The gate is the operator's: a spec may tighten it, never loosen it below the cluster's floor.
         SubmissionCheck.Demand(spec, floor.Value, limits.Value);
+        roots.Demand(spec.Dataset, "the run's dataset");
         var submitter = CallerPrincipal.Current;
         state.State.Spec = spec;
         state.State.Owner = submitter?.Name;

@@ -14,7 +14,7 @@ namespace OrleansSynth.Grains.Pipeline;
 public sealed partial class PipelineCoordinatorGrain(
     [PersistentState("pipeline", GrainStorageNames.Default)] IPersistentState<PipelineCoordinatorState> state,
     ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, Telemetry.PipelineMetrics metrics,
-    IOptions<PolicyFloorOptions> floor, IOptions<ClusterLimitsOptions> limits,
+    IOptions<PolicyFloorOptions> floor, IOptions<ClusterLimitsOptions> limits, DataRoots roots,
     ILogger<PipelineCoordinatorGrain> logger) : LongRunningGrain, IPipelineCoordinatorGrain
 {
     /// <summary>An operator's policy for this run: the operator is trusted with it, and it is recorded as theirs.</summary>

@@ -36,11 +36,13 @@ public sealed record PipelineReport(
 /// <summary>
 /// The run's settings as far as they describe the method: no seeds, paths or internal ids. <paramref name="Guidance"/>
 /// is plain sampling's (the teacher's set of a distillation run, the student's samples); the twins draw with their own
-/// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins.
+/// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins. <paramref name="PolicySetBy"/>: who
+/// set the gate, by role (the submitter at or above the operator's floor, or an operator).
 /// </summary>
 public sealed record ReleasedSettings(
     int SampleCount, int TeacherSteps, int? StudentSteps, double TeacherLearningRate, double? StudentLearningRate, double Guidance, string Sampler, int SamplerSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
-    int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling, TwinSettings? Twins = null);
+    int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling, TwinSettings? Twins = null,
+    string PolicySetBy = "");
 
 /// <summary>
 /// What the final gate looked at before anything was released. <paramref name="StudentFilteredOut"/>: student samples

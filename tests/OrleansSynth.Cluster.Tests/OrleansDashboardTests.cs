@@ -10,6 +10,8 @@ public sealed class OrleansDashboardTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "orleanssynth-dashboard-tests", Guid.NewGuid().ToString("N"));
 
+    private const string Token = "dashboard-test-token";
+
     [Fact]
     public async Task TheDashboardShowsTheSiloAndTheGrainsItRuns()
     {
@@ -18,12 +20,13 @@ public sealed class OrleansDashboardTests : IDisposable
         using var silo = new ExternalProcess("dotnet", [
             Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll"), $"--OrleansSynth:DataRoot={_root}", "--OrleansSynth:Dashboard=true",
             $"--OrleansSynth:SiloPort={siloPort}", $"--OrleansSynth:GatewayPort={gatewayPort}", $"--Urls=http://127.0.0.1:{httpPort}",
-        ]);
+        ], environment: new Dictionary<string, string> { ["OrleansSynth__OperatorToken"] = Token });
 
-        // A call through a client activates a grain of ours for the page to show.
+        // A call through a client (the embedded silo's token holder, as `synth` is) activates a grain of ours for the page to show.
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleansClient(client => client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort))
-            .Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("orleanssynth", "orleanssynth")));
+            .Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("orleanssynth", "orleanssynth"))
+            .AddOutgoingGrainCallFilter(Cli.Connection.ClientCredentials.FromToken(Token)));
         using var client = builder.Build();
         await TwoSiloCluster.WaitFor(async () => { try { await client.StartAsync(); return true; } catch (Exception) { await Task.Delay(500); return false; } },
             started => started, TimeSpan.FromMinutes(1));

@@ -129,6 +129,10 @@ public sealed class TrustBoundaryAttackTests(TrustBoundaryAttackTests.Cluster cl
         var model = await File.ReadAllBytesAsync(Path.Combine(to, "student.ckpt"));
         // The released model: EMA weights, architecture and schedule; no seed, no training settings.
         Assert.DoesNotContain("Seed", System.Text.Encoding.Latin1.GetString(model));
+        // The report says who set the gate, by role.
+        using var report = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(to, "report.json")));
+        Assert.Equal("the submitter, at or above the cluster's floor",
+            report.RootElement.GetProperty("settings").GetProperty("policySetBy").GetString());
         await attacker.StopAsync();
     }
 

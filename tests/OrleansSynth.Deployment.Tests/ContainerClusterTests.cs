@@ -6,26 +6,31 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Cluster.Tests;
+using OrleansSynth.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace OrleansSynth.Deployment.Tests;
 
 /// <summary>
-/// The images as deployed: redis, three silo containers and the client container, all from the real Dockerfiles. The
-/// client submits a small pipeline; one silo container is killed with SIGKILL (`docker kill`) in the middle of sampling;
-/// the run completes with exactly the requested sample ids, and the client's export matches the release's hashes.
+/// The images as deployed: redis with its passwords, three silo containers with mutual TLS and read-only root
+/// filesystems, and the client container with a submitter's certificate, all from the real Dockerfiles. The client
+/// submits a small pipeline; one silo container is killed with SIGKILL (`docker kill`) in the middle of sampling; the run
+/// completes with exactly the requested samples, and the client's export matches the release's hashes.
 /// </summary>
 public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper output) : IClassFixture<DockerEngine>, IAsyncLifetime
 {
-    private const string OperatorToken = "operator-secret-for-container-tests";
     private const int AppUid = 1654; // the images' non-root user
+    private const string SiloPassword = "silo-secret-for-container-tests";
+    private const string ReaderPassword = "reader-secret-for-container-tests";
+    private const string Tls = "/etc/orleanssynth/tls"; // where the chart mounts the TLS Secret
     private readonly string _id = Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> _containers = [];
     private readonly int _redisPort = ExternalProcess.FreePort();
     private IHost? _observer;
 
     private string Root => Path.Combine(engine.Work, $"run-{_id}");
-    private string Redis => $"127.0.0.1:{_redisPort}";
+    private string SiloRedis => $"127.0.0.1:{_redisPort},password={SiloPassword}";
+    private string ReaderRedis => $"127.0.0.1:{_redisPort},user=reader,password={ReaderPassword}";
 
     [Fact]
     public async Task ARunSubmittedFromTheClientContainerSurvivesASiloContainerKilledMidSampling()
@@ -35,6 +40,7 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
         const int samples = 60;
         var data = Path.Combine(Root, "data");
         var work = Path.Combine(Root, "client");
+        var certificates = new TestCertificates(Path.Combine(Root, "certs"));
         SmallFashionMnist.Write(Path.Combine(data, "datasets", "fashion-mnist-small"), train: 600, test: 300);
         Directory.CreateDirectory(work);
         await File.WriteAllTextAsync(Path.Combine(work, "spec.yaml"), $$"""
@@ -52,7 +58,8 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
         // The images run as a non-root user: it owns the shared data volume and the client's folder, as a volume's fsGroup would.
         await Docker.RunToolAsync("chown", ["-R", $"{AppUid}:{AppUid}", Root], TimeSpan.FromSeconds(30));
 
-        await StartAsync($"redis-{_id}", [DockerEngine.RedisImage, "--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        await StartAsync($"redis-{_id}", [DockerEngine.RedisImage, "--port", _redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            "--requirepass", SiloPassword, "--user", "reader", "on", $">{ReaderPassword}", "~*", "&*", "+@read", "+@connection", "+hsetnx"]);
         var silos = new List<string>();
         var metricsPorts = new List<int>();
         for (var i = 0; i < 3; i++)
@@ -60,10 +67,16 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
             var name = $"silo-{i}-{_id}";
             var metrics = ExternalProcess.FreePort();
             await StartAsync(name, [
-                "-v", $"{data}:/data",
-                "-e", $"OrleansSynth__Redis={Redis}", "-e", "OrleansSynth__AdvertisedIp=127.0.0.1",
+                // As the chart runs it: a read-only root, writable /tmp and /data, the TLS Secret mounted read-only.
+                "--read-only", "--tmpfs", "/tmp", "-v", $"{data}:/data", "-v", $"{certificates.Folder}:{Tls}:ro",
+                "-e", $"OrleansSynth__Redis={SiloRedis}", "-e", "OrleansSynth__AdvertisedIp=127.0.0.1",
                 "-e", $"OrleansSynth__SiloPort={ExternalProcess.FreePort()}", "-e", $"OrleansSynth__GatewayPort={ExternalProcess.FreePort()}",
-                "-e", $"URLS=http://127.0.0.1:{metrics}", "-e", $"OrleansSynth__OperatorToken={OperatorToken}",
+                "-e", $"URLS=http://127.0.0.1:{metrics}",
+                "-e", $"OrleansSynth__Tls__CertificateFile={Tls}/silo.crt", "-e", $"OrleansSynth__Tls__KeyFile={Tls}/silo.key",
+                "-e", $"OrleansSynth__Tls__CaFile={Tls}/ca.crt", "-e", "OrleansSynth__DataRoots__0=/data/datasets",
+                // This run's tiny audit proves no recall: the operator's floor here lets it through (see the spec).
+                "-e", "OrleansSynth__PolicyFloor__MinimumCanaryRecall=0", "-e", "OrleansSynth__PolicyFloor__StudentFlaggedRateCeiling=1",
+                "-e", "OrleansSynth__PolicyFloor__Canaries=20",
                 DockerEngine.SiloImage]);
             silos.Add(name);
             metricsPorts.Add(metrics);
@@ -71,7 +84,7 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         foreach (var port in metricsPorts)
             await Eventually(async () => (await http.GetAsync($"http://127.0.0.1:{port}/healthz")).IsSuccessStatusCode, TimeSpan.FromMinutes(2), "a silo container's /healthz");
-        _observer = await ConnectObserverAsync();
+        _observer = await ConnectObserverAsync(certificates);
         var grains = _observer.Services.GetRequiredService<IClusterClient>();
         await Eventually(async () => (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count == 3, TimeSpan.FromMinutes(2), "three active silos");
         Say($"cluster of 3 silo containers up at {clock.Elapsed.TotalSeconds:F0} s");
@@ -79,28 +92,30 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
         var submit = await ClientAsync(["run", "submit", "/work/spec.yaml", "--name", run, "--json"], TimeSpan.FromMinutes(2));
         Assert.True(submit.Exit == 0, submit.Output);
 
-        var sampling = grains.GetGrain<ISamplingJobGrain>(RunGrainIds.TeacherSamples(run));
-        SamplingJobStatus? midway = null;
+        // Stage grains are the cluster's own: the operator follows sampling through the run's progress.
+        var coordinator = grains.GetGrain<IPipelineCoordinatorGrain>(run);
+        WorkProgress? midway = null;
         await Eventually(async () =>
         {
-            midway = await sampling.GetStatus();
-            return midway.ShardsDone >= 2 || midway.State is not (WorkState.NotStarted or WorkState.Running);
+            midway = (await coordinator.GetProgress()).FirstOrDefault(p => p.Name == RunGrainIds.TeacherSamples(run));
+            return midway is { Done: >= 2 } or { State: not WorkState.Running };
         }, TimeSpan.FromMinutes(8), "sampling under way");
-        Assert.True(midway!.State == WorkState.Running && midway.ShardsDone < midway.ShardsTotal, $"not mid-sampling: {midway.State}, {midway.ShardsDone}/{midway.ShardsTotal}\n{await LogsAsync()}");
+        Assert.True(midway is { State: WorkState.Running } && midway.Done < midway.Total, $"not mid-sampling: {midway}\n{await LogsAsync()}");
         await Docker.RunAsync(["kill", silos[0]], TimeSpan.FromSeconds(30)); // SIGKILL, as a node loss
-        Say($"killed {silos[0]} at {midway.ShardsDone}/{midway.ShardsTotal} shards, {clock.Elapsed.TotalSeconds:F0} s");
+        Say($"killed {silos[0]} at {midway.Done}/{midway.Total} shards, {clock.Elapsed.TotalSeconds:F0} s");
 
         var watch = await ClientAsync(["run", "watch", run], TimeSpan.FromMinutes(12));
         Assert.True(watch.Exit == 0, $"watch exited {watch.Exit}:\n{watch.Output}\n{await LogsAsync()}");
         Say($"run completed at {clock.Elapsed.TotalSeconds:F0} s");
 
-        var ids = (await sampling.GetStatus()).Shards.SelectMany(s => s.SampleIds).ToList();
-        Assert.Equal(samples, ids.Count);
-        Assert.Equal(Enumerable.Range(0, samples).Select(i => $"{RunGrainIds.TeacherSamples(run)}/{i:D6}").ToHashSet(), ids.ToHashSet());
+        // Every sample audited once, none lost or doubled, as the gate's evidence counts them.
+        var evidence = (await coordinator.GetDecisions()).Last(d => d.Open).Evidence;
+        Assert.Equal(samples, evidence.SamplesRemaining + evidence.FlaggedSamples);
+        Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
 
         var export = await ClientAsync(["run", "export", run, "--to", "/work/export", "--json"], TimeSpan.FromMinutes(5));
         Assert.True(export.Exit == 0, export.Output);
-        var manifest = await grains.GetGrain<IPipelineCoordinatorGrain>(run).GetRelease();
+        var manifest = await coordinator.GetRelease();
         Assert.NotNull(manifest);
         var exported = Path.Combine(work, "export");
         foreach (var file in manifest.Files)
@@ -124,24 +139,38 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
         await Docker.RunAsync(["run", "-d", "--name", name, "--network", "host", .. arguments], TimeSpan.FromMinutes(1));
     }
 
-    /// <summary>`synth` in the client image, as a Kubernetes Job would run it: the cluster and the token from the environment.</summary>
+    /// <summary>
+    /// `synth` in the client image, as a Kubernetes Job would run it: read-only, the cluster (Redis's reading user) and a
+    /// submitter's certificate from the environment.
+    /// </summary>
     private async Task<(int Exit, string Output)> ClientAsync(IEnumerable<string> arguments, TimeSpan timeout)
     {
         var name = $"client-{_id}-{Guid.NewGuid().ToString("N")[..6]}";
         _containers.Add(name);
         using var client = new ExternalProcess("docker", [
-            "run", "--rm", "--name", name, "--network", "host", "-v", $"{Path.Combine(Root, "client")}:/work",
-            "-e", $"ORLEANSSYNTH_CLUSTER=redis://{Redis}", "-e", $"ORLEANSSYNTH_OPERATOR_TOKEN={OperatorToken}",
+            "run", "--rm", "--name", name, "--network", "host", "--read-only", "--tmpfs", "/tmp", "-v", $"{Path.Combine(Root, "client")}:/work",
+            "-v", $"{Path.Combine(Root, "certs")}:{Tls}:ro", "-e", $"ORLEANSSYNTH_CLUSTER=redis://{ReaderRedis}",
+            "-e", $"ORLEANSSYNTH_CLIENT_CERT={Tls}/submitter.crt", "-e", $"ORLEANSSYNTH_CLIENT_KEY={Tls}/submitter.key", "-e", $"ORLEANSSYNTH_CA={Tls}/ca.crt",
             DockerEngine.ClientImage, .. arguments], environment: Docker.Environment);
         return (await client.ExitCodeAsync(timeout), client.Output);
     }
 
-    /// <summary>A test-side Orleans client, only to look at the sampling job's sample ids.</summary>
-    private async Task<IHost> ConnectObserverAsync()
+    /// <summary>A test-side Orleans client with the operator's certificate, to follow the run and to kill mid-sampling.</summary>
+    private async Task<IHost> ConnectObserverAsync(TestCertificates certificates)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client.UseRedisClustering(Redis).Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("orleanssynth", "orleanssynth")));
+        var certificate = ClusterCertificates.LoadPair(certificates.Certificate("operator"), certificates.Key("operator"));
+        var authority = ClusterCertificates.LoadAuthority(certificates.CaFile);
+        builder.UseOrleansClient(client => client
+            .UseRedisClustering(ReaderRedis).Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("orleanssynth", "orleanssynth"))
+            .AddOutgoingGrainCallFilter(Cli.Connection.ClientCredentials.FromCertificate(certificate))
+            .UseTls(certificate, tls =>
+            {
+                tls.RemoteCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                tls.ClientCertificateMode = Orleans.Connections.Security.RemoteCertificateMode.RequireCertificate;
+                tls.RemoteCertificateValidation = (remote, _, _) => ClusterCertificates.ChainsTo(remote, authority);
+            }));
         var host = builder.Build();
         await host.StartAsync();
         return host;

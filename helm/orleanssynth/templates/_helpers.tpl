@@ -24,7 +24,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- .Values.operatorToken.existingSecret | default (printf "%s-operator-token" (include "orleanssynth.fullname" .)) -}}
 {{- end -}}
 
-{{/* The Secret with Redis' passwords: "password" (default user: silos) and "reader-password" (read-only: clients). */}}
+{{/* The Secret with Redis' passwords: "password" (default user: silos) and "reader-password" (reader: clients). */}}
 {{- define "orleanssynth.redisAuthSecret" -}}
 {{- if .Values.redis.auth.existingSecret -}}{{ .Values.redis.auth.existingSecret }}
 {{- else if .Values.redis.enabled -}}{{ include "orleanssynth.fullname" . }}-redis-auth

@@ -62,6 +62,7 @@ public sealed partial class PipelineCoordinatorGrain
         state.State.Owner = submitter?.Name;
         state.State.Policy = spec.Gate;
         state.State.PolicySetBy = submitter is null ? "the cluster" : $"{submitter}, at or above the cluster's floor";
+        state.State.PolicySetByRole = submitter is null ? "the cluster" : $"the {submitter.Role.ToString().ToLowerInvariant()}, at or above the cluster's floor";
         state.State.PipelineState = WorkState.Running;
         await WriteOneAtATimeAsync(state);
         await KeepResumingAsync();
@@ -394,7 +395,7 @@ public sealed partial class PipelineCoordinatorGrain
         var settings = new ReleasedSettings(spec.SampleCount, spec.Teacher.Steps, student is null ? null : spec.Student.Steps,
             spec.Teacher.LearningRate, student is null ? null : spec.Student.LearningRate, spec.Guidance, spec.Sampler.ToString(), spec.SamplerSteps,
             spec.Alpha, spec.EncoderSteps, spec.ClassifierSteps, spec.Canaries, policy.MinimumSamples, policy.MinimumCanaryRecall, policy.StudentFlaggedRateCeiling,
-            spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null);
+            spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null, state.State.PolicySetByRole ?? "");
 
         var (releasedFiles, internalReport) = await compute.RunAsync($"report {run}", (device, _) =>
         {

@@ -25,6 +25,7 @@ public sealed partial class PipelineCoordinatorGrain(
         if (policy.StudentFlaggedRateCeiling is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(policy), "StudentFlaggedRateCeiling must be in (0, 1].");
         state.State.Policy = policy;
         state.State.PolicySetBy = CallerPrincipal.Current?.ToString() ?? "the cluster";
+        state.State.PolicySetByRole = CallerPrincipal.Current is null ? "the cluster" : "an operator";
         await WriteOneAtATimeAsync(state);
     }
 

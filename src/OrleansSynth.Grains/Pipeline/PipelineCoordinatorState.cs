@@ -26,4 +26,6 @@ public sealed class PipelineCoordinatorState
     [Id(17)] public string? Owner { get; set; }
     /// <summary>Who set the effective policy: the submitter (at or above the floor) or an operator.</summary>
     [Id(18)] public string? PolicySetBy { get; set; }
+    /// <summary><see cref="PolicySetBy"/> by role only, for the shareable report (it names no person).</summary>
+    [Id(19)] public string? PolicySetByRole { get; set; }
 }

@@ -9,7 +9,8 @@
 #                                           read the CLI's peak memory with it), chromium (a test opens the Orleans
 #                                           dashboard headless), and for the deployment tests Debian's Docker engine,
 #                                           debootstrap (local stand-ins for the official base images) and kubectl
-#                                           (kustomize rendering).
+#                                           (kustomize rendering); and Azurite, the Azure Storage emulator, from npm
+#                                           (the azure mode's tests run against it).
 # Safe to run on every invocation.
 set -euo pipefail
 
@@ -36,3 +37,15 @@ if ((${#missing[@]})); then
 fi
 
 command -v dotnet >/dev/null || { echo "the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
+
+# Azurite (blob, queue and table) from npm into a tools folder of its own; the tests find it there
+# (or at ORLEANSSYNTH_AZURITE).
+if [[ "$use" == test ]]; then
+  tools=${ORLEANSSYNTH_TOOLS:-$HOME/.cache/orleanssynth}
+  if [[ ! -x "$tools/azurite/node_modules/.bin/azurite" ]]; then
+    command -v npm >/dev/null || { echo "npm is required to install Azurite" >&2; exit 1; }
+    echo "installing: azurite 3.37.0 (npm) into $tools/azurite"
+    mkdir -p "$tools/azurite"
+    npm install --prefix "$tools/azurite" --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null
+  fi
+fi

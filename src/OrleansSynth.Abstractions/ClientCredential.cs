@@ -14,7 +14,9 @@ public static class ClientCredential
     public const string SignatureKey = "orleanssynth.credential.signature";
     public const string IssuedAtKey = "orleanssynth.credential.issued-at";
 
-    /// <summary>How long a signature is accepted either side of its time (clocks drift; a client re-signs at half).</summary>
+    /// <summary>
+    /// How long a signature is accepted either side of its time (clocks drift; a client re-signs at half).
+    /// </summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
 
     /// <summary>The bytes a certificate's key signs: the time the credential was made, in Unix seconds.</summary>

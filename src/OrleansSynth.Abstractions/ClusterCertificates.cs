@@ -2,7 +2,9 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace OrleansSynth.Abstractions;
 
-/// <summary>The cluster's certificates from PEM files (a Kubernetes TLS Secret's tls.crt, tls.key and ca.crt).</summary>
+/// <summary>
+/// The cluster's certificates from PEM files (a Kubernetes TLS Secret's tls.crt, tls.key and ca.crt).
+/// </summary>
 public static class ClusterCertificates
 {
     /// <summary>A certificate with its private key.</summary>
@@ -23,7 +25,9 @@ public static class ClusterCertificates
         return authorities;
     }
 
-    /// <summary>Whether <paramref name="certificate"/> is valid now and chains to one of <paramref name="authorities"/> alone.</summary>
+    /// <summary>
+    /// Whether <paramref name="certificate"/> is valid now and chains to one of <paramref name="authorities"/> alone.
+    /// </summary>
     public static bool ChainsTo(X509Certificate2 certificate, X509Certificate2Collection authorities)
     {
         using var chain = new X509Chain();

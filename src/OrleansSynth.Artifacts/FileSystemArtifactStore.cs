@@ -73,6 +73,9 @@ public sealed class FileSystemArtifactStore : IArtifactStore
         return named;
     }
 
+    // Every silo mounts the same volume: a named path is already readable everywhere.
+    public Task<string?> MaterializeNamedPathAsync(string path, CancellationToken cancellationToken = default) => Task.FromResult<string?>(null);
+
     public async Task<string> GetLocalPathAsync(ArtifactRef artifact, CancellationToken cancellationToken = default)
     {
         var path = PathOf(artifact.Sha256);

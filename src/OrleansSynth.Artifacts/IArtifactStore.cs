@@ -25,4 +25,10 @@ public interface IArtifactStore
     /// name or extension (an uploaded dataset archive). Verified like <see cref="GetLocalPathAsync"/>.
     /// </summary>
     Task<string> GetNamedPathAsync(ArtifactRef artifact, string fileName, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes a path that <see cref="GetNamedPathAsync"/> handed out (on any silo) readable on this one; returns it, or
+    /// null when it is not such a path or already there. A store on a shared volume has nothing to do.
+    /// </summary>
+    Task<string?> MaterializeNamedPathAsync(string path, CancellationToken cancellationToken = default);
 }

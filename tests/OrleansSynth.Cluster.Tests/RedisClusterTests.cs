@@ -10,12 +10,13 @@ namespace OrleansSynth.Cluster.Tests;
 /// </summary>
 public sealed class RedisClusterTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "orleanssynth-redis-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _root =
+        Path.Combine(Path.GetTempPath(), "orleanssynth-redis-tests", Guid.NewGuid().ToString("N"));
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}";
     private readonly List<ExternalProcess> _processes = [];
-    private readonly SecureRedisCluster _secure;
+    private readonly SecureCluster _secure;
 
-    public RedisClusterTests() => _secure = new SecureRedisCluster(_root, _clusterId);
+    public RedisClusterTests() => _secure = new SecureCluster(_root, _clusterId);
 
     [Fact]
     public async Task TwoSiloProcessesFormOneClusterThroughRedisAndStateSurvivesRestartingBoth()
@@ -30,11 +31,14 @@ public sealed class RedisClusterTests : IDisposable
         using (var client = await _secure.ConnectAsync())
         {
             var grains = client.Services.GetRequiredService<IClusterClient>();
-            var hosts = await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
+            var hosts = await TwoSiloCluster.WaitFor(
+                () => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2,
+                TimeSpan.FromMinutes(2));
             Assert.Equal(2, hosts.Count);
 
             await Submit(grains, dataset, run, teacherSteps: 20);
-            before = await TwoSiloCluster.WaitFor(() => Teacher(grains, run), p => p is { State: not WorkState.Running }, TimeSpan.FromMinutes(4));
+            before = await TwoSiloCluster.WaitFor(
+                () => Teacher(grains, run), p => p is { State: not WorkState.Running }, TimeSpan.FromMinutes(4));
             Assert.Equal(WorkState.Completed, before?.State);
             await client.StopAsync();
         }
@@ -58,18 +62,25 @@ public sealed class RedisClusterTests : IDisposable
         await using var cluster = await StartTrainingOnTwoSilos("killed-run", steps: 100_000);
         var atKill = cluster.AtCheckpoint;
 
-        // SIGKILL the silo running it, as a node loss would; then nobody calls the run. A call would activate it, and an
-        // activation resumes it, so the survivor's log is watched instead: only a reminder can have woken it there.
+        // SIGKILL the silo running it, as a node loss would; then nobody calls the run. A call would activate it, and
+        // an activation resumes it, so the survivor's log is watched instead: only a reminder can have woken it there.
         Stop(cluster.RunningSilo);
         var resumed = $"Training run {RunGrainIds.Teacher("killed-run")} resumes from its checkpoint";
-        var woken = await TwoSiloCluster.WaitFor(() => Task.FromResult(cluster.Survivor.Output.Contains(resumed)), found => found,
+        var woken = await TwoSiloCluster.WaitFor(
+            () => Task.FromResult(cluster.Survivor.Output.Contains(resumed)), found => found,
             TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
-        Assert.True(woken, $"the run did not resume by itself on the survivor within 5 minutes:\n{cluster.Survivor.Output[^Math.Min(4000, cluster.Survivor.Output.Length)..]}");
+        Assert.True(
+            woken,
+            $"the run did not resume by itself on the survivor within 5 minutes:\n" +
+            $"{cluster.Survivor.Output[^Math.Min(4000, cluster.Survivor.Output.Length)..]}");
 
         // Resumed, it trains on past the step it was killed at, on the survivor.
-        var after = await TwoSiloCluster.WaitFor(cluster.Teacher, p => p?.Done > atKill.Done, TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1));
+        var after = await TwoSiloCluster.WaitFor(
+            cluster.Teacher, p => p?.Done > atKill.Done, TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1));
         Assert.Equal(WorkState.Running, after?.State);
-        Assert.True(after!.Done > atKill.Done, $"step {after.Done} after the kill at step {atKill.Done}: the run did not train on after resuming");
+        Assert.True(
+            after!.Done > atKill.Done,
+            $"step {after.Done} after the kill at step {atKill.Done}: the run did not train on after resuming");
         Assert.NotEqual(cluster.RunningPort, (await cluster.SiloOfTeacher()).Endpoint.Port);
     }
 
@@ -78,29 +89,34 @@ public sealed class RedisClusterTests : IDisposable
     {
         await using var cluster = await StartTrainingOnTwoSilos("terminated-run", steps: 600);
 
-        // SIGTERM: the silo shuts down gracefully, cancelling the compute worker under the run; that is a stop, not a failure.
+        // SIGTERM: the silo shuts down gracefully, cancelling the compute worker under the run; that is a stop, not a
+        // failure.
         cluster.RunningSilo.Terminate();
-        // A status call sent while the silo shuts down can time out, or find its gateway gone: a client retries it, as a user's would.
+        // A status call sent while the silo shuts down can time out, or find its gateway gone: a client retries it, as
+        // a user's would.
         async Task<StageStatus?> Stage()
         {
             try
             {
-                return (await cluster.Coordinator.GetPipelineStatus()).Stages.FirstOrDefault(s => s.Name == "train teacher");
+                return (await cluster.Coordinator.GetPipelineStatus()).Stages
+                    .FirstOrDefault(s => s.Name == "train teacher");
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
+            catch (Exception e) when (e is TimeoutException or SiloUnavailableException
+                or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
             {
                 return null;
             }
         }
-        var done = await TwoSiloCluster.WaitFor(Stage, s => s is { State: not WorkState.Running }, TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(2));
+        var done = await TwoSiloCluster.WaitFor(
+            Stage, s => s is { State: not WorkState.Running }, TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(2));
         Assert.True(done?.State == WorkState.Completed, $"{done?.State}: {done?.Detail}");
         Assert.StartsWith("600 steps, resumed", done!.Detail);
         Assert.NotEqual(cluster.RunningPort, (await cluster.SiloOfTeacher()).Endpoint.Port);
     }
 
     /// <summary>
-    /// redis-server, two silo processes and an operator's client; a run whose teacher trains past its second checkpoint,
-    /// the silo process it trains on and the other one.
+    /// redis-server, two silo processes and an operator's client; a run whose teacher trains past its second
+    /// checkpoint, the silo process it trains on and the other one.
     /// </summary>
     private async Task<RunningCluster> StartTrainingOnTwoSilos(string run, int steps)
     {
@@ -111,10 +127,13 @@ public sealed class RedisClusterTests : IDisposable
         var silos = ports.Select(StartSilo).ToList();
         var client = await _secure.ConnectAsync();
         var grains = client.Services.GetRequiredService<IClusterClient>();
-        await TwoSiloCluster.WaitFor(() => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2, TimeSpan.FromMinutes(2));
+        await TwoSiloCluster.WaitFor(
+            () => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2,
+            TimeSpan.FromMinutes(2));
         await Submit(grains, dataset, run, steps);
         // Checkpoints every 25 steps: past step 60 the one of step 50 is written.
-        var atCheckpoint = await TwoSiloCluster.WaitFor(() => Teacher(grains, run), p => p?.Done >= 60, TimeSpan.FromMinutes(3));
+        var atCheckpoint = await TwoSiloCluster.WaitFor(
+            () => Teacher(grains, run), p => p?.Done >= 60, TimeSpan.FromMinutes(3));
         Assert.Equal(WorkState.Running, atCheckpoint?.State);
         var cluster = new RunningCluster(client, grains, run, atCheckpoint!, null!, 0, null!);
         var port = (await cluster.SiloOfTeacher()).Endpoint.Port;
@@ -126,26 +145,36 @@ public sealed class RedisClusterTests : IDisposable
     /// <summary>A run whose teacher trains <paramref name="teacherSteps"/> steps, submitted as the operator.</summary>
     private static Task Submit(IClusterClient grains, string dataset, string run, int teacherSteps)
     {
-        var diffusion = new TrainingRunSpec("", Steps: teacherSteps, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25);
-        return grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(run, new PipelineSpec(dataset, diffusion, diffusion with { Steps = 10 },
-            SampleCount: 20, ShardSize: 10, Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
-            Output: $"out/{run}", SamplerSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256, Canaries: 20));
+        var diffusion = new TrainingRunSpec(
+            "", Steps: teacherSteps, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25);
+        return grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(run, new PipelineSpec(
+            dataset, diffusion, diffusion with { Steps = 10 },
+            SampleCount: 20, ShardSize: 10,
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
+            Output: $"out/{run}", SamplerSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 16,
+            RealTile: 256, Canaries: 20));
     }
 
     /// <summary>The run's teacher as its coordinator reports it (stage grains answer the cluster only).</summary>
     private static async Task<WorkProgress?> Teacher(IClusterClient grains, string run) =>
-        (await grains.GetGrain<IPipelineCoordinatorGrain>(run).GetProgress()).FirstOrDefault(p => p.Name == RunGrainIds.Teacher(run));
+        (await grains.GetGrain<IPipelineCoordinatorGrain>(run).GetProgress())
+            .FirstOrDefault(p => p.Name == RunGrainIds.Teacher(run));
 
-    private sealed record RunningCluster(IHost Client, IClusterClient Grains, string Run, WorkProgress AtCheckpoint, ExternalProcess RunningSilo,
+    private sealed record RunningCluster(
+        IHost Client, IClusterClient Grains, string Run, WorkProgress AtCheckpoint, ExternalProcess RunningSilo,
         int RunningPort, ExternalProcess Survivor) : IAsyncDisposable
     {
         public IPipelineCoordinatorGrain Coordinator => Grains.GetGrain<IPipelineCoordinatorGrain>(Run);
 
         public Task<WorkProgress?> Teacher() => RedisClusterTests.Teacher(Grains, Run);
 
-        /// <summary>Where the teacher's activation lives, as Orleans' management grain (an operator's tool) reports it.</summary>
+        /// <summary>
+        /// Where the teacher's activation lives, as Orleans' management grain (an operator's tool) reports it.
+        /// </summary>
         public async Task<SiloAddress> SiloOfTeacher() =>
-            await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(Run)))
+            await Grains.GetGrain<IManagementGrain>(0)
+                .GetActivationAddress(Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(Run)))
             ?? throw new InvalidOperationException("the teacher has no activation");
 
         public async ValueTask DisposeAsync()
@@ -155,9 +184,11 @@ public sealed class RedisClusterTests : IDisposable
         }
     }
 
-    private List<ExternalProcess> StartSilos() => Enumerable.Range(0, 2).Select(_ => StartSilo(ExternalProcess.FreePort())).ToList();
+    private List<ExternalProcess> StartSilos() =>
+        Enumerable.Range(0, 2).Select(_ => StartSilo(ExternalProcess.FreePort())).ToList();
 
-    private ExternalProcess StartSilo(int siloPort) => Start(_secure.StartSilo(siloPort, ExternalProcess.FreePort(), _root));
+    private ExternalProcess StartSilo(int siloPort) =>
+        Start(_secure.StartSilo(siloPort, ExternalProcess.FreePort(), _root));
 
     private ExternalProcess Start(ExternalProcess process)
     {

@@ -49,9 +49,30 @@ public sealed class SiloHostModeTests
         }
     }
 
+    [Fact]
+    public void AzureModeNeedsAConnectionStringOrTheAccountsEndpoints()
+    {
+        var certificates = new TestCertificates(Path.Combine(Path.GetTempPath(), "orleanssynth-azure-mode", Guid.NewGuid().ToString("N")));
+        try
+        {
+            var builder = Host.CreateApplicationBuilder();
+            var error = Assert.Throws<InvalidOperationException>(() => builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions
+            {
+                Mode = "azure",
+                Tls = new SiloTlsOptions { CertificateFile = certificates.Certificate("silo"), KeyFile = certificates.Key("silo"), CaFile = certificates.CaFile },
+            })));
+            Assert.Contains("OrleansSynth:Azure:ConnectionString", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(certificates.Folder, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("redis")]
     [InlineData("kubernetes")]
+    [InlineData("azure")]
     public void AModeThatListensBeyondLoopbackDoesNotStartWithoutMutualTls(string mode)
     {
         var builder = Host.CreateApplicationBuilder();
@@ -66,6 +87,6 @@ public sealed class SiloHostModeTests
         var builder = Host.CreateApplicationBuilder();
         var error = Assert.Throws<InvalidOperationException>(() =>
             builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = "kubernetis" })));
-        Assert.Contains("'embedded', 'redis' or 'kubernetes'", error.Message);
+        Assert.Contains("'embedded', 'redis', 'kubernetes' or 'azure'", error.Message);
     }
 }

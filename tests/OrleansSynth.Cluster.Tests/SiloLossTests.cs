@@ -3,11 +3,12 @@ using OrleansSynth.Abstractions;
 namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
-/// A silo process killed with SIGKILL in the middle of a pipeline's training, sampling or audit, on a cluster over a
-/// real redis-server: with no client calling afterwards, the run moves on by itself on the survivor and completes with
-/// exactly the requested sample ids and an audit of exactly those.
+/// A silo process killed with SIGKILL in the middle of a pipeline's training, sampling or audit: the run moves on by
+/// itself on the survivor and completes with exactly the requested samples and an audit of exactly those. From the
+/// submission to the run's end the test makes no call to the run's grains (it reads the silos' logs and /metrics),
+/// so nothing but the cluster's own reminders and calls can have resumed it. Run over each storage backend.
 /// </summary>
-public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<RedisSiloProcesses>
+public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster : SiloProcesses
 {
     private const int Samples = 60;
 
@@ -17,10 +18,14 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         const string run = "killed-mid-sampling";
         await cluster.RestoreSilosAsync();
         await SubmitAsync(run, teacherSteps: 20, encoderSteps: 20);
-        // Stage grains are the cluster's own: a client follows them through the run's progress.
-        var midway = await TwoSiloCluster.WaitFor(() => cluster.Progress(run, RunGrainIds.TeacherSamples(run)),
-            p => p is { Done: >= 2 } or { State: not WorkState.Running }, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
-        Assert.True(midway is { State: WorkState.Running } && midway.Done < midway.Total, $"not mid-sampling: {midway}");
+        var shardsDone = $@"Part {RunGrainIds.TeacherSamples(run)}/\d+ completed";
+        var sampled = $"Sampling job {RunGrainIds.TeacherSamples(run)} completed";
+        await Until(
+            () => cluster.LogLines(shardsDone) >= 2 || cluster.LogLines(sampled) > 0, TimeSpan.FromMinutes(5),
+            "two shards done");
+        Assert.True(
+            cluster.LogLines(sampled) == 0,
+            $"not mid-sampling: sampling finished before the kill\n{cluster.SiloOutput}");
         cluster.KillSilo(0);
         await CompletesByItselfAsync(run);
     }
@@ -31,15 +36,22 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         const string run = "killed-mid-training";
         await cluster.RestoreSilosAsync();
         await SubmitAsync(run, teacherSteps: 300, encoderSteps: 20);
-        // Past step 30 its checkpoint of step 20 exists (checkpoints every 10 steps).
-        var midway = await TwoSiloCluster.WaitFor(() => cluster.Progress(run, RunGrainIds.Teacher(run)),
-            p => p is { Done: >= 30 } or { State: WorkState.Completed or WorkState.Failed }, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
-        Assert.True(midway is { State: WorkState.Running } && midway.Done < 300, $"not mid-training: {midway}");
-        await cluster.KillSiloHostingAsync(cluster.Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(run)));
+        // Past step 30 its checkpoint of step 20 exists (checkpoints every 10 steps); the silo reporting the step runs
+        // it.
+        (int Silo, double Value)? training = null;
+        await Until(
+            async () => (training = await cluster.SiloReportingAsync(
+                "orleanssynth_training_step", RunGrainIds.Teacher(run))) is { Value: >= 30 },
+            TimeSpan.FromMinutes(5), "the teacher past step 30");
+        Assert.True(training!.Value.Value < 300, $"not mid-training: step {training.Value.Value}");
+        cluster.KillSilo(training.Value.Silo);
         await CompletesByItselfAsync(run);
-        Assert.Equal(new WorkProgress(RunGrainIds.Teacher(run), WorkState.Completed, 300, 300, "steps"), await cluster.Progress(run, RunGrainIds.Teacher(run)));
-        var trained = (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher");
-        Assert.True(trained.Detail?.Contains("resumed") == true, $"the training did not resume from a checkpoint: {trained.Detail}");
+        Assert.True(
+            cluster.LogLines($"Training run {RunGrainIds.Teacher(run)} resumes from its checkpoint") >= 1,
+            "the training did not resume");
+        var trained = (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).Stages
+            .Single(s => s.Name == "train teacher");
+        Assert.StartsWith("300 steps, resumed", trained.Detail);
     }
 
     [Fact]
@@ -49,43 +61,71 @@ public sealed class SiloLossTests(RedisSiloProcesses cluster) : IClassFixture<Re
         await cluster.RestoreSilosAsync();
         // A longer encoder training keeps the audit busy long enough to be killed in the middle.
         await SubmitAsync(run, teacherSteps: 20, encoderSteps: 400);
-        var running = await TwoSiloCluster.WaitFor(() => cluster.Progress(run, RunGrainIds.TeacherAudit(run)), p => p is not null,
-            TimeSpan.FromMinutes(6), TimeSpan.FromMilliseconds(200));
-        Assert.True(running is { State: WorkState.Running }, $"not mid-audit: {running}");
-        await cluster.KillSiloHostingAsync(cluster.Grains.GetGrain<IPrivacyAuditGrain>(RunGrainIds.TeacherAudit(run)));
+        (int Silo, double Value)? auditing = null;
+        await Until(
+            async () => (auditing = await cluster.SiloReportingAsync(
+                "orleanssynth_audit_model_training_step", RunGrainIds.TeacherAudit(run))) is not null,
+            TimeSpan.FromMinutes(6), "the audit's encoder training");
+        cluster.KillSilo(auditing!.Value.Silo);
         await CompletesByItselfAsync(run);
     }
 
     private async Task SubmitAsync(string run, int teacherSteps, int encoderSteps)
     {
-        var diffusion = new TrainingRunSpec("", Steps: teacherSteps, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        await cluster.Submit(cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run), new PipelineSpec(cluster.Dataset, diffusion, diffusion with { Steps = 10 },
+        var diffusion = new TrainingRunSpec(
+            "", Steps: teacherSteps, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
+        await cluster.Submit(cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run), new PipelineSpec(
+            cluster.Dataset, diffusion, diffusion with { Steps = 10 },
             SampleCount: Samples, ShardSize: 5,
-            // 0 and false on purpose: fields equal to their type's default must survive Redis grain storage when the
-            // coordinator moves silos (the provider's JSON once dropped them and they came back as the record's defaults).
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: $"out/{run}",
-            SamplerSteps: 25, EncoderSteps: encoderSteps, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256, Canaries: 20));
+            // 0 and false on purpose: fields equal to their type's default must survive grain storage when the
+            // coordinator moves silos (Redis's JSON once dropped them and they came back as the record's defaults).
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
+            Output: $"out/{run}",
+            SamplerSteps: 25, EncoderSteps: encoderSteps, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256,
+            Canaries: 20));
     }
 
-    /// <summary>Nobody calls the run for 90 s (reminders fire every minute); then it completes with exactly its samples and their audit.</summary>
+    /// <summary>
+    /// Waits, calling nothing, for the run's last stage in the silos' logs; then checks it completed with exactly its
+    /// samples, each audited once.
+    /// </summary>
     private async Task CompletesByItselfAsync(string run)
     {
-        await Task.Delay(TimeSpan.FromSeconds(90));
-        var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
-        var done = await TwoSiloCluster.WaitFor(async () =>
-        {
-            try { return await coordinator.GetPipelineStatus(); }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException) { return null; }
-        }, s => s is not null && s.State != WorkState.Running, TimeSpan.FromMinutes(8), TimeSpan.FromSeconds(2));
-        Assert.True(done?.State == WorkState.Completed, $"{done?.State}: {done?.Error}\n{cluster.SiloOutput}");
+        var ended = $"Pipeline {run}: stage 'report and release' done|Pipeline {run} (refused|failed)";
+        await Until(() => cluster.LogLines(ended) > 0, TimeSpan.FromMinutes(10), $"run {run} to end");
 
-        // The gate's evidence, as the operator reads it: every sample audited once, none lost or doubled, every tile scanned.
+        var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
+        var done = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromSeconds(30));
+        Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}\n{cluster.SiloOutput}");
+        // The gate's evidence, as the operator reads it: every sample audited once, none lost or doubled, every tile
+        // scanned.
         var evidence = (await coordinator.GetDecisions()).Last(d => d.Open).Evidence;
         Assert.Equal(Samples, evidence.SamplesRemaining + evidence.FlaggedSamples);
         Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
-        var audited = (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "audit teacher samples").Detail;
-        Assert.Contains($" of {Samples} flagged", audited);
-        Assert.Equal(new WorkProgress(RunGrainIds.TeacherSamples(run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
+        Assert.Contains($" of {Samples} flagged", done.Stages.Single(s => s.Name == "audit teacher samples").Detail);
+        Assert.Equal(
+            new WorkProgress(RunGrainIds.TeacherSamples(run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
             await cluster.Progress(run, RunGrainIds.TeacherSamples(run)));
     }
+
+    private Task Until(Func<bool> condition, TimeSpan timeout, string what) =>
+        Until(() => Task.FromResult(condition()), timeout, what);
+
+    private async Task Until(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"waited {timeout} for {what}\n{cluster.SiloOutput}");
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+    }
 }
+
+public sealed class SiloLossOverRedisTests(RedisSiloProcesses cluster)
+    : SiloLossTests<RedisSiloProcesses>(cluster), IClassFixture<RedisSiloProcesses>;
+
+public sealed class SiloLossOverAzureTests(AzureSiloProcesses cluster)
+    : SiloLossTests<AzureSiloProcesses>(cluster), IClassFixture<AzureSiloProcesses>;

@@ -73,7 +73,8 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         var clash = await Synth(["run", "submit", other, "--name", run]);
         Assert.True(clash.ExitCode == 2, clash.Output);
 
-        using var watch = SynthCli.Start(["run", "watch", run, "--cluster", cluster.ClusterArgument]);
+        using var watch = SynthCli.Start(["run", "watch", run, "--cluster", cluster.ClusterArgument],
+            cluster.Secure.ClientEnvironment("submitter"));
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
         var waiting = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus,
             s => s.State != WorkState.Running || s.Stages.Any(stage => stage.Detail == "waiting for approval"), TimeSpan.FromMinutes(8), TimeSpan.FromSeconds(1));

@@ -39,8 +39,14 @@ public class TwoSiloCluster : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(2);
         builder.ConfigureSilo((options, silo) =>
         {
-            if (!SiloNames.Contains(options.SiloName)) SiloNames.Add(options.SiloName);
-            var gpu = AdvertisesGpu(SiloNames.IndexOf(options.SiloName));
+            // The silos are configured on threads of their own: the list is shared.
+            int index;
+            lock (SiloNames)
+            {
+                if (!SiloNames.Contains(options.SiloName)) SiloNames.Add(options.SiloName);
+                index = SiloNames.IndexOf(options.SiloName);
+            }
+            var gpu = AdvertisesGpu(index);
             silo.AddOrleansSynth(
                 compute => { compute.CpuSlots = 1; compute.TorchThreads = 1; compute.CacheRoot = Path.Combine(Root, "cache"); compute.AdvertiseGpu = gpu; },
                 artifacts => artifacts.Root = Path.Combine(Root, "artifacts"));

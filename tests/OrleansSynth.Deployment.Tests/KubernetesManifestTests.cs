@@ -21,6 +21,9 @@ public sealed partial class KubernetesManifestTests
     [InlineData("k8s/overlays/cpu")]
     [InlineData("k8s/overlays/gpu")]
     [InlineData("k8s/jobs/submit-run")]
+    [InlineData("k8s/overlays/azure")]
+    [InlineData("k8s/jobs/submit-run-azure")]
+    [InlineData("k8s/cert-manager")]
     public async Task EveryKustomizationRenders(string folder)
     {
         var objects = await RenderAsync(folder);

@@ -40,3 +40,42 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "orleanssynth.clientTlsSecret" -}}
 {{- required "tls.clientSecretName is required when submitJob.enabled: the Job's client certificate Secret (tls.crt, tls.key, ca.crt; OU=submitter)" .Values.tls.clientSecretName -}}
 {{- end -}}
+
+{{/* "true" when the cluster keeps its state in Azure Storage (storage: azure), else empty: Redis and a shared volume. */}}
+{{- define "orleanssynth.azure" -}}
+{{- if eq .Values.storage "azure" -}}true{{- end -}}
+{{- end -}}
+
+{{/* storage: azure: a connection string Secret or both service URLs (the schema checks the same; this names them). */}}
+{{- define "orleanssynth.azureCheck" -}}
+{{- with .Values.azure -}}
+{{- if not (or .existingSecret (and .tableServiceUrl .blobServiceUrl)) -}}
+{{- fail "storage: azure needs azure.existingSecret (a Secret with connection-string and client-connection-string) or both azure.tableServiceUrl and azure.blobServiceUrl (an identity)" -}}
+{{- end -}}
+{{- if and .workloadIdentity.enabled (not .workloadIdentity.clientId) -}}
+{{- fail "azure.workloadIdentity.enabled needs azure.workloadIdentity.clientId (the identity's client id)" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* storage: azure: NetworkPolicy egress items to Azure Storage on 443 (networkPolicy.azureStorage.cidrs; empty: any
+     address) and, given true as the second item, to the node's IMDS. Takes (list networkPolicy imds). */}}
+{{- define "orleanssynth.azureEgress" -}}
+{{- $np := index . 0 -}}
+# Azure Storage (and Microsoft Entra ID, for an identity's token), HTTPS.
+- ports:
+    - { port: 443, protocol: TCP }
+  {{- with ($np.azureStorage | default dict).cidrs }}
+  to:
+    {{- range . }}
+    - ipBlock: { cidr: {{ . | quote }} }
+    {{- end }}
+  {{- end }}
+{{- if index . 1 }}
+# The node's managed identity (DefaultAzureCredential without workload identity): the instance metadata service.
+- to:
+    - ipBlock: { cidr: 169.254.169.254/32 }
+  ports:
+    - { port: 80, protocol: TCP }
+{{- end }}
+{{- end -}}

@@ -11,14 +11,18 @@ public sealed record ClientIdentity(string? Token, string? CertificateFile, stri
 {
     public bool UsesTls => CertificateFile is not null;
 
-    /// <summary>The credential every call carries; null without one (the cluster then refuses every call, saying why).</summary>
+    /// <summary>
+    /// The credential every call carries; null without one (the cluster then refuses every call, saying why).
+    /// </summary>
     public ClientCredentials? Credentials() =>
         Token is not null ? ClientCredentials.FromToken(Token)
         : UsesTls ? ClientCredentials.FromCertificate(Certificate())
         : null;
 
-    public X509Certificate2 Certificate() => ClusterCertificates.LoadPair(CertificateFile!, KeyFile ?? CertificateFile!);
+    public X509Certificate2 Certificate() =>
+        ClusterCertificates.LoadPair(CertificateFile!, KeyFile ?? CertificateFile!);
 
     public X509Certificate2Collection Authority() =>
-        ClusterCertificates.LoadAuthority(CaFile ?? throw new ArgumentException("--ca: the cluster's CA certificate is needed with --cert."));
+        ClusterCertificates.LoadAuthority(
+            CaFile ?? throw new ArgumentException("--ca: the cluster's CA certificate is needed with --cert."));
 }

@@ -34,6 +34,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (target.ClusterId, target.ServiceId));
             if (target.Redis is { } redis) client.UseRedisClustering(redis);
+            else if (target.AzureTables is not null) client.UseAzureStorageClustering(gateways => gateways.TableServiceClient = target.AzureTableClient());
             else client.UseStaticClustering(target.Gateways.ToArray());
             if (credentials is not null) client.AddOutgoingGrainCallFilter(credentials);
             if (identity.UsesTls) UseMutualTls(client, identity);
@@ -59,7 +60,7 @@ internal sealed class ClusterConnection : IAsyncDisposable
             // A TLS refusal looks like any closed connection from here: say what to check.
             var hint = identity.UsesTls
                 ? "; if the cluster is up, check that --cert is signed by the cluster's CA and --ca is that CA"
-                : target.Redis is not null || target.Gateways.Any(g => !System.Net.IPAddress.IsLoopback(g.Address))
+                : target.Redis is not null || target.AzureTables is not null || target.Gateways.Any(g => !System.Net.IPAddress.IsLoopback(g.Address))
                     ? "; a cluster beyond this machine takes mutual TLS: give --cert, --key and --ca"
                     : "";
             throw new ClusterUnreachableException(

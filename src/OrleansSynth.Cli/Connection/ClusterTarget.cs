@@ -3,11 +3,14 @@ using System.Net;
 namespace OrleansSynth.Cli.Connection;
 
 /// <summary>
-/// Where the cluster is: its gateways (static endpoints) or its Redis membership table. Written as
-/// <c>host:port[,host:port...]</c> or <c>redis://host:port</c>, in --cluster, in <see cref="Variable"/>, or on the
-/// first line of <see cref="ConfigFile"/>; none of them means a local silo on this machine.
+/// Where the cluster is: its gateways (static endpoints), its Redis membership table, or its Azure Storage membership
+/// table. Written as <c>host:port[,host:port...]</c>, <c>redis://host:port[,password=...]</c> or
+/// <c>azure://CONNECTION-STRING</c> (or <c>azure://https://ACCOUNT.table.core.windows.net</c>, reached with a managed or
+/// workload identity), in --cluster, in <see cref="Variable"/>, or on the first line of <see cref="ConfigFile"/>; none
+/// of them means a local silo on this machine.
 /// </summary>
-internal sealed record ClusterTarget(IReadOnlyList<IPEndPoint> Gateways, string? Redis, string ClusterId = "orleanssynth", string ServiceId = "orleanssynth")
+internal sealed record ClusterTarget(
+    IReadOnlyList<IPEndPoint> Gateways, string? Redis, string ClusterId = "orleanssynth", string ServiceId = "orleanssynth", string? AzureTables = null)
 {
     public const string Variable = "ORLEANSSYNTH_CLUSTER";
 
@@ -27,6 +30,7 @@ internal sealed record ClusterTarget(IReadOnlyList<IPEndPoint> Gateways, string?
     public static ClusterTarget Parse(string value)
     {
         if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new([], value["redis://".Length..]);
+        if (value.StartsWith("azure://", StringComparison.OrdinalIgnoreCase)) return new([], null, AzureTables: value["azure://".Length..]);
         var gateways = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Endpoint).ToList();
         return new(gateways, null);
     }
@@ -50,5 +54,13 @@ internal sealed record ClusterTarget(IReadOnlyList<IPEndPoint> Gateways, string?
 
     /// <summary>As shown to users and in errors: a Redis password is never printed.</summary>
     public override string ToString() =>
-        Redis is not null ? "redis://" + System.Text.RegularExpressions.Regex.Replace(Redis, "(?i)(password=)[^,]*", "$1***") : string.Join(",", Gateways);
+        Redis is not null ? "redis://" + System.Text.RegularExpressions.Regex.Replace(Redis, "(?i)(password=)[^,]*", "$1***")
+        : AzureTables is not null ? "azure://" + System.Text.RegularExpressions.Regex.Replace(AzureTables, "(?i)((AccountKey|SharedAccessSignature)=)[^;]*", "$1***")
+        : string.Join(",", Gateways);
+
+    /// <summary>The Azure tables the membership is in: by connection string, or by URL with a managed or workload identity.</summary>
+    public Azure.Data.Tables.TableServiceClient AzureTableClient() =>
+        AzureTables!.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? new(new Uri(AzureTables), new Azure.Identity.DefaultAzureCredential())
+            : new(AzureTables);
 }

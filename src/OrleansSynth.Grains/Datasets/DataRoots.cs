@@ -17,14 +17,18 @@ public sealed class DataRoots(IOptions<DatasetOptions> options)
         var roots = options.Value.Roots.Select(Folder).ToList();
         if (Inside(Path.GetFullPath(source), roots) && Inside(Resolved(source), roots)) return;
         throw new DatasetRefusedException(roots.Count == 0
-            ? $"{what} refused: this cluster has no data roots configured (OrleansSynth:DataRoots); upload the dataset instead."
-            : $"{what} refused: it is outside the cluster's data roots; an operator may add a root (OrleansSynth:DataRoots).");
+            ? $"{what} refused: this cluster has no data roots configured (OrleansSynth:DataRoots); " +
+                "upload the dataset instead."
+            : $"{what} refused: it is outside the cluster's data roots; " +
+                "an operator may add a root (OrleansSynth:DataRoots).");
     }
 
-    private static string Folder(string root) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
+    private static string Folder(string root) =>
+        Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)) + Path.DirectorySeparatorChar;
 
     private static bool Inside(string path, List<string> roots) =>
-        roots.Any(root => (Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar).StartsWith(root, StringComparison.Ordinal));
+        roots.Any(root => (Path.TrimEndingDirectorySeparator(path) + Path.DirectorySeparatorChar)
+            .StartsWith(root, StringComparison.Ordinal));
 
     /// <summary>The path with every link on it followed: a link inside a root may point anywhere.</summary>
     private static string Resolved(string source)

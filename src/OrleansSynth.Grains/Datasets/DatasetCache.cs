@@ -24,6 +24,8 @@ public sealed class DatasetCache(IGrainFactory grains, IArtifactStore artifacts,
     /// <summary>Reads a split from disk, bypassing the cache, and checks it against <paramref name="registered"/> when given.</summary>
     public ImageDataset LoadFresh(string source, DatasetSplit split, DatasetInfo? registered)
     {
+        // An uploaded dataset lives in the artifact store: without a shared volume, this silo fetches it first.
+        artifacts.MaterializeNamedPathAsync(source).GetAwaiter().GetResult();
         var data = DatasetCatalog.Load(source, split, options.Value.AllowManifestPathsOutside);
         if (registered is not null) Verify(source, split, data, registered);
         return data;

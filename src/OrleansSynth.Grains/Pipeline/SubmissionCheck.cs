@@ -19,37 +19,50 @@ public static class SubmissionCheck
     {
         var gate = spec.Gate;
         if (gate.MinimumCanaryRecall < floor.MinimumCanaryRecall)
-            yield return Weaker("gate.minimumCanaryRecall", gate.MinimumCanaryRecall, "at least", floor.MinimumCanaryRecall);
+            yield return Weaker(
+                "gate.minimumCanaryRecall", gate.MinimumCanaryRecall, "at least", floor.MinimumCanaryRecall);
         if (gate.StudentFlaggedRateCeiling > floor.StudentFlaggedRateCeiling)
-            yield return Weaker("gate.studentFlaggedRateCeiling", gate.StudentFlaggedRateCeiling, "at most", floor.StudentFlaggedRateCeiling);
+            yield return Weaker(
+                "gate.studentFlaggedRateCeiling", gate.StudentFlaggedRateCeiling, "at most",
+                floor.StudentFlaggedRateCeiling);
         if (floor.RequireApproval && !gate.RequireApproval)
             yield return "gate.requireApproval false is weaker than the cluster's floor (approval required)";
         if (spec.Alpha < floor.Alpha) yield return Weaker("audit.alpha", spec.Alpha, "at least", floor.Alpha);
-        if (spec.Canaries < floor.Canaries) yield return Weaker("audit.canaries", spec.Canaries, "at least", floor.Canaries);
-        if (spec.EncoderSteps < floor.EncoderSteps) yield return Weaker("audit.encoderSteps", spec.EncoderSteps, "at least", floor.EncoderSteps);
-        if (spec.VerifierSteps < floor.VerifierSteps) yield return Weaker("audit.verifierSteps", spec.VerifierSteps, "at least", floor.VerifierSteps);
+        if (spec.Canaries < floor.Canaries)
+            yield return Weaker("audit.canaries", spec.Canaries, "at least", floor.Canaries);
+        if (spec.EncoderSteps < floor.EncoderSteps)
+            yield return Weaker("audit.encoderSteps", spec.EncoderSteps, "at least", floor.EncoderSteps);
+        if (spec.VerifierSteps < floor.VerifierSteps)
+            yield return Weaker("audit.verifierSteps", spec.VerifierSteps, "at least", floor.VerifierSteps);
 
         if (spec.SampleCount < 1) yield return $"sampling.count {spec.SampleCount} must be positive";
         if (spec.ShardSize < 1) yield return $"sampling.shardSize {spec.ShardSize} must be positive";
-        if (spec.SampleCount > limits.MaxSamples) yield return OverLimit("sampling.count", spec.SampleCount, limits.MaxSamples);
+        if (spec.SampleCount > limits.MaxSamples)
+            yield return OverLimit("sampling.count", spec.SampleCount, limits.MaxSamples);
         if (spec.ShardSize >= 1 && (spec.SampleCount + (long)spec.ShardSize - 1) / spec.ShardSize > limits.MaxShards)
-            yield return $"sampling.count over sampling.shardSize makes more than the cluster's limit of {limits.MaxShards} shards";
-        if (spec.Canaries > limits.MaxCanaries) yield return OverLimit("audit.canaries", spec.Canaries, limits.MaxCanaries);
+            yield return "sampling.count over sampling.shardSize makes more than the cluster's limit of " +
+                $"{limits.MaxShards} shards";
+        if (spec.Canaries > limits.MaxCanaries)
+            yield return OverLimit("audit.canaries", spec.Canaries, limits.MaxCanaries);
         foreach (var (key, steps) in new[]
                  {
-                     ("teacher.steps", spec.Teacher.Steps), ("student.steps", spec.Student.Steps), ("utility.classifierSteps", spec.ClassifierSteps),
+                     ("teacher.steps", spec.Teacher.Steps), ("student.steps", spec.Student.Steps),
+                     ("utility.classifierSteps", spec.ClassifierSteps),
                      ("audit.encoderSteps", spec.EncoderSteps), ("audit.verifierSteps", spec.VerifierSteps),
                  })
         {
             if (steps > limits.MaxSteps) yield return OverLimit(key, steps, limits.MaxSteps);
         }
         if (spec.SyntheticTile < limits.MinSyntheticTile)
-            yield return $"syntheticTile {spec.SyntheticTile} is under the cluster's minimum of {limits.MinSyntheticTile}";
-        if (spec.RealTile < limits.MinRealTile) yield return $"realTile {spec.RealTile} is under the cluster's minimum of {limits.MinRealTile}";
+            yield return $"syntheticTile {spec.SyntheticTile} is under the cluster's minimum of " +
+                $"{limits.MinSyntheticTile}";
+        if (spec.RealTile < limits.MinRealTile)
+            yield return $"realTile {spec.RealTile} is under the cluster's minimum of {limits.MinRealTile}";
     }
 
     private static string Weaker(string key, double asked, string bound, double floor) =>
         $"{key} {asked:0.####} is weaker than the cluster's floor ({bound} {floor:0.####})";
 
-    private static string OverLimit(string key, long asked, long limit) => $"{key} {asked} is over the cluster's limit of {limit}";
+    private static string OverLimit(string key, long asked, long limit) =>
+        $"{key} {asked} is over the cluster's limit of {limit}";
 }

@@ -14,10 +14,14 @@ public static class CallerPrincipal
     public static Principal? Current => RequestContext.Get(Key) as Principal;
 
     /// <summary>Refuses a client that neither owns <paramref name="what"/> nor holds the operator role.</summary>
-    /// <param name="owner">The principal name that owns it; null for work that predates owners (operators only).</param>
+    /// <param name="owner">
+    /// The principal name that owns it; null for work that predates owners (operators only).
+    /// </param>
     public static void DemandOwnerOrOperator(string? owner, string what)
     {
-        if (Current is not { } caller || caller.Role == ClientRole.Operator || (owner is not null && caller.Name == owner)) return;
+        if (Current is not { } caller || caller.Role == ClientRole.Operator
+            || (owner is not null && caller.Name == owner))
+            return;
         throw new AccessRefusedException($"{what} belongs to another principal; {caller} may read only its own runs.");
     }
 

@@ -8,8 +8,9 @@ using OrleansSynth.Abstractions;
 namespace OrleansSynth.Grains.Security;
 
 /// <summary>
-/// Establishes a client's principal from the credential in its call's request context (<see cref="ClientCredential"/>):
-/// the operator token, or a certificate chained to the cluster's CA with a recent signature by its key.
+/// Establishes a client's principal from the credential in its call's request context
+/// (<see cref="ClientCredential"/>): the operator token, or a certificate chained to the cluster's CA with a recent
+/// signature by its key.
 /// </summary>
 public sealed class ClientAuthenticator
 {
@@ -23,12 +24,17 @@ public sealed class ClientAuthenticator
     public ClientAuthenticator(IOptions<ClientAuthenticationOptions> options)
     {
         var settings = options.Value;
-        if (settings.OperatorToken.Length > 0) _tokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(settings.OperatorToken));
-        _authorities = settings.CertificateAuthorityFile.Length > 0 ? ClusterCertificates.LoadAuthority(settings.CertificateAuthorityFile) : [];
+        if (settings.OperatorToken.Length > 0)
+            _tokenHash = SHA256.HashData(Encoding.UTF8.GetBytes(settings.OperatorToken));
+        _authorities = settings.CertificateAuthorityFile.Length > 0
+            ? ClusterCertificates.LoadAuthority(settings.CertificateAuthorityFile)
+            : [];
     }
 
     /// <summary>The principal of the current client call.</summary>
-    /// <exception cref="AccessRefusedException">No credential, or one the cluster does not trust (the reason given).</exception>
+    /// <exception cref="AccessRefusedException">
+    /// No credential, or one the cluster does not trust (the reason given).
+    /// </exception>
     public Principal Authenticate()
     {
         if (RequestContext.Get(ClientCredential.TokenKey) is string token) return FromToken(token);
@@ -38,7 +44,8 @@ public sealed class ClientAuthenticator
         {
             var age = Math.Abs(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - issuedAt);
             if (age > ClientCredential.Lifetime.TotalSeconds)
-                throw new AccessRefusedException($"the credential was signed {age} s from now; is this client's clock right?");
+                throw new AccessRefusedException(
+                    $"the credential was signed {age} s from now; is this client's clock right?");
             var key = Convert.ToBase64String(signature);
             if (_verified.TryGetValue(key, out var known) && known.IssuedAt == issuedAt) return known.Principal;
             var principal = FromCertificate(certificate, issuedAt, signature);
@@ -46,36 +53,44 @@ public sealed class ClientAuthenticator
             _verified[key] = (issuedAt, principal);
             return principal;
         }
-        throw new AccessRefusedException("the call carries no credential (a client certificate or the local silo's token).");
+        throw new AccessRefusedException(
+            "the call carries no credential (a client certificate or the local silo's token).");
     }
 
     private Principal FromToken(string token)
     {
         // Fixed-time comparison of hashes: the time taken says nothing about how much of a guess was right.
-        if (_tokenHash is not null && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), _tokenHash))
+        if (_tokenHash is not null
+            && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(token)), _tokenHash))
             return new Principal(TokenOperator, ClientRole.Operator);
         throw new AccessRefusedException(_tokenHash is null ? "this cluster accepts no token." : "wrong token.");
     }
 
     private Principal FromCertificate(byte[] der, long issuedAt, byte[] signature)
     {
-        if (_authorities.Count == 0) throw new AccessRefusedException("this cluster has no CA for client certificates.");
+        if (_authorities.Count == 0)
+            throw new AccessRefusedException("this cluster has no CA for client certificates.");
         using var certificate = X509CertificateLoader.LoadCertificate(der);
         if (!ClusterCertificates.ChainsTo(certificate, _authorities))
-            throw new AccessRefusedException($"the client certificate '{certificate.Subject}' is not signed by the cluster's CA or has expired.");
+            throw new AccessRefusedException(
+                $"the client certificate '{certificate.Subject}' is not signed by the cluster's CA or has expired.");
         if (!VerifySignature(certificate, ClientCredential.SignedContent(issuedAt), signature))
             throw new AccessRefusedException("the credential's signature was not made by the certificate's key.");
         var name = certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
         var role = OrganisationalUnits(certificate.SubjectName).Select(RoleOf).Max();
         if (role is null || string.IsNullOrWhiteSpace(name))
-            throw new AccessRefusedException($"the client certificate '{certificate.Subject}' names no role (OU=operator or OU=submitter) or no common name.");
+            throw new AccessRefusedException(
+                $"the client certificate '{certificate.Subject}' names no role (OU=operator or OU=submitter) " +
+                "or no common name.");
         return new Principal(name, role.Value);
     }
 
     private static bool VerifySignature(X509Certificate2 certificate, byte[] content, byte[] signature)
     {
-        if (certificate.GetECDsaPublicKey() is { } ecdsa) using (ecdsa) return ecdsa.VerifyData(content, signature, HashAlgorithmName.SHA256);
-        if (certificate.GetRSAPublicKey() is { } rsa) using (rsa) return rsa.VerifyData(content, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+        if (certificate.GetECDsaPublicKey() is { } ecdsa)
+            using (ecdsa) return ecdsa.VerifyData(content, signature, HashAlgorithmName.SHA256);
+        if (certificate.GetRSAPublicKey() is { } rsa)
+            using (rsa) return rsa.VerifyData(content, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
         return false;
     }
 

@@ -1,14 +1,18 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Azure.Data.Tables;
+using Azure.Identity;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Orleans.Persistence;
 using Orleans.Storage;
-using OrleansSynth.Grains;
-using Orleans.Connections.Security;
 using OrleansSynth.Abstractions;
+using OrleansSynth.Artifacts.Azure;
+using OrleansSynth.Artifacts;
 using OrleansSynth.Grains.Pipeline;
 using OrleansSynth.Grains.Security;
+using OrleansSynth.Grains;
 using OrleansSynth.Silo.Storage;
 
 namespace OrleansSynth.Silo.Hosting;
@@ -67,8 +71,16 @@ public static class OrleansSynthSilo
                 if (options.AdvertisedIp is { Length: > 0 } podIp) silo.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = System.Net.IPAddress.Parse(podIp));
                 UseRedis(silo, options.Redis);
                 break;
+            case "azure":
+                UseMutualTls(silo, options);
+                silo.Configure<ClusterOptions>(cluster => (cluster.ClusterId, cluster.ServiceId) = (options.ClusterId, options.ServiceId));
+                if (options.AdvertisedIp is { Length: > 0 } azureIp)
+                    silo.ConfigureEndpoints(System.Net.IPAddress.Parse(azureIp), options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+                else silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+                UseAzureStorage(silo, options.Azure, dataRoot);
+                break;
             default:
-                throw new InvalidOperationException($"Unknown mode '{options.Mode}'; use 'embedded', 'redis' or 'kubernetes'.");
+                throw new InvalidOperationException($"Unknown mode '{options.Mode}'; use 'embedded', 'redis', 'kubernetes' or 'azure'.");
         }
     }
 
@@ -95,6 +107,35 @@ public static class OrleansSynthSilo
     {
         foreach (var property in typeof(T).GetProperties().Where(p => p.CanWrite)) property.SetValue(to, property.GetValue(from));
     }
+
+    /// <summary>
+    /// Membership, grain state and reminders in Azure tables, artifacts in a blob container with a verified cache under
+    /// the data root: the silos share no volume.
+    /// </summary>
+    private static void UseAzureStorage(ISiloBuilder silo, SiloAzureOptions azure, string dataRoot)
+    {
+        var tables = AzureTables(azure);
+        silo.UseAzureStorageClustering(clustering => clustering.TableServiceClient = tables);
+        silo.AddAzureTableGrainStorage(GrainStorageNames.Default, storage => storage.TableServiceClient = tables);
+        // Orleans' own binary format, as for Redis: a JSON serializer drops fields equal to their type's default.
+        silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
+        silo.Services.AddOptions<Orleans.Configuration.AzureTableStorageOptions>(GrainStorageNames.Default)
+            .Configure<OrleansGrainStorageSerializer>((storage, serializer) => storage.GrainStorageSerializer = serializer);
+        silo.UseAzureTableReminderService(reminders => reminders.TableServiceClient = tables);
+        silo.Services.AddOptions<AzureBlobArtifactStoreOptions>().Configure(blobs =>
+        {
+            (blobs.ConnectionString, blobs.BlobServiceUrl, blobs.Container) = (azure.ConnectionString, azure.BlobServiceUrl, azure.Container);
+            // Where the file store would be: a named path (an uploaded dataset) reads the same on every silo.
+            blobs.CacheRoot = Path.Combine(dataRoot, "artifacts");
+        });
+        silo.Services.Replace(ServiceDescriptor.Singleton<IArtifactStore, AzureBlobArtifactStore>());
+    }
+
+    /// <summary>The account's tables: by connection string, else by URL with a managed or workload identity.</summary>
+    public static TableServiceClient AzureTables(SiloAzureOptions azure) =>
+        azure.ConnectionString.Length > 0 ? new TableServiceClient(azure.ConnectionString)
+        : azure.TableServiceUrl.Length > 0 ? new TableServiceClient(new Uri(azure.TableServiceUrl), new DefaultAzureCredential())
+        : throw new InvalidOperationException("Mode 'azure' needs OrleansSynth:Azure:ConnectionString, or TableServiceUrl and BlobServiceUrl.");
 
     /// <summary>Membership, grain state and reminders in Redis: reminders outlive any silo and wake unfinished runs on a survivor.</summary>
     private static void UseRedis(ISiloBuilder silo, string redis)

@@ -9,7 +9,9 @@ public sealed class SiloHostOptions
 
     /// <summary>
     /// "embedded": one localhost silo with file storage; "redis": Redis membership, grain state and reminders;
-    /// "kubernetes": the same in a pod, with Orleans' Kubernetes hosting (names, addresses and cluster ids from the pod).
+    /// "kubernetes": the same in a pod, with Orleans' Kubernetes hosting (names, addresses and cluster ids from the
+    /// pod);
+    /// "azure": Azure Storage for all of it, artifacts included (no shared volume).
     /// </summary>
     public string Mode { get; set; } = "embedded";
     /// <summary>Local data folder (embedded) or the shared volume every silo mounts (distributed).</summary>
@@ -31,12 +33,18 @@ public sealed class SiloHostOptions
     public bool Dashboard { get; set; }
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
     public bool AllowManifestPathsOutside { get; set; }
-    /// <summary>A token that makes its holder an operator (the local silo's own); empty: operators need a certificate.</summary>
+    /// <summary>
+    /// A token that makes its holder an operator (the local silo's own); empty: operators need a certificate.
+    /// </summary>
     public string OperatorToken { get; set; } = "";
 
     public SiloTlsOptions Tls { get; set; } = new();
 
-    /// <summary>Folders datasets and audited folders may come from (the artifact store, where uploads land, is added).</summary>
+    public SiloAzureOptions Azure { get; set; } = new();
+
+    /// <summary>
+    /// Folders datasets and audited folders may come from (the artifact store, where uploads land, is added).
+    /// </summary>
     public List<string> DataRoots { get; set; } = [];
 
     /// <summary>The operator's floor under every run's gate and audit (see PolicyFloorOptions).</summary>

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Azure.Storage.Blobs;
+using OrleansSynth.Abstractions;
+using Xunit.Abstractions;
+
+namespace OrleansSynth.Cluster.Tests;
+
+/// <summary>
+/// A small whole pipeline on three silo processes while a loop kills a random silo with SIGKILL every 20-40 s and
+/// starts it again (one kill aimed at the coordinator's silo, one during the audit), and restarts the storage server
+/// once. Until the run ends the test calls none of its grains: it follows the run in the silos' logs and /metrics.
+/// Then the run must have completed with exactly its samples, each audited once; the export must match the release's
+/// hashes; no stored artifact may be corrupt; and every stage that ran again must have ended with the same result.
+/// </summary>
+public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper output)
+    where TCluster : SiloProcesses
+{
+    private const string Run = "chaos";
+    private const int Samples = 40;
+    private const int Kills = 6;
+
+    [Fact]
+    public async Task ARunCompletesExactlyWhileSilosAreKilledAtRandomAndTheStorageRestarts()
+    {
+        var clock = Stopwatch.StartNew();
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        Say($"chaos over {typeof(TCluster).Name}, seed {seed}");
+        await SubmitAsync();
+        var ended = $"Pipeline {Run}: stage 'report and release' done|Pipeline {Run} (refused|failed)";
+        var kills = new List<string>();
+        var (coordinatorHit, auditHit, storageRestarted) = (false, false, false);
+
+        while (cluster.LogLines(ended) == 0)
+        {
+            // 20-40 s of quiet, watching for the end.
+            var quietUntil = DateTime.UtcNow + TimeSpan.FromSeconds(20 + random.Next(21));
+            while (DateTime.UtcNow < quietUntil && cluster.LogLines(ended) == 0) await Task.Delay(500);
+            if (cluster.LogLines(ended) > 0) break;
+            Assert.True(
+                clock.Elapsed < TimeSpan.FromMinutes(14),
+                $"the run did not end within 14 minutes\n{cluster.SiloOutput}");
+
+            var stage = await cluster.SiloReportingLineAsync("orleanssynth_pipeline_stage", Run);
+            var audit = await cluster.SiloReportingAsync("orleanssynth_audit_", RunGrainIds.TeacherAudit(Run));
+            var stageName = stage is { } s ? Regex.Match(s.Line, "stage=\"([^\"]+)\"").Groups[1].Value : "?";
+            var (victim, why) = kills.Count >= 1 && !coordinatorHit && stage is { } coordinator
+                ? (coordinator.Silo, "the coordinator's silo")
+                : !auditHit && audit is { } auditing ? (auditing.Silo, "the audit's silo")
+                : (random.Next(cluster.LiveSilos), "a random silo");
+            coordinatorHit |= why == "the coordinator's silo";
+            auditHit |= why == "the audit's silo";
+            var port = cluster.SiloPorts[victim];
+            cluster.KillSilo(victim);
+            cluster.StartSilo();
+            kills.Add(
+                $"kill {kills.Count + 1} at {clock.Elapsed.TotalSeconds:F0} s: silo :{port} ({why}), " +
+                $"run in stage '{stageName}'");
+            Say(kills[^1]);
+            if (kills.Count == 3 && !storageRestarted)
+            {
+                await cluster.RestartStorageAsync();
+                storageRestarted = true;
+                Say($"storage restarted at {clock.Elapsed.TotalSeconds:F0} s");
+            }
+        }
+        Say($"the run ended at {clock.Elapsed.TotalSeconds:F0} s after {kills.Count} kills");
+        Assert.True(
+            kills.Count >= Kills,
+            $"only {kills.Count} kills before the run ended: the run was too short to test\n" +
+            $"{string.Join('\n', kills)}");
+        Assert.True(
+            coordinatorHit && auditHit && storageRestarted,
+            $"coordinator {coordinatorHit}, audit {auditHit}, storage {storageRestarted}");
+
+        // Now, and only now, the run's grains are asked.
+        var coordinatorGrain = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(Run);
+        var done = await coordinatorGrain.GetPipelineStatus();
+        Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}\n{cluster.SiloOutput}");
+        var evidence = (await coordinatorGrain.GetDecisions()).Last(d => d.Open).Evidence;
+        Assert.Equal(Samples, evidence.SamplesRemaining + evidence.FlaggedSamples);
+        Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
+        Assert.Equal(
+            new WorkProgress(RunGrainIds.TeacherSamples(Run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
+            await cluster.Progress(Run, RunGrainIds.TeacherSamples(Run)));
+
+        // Every stage that finished more than once (the driver runs again through finished stages after a loss) said
+        // the same.
+        var results = Regex.Matches(
+                cluster.AllOutput, $@"Pipeline {Run}: stage '([^']+)' done: (.*)$", RegexOptions.Multiline)
+            .GroupBy(m => m.Groups[1].Value, m => m.Groups[2].Value.TrimEnd());
+        foreach (var stage in results)
+            Assert.True(
+                stage.Distinct().Count() == 1,
+                $"stage '{stage.Key}' ended differently: {string.Join(" | ", stage.Distinct())}");
+
+        // The export reads exactly what the release lists.
+        var to = Path.Combine(cluster.Root, "chaos-export");
+        var manifest = await Cli.Client.ReleaseExporter.ExportAsync(coordinatorGrain, to, null, CancellationToken.None);
+        using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(to, "report.json")));
+        foreach (var file in report.RootElement.GetProperty("releasedFiles").EnumerateObject())
+            Assert.Equal(
+                file.Value.GetString(),
+                Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(to, file.Name)))));
+        Assert.Equal(manifest.Files.Count, Directory.GetFiles(to, "*", SearchOption.AllDirectories).Length);
+
+        var checkedArtifacts = await CheckNoArtifactIsCorruptAsync();
+        Say($"{checkedArtifacts} stored artifacts hash to their names; wall time {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    private Task SubmitAsync()
+    {
+        var diffusion = new TrainingRunSpec(
+            "", Steps: 300, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 20);
+        return cluster.Submit(cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(Run), new PipelineSpec(
+            cluster.Dataset, diffusion, diffusion with { Steps = 150 }, SampleCount: Samples, ShardSize: 5,
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
+            Output: $"out/{Run}",
+            SamplerSteps: 10, EncoderSteps: 300, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 256,
+            Canaries: 20));
+    }
+
+    /// <summary>
+    /// Every artifact in the store hashes to its name: over Redis the shared folder's files, over Azure every blob.
+    /// </summary>
+    private async Task<int> CheckNoArtifactIsCorruptAsync()
+    {
+        var count = 0;
+        if (cluster.Secure.Backend == StorageBackend.Redis)
+        {
+            foreach (var file in Directory.EnumerateFiles(
+                Path.Combine(cluster.Root, "data", "artifacts"), "*", SearchOption.AllDirectories))
+            {
+                var name = Path.GetFileName(file);
+                if (name.Length != 64 || Path.GetDirectoryName(file)!.Contains("named")) continue;
+                Assert.Equal(name, Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file))));
+                count++;
+            }
+            return count;
+        }
+        var container = new BlobContainerClient(cluster.Secure.Azurite!.ConnectionString, "artifacts");
+        await foreach (var blob in container.GetBlobsAsync())
+        {
+            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToArray();
+            Assert.Equal(blob.Name, Convert.ToHexStringLower(SHA256.HashData(content)));
+            count++;
+        }
+        return count;
+    }
+
+    private void Say(string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine($"[chaos] {line}");
+    }
+}
+
+/// <summary>Three silo processes over redis-server.</summary>
+public sealed class ChaosRedisCluster : RedisSiloProcesses
+{
+    protected override int InitialSilos => 3;
+}
+
+/// <summary>Three silo processes over Azurite.</summary>
+public sealed class ChaosAzureCluster : SiloProcesses
+{
+    protected override StorageBackend Backend => StorageBackend.Azure;
+
+    protected override int InitialSilos => 3;
+}
+
+public sealed class ChaosOverRedisTests(ChaosRedisCluster cluster, ITestOutputHelper output)
+    : ChaosTests<ChaosRedisCluster>(cluster, output), IClassFixture<ChaosRedisCluster>;
+
+public sealed class ChaosOverAzureTests(ChaosAzureCluster cluster, ITestOutputHelper output)
+    : ChaosTests<ChaosAzureCluster>(cluster, output), IClassFixture<ChaosAzureCluster>;

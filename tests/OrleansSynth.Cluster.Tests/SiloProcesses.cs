@@ -129,7 +129,8 @@ public abstract class SiloProcesses : IAsyncLifetime
     internal Task RestartStorageAsync() => Secure.RestartStorageAsync();
 
     /// <summary>
-    /// The index of the live silo whose /metrics has <paramref name="metric"/> with a label value containing
+    /// The index of the live silo whose /metrics has <paramref name="metric"/> (a name, or a prefix ending in '_') with a
+    /// label value starting with
     /// <paramref name="labelValue"/> (the silo that runs that work), and the value; null when none has it.
     /// </summary>
     internal async Task<(int Silo, double Value)?> SiloReportingAsync(string metric, string labelValue) =>
@@ -145,9 +146,11 @@ public abstract class SiloProcesses : IAsyncLifetime
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { continue; }
             foreach (var line in text.Split('\n'))
             {
-                if (!line.StartsWith(metric + "{", StringComparison.Ordinal)
-                    || !line.Contains($"\"{labelValue}", StringComparison.Ordinal))
-                    continue;
+                var brace = line.IndexOf('{');
+                if (brace < 0 || !line.Contains($"\"{labelValue}", StringComparison.Ordinal)) continue;
+                // A name ending in '_' is a prefix (every audit gauge); any other is one metric exactly.
+                var name = line[..brace];
+                if (metric.EndsWith('_') ? !name.StartsWith(metric, StringComparison.Ordinal) : name != metric) continue;
                 var value = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
                 return (i, double.Parse(value, CultureInfo.InvariantCulture), line);
             }

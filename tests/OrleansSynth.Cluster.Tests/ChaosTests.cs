@@ -162,7 +162,7 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
     private void Say(string line)
     {
         output.WriteLine(line);
-        Console.WriteLine($"[chaos] {line}");
+        Console.WriteLine($"[chaos {typeof(TCluster).Name}] {line}");
     }
 }
 

@@ -35,9 +35,10 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         var kills = new List<string>();
         var (coordinatorHit, auditHit, storageRestarted) = (false, false, false);
 
-        // Kills until there were six or more, one of them the coordinator's silo and one during the audit (ten at most);
-        // then the run is left to end by itself.
-        while (cluster.LogLines(ended) == 0 && (kills.Count < Kills || !coordinatorHit || !auditHit) && kills.Count < MaxKills)
+        // Kills until there were six or more, one of them the coordinator's silo and one during the audit (ten at
+        // most); then the run is left to end by itself.
+        while (cluster.LogLines(ended) == 0 && (kills.Count < Kills || !coordinatorHit || !auditHit)
+               && kills.Count < MaxKills)
         {
             // 20-40 s of quiet, watching for the end.
             var quietUntil = DateTime.UtcNow + TimeSpan.FromSeconds(20 + random.Next(21));
@@ -85,14 +86,16 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
 
         // Now, and only now, the run's grains are asked.
         var coordinatorGrain = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(Run);
-        var done = await coordinatorGrain.GetPipelineStatus();
+        // A silo killed just before the end may still be in the directory for a few seconds: a call that meets it
+        // fails fast and is asked again, as `synth run watch` does.
+        var done = await cluster.Retrying(coordinatorGrain.GetPipelineStatus);
         Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}\n{cluster.SiloOutput}");
-        var evidence = (await coordinatorGrain.GetDecisions()).Last(d => d.Open).Evidence;
+        var evidence = (await cluster.Retrying(coordinatorGrain.GetDecisions)).Last(d => d.Open).Evidence;
         Assert.Equal(Samples, evidence.SamplesRemaining + evidence.FlaggedSamples);
         Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
         Assert.Equal(
             new WorkProgress(RunGrainIds.TeacherSamples(Run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
-            await cluster.Progress(Run, RunGrainIds.TeacherSamples(Run)));
+            await cluster.Retrying(() => cluster.Progress(Run, RunGrainIds.TeacherSamples(Run))));
 
         // Every stage that finished more than once (the driver runs again through finished stages after a loss) said
         // the same.
@@ -113,6 +116,13 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
                 file.Value.GetString(),
                 Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(to, file.Name)))));
         Assert.Equal(manifest.Files.Count, Directory.GetFiles(to, "*", SearchOption.AllDirectories).Length);
+
+        // `synth` finds the gateways through the same membership (redis:// or azure://) and reads the run's end.
+        var status = await SynthCli.RunAsync(["run", "status", Run, "--json", "--cluster", cluster.ClusterArgument],
+            TimeSpan.FromMinutes(2), cluster.Secure.ClientEnvironment("operator"));
+        Assert.True(status.ExitCode == 0, status.Output);
+        var state = JsonDocument.Parse(status.Output).RootElement.GetProperty("status").GetProperty("state");
+        Assert.Equal("completed", state.GetString());
 
         var checkedArtifacts = await CheckNoArtifactIsCorruptAsync();
         Say($"{checkedArtifacts} stored artifacts hash to their names; wall time {clock.Elapsed.TotalSeconds:F0} s");

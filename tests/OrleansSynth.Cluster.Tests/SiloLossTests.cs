@@ -97,17 +97,18 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
 
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
         var done = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromSeconds(30));
+            () => cluster.Retrying(coordinator.GetPipelineStatus), s => s.State != WorkState.Running,
+            TimeSpan.FromSeconds(30));
         Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}\n{cluster.SiloOutput}");
         // The gate's evidence, as the operator reads it: every sample audited once, none lost or doubled, every tile
         // scanned.
-        var evidence = (await coordinator.GetDecisions()).Last(d => d.Open).Evidence;
+        var evidence = (await cluster.Retrying(coordinator.GetDecisions)).Last(d => d.Open).Evidence;
         Assert.Equal(Samples, evidence.SamplesRemaining + evidence.FlaggedSamples);
         Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
         Assert.Contains($" of {Samples} flagged", done.Stages.Single(s => s.Name == "audit teacher samples").Detail);
         Assert.Equal(
             new WorkProgress(RunGrainIds.TeacherSamples(run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
-            await cluster.Progress(run, RunGrainIds.TeacherSamples(run)));
+            await cluster.Retrying(() => cluster.Progress(run, RunGrainIds.TeacherSamples(run))));
     }
 
     private Task Until(Func<bool> condition, TimeSpan timeout, string what) =>

@@ -78,6 +78,28 @@ public abstract class SiloProcesses : IAsyncLifetime
     public async Task<WorkProgress?> Progress(string run, string stageGrain) =>
         (await Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetProgress()).FirstOrDefault(p => p.Name == stageGrain);
 
+    /// <summary>
+    /// A call asked again, for up to two minutes, while it meets a silo just lost (the cluster has not yet noticed), as
+    /// a user's `synth run watch` asks again.
+    /// </summary>
+    public async Task<T> Retrying<T>(Func<Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && e is TimeoutException or SiloUnavailableException
+                                          or OrleansMessageRejectionException
+                                          or Orleans.Runtime.Messaging.ConnectionFailedException)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+
     internal ExternalProcess StartSilo()
     {
         var (siloPort, metrics) = (ExternalProcess.FreePort(), ExternalProcess.FreePort());
@@ -129,8 +151,8 @@ public abstract class SiloProcesses : IAsyncLifetime
     internal Task RestartStorageAsync() => Secure.RestartStorageAsync();
 
     /// <summary>
-    /// The index of the live silo whose /metrics has <paramref name="metric"/> (a name, or a prefix ending in '_') with a
-    /// label value starting with
+    /// The index of the live silo whose /metrics has <paramref name="metric"/> (a name, or a prefix ending in '_')
+    /// with a label value starting with
     /// <paramref name="labelValue"/> (the silo that runs that work), and the value; null when none has it.
     /// </summary>
     internal async Task<(int Silo, double Value)?> SiloReportingAsync(string metric, string labelValue) =>
@@ -150,7 +172,8 @@ public abstract class SiloProcesses : IAsyncLifetime
                 if (brace < 0 || !line.Contains($"\"{labelValue}", StringComparison.Ordinal)) continue;
                 // A name ending in '_' is a prefix (every audit gauge); any other is one metric exactly.
                 var name = line[..brace];
-                if (metric.EndsWith('_') ? !name.StartsWith(metric, StringComparison.Ordinal) : name != metric) continue;
+                var matches = metric.EndsWith('_') ? name.StartsWith(metric, StringComparison.Ordinal) : name == metric;
+                if (!matches) continue;
                 var value = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
                 return (i, double.Parse(value, CultureInfo.InvariantCulture), line);
             }

@@ -19,10 +19,8 @@ public static class CallerPrincipal
     /// </param>
     public static void DemandOwnerOrOperator(string? owner, string what)
     {
-        if (Current is not { } caller || caller.Role == ClientRole.Operator
-            || (owner is not null && caller.Name == owner))
-            return;
-        throw new AccessRefusedException($"{what} belongs to another principal; {caller} may read only its own runs.");
+        if (MaySee(owner)) return;
+        throw new AccessRefusedException($"{what} belongs to another principal; {Current} may read only its own runs.");
     }
 
     /// <summary>Whether the current caller may see work owned by <paramref name="owner"/>.</summary>

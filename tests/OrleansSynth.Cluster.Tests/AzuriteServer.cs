@@ -54,6 +54,8 @@ public sealed class AzuriteServer : IAsyncLifetime
             "--queueHost", "127.0.0.1", "--queuePort", _ports.Queue.ToString(),
             "--tableHost", "127.0.0.1", "--tablePort", _ports.Table.ToString(),
             "--location", Location, "--skipApiVersionCheck", "--loose",
+            // Telemetry would call out of the machine, and its client delays the SIGTERM handler a restart needs.
+            "--disableTelemetry",
         ]);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Accepts(_ports.Blob) || !Accepts(_ports.Table))

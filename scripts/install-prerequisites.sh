@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what OrleansSynth needs beyond the .NET 10 SDK, idempotently, for one of three uses:
-#   scripts/install-prerequisites.sh run    running it on one machine (the main job, the benchmarks): the Fashion-MNIST
-#                                           dataset package only; a local silo needs no servers.
+#   scripts/install-prerequisites.sh run    building and running it on one machine (the main job, the benchmarks): the
+#                                           Fashion-MNIST dataset package and GDCM's C# bindings (DICOM input); a local
+#                                           silo needs no servers.
 #   scripts/install-prerequisites.sh bench  the same and Debian's python3-torch, the reference bench/scripts/versus-pytorch.sh
 #                                           runs our trainer and sampler against.
 #   scripts/install-prerequisites.sh test   (the default) the tests as well: redis-server and prometheus (the
@@ -10,12 +11,13 @@
 #                                           dashboard headless), and for the deployment tests Debian's Docker engine,
 #                                           debootstrap (local stand-ins for the official base images) and kubectl
 #                                           (kustomize rendering); and Azurite, the Azure Storage emulator, from npm
-#                                           (the azure mode's tests run against it).
+#                                           (the azure mode's tests run against it); dcmtk (the DICOM tests write their
+#                                           files with it) and python3-torch (a release's sample.py is run with it).
 # Safe to run on every invocation.
 set -euo pipefail
 
-run_packages=(dataset-fashion-mnist)
-test_packages=(redis-server prometheus time chromium docker.io debootstrap kubectl)
+run_packages=(dataset-fashion-mnist libgdcm-cil)
+test_packages=(redis-server prometheus time chromium docker.io debootstrap kubectl dcmtk python3-torch)
 use=${1:-test}
 case "$use" in
   run) packages=("${run_packages[@]}") ;;

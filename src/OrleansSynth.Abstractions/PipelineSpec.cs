@@ -9,6 +9,7 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own recall.</param>
 /// <param name="SamplerSteps">Denoising steps of <paramref name="Sampler"/> (network evaluations per sample, doubled by guidance).</param>
 /// <param name="VerifierSteps">Training steps of the audits' pair verifier (trained once per dataset and cached); 0: verdicts by the encoder's link rule.</param>
+/// <param name="Description">What the release's cards say about the data, its use, licence and contact.</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineSpec(
@@ -31,7 +32,8 @@ public sealed record PipelineSpec(
     [property: Id(16)] DiversityOptions? Diversity = null,
     [property: Id(17)] int Canaries = 200,
     [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim,
-    [property: Id(19)] int VerifierSteps = 0)
+    [property: Id(19)] int VerifierSteps = 0,
+    [property: Id(20)] ReleaseDescription? Description = null)
 {
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent => Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

@@ -30,6 +30,10 @@ public static class HtmlReport
         html.Append($"Minimum canary recall {Pct(gate.MinimumCanaryRecall)}.");
         if (gate.Reasons.Count > 0) html.Append(" Refused because: ").Append(Encode(string.Join("; ", gate.Reasons))).Append('.');
         html.Append("</p>");
+        if (gate.Released)
+            html.Append($"<p>Read first: the <a href=\"{ReleaseCards.DatasetCardFile}\">dataset card</a>"
+                + (gate.ModelReleased ? $" and the <a href=\"{ReleaseCards.ModelCardFile}\">model card</a>" : "")
+                + ": what the release is for and not for, and what its numbers do not guarantee.</p>");
 
         html.Append("<h2>Privacy</h2><table><tr><th></th><th>samples</th><th>flagged</th><th>re-identification rate (95% CI)</th><th>canary recall (95% CI)</th><th>singling-out risk (95% CI)</th><th>closer to training than holdout (p)</th><th>exact / near copies</th></tr>");
         foreach (var (name, p) in Sets(teacherSet, report.Teacher, report.Student))
@@ -65,13 +69,18 @@ public static class HtmlReport
             html.Append("</table>");
         }
 
-        html.Append("<h2>Utility (real test split)</h2><table><tr><th>classifier trained on</th><th>accuracy</th><th>macro ROC AUC</th><th>gap to real (points)</th></tr>");
+        html.Append("<h2>Utility (real test split)</h2><table><tr><th>classifier trained on</th><th>accuracy</th>"
+            + "<th>macro ROC AUC</th><th>accuracy gap to real (points)</th><th>AUROC gap to real (points)</th></tr>");
         var u = report.Utility;
-        html.Append($"<tr><td>real training data</td><td>{Pct(u.Real.Accuracy)}</td><td>{Num(u.Real.MacroAuc)}</td><td>–</td></tr>");
-        html.Append($"<tr><td>{teacherSet} synthetic set</td><td>{Pct(u.Teacher.Accuracy)}</td><td>{Num(u.Teacher.MacroAuc)}</td><td>{u.TeacherGapPoints:F1}</td></tr>");
+        html.Append($"<tr><td>real training data</td><td>{Pct(u.Real.Accuracy)}</td><td>{Num(u.Real.MacroAuc)}</td>"
+            + "<td>–</td><td>–</td></tr>");
+        html.Append($"<tr><td>{teacherSet} synthetic set</td><td>{Pct(u.Teacher.Accuracy)}</td><td>{Num(u.Teacher.MacroAuc)}</td>"
+            + $"<td>{u.TeacherGapPoints:F1}</td><td>{u.TeacherAurocGapPoints:F1}</td></tr>");
         if (u.Student is { } student)
-            html.Append($"<tr><td>student synthetic set</td><td>{Pct(student.Accuracy)}</td><td>{Num(student.MacroAuc)}</td><td>{u.StudentGapPoints:F1}</td></tr>");
-        html.Append("</table>");
+            html.Append($"<tr><td>student synthetic set</td><td>{Pct(student.Accuracy)}</td><td>{Num(student.MacroAuc)}</td>"
+                + $"<td>{u.StudentGapPoints:F1}</td><td>{u.StudentAurocGapPoints:F1}</td></tr>");
+        html.Append("</table><p>The AUROC gap is 100 × (real − synthetic) macro one-vs-rest ROC AUC, the metric of the "
+            + "diversity-aware diffusion paper, whose headline is a gap within about 1 point.</p>");
 
         html.Append("<h2>Fidelity and diversity (features of the real-trained classifier)</h2><table><tr><th></th><th>Fréchet distance</th><th>precision</th><th>recall</th><th>coverage</th></tr>");
         foreach (var (name, f) in Sets(teacherSet, report.TeacherFidelity, report.StudentFidelity))

@@ -59,11 +59,16 @@ public sealed record StageTiming(string Name, DateTimeOffset? StartedAt, DateTim
 public sealed record PrivacyNumbers(AuditSummary Summary, Distribution SyntheticNearestSimilarity, Distribution ControlNearestSimilarity,
     SinglingOutRisk SinglingOut, HoldoutDistanceResult HoldoutDistance, int ExactCopies, int NearExactCopies);
 
-/// <summary>The same classifier trained on real, teacher-synthetic and student-synthetic data, tested on the real test split.</summary>
+/// <summary>
+/// The same classifier trained on real, teacher-synthetic and student-synthetic data, tested on the real test split.
+/// Gaps are in points: accuracy, and macro one-vs-rest AUROC (the diversity-aware diffusion paper's metric).
+/// </summary>
 public sealed record UtilityNumbers(ClassifierEvaluation Real, ClassifierEvaluation Teacher, ClassifierEvaluation? Student)
 {
     public double TeacherGapPoints => 100 * (Real.Accuracy - Teacher.Accuracy);
     public double? StudentGapPoints => Student is null ? null : 100 * (Real.Accuracy - Student.Accuracy);
+    public double TeacherAurocGapPoints => 100 * (Real.MacroAuc - Teacher.MacroAuc);
+    public double? StudentAurocGapPoints => Student is null ? null : 100 * (Real.MacroAuc - Student.MacroAuc);
 }
 
 public sealed record FidelityNumbers(double FrechetDistance, ManifoldMetrics Manifold);

@@ -56,7 +56,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var release = Path.Combine(output, "release");
         Assert.True(File.Exists(Path.Combine(release, "student.ckpt")));
         var studentAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>("pipeline-e2e/student-audit").GetStatus();
-        Assert.Equal(30 - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
+        Assert.Equal(30 - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
         Assert.NotNull(await coordinator.GetInternalReport());
         Assert.Contains("data:image/png;base64", File.ReadAllText(Path.Combine(release, "report.html")));
     }
@@ -125,7 +125,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             Assert.Equal(Math.Min(24, kept), studentTwins.GetProperty("records").GetInt32());
             var studentAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>($"{run}/student-audit").GetStatus();
             Assert.Equal(studentTwins.GetProperty("twins").GetInt32() + studentTwins.GetProperty("extras").GetInt32(), studentAudit.Summary!.Total);
-            Assert.Equal(studentAudit.Summary.Total - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
+            Assert.Equal(studentAudit.Summary.Total - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
             Assert.Contains("student, of its training twins", File.ReadAllText(Path.Combine(release, "report.html")));
             Assert.InRange(root.GetProperty("utility").GetProperty("student").GetProperty("accuracy").GetDouble(), 0.0, 1.0);
         }
@@ -134,7 +134,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             // Without a student the release is the kept twins and no model: the teacher saw real records.
             Assert.False(File.Exists(Path.Combine(release, "student.ckpt")));
             Assert.Equal(JsonValueKind.Null, root.GetProperty("student").ValueKind);
-            Assert.Equal(produced - audit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "labels.csv")).Length);
+            Assert.Equal(produced - audit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
         }
         Assert.InRange(root.GetProperty("utility").GetProperty("teacher").GetProperty("accuracy").GetDouble(), 0.0, 1.0);
         Assert.Contains("Diversity-aware twins", File.ReadAllText(Path.Combine(release, "report.html")));

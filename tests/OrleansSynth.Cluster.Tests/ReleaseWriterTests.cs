@@ -5,6 +5,7 @@ using OrleansSynth.ML.Classification;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Evaluation;
 using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Release;
 using OrleansSynth.Reports;
 
 namespace OrleansSynth.Cluster.Tests;
@@ -27,7 +28,8 @@ public sealed class ReleaseWriterTests : IDisposable
         foreach (var name in new[] { "first", "second" })
         {
             var folder = Path.Combine(_root, name);
-            var files = ReleaseWriter.Write(folder, samples, null, hashes => Report(hashes), Json);
+            var files = ReleaseWriter.Write(folder, samples, null, new ReleasedSamplerDefaults("ddim", 10, 0, 2),
+                new CardDetails(null, null, null, null, null, null), hashes => Report(hashes), Json);
             var order = Directory.GetFiles(Path.Combine(folder, "synthetic"), "*.png").Order()
                 .Select(f => PngImage.Read(f).Pixels[0] / 5).ToArray();
             Assert.Equal(Enumerable.Range(0, 40), order.Order());
@@ -37,7 +39,7 @@ public sealed class ReleaseWriterTests : IDisposable
             foreach (var file in Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".png")))
                 Assert.DoesNotContain("run-7/twins", File.ReadAllText(file));
             var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "report.json"))).RootElement;
-            Assert.Equal(41, report.GetProperty("releasedFiles").EnumerateObject().Count()); // 40 PNGs and labels.csv; no model
+            Assert.Equal(41, report.GetProperty("releasedFiles").EnumerateObject().Count()); // 40 PNGs and metadata.csv; no model
             Assert.DoesNotContain(Directory.GetDirectories(_root), d => d.Contains(".partial-"));
         }
         // 40! orders: the same order twice would mean the order is not random.

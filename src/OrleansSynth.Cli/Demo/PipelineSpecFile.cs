@@ -82,6 +82,7 @@ internal static class PipelineSpecFile
                 gate.MinimumCanaryRecall ?? preset.Gate.MinimumCanaryRecall, gate.StudentFlaggedRateCeiling ?? preset.Gate.StudentFlaggedRateCeiling),
             ClassifierSteps = document.Utility.ClassifierSteps ?? preset.ClassifierSteps,
             Diversity = document.Diversity.ToOptions(preset.Diversity!, path),
+            Description = document.Release.ToDescription(),
         };
     }
 
@@ -116,6 +117,23 @@ internal static class PipelineSpecFile
         public GateSection Gate { get; set; } = new();
         public UtilitySection Utility { get; set; } = new();
         public DiversitySection Diversity { get; set; } = new();
+        public ReleaseSection Release { get; set; } = new();
+    }
+
+    /// <summary>What the release's model and dataset cards say, in the data holder's words.</summary>
+    private sealed class ReleaseSection
+    {
+        public string? DataSource { get; set; }
+        public string? IntendedUse { get; set; }
+        public string? OutOfScopeUse { get; set; }
+        public string? Licence { get; set; }
+        public string? Contact { get; set; }
+        public List<string>? ClassNames { get; set; }
+
+        public ReleaseDescription? ToDescription() =>
+            (DataSource, IntendedUse, OutOfScopeUse, Licence, Contact, ClassNames) is (null, null, null, null, null, null)
+                ? null
+                : new ReleaseDescription(DataSource, IntendedUse, OutOfScopeUse, Licence, Contact, ClassNames);
     }
 
     private sealed class DiversitySection

@@ -10,6 +10,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Evaluation;
 using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Release;
 using OrleansSynth.ML.Training;
 using OrleansSynth.Reports;
 using static TorchSharp.torch;
@@ -426,7 +427,10 @@ public sealed partial class PipelineCoordinatorGrain
                 filtered.RemovedSampleIds.Count, filtered.KeptSampleIds.Count, gate, TwinTotals(teacher.TwinShards), student is null ? null : TwinTotals(student.TwinShards));
 
             IReadOnlyList<ReleasedFile> files = [];
-            if (released) files = ReleaseWriter.Write(release, releasedSet, studentCheckpoint, Report, Json);
+            if (released)
+                files = ReleaseWriter.Write(release, releasedSet, studentCheckpoint,
+                    new ReleasedSamplerDefaults(DiffusionSamplers.Name(spec.Sampler), spec.SamplerSteps, 0, spec.Guidance),
+                    CardDetailsOf(spec.Description), Report, Json);
             else ReleaseWriter.WriteRefusal(release, Report(new Dictionary<string, string>()), Json);
             var nearest = (studentAudit ?? teacherAudit).Samples.ToDictionary(v => v.File, StringComparer.Ordinal);
             var report = new InternalReport(run, files.Select(f => new InternalReleasedFile(f.File, f.SampleId, nearest[f.SampleId].NearestRecordIds, nearest[f.SampleId].Scores)).ToList(),
@@ -458,10 +462,14 @@ public sealed partial class PipelineCoordinatorGrain
     private static AuditReport ReadAudit(string path) => JsonSerializer.Deserialize<AuditReport>(File.ReadAllBytes(path), Json)!;
 
     /// <param name="set">What the audited set is called in the shareable report (the audit's own name is an internal id).</param>
+    private static CardDetails CardDetailsOf(ReleaseDescription? d) =>
+        new(d?.DataSource, d?.IntendedUse, d?.OutOfScopeUse, d?.Licence, d?.Contact, d?.ClassNames);
+
     private static PrivacyNumbers Privacy(AuditReport report, string set)
     {
         var m = report.Metrics;
-        return new PrivacyNumbers(report.Summary with { Synthetic = set }, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.HoldoutDistance, m.ExactCopies, m.NearExactCopies);
+        // The audit names the dataset by its path on the silos: the shareable report names it by role only.
+        return new PrivacyNumbers(report.Summary with { Synthetic = set, Dataset = "real training set" }, m.SyntheticNearestSimilarity, m.ControlNearestSimilarity, m.SinglingOut, m.HoldoutDistance, m.ExactCopies, m.NearExactCopies);
     }
 
     private static ClassifierEvaluation Evaluation(TrainingStatus classifier, int testCount) =>

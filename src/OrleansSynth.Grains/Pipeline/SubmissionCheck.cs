@@ -58,6 +58,27 @@ public static class SubmissionCheck
                 $"{limits.MinSyntheticTile}";
         if (spec.RealTile < limits.MinRealTile)
             yield return $"realTile {spec.RealTile} is under the cluster's minimum of {limits.MinRealTile}";
+        foreach (var refusal in DescriptionRefusals(spec.Description)) yield return refusal;
+    }
+
+    private static IEnumerable<string> DescriptionRefusals(ReleaseDescription? description)
+    {
+        if (description is null) yield break;
+        foreach (var (key, text) in new[]
+                 {
+                     ("release.dataSource", description.DataSource), ("release.intendedUse", description.IntendedUse),
+                     ("release.outOfScopeUse", description.OutOfScopeUse), ("release.licence", description.Licence),
+                     ("release.contact", description.Contact),
+                 })
+        {
+            if (text?.Length > ReleaseDescription.MaxFieldLength)
+                yield return $"{key} has {text.Length} characters, over {ReleaseDescription.MaxFieldLength}";
+        }
+        if (description.ClassNames is not { } names) yield break;
+        if (names.Count > ML.Data.ImageDataset.MaxClasses)
+            yield return $"release.classNames lists {names.Count} names, over {ML.Data.ImageDataset.MaxClasses}";
+        if (names.Any(n => string.IsNullOrWhiteSpace(n) || n.Length > ReleaseDescription.MaxClassNameLength))
+            yield return $"release.classNames must be 1 to {ReleaseDescription.MaxClassNameLength} characters each";
     }
 
     private static string Weaker(string key, double asked, string bound, double floor) =>

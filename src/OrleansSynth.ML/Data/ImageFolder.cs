@@ -4,12 +4,12 @@ namespace OrleansSynth.ML.Data;
 
 /// <summary>
 /// A plain folder of images (e.g. a synthetic set to audit): every file must be an image of the expected
-/// shape. The record id of an image is its file name. A labels.csv beside them is allowed and ignored.
+/// shape. The record id of an image is its file name. A metadata.csv or labels.csv beside them is allowed and ignored.
 /// </summary>
 public static class ImageFolder
 {
     private static readonly HashSet<string> ImageExtensions = new(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".bmp", ".webp" };
-    private static readonly HashSet<string> AllowedSidecars = new(StringComparer.OrdinalIgnoreCase) { "labels.csv", "manifest.csv" };
+    private static readonly HashSet<string> AllowedSidecars = new(StringComparer.OrdinalIgnoreCase) { "metadata.csv", "labels.csv", "manifest.csv" };
 
     public static ImageDataset Load(string folder, int channels, int height, int width)
     {

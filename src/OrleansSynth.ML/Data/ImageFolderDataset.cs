@@ -5,8 +5,8 @@ using OrleansSynth.ML.Imaging;
 namespace OrleansSynth.ML.Data;
 
 /// <summary>
-/// A folder of images described by a CSV manifest with a header row: <c>path,label[,patient_id]</c> (<c>file</c> for
-/// <c>path</c> also works: a release's labels.csv).
+/// A folder of images described by a CSV manifest with a header row: <c>path,label[,patient_id]</c> (<c>file_name</c>
+/// for <c>path</c> also works: a release's metadata.csv).
 /// Paths are relative to the manifest's folder and must stay inside it unless the caller allows otherwise. A record
 /// id is the manifest path with a hash of the image's pixels, so a changed image behind an unchanged path is a
 /// different record. Patient ids are all or nothing: a manifest that has them on some rows only is refused, since
@@ -73,11 +73,13 @@ public static class ImageFolderDataset
         using var csv = CsvReader.FromFile(manifestPath, new CsvReaderOptions { TrackLineNumbers = true }, FileOptions.SequentialScan);
         csv.ReadHeader();
         var header = csv.Headers.Select(h => h.Trim().ToLowerInvariant()).ToList();
-        // 'file' is what a release's labels.csv calls the path, so a released set loads as a dataset as it is.
-        var pathColumn = header.IndexOf("path") is >= 0 and var p ? p : header.IndexOf("file");
+        // 'file_name' is what a release's metadata.csv calls the path (the Hugging Face imagefolder layout), so a
+        // released set loads as a dataset as it is; 'file' is what older releases' labels.csv called it.
+        var pathColumn = new[] { "path", "file_name", "file" }.Select(name => header.IndexOf(name))
+            .FirstOrDefault(i => i >= 0, -1);
         var (labelColumn, patientColumn) = (header.IndexOf("label"), header.IndexOf("patient_id"));
         if (pathColumn < 0 || labelColumn < 0)
-            throw new DatasetFormatException(manifestPath, $"header must name 'path' and 'label' columns ('file' also names the path); found '{string.Join(",", header)}'.");
+            throw new DatasetFormatException(manifestPath, $"header must name 'path' and 'label' columns ('file_name' also names the path); found '{string.Join(",", header)}'.");
 
         var rows = new List<ManifestRow>();
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -3,7 +3,7 @@ namespace OrleansSynth.ML.Data;
 /// <summary>
 /// Resolves a dataset name or path to its format and location, and loads its splits.
 /// Known names: <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package). Anything else is a path:
-/// a folder of IDX files, a .npz archive, or a .csv manifest.
+/// a folder of DICOM files, a folder of IDX files, a .npz archive, or a .csv manifest.
 /// </summary>
 public static class DatasetCatalog
 {
@@ -26,7 +26,8 @@ public static class DatasetCatalog
                 throw new DatasetFormatException(path, $"dataset '{nameOrPath}' is not installed (on Debian/Ubuntu: apt-get install dataset-{folder}).");
             return (DatasetFormat.Idx, path);
         }
-        if (Directory.Exists(nameOrPath)) return (DatasetFormat.Idx, nameOrPath);
+        if (Directory.Exists(nameOrPath))
+            return (DicomDataset.IsDicomFolder(nameOrPath) ? DatasetFormat.Dicom : DatasetFormat.Idx, nameOrPath);
         if (File.Exists(nameOrPath))
         {
             return System.IO.Path.GetExtension(nameOrPath).ToLowerInvariant() switch
@@ -37,7 +38,7 @@ public static class DatasetCatalog
             };
         }
         throw new DatasetFormatException(nameOrPath,
-            $"no such dataset: not a known name ({string.Join(", ", KnownNames.Keys)}), a folder of IDX files, a .npz archive or a .csv manifest.");
+            $"no such dataset: not a known name ({string.Join(", ", KnownNames.Keys)}), a folder of DICOM or IDX files, a .npz archive or a .csv manifest.");
     }
 
     /// <summary>
@@ -53,6 +54,7 @@ public static class DatasetCatalog
             DatasetFormat.Idx => IdxDataset.Load(path, split),
             DatasetFormat.Npz => NpzDataset.Load(path, split),
             DatasetFormat.ImageFolder => SplitFolder(ImageFolderDataset.Load(path, allowPathsOutside: allowPathsOutside), split),
+            DatasetFormat.Dicom => SplitFolder(DicomDataset.Load(path), split),
             _ => throw new ArgumentOutOfRangeException(nameof(nameOrPath)),
         };
     }
@@ -64,6 +66,7 @@ public static class DatasetCatalog
         return format switch
         {
             DatasetFormat.ImageFolder => System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, recordId[..recordId.LastIndexOf('#')])),
+            DatasetFormat.Dicom => System.IO.Path.GetFullPath(System.IO.Path.Combine(path, recordId[..recordId.LastIndexOf('#')])),
             DatasetFormat.Idx => System.IO.Path.Combine(path, $"{(split == DatasetSplit.Train ? "train" : "t10k")}-images-idx3-ubyte.gz"),
             _ => path,
         };

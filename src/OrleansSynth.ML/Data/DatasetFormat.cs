@@ -8,4 +8,6 @@ public enum DatasetFormat
     Npz,
     /// <summary>A CSV manifest beside an image folder.</summary>
     ImageFolder,
+    /// <summary>A folder of DICOM files, with its labels and reading options in dataset.yaml.</summary>
+    Dicom,
 }

@@ -74,6 +74,16 @@ public sealed class CliBadInputTests : IDisposable
         await RefusedNaming(npz, "wide.npz: images are 1x28x40");
     }
 
+    public static TheoryData<string> BadDicomKinds => new(DicomFiles.BadKinds);
+
+    [Theory]
+    [MemberData(nameof(BadDicomKinds))]
+    public async Task BadDicomInputIsRefused(string kind)
+    {
+        var folder = Path.Combine(_root, kind);
+        await RefusedNaming(folder, DicomFiles.WriteBadFolder(folder, kind));
+    }
+
     private async Task RefusedNaming(string dataset, string file)
     {
         var report = Path.Combine(_root, "report.json");

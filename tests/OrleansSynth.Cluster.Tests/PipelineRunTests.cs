@@ -1,17 +1,22 @@
 using System.Text.Json;
 using OrleansSynth.Abstractions;
+using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Tests;
 
 namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>The whole pipeline, driven by the coordinator, on two silos with reduced sizes: each strategy.</summary>
 public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<TwoSiloCluster>
 {
+    /// <summary>From DICOM files with patients, names, dates and UIDs in their tags: none of it reaches the release.</summary>
     [Fact]
     public async Task EveryStageFinishesAndTheReleaseHoldsOnlySyntheticData()
     {
         var output = Path.Combine(cluster.Root, "pipeline-out");
+        var dicom = DicomFiles.WriteLabelledFolder(Path.Combine(cluster.Root, "dicom"),
+            DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train), count: 2100, perPatient: 3);
         var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion with { LearningRate = 2e-3 }, SampleCount: 30, ShardSize: 10,
+        var spec = new PipelineSpec(dicom, diffusion, diffusion with { LearningRate = 2e-3 }, SampleCount: 30, ShardSize: 10,
             // A 30-step encoder cannot prove its recall; these runs test the stages, so the canary minimum is relaxed here only.
             Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
             SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512);
@@ -59,6 +64,16 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.Equal(30 - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
         Assert.NotNull(await coordinator.GetInternalReport());
         Assert.Contains("data:image/png;base64", File.ReadAllText(Path.Combine(release, "report.html")));
+
+        // A PyTorch user's model, the cards, and not one DICOM tag value or patient id in any released byte.
+        foreach (var file in new[] { "model/model.safetensors", "model/config.json", "model/sample.py", "MODEL_CARD.md", "DATASET_CARD.md" })
+            Assert.True(File.Exists(Path.Combine(release, file)), file);
+        foreach (var file in Directory.GetFiles(release, "*", SearchOption.AllDirectories))
+        {
+            var bytes = File.ReadAllBytes(file);
+            foreach (var value in DicomFiles.TagValues.Append("PAT-").Append("img-"))
+                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(value)) < 0, $"{file} holds '{value}'");
+        }
     }
 
     [Theory]

@@ -9,14 +9,11 @@ namespace OrleansSynth.ML.Tests;
 [Collection(FashionMnistCollection.Name)]
 public class DicomDatasetTests(FashionMnistFixture fashion)
 {
-    private static readonly string[] TagValues =
-        ["Doe^Jane", "19450317", "St Elsewhere General", "ACC-778899", "1.2.826.0.1.3680043.10.543"];
-
     [Fact]
     public void ADicomFolderLoadsTheWindowedPixelsOfEachFileWithLabelsAndPatientsFromItsTags()
     {
         using var files = new TestFiles();
-        var folder = WriteFashionDicoms(files, fashion.Train, count: 24, perPatient: 3);
+        var folder = DicomFiles.WriteLabelledFolder(files.PathOf("dicom"), fashion.Train, count: 24, perPatient: 3);
 
         var all = DicomDataset.Load(folder);
 
@@ -32,7 +29,7 @@ public class DicomDatasetTests(FashionMnistFixture fashion)
             Assert.Equal($"PAT-{i / 3}", all.PatientIds![index]);
         }
         // Nothing of the tags but the patient id reaches the records.
-        foreach (var id in all.RecordIds) Assert.DoesNotContain(TagValues, v => id.Contains(v, StringComparison.Ordinal));
+        foreach (var id in all.RecordIds) Assert.DoesNotContain(DicomFiles.TagValues, v => id.Contains(v, StringComparison.Ordinal));
 
         var (train, test) = (DatasetCatalog.Load(folder, DatasetSplit.Train), DatasetCatalog.Load(folder, DatasetSplit.Test));
         Assert.Equal(24, train.Count + test.Count);
@@ -74,46 +71,5 @@ public class DicomDatasetTests(FashionMnistFixture fashion)
         var error = Assert.Throws<DatasetFormatException>(() => DicomDataset.Load(folder));
 
         Assert.EndsWith(bad, error.Path);
-    }
-
-    /// <summary>
-    /// Writes <paramref name="count"/> images of <paramref name="source"/> as 12-bit DICOM files, <paramref
-    /// name="perPatient"/> per patient: even ones MONOCHROME2 without rescale and labelled by SOP Instance UID in
-    /// labels.csv, odd ones MONOCHROME1 with slope 2 and intercept -1024, labelled by file name. Each file's window maps
-    /// its values back to the original bytes exactly. Returns the folder.
-    /// </summary>
-    public static string WriteFashionDicoms(TestFiles files, ImageDataset source, int count, int perPatient)
-    {
-        var folder = files.PathOf("dicom");
-        var labels = new List<string> { "sop_instance_uid,file_name,label" };
-        for (var i = 0; i < count; i++)
-        {
-            var bytes = source.ImageAt(i).ToArray();
-            var monochrome1 = i % 2 == 1;
-            var stored = bytes.Select(b => (ushort)(monochrome1 ? 4080 - b * 16 : b * 16)).ToArray();
-            var uid = $"{TagValues[4]}.{i}";
-            var tags = new Dictionary<string, (string, string?)>
-            {
-                ["0008,0018"] = ("UI", uid),
-                ["0008,0050"] = ("SH", $"{TagValues[3]}{i}"),
-                ["0008,0080"] = ("LO", TagValues[2]),
-                ["0010,0010"] = ("PN", $"{TagValues[0]}{i / perPatient}"),
-                ["0010,0020"] = ("LO", $"PAT-{i / perPatient}"),
-                ["0010,0030"] = ("DA", TagValues[1]),
-                ["0028,0004"] = ("CS", monochrome1 ? "MONOCHROME1" : "MONOCHROME2"),
-                ["0028,1050"] = ("DS", monochrome1 ? "3056" : "2040"),
-                ["0028,1051"] = ("DS", monochrome1 ? "8160" : "4080"),
-            };
-            if (monochrome1)
-            {
-                tags["0028,1052"] = ("DS", "-1024");
-                tags["0028,1053"] = ("DS", "2");
-            }
-            DicomFiles.Write(Path.Combine(folder, $"img-{i:D2}.dcm"), stored, 28, 28, tags);
-            labels.Add(monochrome1 ? $",img-{i:D2}.dcm,{source.Labels[i]}" : $"{uid},,{source.Labels[i]}");
-        }
-        File.WriteAllLines(Path.Combine(folder, "labels.csv"), labels);
-        File.WriteAllText(Path.Combine(folder, "dataset.yaml"), "labels: labels.csv\nimageSize: 28\n");
-        return folder;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using OrleansSynth.ML.Data;
 
 namespace OrleansSynth.ML.Tests;
 
@@ -10,6 +11,50 @@ namespace OrleansSynth.ML.Tests;
 /// </summary>
 public static class DicomFiles
 {
+    /// <summary>Tag values the labelled folders carry that must never leave the silos.</summary>
+    public static readonly string[] TagValues =
+        ["Doe^Jane", "19450317", "St Elsewhere General", "ACC-778899", "1.2.826.0.1.3680043.10.543"];
+
+    /// <summary>
+    /// Writes <paramref name="count"/> images of <paramref name="source"/> into <paramref name="folder"/> as 12-bit DICOM files, <paramref
+    /// name="perPatient"/> per patient: even ones MONOCHROME2 without rescale and labelled by SOP Instance UID in
+    /// labels.csv, odd ones MONOCHROME1 with slope 2 and intercept -1024, labelled by file name. Each file's window maps
+    /// its values back to the original bytes exactly. Returns the folder.
+    /// </summary>
+    public static string WriteLabelledFolder(string folder, ImageDataset source, int count, int perPatient)
+    {
+        var labels = new List<string> { "sop_instance_uid,file_name,label" };
+        for (var i = 0; i < count; i++)
+        {
+            var bytes = source.ImageAt(i).ToArray();
+            var monochrome1 = i % 2 == 1;
+            var stored = bytes.Select(b => (ushort)(monochrome1 ? 4080 - b * 16 : b * 16)).ToArray();
+            var uid = $"{TagValues[4]}.{i}";
+            var tags = new Dictionary<string, (string, string?)>
+            {
+                ["0008,0018"] = ("UI", uid),
+                ["0008,0050"] = ("SH", $"{TagValues[3]}{i}"),
+                ["0008,0080"] = ("LO", TagValues[2]),
+                ["0010,0010"] = ("PN", $"{TagValues[0]}{i / perPatient}"),
+                ["0010,0020"] = ("LO", $"PAT-{i / perPatient}"),
+                ["0010,0030"] = ("DA", TagValues[1]),
+                ["0028,0004"] = ("CS", monochrome1 ? "MONOCHROME1" : "MONOCHROME2"),
+                ["0028,1050"] = ("DS", monochrome1 ? "3056" : "2040"),
+                ["0028,1051"] = ("DS", monochrome1 ? "8160" : "4080"),
+            };
+            if (monochrome1)
+            {
+                tags["0028,1052"] = ("DS", "-1024");
+                tags["0028,1053"] = ("DS", "2");
+            }
+            DicomFiles.Write(Path.Combine(folder, $"img-{i:D2}.dcm"), stored, 28, 28, tags);
+            labels.Add(monochrome1 ? $",img-{i:D2}.dcm,{source.Labels[i]}" : $"{uid},,{source.Labels[i]}");
+        }
+        File.WriteAllLines(Path.Combine(folder, "labels.csv"), labels);
+        File.WriteAllText(Path.Combine(folder, "dataset.yaml"), "labels: labels.csv\nimageSize: 28\n");
+        return folder;
+    }
+
     /// <summary>The tags every image gets; <paramref name="tags"/> adds to them or, with a null value, removes one.</summary>
     public static void Write(string path, ushort[] pixels, int rows, int columns,
         IReadOnlyDictionary<string, (string Vr, string? Value)> tags)

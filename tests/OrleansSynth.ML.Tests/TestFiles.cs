@@ -68,6 +68,46 @@ public sealed class TestFiles : IDisposable
         return path;
     }
 
+    /// <summary>A 16-bit greyscale PNG (written here: SkiaSharp writes 8 bits only).</summary>
+    public string WritePng16(string name, ushort[] samples, int height, int width)
+    {
+        var row = 1 + width * 2;
+        var raw = new byte[row * height];
+        for (var y = 0; y < height; y++)
+        for (var x = 0; x < width; x++)
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(raw.AsSpan(y * row + 1 + x * 2), samples[y * width + x]);
+        using var compressed = new MemoryStream();
+        using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest)) zlib.Write(raw);
+        var ihdr = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = 16; // bit depth; colour type 0 (grey)
+        using var png = new MemoryStream();
+        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a]);
+        foreach (var (type, data) in new[] { ("IHDR", ihdr), ("IDAT", compressed.ToArray()), ("IEND", Array.Empty<byte>()) })
+        {
+            var typed = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
+            var number = new byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(number, data.Length);
+            png.Write(number);
+            png.Write(typed);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(number, Crc32(typed));
+            png.Write(number);
+        }
+        return Write(name, png.ToArray());
+    }
+
+    private static uint Crc32(byte[] data)
+    {
+        var crc = 0xffffffffu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }

@@ -3,7 +3,8 @@ using System.IO.Compression;
 namespace OrleansSynth.ML.Data;
 
 /// <summary>
-/// MedMNIST-style .npz archives: {train,val,test}_images (uint8, [N,H,W] or [N,H,W,C]) and
+/// MedMNIST-style .npz archives: {train,val,test}_images (uint8; or uint16, int16, float32, float64, each image mapped
+/// to 8 bits between its own 0.5th and 99.5th percentiles; [N,H,W] or [N,H,W,C]) and
 /// {train,val,test}_labels (integers, [N] or [N,1]).
 /// </summary>
 public static class NpzDataset

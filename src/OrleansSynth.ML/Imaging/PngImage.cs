@@ -8,10 +8,11 @@ public sealed record PngImage(byte[] Pixels, int Channels, int Height, int Width
     public const int MaxSide = 8192;
     public const long MaxPixels = 16L * 1024 * 1024;
 
-    /// <summary>Decodes PNG (or any format SkiaSharp reads). Grey images, and colour images whose pixels are all grey, have 1 channel.</summary>
+    /// <summary>Decodes PNG (or any format SkiaSharp reads; 16-bit PNGs through <see cref="DeepPng"/>). Grey images, and colour images whose pixels are all grey, have 1 channel.</summary>
     public static PngImage Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image file not found.", path);
+        if (DeepPng.IsSixteenBit(path)) return DeepPng.Read(path);
         using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{path}: not a readable image.");
         // The header's size, checked before any pixel is decoded: a few bytes must not make us allocate gigabytes.
         if (codec.Info.Width > MaxSide || codec.Info.Height > MaxSide || (long)codec.Info.Width * codec.Info.Height > MaxPixels)

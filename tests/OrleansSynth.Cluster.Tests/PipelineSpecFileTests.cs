@@ -1,5 +1,5 @@
 using OrleansSynth.Abstractions;
-using OrleansSynth.Cli.Demo;
+using OrleansSynth.Cli.Specs;
 
 namespace OrleansSynth.Cluster.Tests;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using OrleansSynth.Abstractions;
 using OrleansSynth.Cli.Client;
 using OrleansSynth.Cli.Connection;
-using OrleansSynth.Cli.Demo;
+using OrleansSynth.Cli.Specs;
 using Spectre.Console;
 
 namespace OrleansSynth.Cli.Commands;

@@ -43,7 +43,7 @@ internal static class AuditCommand
         {
             dataset, synthetic, output, alpha, topK, encoderSteps, canaries, verifierSteps, internalReport, allowOutside, device, cache,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => LabErrors.Run(async () =>
         {
             var settings = new AuditSettings
             {

@@ -25,7 +25,7 @@ internal static class SampleCommand
         {
             checkpoint, output, perClass, sampler, steps, eta, guidance, seed, device,
         };
-        command.SetAction(parse => CliErrors.Run(() =>
+        command.SetAction(parse => LabErrors.Run(() =>
         {
             var (model, header) = DiffusionCheckpoint.LoadForSampling(parse.GetValue(checkpoint)!, ComputeDevice.Select(parse.GetValue(device)));
             using (model)

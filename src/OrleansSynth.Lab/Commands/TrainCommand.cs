@@ -36,7 +36,7 @@ internal static class TrainCommand
         {
             dataset, output, steps, batchSize, learningRate, baseChannels, timesteps, schedule, limit, seed, fresh, device, perClass, samplingSteps, guidance,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
+        command.SetAction((parse, cancellationToken) => LabErrors.Run(async () =>
         {
             var outDir = parse.GetValue(output)!;
             Directory.CreateDirectory(outDir);

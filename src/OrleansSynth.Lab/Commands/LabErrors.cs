@@ -2,8 +2,11 @@ using OrleansSynth.ML.Data;
 
 namespace OrleansSynth.Lab.Commands;
 
-/// <summary>Turns the errors a user can cause (bad paths, bad files, bad options) into one clear line and exit code 2.</summary>
-internal static class CliErrors
+/// <summary>
+/// synth-lab's errors (it runs in-process, without a cluster): what a user can cause (bad paths, files or options)
+/// becomes one clear line and exit code 2.
+/// </summary>
+internal static class LabErrors
 {
     public const int UserError = 2;
 

@@ -1,6 +1,6 @@
 using OrleansSynth.Abstractions;
 
-namespace OrleansSynth.Cli.Demo;
+namespace OrleansSynth.Cli.Specs;
 
 /// <summary>
 /// The three `synth demo` presets on Fashion-MNIST, also the base of a run spec (its `preset` key). Sizes are chosen

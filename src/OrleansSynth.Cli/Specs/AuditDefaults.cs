@@ -1,4 +1,4 @@
-namespace OrleansSynth.Cli.Demo;
+namespace OrleansSynth.Cli.Specs;
 
 /// <summary>
 /// The audit a user gets without asking, in run specs, <c>synth demo</c>'s default preset and <c>synth audit submit</c>:

@@ -3,7 +3,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace OrleansSynth.Cli.Demo;
+namespace OrleansSynth.Cli.Specs;
 
 /// <summary>
 /// A pipeline run spec in YAML (camelCase keys). Unknown keys are errors, so a typo never silently falls back to

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs prerequisites, then builds and runs every test project.
+# Installs prerequisites, checks the formatting, then builds and runs every test project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-prerequisites.sh test
+scripts/check-format.sh
 # The cluster tests run several libtorch processes at once on few cores (the test host and its silo processes); idle
 # OpenMP threads that spin for their next task take the cores the other processes need (cluster tests 15 min with
 # this, 18.5 without, on 2 cores).

@@ -6,7 +6,8 @@ namespace OrleansSynth.Benchmarks;
 
 /// <summary>
 /// The inputs of the silo memory benchmark (bench/scripts/audit-memory.sh): an IDX dataset of any number of training
-/// records, made from Fashion-MNIST's 60,000 and their mirrored and shifted variants (distinct images, same statistics),
+/// records, made from Fashion-MNIST's 60,000 and their mirrored and shifted variants (distinct images, same
+/// statistics),
 /// its 10,000 test images as the held-out split, and a folder of synthetic PNGs to audit (flipped test images).
 /// </summary>
 internal static class AuditMemoryData
@@ -18,16 +19,32 @@ internal static class AuditMemoryData
         var dataset = Path.Combine(folder, "dataset");
         Directory.CreateDirectory(dataset);
         var side = train.Height;
-        WriteIdx(Path.Combine(dataset, "train-images-idx3-ubyte"), Path.Combine(dataset, "train-labels-idx1-ubyte"), records, side,
-            i => Variant(train.ImageAt(i % train.Count), side, i / train.Count), i => (byte)train.Labels[i % train.Count]);
-        WriteIdx(Path.Combine(dataset, "t10k-images-idx3-ubyte"), Path.Combine(dataset, "t10k-labels-idx1-ubyte"), test.Count, side,
-            i => test.ImageAt(i).ToArray(), i => (byte)test.Labels[i]);
+        WriteIdx(
+            Path.Combine(dataset, "train-images-idx3-ubyte"),
+            Path.Combine(dataset, "train-labels-idx1-ubyte"),
+            records,
+            side,
+            i => Variant(train.ImageAt(i % train.Count), side, i / train.Count),
+            i => (byte)train.Labels[i % train.Count]
+        );
+        WriteIdx(
+            Path.Combine(dataset, "t10k-images-idx3-ubyte"),
+            Path.Combine(dataset, "t10k-labels-idx1-ubyte"),
+            test.Count,
+            side,
+            i => test.ImageAt(i).ToArray(),
+            i => (byte)test.Labels[i]
+        );
 
         var images = Path.Combine(folder, "synthetic");
         Directory.CreateDirectory(images);
         for (var i = 0; i < synthetic; i++)
-            new PngImage(Variant(test.ImageAt(i % test.Count), side, 1 + i / test.Count), 1, side, side).Write(Path.Combine(images, $"{i:D6}.png"));
-        Console.WriteLine($"{records} training records, {test.Count} held-out, {synthetic} synthetic images in {folder}");
+            new PngImage(Variant(test.ImageAt(i % test.Count), side, 1 + i / test.Count), 1, side, side).Write(
+                Path.Combine(images, $"{i:D6}.png")
+            );
+        Console.WriteLine(
+            $"{records} training records, {test.Count} held-out, {synthetic} synthetic images in {folder}"
+        );
     }
 
     /// <summary>Variant 0 is the image; 1 mirrors it; 2 and up also shift it right by (variant - 1) pixels.</summary>
@@ -43,15 +60,24 @@ internal static class AuditMemoryData
         return result;
     }
 
-    private static void WriteIdx(string imagesPath, string labelsPath, int count, int side, Func<int, byte[]> image, Func<int, byte> label)
+    private static void WriteIdx(
+        string imagesPath,
+        string labelsPath,
+        int count,
+        int side,
+        Func<int, byte[]> image,
+        Func<int, byte> label
+    )
     {
         using (var images = new BufferedStream(File.Create(imagesPath)))
         {
             images.Write(Header(0x803, count, side, side));
-            for (var i = 0; i < count; i++) images.Write(image(i));
+            for (var i = 0; i < count; i++)
+                images.Write(image(i));
         }
         var labels = new byte[count];
-        for (var i = 0; i < count; i++) labels[i] = label(i);
+        for (var i = 0; i < count; i++)
+            labels[i] = label(i);
         File.WriteAllBytes(labelsPath, [.. Header(0x801, count), .. labels]);
     }
 
@@ -59,7 +85,8 @@ internal static class AuditMemoryData
     {
         var header = new byte[4 + 4 * dimensions.Length];
         BinaryPrimitives.WriteInt32BigEndian(header, magic);
-        for (var i = 0; i < dimensions.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), dimensions[i]);
+        for (var i = 0; i < dimensions.Length; i++)
+            BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), dimensions[i]);
         return header;
     }
 }

@@ -14,7 +14,16 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 public static class ClassifierRecipeBenchmark
 {
-    public sealed record Recipe(string Name, int Steps, PerturbationRanges Augmentation, bool Flip, double LabelSmoothing, double ValidationFraction, double WeightDecay = 0, bool Cosine = false);
+    public sealed record Recipe(
+        string Name,
+        int Steps,
+        PerturbationRanges Augmentation,
+        bool Flip,
+        double LabelSmoothing,
+        double ValidationFraction,
+        double WeightDecay = 0,
+        bool Cosine = false
+    );
 
     public static int Run(string manifest, string dataset, string[] names)
     {
@@ -25,7 +34,16 @@ public static class ClassifierRecipeBenchmark
         var test = DatasetCatalog.Load(dataset, DatasetSplit.Test);
         Console.WriteLine($"{synthetic.Count} synthetic images, {test.Count} test images");
         var mild = PerturbationRanges.ClassifierTraining;
-        var strong = new PerturbationRanges { MaxShift = 2, MaxRotationDegrees = 8, MaxScale = 0.08, MaxBlur = 0.5, MaxContrast = 0.1, MaxBrightness = 0.1, MaxNoise = 0.05 };
+        var strong = new PerturbationRanges
+        {
+            MaxShift = 2,
+            MaxRotationDegrees = 8,
+            MaxScale = 0.08,
+            MaxBlur = 0.5,
+            MaxContrast = 0.1,
+            MaxBrightness = 0.1,
+            MaxNoise = 0.05,
+        };
         var recipes = new Recipe[]
         {
             new("baseline-800", 800, mild, false, 0, 0),
@@ -47,7 +65,10 @@ public static class ClassifierRecipeBenchmark
         {
             var clock = Stopwatch.StartNew();
             var (accuracy, auc, note) = Train(recipe, synthetic, test);
-            Console.WriteLine($"{recipe.Name,-26} accuracy {accuracy:P2} macro AUC {auc:F4} {note} ({clock.Elapsed.TotalSeconds:F0} s)");
+            Console.WriteLine(
+                $"{recipe.Name, -26} accuracy {accuracy:P2} macro AUC {auc:F4} {note} "
+                    + $"({clock.Elapsed.TotalSeconds:F0} s)"
+            );
         }
         return 0;
     }
@@ -76,7 +97,11 @@ public static class ClassifierRecipeBenchmark
         manual_seed(config.Seed);
         using var model = new ImageClassifier(config);
 #pragma warning disable OS0001 // A recipe experiment with weight decay, which the production Adam does not have.
-        using var optimizer = optim.AdamW(model.parameters(), lr: config.LearningRate, weight_decay: recipe.WeightDecay);
+        using var optimizer = optim.AdamW(
+            model.parameters(),
+            lr: config.LearningRate,
+            weight_decay: recipe.WeightDecay
+        );
 #pragma warning restore OS0001
         var schedule = new BatchSchedule(data.Count, config.BatchSize, config.Seed);
         var best = (Accuracy: -1.0, Step: 0);
@@ -85,7 +110,10 @@ public static class ClassifierRecipeBenchmark
         {
             model.train();
             if (recipe.Cosine)
-                LearningRateSchedule.Apply(optimizer, LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps));
+                LearningRateSchedule.Apply(
+                    optimizer,
+                    LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps)
+                );
             using (var scope = NewDisposeScope())
             using (var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU))
             {
@@ -98,7 +126,11 @@ public static class ClassifierRecipeBenchmark
                     x = where(flip, x.flip(3), x);
                 }
                 optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(model.forward(x), labels, label_smoothing: recipe.LabelSmoothing);
+                var loss = nn.functional.cross_entropy(
+                    model.forward(x),
+                    labels,
+                    label_smoothing: recipe.LabelSmoothing
+                );
                 loss.backward();
                 optimizer.step();
             }
@@ -115,7 +147,10 @@ public static class ClassifierRecipeBenchmark
             }
         }
         var final = ClassifierTrainer.Evaluate(bestModel ?? model, test);
-        var note = bestModel is null ? "" : $"(best validation {best.Accuracy:P1} at step {best.Step}; last step: {ClassifierTrainer.Evaluate(model, test).Accuracy:P2})";
+        var note = bestModel is null
+            ? ""
+            : $"(best validation {best.Accuracy:P1} at step {best.Step}; last step: "
+                + $"{ClassifierTrainer.Evaluate(model, test).Accuracy:P2})";
         bestModel?.Dispose();
         return (final.Accuracy, final.MacroAuc, note);
     }

@@ -32,8 +32,11 @@ internal static class ClusterVersusBareBenchmark
         var grains = host.Services.GetRequiredService<IClusterClient>();
         var info = await grains.GetGrain<IDatasetGrain>(Dataset).Register();
         var data = DatasetCatalog.Load(Dataset, DatasetSplit.Train);
-        Console.WriteLine($"cluster versus bare trainer: UNet base 32, batch {batch}, {steps} steps (checkpoint every {CheckpointEvery}), " +
-                          $"{info.TrainCount} records, bench process torch threads {get_num_threads()}, {rounds} rounds");
+        Console.WriteLine(
+            $"cluster versus bare trainer: UNet base 32, batch {batch}, {steps} steps (checkpoint every "
+                + $"{CheckpointEvery}), "
+                + $"{info.TrainCount} records, bench process torch threads {get_num_threads()}, {rounds} rounds"
+        );
 
         // Warm both sides (JIT, the silo's dataset cache, libtorch's allocator) before anything is timed.
         await ThroughCluster(grains, 5, batch);
@@ -45,13 +48,17 @@ internal static class ClusterVersusBareBenchmark
         {
             cluster.Add(await ThroughCluster(grains, steps, batch));
             bare.Add(Bare(data, steps, batch));
-            Console.WriteLine($"round {round}: through the cluster {cluster[^1]:F1} s ({steps * batch / cluster[^1]:F1} images/s), " +
-                              $"bare trainer {bare[^1]:F1} s ({steps * batch / bare[^1]:F1} images/s)");
+            Console.WriteLine(
+                $"round {round}: through the cluster {cluster[^1]:F1} s ({steps * batch / cluster[^1]:F1} images/s), "
+                    + $"bare trainer {bare[^1]:F1} s ({steps * batch / bare[^1]:F1} images/s)"
+            );
         }
         double Median(List<double> values) => values.Order().ElementAt(rounds / 2);
         var (clusterSeconds, bareSeconds) = (Median(cluster), Median(bare));
         Console.WriteLine($"medians: through the cluster {clusterSeconds:F1} s, bare trainer {bareSeconds:F1} s");
-        Console.WriteLine($"training images/s, through the cluster / bare trainer: {bareSeconds / clusterSeconds:F3} (goal >= 0.97)");
+        Console.WriteLine(
+            $"training images/s, through the cluster / bare trainer: {bareSeconds / clusterSeconds:F3} (goal >= 0.97)"
+        );
         return 0;
     }
 
@@ -67,14 +74,17 @@ internal static class ClusterVersusBareBenchmark
         await foreach (var update in run.Follow())
         {
             status = update;
-            if (status.State is not (WorkState.Running or WorkState.NotStarted)) break;
+            if (status.State is not (WorkState.Running or WorkState.NotStarted))
+                break;
         }
         var seconds = clock.Elapsed.TotalSeconds;
-        if (status.State != WorkState.Completed) throw new InvalidOperationException($"the training run ended {status.State}: {status.Error}");
+        if (status.State != WorkState.Completed)
+            throw new InvalidOperationException($"the training run ended {status.State}: {status.Error}");
         return seconds;
     }
 
-    /// <summary>Seconds for the same training in this process: the trainer, its local checkpoints, nothing else.</summary>
+    /// <summary>Seconds for the same training in this process: the trainer, its local checkpoints, nothing
+    /// else.</summary>
     private static double Bare(ImageDataset data, int steps, int batch)
     {
         // The grain's configuration for this spec (TrainingRunGrain.ConfigFor), written out.
@@ -82,12 +92,20 @@ internal static class ClusterVersusBareBenchmark
         {
             Model = new UNetConfig
             {
-                ImageChannels = data.Channels, ImageSize = data.Height, NumClasses = data.NumClasses, BaseChannels = 32, GroupNormGroups = 8,
+                ImageChannels = data.Channels,
+                ImageSize = data.Height,
+                NumClasses = data.NumClasses,
+                BaseChannels = 32,
+                GroupNormGroups = 8,
             },
             Diffusion = new DiffusionConfig { Timesteps = 1000 },
             Training = new TrainingConfig
             {
-                Steps = steps, BatchSize = batch, LearningRate = 1e-3, Seed = 1, CheckpointEvery = CheckpointEvery,
+                Steps = steps,
+                BatchSize = batch,
+                LearningRate = 1e-3,
+                Seed = 1,
+                CheckpointEvery = CheckpointEvery,
                 ReportEvery = Math.Clamp(steps / 50, 1, 25),
             },
         };
@@ -109,9 +127,11 @@ internal static class ClusterVersusBareBenchmark
     {
         var builder = Host.CreateApplicationBuilder([]);
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client => client
-            .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("orleanssynth", "orleanssynth"))
-            .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort)));
+        builder.UseOrleansClient(client =>
+            client
+                .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("orleanssynth", "orleanssynth"))
+                .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gatewayPort))
+        );
         var host = builder.Build();
         await host.StartAsync();
         return host;

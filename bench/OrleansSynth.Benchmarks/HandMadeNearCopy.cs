@@ -8,10 +8,12 @@ public static class HandMadeNearCopy
 {
     public static byte[] Make(byte[] source, Random random, bool exact = false)
     {
-        if (exact) return source;
+        if (exact)
+            return source;
         const int n = 28;
         var image = source.Select(v => (double)v).ToArray();
-        // Crop a pixel off one or two sides and resize back, rotate up to 3 degrees and shift up to 2 pixels, in one resampling.
+        // Crop a pixel off one or two sides and resize back, rotate up to 3 degrees and shift up to 2 pixels, in one
+        // resampling.
         var (left, top, right, bottom) = (random.Next(2), random.Next(2), 0, 0);
         var angle = (random.NextDouble() * 2 - 1) * 3 * Math.PI / 180;
         var (dx, dy) = (random.Next(-2, 3), random.Next(-2, 3));
@@ -26,11 +28,14 @@ public static class HandMadeNearCopy
             resampled[y * n + x] = Bilinear(image, n, u, v);
         }
         // A 3x3 blur on half of them.
-        if (random.Next(2) == 0) resampled = BoxBlur(resampled, n);
+        if (random.Next(2) == 0)
+            resampled = BoxBlur(resampled, n);
         var gain = 0.92 + random.NextDouble() * 0.16;
         var offset = random.NextDouble() * 16 - 8;
         var sigma = 2 + random.NextDouble() * 4;
-        return resampled.Select(v => (byte)Math.Clamp(Math.Round(v * gain + offset + sigma * Gaussian(random)), 0, 255)).ToArray();
+        return resampled
+            .Select(v => (byte)Math.Clamp(Math.Round(v * gain + offset + sigma * Gaussian(random)), 0, 255))
+            .ToArray();
     }
 
     private static double Bilinear(double[] image, int n, double u, double v)
@@ -38,7 +43,10 @@ public static class HandMadeNearCopy
         double At(int x, int y) => x >= 0 && x < n && y >= 0 && y < n ? image[y * n + x] : 0;
         var (x0, y0) = ((int)Math.Floor(u), (int)Math.Floor(v));
         var (fx, fy) = (u - x0, v - y0);
-        return At(x0, y0) * (1 - fx) * (1 - fy) + At(x0 + 1, y0) * fx * (1 - fy) + At(x0, y0 + 1) * (1 - fx) * fy + At(x0 + 1, y0 + 1) * fx * fy;
+        return At(x0, y0) * (1 - fx) * (1 - fy)
+            + At(x0 + 1, y0) * fx * (1 - fy)
+            + At(x0, y0 + 1) * (1 - fx) * fy
+            + At(x0 + 1, y0 + 1) * fx * fy;
     }
 
     private static double[] BoxBlur(double[] image, int n)
@@ -50,11 +58,16 @@ public static class HandMadeNearCopy
             var (sum, count) = (0.0, 0);
             for (var j = -1; j <= 1; j++)
             for (var i = -1; i <= 1; i++)
-                if (x + i >= 0 && x + i < n && y + j >= 0 && y + j < n) { sum += image[(y + j) * n + x + i]; count++; }
+                if (x + i >= 0 && x + i < n && y + j >= 0 && y + j < n)
+                {
+                    sum += image[(y + j) * n + x + i];
+                    count++;
+                }
             result[y * n + x] = sum / count;
         }
         return result;
     }
 
-    private static double Gaussian(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+    private static double Gaussian(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

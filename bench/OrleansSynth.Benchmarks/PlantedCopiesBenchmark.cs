@@ -16,19 +16,41 @@ public static class PlantedCopiesBenchmark
     /// <param name="verifierSteps">Pair-verifier training steps; 0: verdicts by the encoder's similarity alone.</param>
     /// <param name="verifierBatch">Pairs per verifier training batch (null: the default).</param>
     /// <param name="verifierLearningRate">The verifier's peak learning rate (null: the default).</param>
-    public static void Run(int copies, int unseen, int encoderSteps, string cache, double alpha, int verifierSteps, int? verifierBatch = null,
-        double? verifierLearningRate = null)
+    public static void Run(
+        int copies,
+        int unseen,
+        int encoderSteps,
+        string cache,
+        double alpha,
+        int verifierSteps,
+        int? verifierBatch = null,
+        double? verifierLearningRate = null
+    )
     {
         var clock = Stopwatch.StartNew();
         var training = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);
         var heldOut = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test);
         var config = new ReidentificationEncoderConfig { Steps = encoderSteps };
         var verifier = new PairVerifierConfig { Steps = verifierSteps };
-        if (verifierBatch is { } batch) verifier = verifier with { BatchSize = batch };
-        if (verifierLearningRate is { } rate) verifier = verifier with { LearningRate = rate };
+        if (verifierBatch is { } batch)
+            verifier = verifier with { BatchSize = batch };
+        if (verifierLearningRate is { } rate)
+            verifier = verifier with { LearningRate = rate };
         var settings = new AuditSettings { Alpha = alpha, Verifier = verifier };
-        using var reference = AuditPreparation.Prepare(training, heldOut, config, settings, cache, ComputeDevice.Select(), log: Console.WriteLine,
-            progress: (model, p) => { if (p.Step % 200 == 0) Console.WriteLine($"{model}: step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}"); });
+        using var reference = AuditPreparation.Prepare(
+            training,
+            heldOut,
+            config,
+            settings,
+            cache,
+            ComputeDevice.Select(),
+            log: Console.WriteLine,
+            progress: (model, p) =>
+            {
+                if (p.Step % 200 == 0)
+                    Console.WriteLine($"{model}: step {p.Step}/{p.TotalSteps} loss {p.Loss:F3}");
+            }
+        );
         Console.WriteLine($"prepared in {clock.Elapsed.TotalSeconds:F0} s");
 
         var random = new Random(2026);
@@ -40,7 +62,8 @@ public static class PlantedCopiesBenchmark
             ids.Add($"copy-{i:D5}");
         }
         var control = reference.Control;
-        // Drawn without repeats: with the whole control asked for, the false-flag rate is measured on every unseen image once.
+        // Drawn without repeats: with the whole control asked for, the false-flag rate is measured on every unseen
+        // image once.
         var unseenPositions = Enumerable.Range(0, control.Count).ToArray();
         random.Shuffle(unseenPositions);
         for (var i = 0; i < Math.Min(unseen, control.Count); i++)
@@ -48,17 +71,44 @@ public static class PlantedCopiesBenchmark
             pixels.AddRange(control.ImageAt(unseenPositions[i]).ToArray());
             ids.Add($"unseen-{i:D5}");
         }
-        var synthetic = new ImageDataset("planted", [.. pixels], 1, training.Height, training.Width, new long[ids.Count], [.. ids], numClasses: training.NumClasses);
+        var synthetic = new ImageDataset(
+            "planted",
+            [.. pixels],
+            1,
+            training.Height,
+            training.Width,
+            new long[ids.Count],
+            [.. ids],
+            numClasses: training.NumClasses
+        );
         var scan = Stopwatch.StartNew();
         var report = PrivacyAuditor.Audit(reference, synthetic, settings);
         var caught = Proportion.Wilson(report.Samples.Count(s => s.Flagged && s.File.StartsWith("copy-")), copies);
-        var falseFlags = Proportion.Wilson(report.Samples.Count(s => s.Flagged && s.File.StartsWith("unseen-")), ids.Count - copies);
+        var falseFlags = Proportion.Wilson(
+            report.Samples.Count(s => s.Flagged && s.File.StartsWith("unseen-")),
+            ids.Count - copies
+        );
         var c = report.Summary.Canaries;
-        Console.WriteLine($"threshold {report.Summary.Threshold:F4} at alpha {report.Summary.Alpha} ({report.Summary.CalibrationImages} calibration images; " +
-            $"{report.Summary.HeldOutNearCopies} held-out near-copies of training records left out), encoder {encoderSteps} steps, verifier {verifierSteps} steps of {verifier.BatchSize} at {verifier.LearningRate}, AUC {report.Summary.EncoderAuc:F4}; audit {scan.Elapsed.TotalSeconds:F0} s");
-        Console.WriteLine($"compound copies flagged: {caught.Successes}/{caught.Trials} = {caught.Rate:P1} (95% CI {caught.Lower:P1}-{caught.Upper:P1})");
-        Console.WriteLine($"unseen real images flagged: {falseFlags.Successes}/{falseFlags.Trials} = {falseFlags.Rate:P1} (95% CI {falseFlags.Lower:P1}-{falseFlags.Upper:P1})");
-        Console.WriteLine($"canary recall (the audit's own estimate): {c.Caught}/{c.Planted} = {c.Recall:P1} (95% CI {c.Lower:P1}-{c.Upper:P1})");
+        Console.WriteLine(
+            $"threshold {report.Summary.Threshold:F4} at alpha {report.Summary.Alpha} "
+                + $"({report.Summary.CalibrationImages} calibration images; "
+                + $"{report.Summary.HeldOutNearCopies} held-out near-copies of training records left out), encoder "
+                + $"{encoderSteps} steps, verifier {verifierSteps} steps of {verifier.BatchSize} at "
+                + $"{verifier.LearningRate}, AUC {report.Summary.EncoderAuc:F4}; audit "
+                + $"{scan.Elapsed.TotalSeconds:F0} s"
+        );
+        Console.WriteLine(
+            $"compound copies flagged: {caught.Successes}/{caught.Trials} = {caught.Rate:P1} (95% CI "
+                + $"{caught.Lower:P1}-{caught.Upper:P1})"
+        );
+        Console.WriteLine(
+            $"unseen real images flagged: {falseFlags.Successes}/{falseFlags.Trials} = {falseFlags.Rate:P1} (95% CI "
+                + $"{falseFlags.Lower:P1}-{falseFlags.Upper:P1})"
+        );
+        Console.WriteLine(
+            $"canary recall (the audit's own estimate): {c.Caught}/{c.Planted} = {c.Recall:P1} (95% CI "
+                + $"{c.Lower:P1}-{c.Upper:P1})"
+        );
         Console.WriteLine($"total {clock.Elapsed.TotalSeconds:F0} s");
     }
 }

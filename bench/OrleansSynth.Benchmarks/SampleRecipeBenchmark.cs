@@ -26,23 +26,50 @@ public static class SampleRecipeBenchmark
         {
             // "guidance/steps", e.g. 2/15.
             var parts = variant.Split('/');
-            if (parts.Length != 2) throw new ArgumentException($"'{variant}': expected guidance/steps, e.g. 2/15.");
-            var (guidance, steps) = (double.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+            if (parts.Length != 2)
+                throw new ArgumentException($"'{variant}': expected guidance/steps, e.g. 2/15.");
+            var (guidance, steps) = (
+                double.Parse(parts[0], CultureInfo.InvariantCulture),
+                int.Parse(parts[1], CultureInfo.InvariantCulture)
+            );
             var clock = Stopwatch.StartNew();
-            var sampler = SamplerCatalog.Create(SamplerCatalog.DpmSolverPlusPlus, new GaussianDiffusion(header.Config.Diffusion), steps);
+            var sampler = SamplerCatalog.Create(
+                SamplerCatalog.DpmSolverPlusPlus,
+                new GaussianDiffusion(header.Config.Diffusion),
+                steps
+            );
             var labels = Enumerable.Range(0, count).Select(i => (long)(i % m.NumClasses)).ToArray();
             var pixels = new List<byte>();
             // Shards of 250, as the pipeline's default preset draws them.
             for (var start = 0; start < count; start += 250)
             {
-                using var images = sampler.Sample(model, new SamplingRequest(labels[start..Math.Min(start + 250, count)], (long)SeedMixer.Mix(1, start), guidance));
+                using var images = sampler.Sample(
+                    model,
+                    new SamplingRequest(
+                        labels[start..Math.Min(start + 250, count)],
+                        (long)SeedMixer.Mix(1, start),
+                        guidance
+                    )
+                );
                 pixels.AddRange(ImageTensors.ToBytes(images));
             }
-            var samples = new ImageDataset("samples", pixels.ToArray(), m.ImageChannels, m.ImageSize, m.ImageSize, labels,
-                Enumerable.Range(0, count).Select(i => $"sample-{i}").ToArray(), numClasses: m.NumClasses);
+            var samples = new ImageDataset(
+                "samples",
+                pixels.ToArray(),
+                m.ImageChannels,
+                m.ImageSize,
+                m.ImageSize,
+                labels,
+                Enumerable.Range(0, count).Select(i => $"sample-{i}").ToArray(),
+                numClasses: m.NumClasses
+            );
             var sampling = clock.Elapsed;
             var evaluation = PipelineClassifier.Score(samples, test, classifierSteps);
-            Console.WriteLine($"w {guidance,-4} {steps,3} steps  accuracy {evaluation.Accuracy:P2} macro AUC {evaluation.MacroAuc:F4} (sampling {sampling.TotalSeconds:F0} s, classifier {(clock.Elapsed - sampling).TotalSeconds:F0} s)");
+            Console.WriteLine(
+                $"w {guidance, -4} {steps, 3} steps  accuracy {evaluation.Accuracy:P2} macro AUC "
+                    + $"{evaluation.MacroAuc:F4} (sampling {sampling.TotalSeconds:F0} s, classifier "
+                    + $"{(clock.Elapsed - sampling).TotalSeconds:F0} s)"
+            );
         }
         return 0;
     }

@@ -17,12 +17,20 @@ internal static class ScanBenchmark
     /// shared 2-core machine varied by half from one run to the next.</param>
     public static void Run(int syntheticCount, int realCount, int dimension, int rounds = 5, int k = 5)
     {
-        Console.WriteLine($"scan benchmark: {syntheticCount} synthetic x {realCount} real, dim {dimension}, top-{k}, torch threads {get_num_threads()}, {rounds} rounds");
+        Console.WriteLine(
+            $"scan benchmark: {syntheticCount} synthetic x {realCount} real, dim {dimension}, top-{k}, torch "
+                + $"threads {get_num_threads()}, {rounds} rounds"
+        );
         manual_seed(1);
         using var synthetic = nn.functional.normalize(randn(syntheticCount, dimension), dim: 1);
         using var real = nn.functional.normalize(randn(realCount, dimension), dim: 1);
         var embeddingBytes = (long)(syntheticCount + realCount) * dimension * sizeof(float);
-        var tiles = ScanTile.Plan(syntheticCount, realCount, PairwiseScan.DefaultSyntheticTile, PairwiseScan.DefaultRealTile);
+        var tiles = ScanTile.Plan(
+            syntheticCount,
+            realCount,
+            PairwiseScan.DefaultSyntheticTile,
+            PairwiseScan.DefaultRealTile
+        );
         var flops = 2.0 * syntheticCount * realCount * dimension;
 
         // Warm up every path on one tile.
@@ -42,20 +50,35 @@ internal static class ScanBenchmark
             plain.Add(Seconds(() => PlainProducts(synthetic, real, tiles)));
             blocked.Add(Seconds(() => BlockedProducts(synthetic, real, tiles)));
             scan.Add(Seconds(() => GC.KeepAlive(PairwiseScan.Run(synthetic, real, k))));
-            Console.WriteLine($"round {round}: plain {plain[^1]:F2} s, blocked {blocked[^1]:F2} s, scan {scan[^1]:F2} s");
+            Console.WriteLine(
+                $"round {round}: plain {plain[^1]:F2} s, blocked {blocked[^1]:F2} s, scan {scan[^1]:F2} s"
+            );
         }
 
         var (plainSeconds, blockedSeconds, scanSeconds) = (Median(plain), Median(blocked), Median(scan));
         var pairs = (double)syntheticCount * realCount;
         Console.WriteLine("medians:");
-        Console.WriteLine($"plain products      : {plainSeconds,7:F2} s  {flops / plainSeconds / 1e9,6:F1} GFLOP/s  (one per {tiles[0].SyntheticCount} x {tiles[0].RealCount} tile)");
-        Console.WriteLine($"blocked products    : {blockedSeconds,7:F2} s  {flops / blockedSeconds / 1e9,6:F1} GFLOP/s  (the scan's blocks of {PairwiseScan.ColumnsPerProduct} real columns)");
-        Console.WriteLine($"tiled scan + top-{k}  : {scanSeconds,7:F2} s  {flops / scanSeconds / 1e9,6:F1} GFLOP/s  {pairs / scanSeconds / 1e6:F0} M pairs/s");
+        Console.WriteLine(
+            $"plain products      : {plainSeconds, 7:F2} s  {flops / plainSeconds / 1e9, 6:F1} GFLOP/s  (one per "
+                + $"{tiles[0].SyntheticCount} x {tiles[0].RealCount} tile)"
+        );
+        Console.WriteLine(
+            $"blocked products    : {blockedSeconds, 7:F2} s  {flops / blockedSeconds / 1e9, 6:F1} GFLOP/s  (the "
+                + $"scan's blocks of {PairwiseScan.ColumnsPerProduct} real columns)"
+        );
+        Console.WriteLine(
+            $"tiled scan + top-{k}  : {scanSeconds, 7:F2} s  {flops / scanSeconds / 1e9, 6:F1} GFLOP/s  "
+                + $"{pairs / scanSeconds / 1e6:F0} M pairs/s"
+        );
         Console.WriteLine($"scan / plain products rate  : {plainSeconds / scanSeconds:P1} (keep >= 90%)");
         Console.WriteLine($"scan / blocked products rate: {blockedSeconds / scanSeconds:P1}");
         Console.WriteLine($"embeddings          : {embeddingBytes / 1048576.0:F0} MiB");
-        Console.WriteLine($"resident before scan: {before / 1048576.0:F0} MiB (peak before {baselineRss / 1048576.0:F0} MiB)");
-        Console.WriteLine($"peak during scan    : {scanPeak / 1048576.0:F0} MiB (growth {(scanPeak - before) / 1048576.0:F0} MiB)");
+        Console.WriteLine(
+            $"resident before scan: {before / 1048576.0:F0} MiB (peak before {baselineRss / 1048576.0:F0} MiB)"
+        );
+        Console.WriteLine(
+            $"peak during scan    : {scanPeak / 1048576.0:F0} MiB (growth {(scanPeak - before) / 1048576.0:F0} MiB)"
+        );
     }
 
     private static double Seconds(Action action)
@@ -74,7 +97,10 @@ internal static class ScanBenchmark
         foreach (var tile in tiles)
         {
             using var scope = NewDisposeScope();
-            mm(synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount), real.narrow(0, tile.RealStart, tile.RealCount).t());
+            mm(
+                synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount),
+                real.narrow(0, tile.RealStart, tile.RealCount).t()
+            );
         }
     }
 
@@ -89,12 +115,18 @@ internal static class ScanBenchmark
     }
 
     private static long CurrentResidentBytes() => StatusField("VmRSS:");
+
     private static long PeakResidentBytes() => StatusField("VmHWM:");
 
     // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux).
     private static void ResetPeak()
     {
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static long StatusField(string name)

@@ -8,7 +8,8 @@ namespace OrleansSynth.Abstractions;
 public sealed record ArtifactRef(
     [property: Id(0)] string Sha256,
     [property: Id(1)] long Length,
-    [property: Id(2)] string Kind)
+    [property: Id(2)] string Kind
+)
 {
     public override string ToString() => $"{Kind}:{Sha256[..12]} ({Length} bytes)";
 }

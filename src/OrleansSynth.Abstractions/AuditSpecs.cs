@@ -1,7 +1,8 @@
 namespace OrleansSynth.Abstractions;
 
 /// <summary>A cluster audit: every sample in the bundles against every training record of the dataset.</summary>
-/// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts; 0: the encoder's link rule decides.</param>
+/// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts; 0: the encoder's link
+/// rule decides.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditSpec(
     [property: Id(0)] string Dataset,
@@ -12,7 +13,8 @@ public sealed record AuditSpec(
     [property: Id(5)] int RealTile = 8192,
     [property: Id(6)] int EncoderSteps = 3000,
     [property: Id(7)] int Canaries = 200,
-    [property: Id(8)] int VerifierSteps = 0);
+    [property: Id(8)] int VerifierSteps = 0
+);
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>
 [GenerateSerializer, Immutable]
@@ -24,13 +26,15 @@ public sealed record AuditTileSpec(
     [property: Id(4)] int SyntheticCount,
     [property: Id(5)] int RealStart,
     [property: Id(6)] int RealCount,
-    [property: Id(7)] int TopK);
+    [property: Id(7)] int TopK
+);
 
 [GenerateSerializer, Immutable]
 public sealed record AuditTileResult(
     [property: Id(0)] AuditTileSpec Tile,
     [property: Id(1)] ArtifactRef Matches,
-    [property: Id(2)] string Silo);
+    [property: Id(2)] string Silo
+);
 
 /// <summary>The aggregate numbers of an audit, safe to share.</summary>
 /// <param name="RateUpper">Upper end of the 95% interval of the flagged rate.</param>
@@ -48,9 +52,11 @@ public sealed record AuditSummaryView(
     [property: Id(8)] int CanariesPlanted,
     [property: Id(9)] int CanariesCaught,
     [property: Id(10)] double CanaryRecall,
-    [property: Id(11)] float? VerifierThreshold = null);
+    [property: Id(11)] float? VerifierThreshold = null
+);
 
-/// <param name="Preparation">The training of the audit's models before any tile is planned (the encoder's, then the pair
+/// <param name="Preparation">The training of the audit's models before any tile is planned (the encoder's, then the
+/// pair
 /// verifier's), as this activation saw it; null when both came from the cache.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditStatus(
@@ -61,4 +67,5 @@ public sealed record AuditStatus(
     [property: Id(4)] ArtifactRef? Report,
     [property: Id(5)] IReadOnlyList<string> FlaggedSampleIds,
     [property: Id(6)] string? Error,
-    [property: Id(7)] WorkProgress? Preparation = null);
+    [property: Id(7)] WorkProgress? Preparation = null
+);

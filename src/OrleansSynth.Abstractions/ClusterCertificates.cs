@@ -11,17 +11,20 @@ public static class ClusterCertificates
     public static X509Certificate2 LoadPair(string certificateFile, string keyFile)
     {
         foreach (var file in new[] { certificateFile, keyFile })
-            if (!File.Exists(file)) throw new FileNotFoundException($"{file}: no such certificate or key file.", file);
+            if (!File.Exists(file))
+                throw new FileNotFoundException($"{file}: no such certificate or key file.", file);
         return X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
     }
 
     /// <summary>The CA certificates (one or more, PEM) that the cluster trusts and nothing else.</summary>
     public static X509Certificate2Collection LoadAuthority(string caFile)
     {
-        if (!File.Exists(caFile)) throw new FileNotFoundException($"{caFile}: no such CA file.", caFile);
+        if (!File.Exists(caFile))
+            throw new FileNotFoundException($"{caFile}: no such CA file.", caFile);
         var authorities = new X509Certificate2Collection();
         authorities.ImportFromPemFile(caFile);
-        if (authorities.Count == 0) throw new InvalidDataException($"{caFile}: no certificate in it.");
+        if (authorities.Count == 0)
+            throw new InvalidDataException($"{caFile}: no certificate in it.");
         return authorities;
     }
 

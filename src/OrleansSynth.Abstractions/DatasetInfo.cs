@@ -19,16 +19,28 @@ public sealed record DatasetInfo(
     [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null,
     [property: Id(11)] string? TrainContentHash = null,
     [property: Id(12)] string? TestContentHash = null,
-    [property: Id(13)] ArtifactRef? RecordIndex = null)
+    [property: Id(13)] ArtifactRef? RecordIndex = null
+)
 {
     // A record compares lists by reference; two registrations of the same files must compare equal.
     public bool Equals(DatasetInfo? other) =>
         other is not null
         && (Source, Format, Path, ContentHash, TrainCount, TestCount, NumClasses, Channels, ImageSize, RegisteredAt)
-            == (other.Source, other.Format, other.Path, other.ContentHash, other.TrainCount, other.TestCount,
-                other.NumClasses, other.Channels, other.ImageSize, other.RegisteredAt)
+            == (
+                other.Source,
+                other.Format,
+                other.Path,
+                other.ContentHash,
+                other.TrainCount,
+                other.TestCount,
+                other.NumClasses,
+                other.Channels,
+                other.ImageSize,
+                other.RegisteredAt
+            )
         && (TrainLabelCounts ?? []).SequenceEqual(other.TrainLabelCounts ?? [])
-        && (TrainContentHash, TestContentHash, RecordIndex) == (other.TrainContentHash, other.TestContentHash, other.RecordIndex);
+        && (TrainContentHash, TestContentHash, RecordIndex)
+            == (other.TrainContentHash, other.TestContentHash, other.RecordIndex);
 
     public override int GetHashCode() => HashCode.Combine(Source, ContentHash, TrainCount, RegisteredAt);
 }

@@ -1,6 +1,7 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>Which solver turns noise into samples; both evaluate the model once per step (twice with guidance).</summary>
+/// <summary>Which solver turns noise into samples; both evaluate the model once per step (twice with
+/// guidance).</summary>
 public enum DiffusionSamplerKind
 {
     /// <summary>DDIM, deterministic (eta 0).</summary>

@@ -13,7 +13,8 @@ public sealed record GateEvidence(
     [property: Id(7)] string? ApprovedBy,
     [property: Id(8)] int CanariesPlanted = 0,
     [property: Id(9)] double CanaryRecall = 0,
-    [property: Id(10)] double MinimumCanaryRecall = 0.95);
+    [property: Id(10)] double MinimumCanaryRecall = 0.95
+);
 
 /// <summary>One decision of the gate, stored with its evidence, time and who asked.</summary>
 [GenerateSerializer, Immutable]
@@ -22,4 +23,5 @@ public sealed record GateDecision(
     [property: Id(1)] IReadOnlyList<string> Reasons,
     [property: Id(2)] GateEvidence Evidence,
     [property: Id(3)] DateTimeOffset DecidedAt,
-    [property: Id(4)] string RequestedBy);
+    [property: Id(4)] string RequestedBy
+);

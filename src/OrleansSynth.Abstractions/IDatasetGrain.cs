@@ -10,7 +10,8 @@ public interface IDatasetGrain : IGrainWithStringKey
     [ClientCall(ClientRole.Operator)]
     Task<DatasetInfo> Register();
 
-    /// <summary>Reads the files again and checks them against the registration; a change is refused, naming the file.</summary>
+    /// <summary>Reads the files again and checks them against the registration; a change is refused, naming the
+    /// file.</summary>
     [ClientCall(ClientRole.Operator)]
     Task<DatasetInfo> Verify();
 

@@ -1,6 +1,7 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>The cluster's registered datasets, one grain keyed <see cref="Key"/>; each dataset adds itself when registered.</summary>
+/// <summary>The cluster's registered datasets, one grain keyed <see cref="Key"/>; each dataset adds itself when
+/// registered.</summary>
 public interface IDatasetListGrain : IGrainWithStringKey
 {
     public const string Key = "datasets";

@@ -11,7 +11,8 @@ public interface IDatasetUploadGrain : IGrainWithStringKey
     [ClientCall(ClientRole.Operator)]
     Task Append(long offset, byte[] chunk);
 
-    /// <summary>Checks the whole file against <paramref name="sha256"/>, stores it, and returns its path as a dataset source.</summary>
+    /// <summary>Checks the whole file against <paramref name="sha256"/>, stores it, and returns its path as a dataset
+    /// source.</summary>
     [ClientCall(ClientRole.Operator)]
     Task<string> Complete(string sha256, string fileName);
 }

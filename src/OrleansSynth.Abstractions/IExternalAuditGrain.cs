@@ -7,7 +7,8 @@ namespace OrleansSynth.Abstractions;
 /// </summary>
 public interface IExternalAuditGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the audit; the same spec again returns its status, another spec under the same name is refused.</summary>
+    /// <summary>Starts the audit; the same spec again returns its status, another spec under the same name is
+    /// refused.</summary>
     [ClientCall(ClientRole.Operator)]
     Task<ExternalAuditStatus> Submit(ExternalAuditSpec spec);
 
@@ -15,19 +16,22 @@ public interface IExternalAuditGrain : IGrainWithStringKey
     [ClientCall(ClientRole.Operator)]
     Task<ExternalAuditStatus> GetStatus();
 
-    /// <summary>A chunk (at most <see cref="ReleaseManifest.MaxChunk"/> bytes) of the shareable report: summary and aggregate metrics.</summary>
+    /// <summary>A chunk (at most <see cref="ReleaseManifest.MaxChunk"/> bytes) of the shareable report: summary and
+    /// aggregate metrics.</summary>
     [AlwaysInterleave]
     [ClientCall(ClientRole.Operator)]
     Task<byte[]> ReadReport(long offset, int count);
 
-    /// <summary>A chunk of the internal report: every sample's verdict with its nearest real records. Needs the operator role.</summary>
+    /// <summary>A chunk of the internal report: every sample's verdict with its nearest real records. Needs the
+    /// operator role.</summary>
     [AlwaysInterleave]
     [ClientCall(ClientRole.Operator)]
     Task<byte[]> ReadInternalReport(long offset, int count);
 }
 
 /// <param name="SyntheticFolder">A folder of PNG images the silos can read.</param>
-/// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts (trained once per dataset and cached); 0: the encoder's link rule decides.</param>
+/// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts (trained once per
+/// dataset and cached); 0: the encoder's link rule decides.</param>
 [GenerateSerializer, Immutable]
 public sealed record ExternalAuditSpec(
     [property: Id(0)] string Dataset,
@@ -35,7 +39,8 @@ public sealed record ExternalAuditSpec(
     [property: Id(2)] double Alpha = 0.01,
     [property: Id(3)] int EncoderSteps = 3000,
     [property: Id(4)] int Canaries = 200,
-    [property: Id(5)] int VerifierSteps = 0);
+    [property: Id(5)] int VerifierSteps = 0
+);
 
 [GenerateSerializer, Immutable]
 public sealed record ExternalAuditStatus(
@@ -46,4 +51,5 @@ public sealed record ExternalAuditStatus(
     [property: Id(4)] AuditSummaryView? Summary,
     [property: Id(5)] ArtifactRef? Report,
     [property: Id(6)] ArtifactRef? InternalReport,
-    [property: Id(7)] string? Error);
+    [property: Id(7)] string? Error
+);

@@ -24,4 +24,5 @@ public sealed record RunSummary(
     [property: Id(2)] string Strategy,
     [property: Id(3)] WorkState State,
     [property: Id(4)] string? Stage,
-    [property: Id(5)] bool Created = false);
+    [property: Id(5)] bool Created = false
+);

@@ -5,7 +5,8 @@ public interface ISamplingJobGrain : IGrainWithStringKey
 {
     Task<SamplingJobStatus> Start(SamplingJobSpec spec);
 
-    /// <summary>A failed job runs again; shards that finished keep their results. Anything else is left as it is.</summary>
+    /// <summary>A failed job runs again; shards that finished keep their results. Anything else is left as it
+    /// is.</summary>
     Task<SamplingJobStatus> Retry();
 
     /// <summary>Stops the job for good and cancels its unfinished shards; finished shards keep their samples.</summary>

@@ -9,10 +9,12 @@ public interface ITrainingRunGrain : IGrainWithStringKey
     /// <summary>Starts the run, or returns its status if it was already started with the same spec.</summary>
     Task<TrainingStatus> Start(TrainingRunSpec spec);
 
-    /// <summary>A failed run starts again from its last checkpoint; anything else is left as it is. Returns the status.</summary>
+    /// <summary>A failed run starts again from its last checkpoint; anything else is left as it is. Returns the
+    /// status.</summary>
     Task<TrainingStatus> Retry();
 
-    /// <summary>Stops the run for good: the compute stops at once, the last checkpoint is kept. A finished run is left as it is.</summary>
+    /// <summary>Stops the run for good: the compute stops at once, the last checkpoint is kept. A finished run is left
+    /// as it is.</summary>
     [AlwaysInterleave]
     Task Cancel();
 

@@ -8,4 +8,6 @@ namespace OrleansSynth.Abstractions;
 public sealed record PartStatus<TResult>(
     [property: Id(0)] WorkState State,
     [property: Id(1)] TResult? Result = null,
-    [property: Id(2)] string? Error = null) where TResult : class;
+    [property: Id(2)] string? Error = null
+)
+    where TResult : class;

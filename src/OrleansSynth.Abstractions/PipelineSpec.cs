@@ -1,16 +1,24 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>One pipeline run: what to learn from, which strategy makes the synthetic data, how big each stage is, and when the gate opens.</summary>
+/// <summary>One pipeline run: what to learn from, which strategy makes the synthetic data, how big each stage is, and
+/// when the gate opens.</summary>
 /// <param name="Dataset">The real dataset (a name or a path the silos can read).</param>
 /// <param name="Teacher">Teacher diffusion run (its Dataset is filled in from <paramref name="Dataset"/>).</param>
-/// <param name="Student">Student diffusion run (trains on the filtered synthetic set only); unused by <see cref="PipelineStrategy.DiversityAware"/>.</param>
-/// <param name="SampleCount">Synthetic samples to draw; for the diversity-aware strategies, real records to twin.</param>
-/// <param name="Output">Where the client exports the release by default (the release itself lives in the artifact store).</param>
-/// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own recall.</param>
-/// <param name="SamplerSteps">Denoising steps of <paramref name="Sampler"/> (network evaluations per sample, doubled by guidance).</param>
-/// <param name="VerifierSteps">Training steps of the audits' pair verifier (trained once per dataset and cached); 0: verdicts by the encoder's link rule.</param>
+/// <param name="Student">Student diffusion run (trains on the filtered synthetic set only); unused by <see
+/// cref="PipelineStrategy.DiversityAware"/>.</param>
+/// <param name="SampleCount">Synthetic samples to draw; for the diversity-aware strategies, real records to
+/// twin.</param>
+/// <param name="Output">Where the client exports the release by default (the release itself lives in the artifact
+/// store).</param>
+/// <param name="Canaries">Near-copies of training records each audit plants in its scan to measure its own
+/// recall.</param>
+/// <param name="SamplerSteps">Denoising steps of <paramref name="Sampler"/> (network evaluations per sample, doubled by
+/// guidance).</param>
+/// <param name="VerifierSteps">Training steps of the audits' pair verifier (trained once per dataset and cached); 0:
+/// verdicts by the encoder's link rule.</param>
 /// <param name="Description">What the release's cards say about the data, its use, licence and contact.</param>
-/// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of class-balanced.</param>
+/// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of
+/// class-balanced.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineSpec(
     [property: Id(0)] string Dataset,
@@ -33,10 +41,12 @@ public sealed record PipelineSpec(
     [property: Id(17)] int Canaries = 200,
     [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim,
     [property: Id(19)] int VerifierSteps = 0,
-    [property: Id(20)] ReleaseDescription? Description = null)
+    [property: Id(20)] ReleaseDescription? Description = null
+)
 {
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
-    public bool TrainsStudent => Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;
+    public bool TrainsStudent =>
+        Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;
 }
 
 /// <summary>One stage of a pipeline run and when it ran.</summary>
@@ -46,11 +56,14 @@ public sealed record StageStatus(
     [property: Id(1)] WorkState State,
     [property: Id(2)] DateTimeOffset? StartedAt,
     [property: Id(3)] DateTimeOffset? FinishedAt,
-    [property: Id(4)] string? Detail);
+    [property: Id(4)] string? Detail
+);
 
-/// <param name="ReportFile">The report's file in the release once written (report.html, or report.json alone when refused).</param>
+/// <param name="ReportFile">The report's file in the release once written (report.html, or report.json alone when
+/// refused).</param>
 /// <param name="Policy">The run's effective gate.</param>
-/// <param name="PolicySetBy">Who set <paramref name="Policy"/>: the submitter, at or above the cluster's floor, or an operator.</param>
+/// <param name="PolicySetBy">Who set <paramref name="Policy"/>: the submitter, at or above the cluster's floor, or an
+/// operator.</param>
 [GenerateSerializer, Immutable]
 public sealed record PipelineStatus(
     [property: Id(0)] WorkState State,
@@ -58,4 +71,5 @@ public sealed record PipelineStatus(
     [property: Id(2)] string? ReportFile,
     [property: Id(3)] string? Error,
     [property: Id(4)] PipelinePolicy? Policy = null,
-    [property: Id(5)] string? PolicySetBy = null);
+    [property: Id(5)] string? PolicySetBy = null
+);

@@ -1,12 +1,15 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>How a pipeline run makes its shareable synthetic data; the audit and the gate apply to all of them.</summary>
+/// <summary>How a pipeline run makes its shareable synthetic data; the audit and the gate apply to all of
+/// them.</summary>
 public enum PipelineStrategy
 {
-    /// <summary>Privacy distillation: sample the teacher, audit, filter, train a student on the filtered samples only.</summary>
+    /// <summary>Privacy distillation: sample the teacher, audit, filter, train a student on the filtered samples
+    /// only.</summary>
     Distillation,
 
-    /// <summary>Diversity-aware twins: one unlinked synthetic twin per real record from a pseudo-conditioned teacher; released after the audit.</summary>
+    /// <summary>Diversity-aware twins: one unlinked synthetic twin per real record from a pseudo-conditioned teacher;
+    /// released after the audit.</summary>
     DiversityAware,
 
     /// <summary>

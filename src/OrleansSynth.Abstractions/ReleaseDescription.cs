@@ -12,7 +12,8 @@ public sealed record ReleaseDescription(
     [property: Id(2)] string? OutOfScopeUse = null,
     [property: Id(3)] string? Licence = null,
     [property: Id(4)] string? Contact = null,
-    [property: Id(5)] IReadOnlyList<string>? ClassNames = null)
+    [property: Id(5)] IReadOnlyList<string>? ClassNames = null
+)
 {
     /// <summary>Longest text a field may hold: a card is a page, not a document store.</summary>
     public const int MaxFieldLength = 4000;

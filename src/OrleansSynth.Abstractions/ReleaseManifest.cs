@@ -8,7 +8,8 @@ namespace OrleansSynth.Abstractions;
 [GenerateSerializer, Immutable]
 public sealed record ReleaseManifest(
     [property: Id(0)] bool Released,
-    [property: Id(1)] IReadOnlyList<ReleaseFile> Files)
+    [property: Id(1)] IReadOnlyList<ReleaseFile> Files
+)
 {
     /// <summary>The largest chunk a download asks for: far below Orleans' message size limit.</summary>
     public const int MaxChunk = 1 << 20;
@@ -16,6 +17,4 @@ public sealed record ReleaseManifest(
 
 /// <param name="Path">Relative path in the release folder, with '/' separators.</param>
 [GenerateSerializer, Immutable]
-public sealed record ReleaseFile(
-    [property: Id(0)] string Path,
-    [property: Id(1)] ArtifactRef Artifact);
+public sealed record ReleaseFile([property: Id(0)] string Path, [property: Id(1)] ArtifactRef Artifact);

@@ -1,7 +1,8 @@
 namespace OrleansSynth.Abstractions;
 
 /// <summary>
-/// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref name="ShardSize"/>.
+/// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref
+/// name="ShardSize"/>.
 /// Without <paramref name="ClassCounts"/> the labels are class-balanced; with it they follow those proportions
 /// (e.g. the real training set's label counts). With <paramref name="Twins"/> it is diversity-aware instead: twins
 /// for each of <paramref name="Count"/> records (real training records, or the synthetic ones the twin spec names).
@@ -16,13 +17,25 @@ public sealed record SamplingJobSpec(
     [property: Id(5)] int SamplerSteps = 50,
     [property: Id(6)] IReadOnlyList<int>? ClassCounts = null,
     [property: Id(7)] TwinSamplingSpec? Twins = null,
-    [property: Id(8)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim)
+    [property: Id(8)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim
+)
 {
     // A record compares lists by reference; a spec read back from storage must still equal the caller's.
     public bool Equals(SamplingJobSpec? other) =>
         other is not null
-        && (Checkpoint, Count, ShardSize, Seed, Guidance, SamplerSteps, Twins, Sampler) == (other.Checkpoint, other.Count, other.ShardSize, other.Seed, other.Guidance, other.SamplerSteps, other.Twins, other.Sampler)
-        && (ClassCounts ?? []).SequenceEqual(other.ClassCounts ?? []) && (ClassCounts is null) == (other.ClassCounts is null);
+        && (Checkpoint, Count, ShardSize, Seed, Guidance, SamplerSteps, Twins, Sampler)
+            == (
+                other.Checkpoint,
+                other.Count,
+                other.ShardSize,
+                other.Seed,
+                other.Guidance,
+                other.SamplerSteps,
+                other.Twins,
+                other.Sampler
+            )
+        && (ClassCounts ?? []).SequenceEqual(other.ClassCounts ?? [])
+        && (ClassCounts is null) == (other.ClassCounts is null);
 
     public override int GetHashCode() => HashCode.Combine(Checkpoint, Count, ShardSize, Seed, Twins);
 }
@@ -44,7 +57,8 @@ public sealed record TwinSamplingSpec(
     [property: Id(2)] DiversityOptions Options,
     [property: Id(3)] int EncoderSteps = 3000,
     [property: Id(4)] double Alpha = 0.01,
-    [property: Id(5)] SyntheticTrainingSet? Sources = null);
+    [property: Id(5)] SyntheticTrainingSet? Sources = null
+);
 
 /// <summary>What diversity-aware sampling did in one shard (see the ML library's TwinStatistics).</summary>
 [GenerateSerializer, Immutable]
@@ -57,7 +71,8 @@ public sealed record TwinShardStatistics(
     [property: Id(5)] int Retries,
     [property: Id(6)] int Skipped,
     [property: Id(7)] double MeanFinalGuidance,
-    [property: Id(8)] double LowestFinalGuidance);
+    [property: Id(8)] double LowestFinalGuidance
+);
 
 /// <summary>One shard: samples with global indices [Start, Start + Count) of a job.</summary>
 [GenerateSerializer, Immutable]
@@ -67,11 +82,13 @@ public sealed record SamplingShardSpec(
     [property: Id(2)] int Start,
     [property: Id(3)] int Count,
     [property: Id(4)] SamplingJobSpec Job,
-    [property: Id(5)] ArtifactRef? Reidentification = null);
+    [property: Id(5)] ArtifactRef? Reidentification = null
+);
 
 /// <summary>
 /// A finished shard: its samples, <paramref name="SampleIds"/>, are in the artifact store as one bundle. A twin shard
-/// reports <paramref name="Twins"/>; its bundle holds one sample per twinned record (none for a skipped one, two with an extra).
+/// reports <paramref name="Twins"/>; its bundle holds one sample per twinned record (none for a skipped one, two with
+/// an extra).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SamplingShardResult(
@@ -81,9 +98,11 @@ public sealed record SamplingShardResult(
     [property: Id(3)] ArtifactRef Samples,
     [property: Id(4)] string Silo,
     [property: Id(5)] IReadOnlyList<string> SampleIds,
-    [property: Id(6)] TwinShardStatistics? Twins = null);
+    [property: Id(6)] TwinShardStatistics? Twins = null
+);
 
-/// <param name="Shards">Every shard's result, once the job is complete; empty while it runs, so polls stay small.</param>
+/// <param name="Shards">Every shard's result, once the job is complete; empty while it runs, so polls stay
+/// small.</param>
 /// <param name="Preparation">For twins, the training of the re-identification encoder before any shard starts, as this
 /// activation saw it; null when it came from the cache or the job samples plainly.</param>
 [GenerateSerializer, Immutable]
@@ -93,4 +112,5 @@ public sealed record SamplingJobStatus(
     [property: Id(2)] int ShardsDone,
     [property: Id(3)] IReadOnlyList<SamplingShardResult> Shards,
     [property: Id(4)] string? Error,
-    [property: Id(5)] WorkProgress? Preparation = null);
+    [property: Id(5)] WorkProgress? Preparation = null
+);

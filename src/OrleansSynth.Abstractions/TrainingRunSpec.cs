@@ -1,10 +1,13 @@
 namespace OrleansSynth.Abstractions;
 
 /// <summary>What one training run learns, from which data, and for how long.</summary>
-/// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>; unused (empty) when <paramref name="Synthetic"/> is set.</param>
-/// <param name="Synthetic">Train on these synthetic samples only (a distilled student); the run then reads no real image.</param>
+/// <param name="Dataset">Key of a registered <see cref="IDatasetGrain"/>; unused (empty) when <paramref
+/// name="Synthetic"/> is set.</param>
+/// <param name="Synthetic">Train on these synthetic samples only (a distilled student); the run then reads no real
+/// image.</param>
 /// <param name="Limit">Train on the first N training records only (0: all).</param>
-/// <param name="FeatureExtractor">A diffusion run only: a trained classifier whose penultimate features condition the model per record (pseudo-conditioning, for diversity-aware twins).</param>
+/// <param name="FeatureExtractor">A diffusion run only: a trained classifier whose penultimate features condition the
+/// model per record (pseudo-conditioning, for diversity-aware twins).</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainingRunSpec(
     [property: Id(0)] string Dataset,
@@ -18,13 +21,15 @@ public sealed record TrainingRunSpec(
     [property: Id(8)] int Limit = 0,
     [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion,
     [property: Id(10)] SyntheticTrainingSet? Synthetic = null,
-    [property: Id(11)] ArtifactRef? FeatureExtractor = null);
+    [property: Id(11)] ArtifactRef? FeatureExtractor = null
+);
 
 /// <summary>The samples of some sample bundles that a run may train on (e.g. those the audit filter kept).</summary>
 [GenerateSerializer, Immutable]
 public sealed record SyntheticTrainingSet(
     [property: Id(0)] IReadOnlyList<ArtifactRef> Bundles,
-    [property: Id(1)] IReadOnlyList<string> SampleIds)
+    [property: Id(1)] IReadOnlyList<string> SampleIds
+)
 {
     // A record compares lists by reference; a spec read back from storage must still equal the caller's.
     public bool Equals(SyntheticTrainingSet? other) =>

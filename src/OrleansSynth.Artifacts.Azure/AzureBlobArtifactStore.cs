@@ -23,6 +23,7 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     private readonly BlobContainerClient _container;
     private readonly string _cache;
     private readonly int _blockBytes;
+
     // Hashing a large checkpoint on every read is wasteful; a cached copy is verified once per process.
     private readonly ConcurrentDictionary<string, bool> _verified = new();
     private readonly Lazy<Task> _containerReady;
@@ -30,9 +31,10 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     public AzureBlobArtifactStore(IOptions<AzureBlobArtifactStoreOptions> options)
     {
         var settings = options.Value;
-        var service = settings.ConnectionString.Length > 0
-            ? new BlobServiceClient(settings.ConnectionString)
-            : new BlobServiceClient(new Uri(settings.BlobServiceUrl), new DefaultAzureCredential());
+        var service =
+            settings.ConnectionString.Length > 0
+                ? new BlobServiceClient(settings.ConnectionString)
+                : new BlobServiceClient(new Uri(settings.BlobServiceUrl), new DefaultAzureCredential());
         _container = service.GetBlobContainerClient(settings.Container);
         _cache = Path.GetFullPath(settings.CacheRoot);
         _blockBytes = settings.BlockBytes;
@@ -41,9 +43,13 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     }
 
     public async Task<ArtifactRef> PutFileAsync(
-        string localPath, string kind, CancellationToken cancellationToken = default)
+        string localPath,
+        string kind,
+        CancellationToken cancellationToken = default
+    )
     {
-        if (!File.Exists(localPath)) throw new FileNotFoundException($"{localPath}: nothing to store.", localPath);
+        if (!File.Exists(localPath))
+            throw new FileNotFoundException($"{localPath}: nothing to store.", localPath);
         string hash;
         await using (var stream = File.OpenRead(localPath))
             hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
@@ -54,13 +60,17 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
             await UploadInBlocksAsync(blob, localPath, hash, cancellationToken);
         // The writer keeps a verified copy: the next read on this silo needs no download.
         var cached = CachePath(hash);
-        if (!File.Exists(cached)) CopyIntoPlace(localPath, cached);
+        if (!File.Exists(cached))
+            CopyIntoPlace(localPath, cached);
         _verified[hash] = true;
         return new ArtifactRef(hash, length, kind);
     }
 
     public async Task<ArtifactRef> PutBytesAsync(
-        ReadOnlyMemory<byte> content, string kind, CancellationToken cancellationToken = default)
+        ReadOnlyMemory<byte> content,
+        string kind,
+        CancellationToken cancellationToken = default
+    )
     {
         var temporary = Path.Combine(_cache, $"put-{Guid.NewGuid():N}.tmp");
         await File.WriteAllBytesAsync(temporary, content.ToArray(), cancellationToken);
@@ -99,11 +109,17 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
     {
         await _containerReady.Value;
         return await HasBlobAsync(
-            _container.GetBlockBlobClient(Name(artifact.Sha256)), artifact.Length, cancellationToken);
+            _container.GetBlockBlobClient(Name(artifact.Sha256)),
+            artifact.Length,
+            cancellationToken
+        );
     }
 
     public async Task<string> GetNamedPathAsync(
-        ArtifactRef artifact, string fileName, CancellationToken cancellationToken = default)
+        ArtifactRef artifact,
+        string fileName,
+        CancellationToken cancellationToken = default
+    )
     {
         if (fileName.Length == 0 || fileName != Path.GetFileName(fileName))
             throw new ArgumentException($"'{fileName}' is not a plain file name.", nameof(fileName));
@@ -112,7 +128,10 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         if (!File.Exists(named))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(named)!);
-            try { File.CreateSymbolicLink(named, content); }
+            try
+            {
+                File.CreateSymbolicLink(named, content);
+            }
             catch (IOException) when (File.Exists(named)) { }
         }
         return named;
@@ -123,26 +142,44 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         // <cache>/named/<sha256>/<file>: a path another silo handed out; this silo fetches the content behind it.
         var full = Path.GetFullPath(path);
         var named = Path.Combine(_cache, "named") + Path.DirectorySeparatorChar;
-        if (!full.StartsWith(named, StringComparison.Ordinal) || File.Exists(full)) return null;
+        if (!full.StartsWith(named, StringComparison.Ordinal) || File.Exists(full))
+            return null;
         var parts = full[named.Length..].Split(Path.DirectorySeparatorChar);
-        if (parts.Length != 2 || !IsHash(parts[0])) return null;
+        if (parts.Length != 2 || !IsHash(parts[0]))
+            return null;
         await _containerReady.Value;
-        var properties = await _container.GetBlockBlobClient(parts[0])
+        var properties = await _container
+            .GetBlockBlobClient(parts[0])
             .GetPropertiesAsync(cancellationToken: cancellationToken);
         return await GetNamedPathAsync(
-            new ArtifactRef(parts[0], properties.Value.ContentLength, "named"), parts[1], cancellationToken);
+            new ArtifactRef(parts[0], properties.Value.ContentLength, "named"),
+            parts[1],
+            cancellationToken
+        );
     }
 
     private async Task UploadInBlocksAsync(
-        BlockBlobClient blob, string localPath, string hash, CancellationToken cancellationToken)
+        BlockBlobClient blob,
+        string localPath,
+        string hash,
+        CancellationToken cancellationToken
+    )
     {
         var blocks = new List<string>();
         var buffer = new byte[_blockBytes];
         await using (var file = File.OpenRead(localPath))
         {
             int read;
-            while ((read = await file.ReadAtLeastAsync(
-                buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken)) > 0)
+            while (
+                (
+                    read = await file.ReadAtLeastAsync(
+                        buffer,
+                        buffer.Length,
+                        throwOnEndOfStream: false,
+                        cancellationToken
+                    )
+                ) > 0
+            )
             {
                 var id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{blocks.Count:D8}"));
                 using var block = new MemoryStream(buffer, 0, read, writable: false);
@@ -153,15 +190,17 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
         try
         {
             // Only now does the blob exist, whole; a blob already there (another writer of the same bytes) is kept.
-            await blob.CommitBlockListAsync(blocks, new CommitBlockListOptions
-            {
-                Metadata = new Dictionary<string, string> { [HashMetadata] = hash },
-                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }, cancellationToken);
+            await blob.CommitBlockListAsync(
+                blocks,
+                new CommitBlockListOptions
+                {
+                    Metadata = new Dictionary<string, string> { [HashMetadata] = hash },
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                },
+                cancellationToken
+            );
         }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
-        {
-        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412) { }
     }
 
     private async Task DownloadAsync(ArtifactRef artifact, string path, CancellationToken cancellationToken)
@@ -175,7 +214,8 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
             long length = 0;
             await using (var target = File.Create(temporary))
             {
-                var download = await _container.GetBlockBlobClient(Name(artifact.Sha256))
+                var download = await _container
+                    .GetBlockBlobClient(Name(artifact.Sha256))
                     .DownloadStreamingAsync(cancellationToken: cancellationToken);
                 await using var source = download.Value.Content;
                 var buffer = new byte[1 << 20];
@@ -190,8 +230,9 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
             var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
             if (actual != artifact.Sha256 || length != artifact.Length)
                 throw new ArtifactIntegrityException(
-                    $"artifact {artifact} is corrupt in container {_container.Name}: " +
-                    $"it hashes to {actual[..12]} ({length} bytes).");
+                    $"artifact {artifact} is corrupt in container {_container.Name}: "
+                        + $"it hashes to {actual[..12]} ({length} bytes)."
+                );
             File.Move(temporary, path, overwrite: true);
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -218,7 +259,8 @@ public sealed class AzureBlobArtifactStore : IArtifactStore
 
     private static async Task<bool> MatchesAsync(string path, ArtifactRef artifact, CancellationToken cancellationToken)
     {
-        if (new FileInfo(path).Length != artifact.Length) return false;
+        if (new FileInfo(path).Length != artifact.Length)
+            return false;
         await using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken)) == artifact.Sha256;
     }

@@ -11,9 +11,14 @@ public interface IArtifactStore
     /// <summary>Moves (or copies) a finished local file into the store.</summary>
     Task<ArtifactRef> PutFileAsync(string localPath, string kind, CancellationToken cancellationToken = default);
 
-    Task<ArtifactRef> PutBytesAsync(ReadOnlyMemory<byte> content, string kind, CancellationToken cancellationToken = default);
+    Task<ArtifactRef> PutBytesAsync(
+        ReadOnlyMemory<byte> content,
+        string kind,
+        CancellationToken cancellationToken = default
+    );
 
-    /// <summary>A local path holding the artifact's verified content, for libraries that read files (TorchSharp).</summary>
+    /// <summary>A local path holding the artifact's verified content, for libraries that read files
+    /// (TorchSharp).</summary>
     Task<string> GetLocalPathAsync(ArtifactRef artifact, CancellationToken cancellationToken = default);
 
     Task<byte[]> GetBytesAsync(ArtifactRef artifact, CancellationToken cancellationToken = default);
@@ -24,7 +29,11 @@ public interface IArtifactStore
     /// A path every silo sees holding the artifact under <paramref name="fileName"/>, for readers that go by a file's
     /// name or extension (an uploaded dataset archive). Verified like <see cref="GetLocalPathAsync"/>.
     /// </summary>
-    Task<string> GetNamedPathAsync(ArtifactRef artifact, string fileName, CancellationToken cancellationToken = default);
+    Task<string> GetNamedPathAsync(
+        ArtifactRef artifact,
+        string fileName,
+        CancellationToken cancellationToken = default
+    );
 
     /// <summary>
     /// Makes a path that <see cref="GetNamedPathAsync"/> handed out (on any silo) readable on this one; returns it, or

@@ -17,17 +17,20 @@ public abstract class LongRunningGrain : Grain, IRemindable
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly CancellationTokenSource _cancelled = new();
     private static readonly TimeSpan Period = TimeSpan.FromMinutes(1);
+
     // How long a reminder registration may take before the work goes on without it (the timer tries again).
     private static readonly TimeSpan ReminderPatience = TimeSpan.FromSeconds(20);
     private bool _resumeRegistered;
 
-    /// <summary>Whether the persisted state says the work is unfinished (running, not completed, failed or refused).</summary>
+    /// <summary>Whether the persisted state says the work is unfinished (running, not completed, failed or
+    /// refused).</summary>
     protected abstract bool IsRunning { get; }
 
     /// <summary>Whether the background work is running in this activation now.</summary>
     protected abstract bool IsWorking { get; }
 
-    /// <summary>Starts the background work in this activation; called when it is unfinished and not running here.</summary>
+    /// <summary>Starts the background work in this activation; called when it is unfinished and not running
+    /// here.</summary>
     protected abstract void ResumeWork();
 
     /// <summary>
@@ -48,17 +51,25 @@ public abstract class LongRunningGrain : Grain, IRemindable
     }
 
     protected void KeepActiveWhile(Func<bool> working) =>
-        this.RegisterGrainTimer(async () =>
-        {
-            if (!working()) return;
-            DelayDeactivation(2 * Period);
-            if (!_resumeRegistered && IsRunning) await KeepResumingAsync();
-        }, Period, Period);
+        this.RegisterGrainTimer(
+            async () =>
+            {
+                if (!working())
+                    return;
+                DelayDeactivation(2 * Period);
+                if (!_resumeRegistered && IsRunning)
+                    await KeepResumingAsync();
+            },
+            Period,
+            Period
+        );
 
     /// <summary>
-    /// Registers the reminder that wakes this grain while its work is unfinished; call when the work starts. The reminder
+    /// Registers the reminder that wakes this grain while its work is unfinished; call when the work starts. The
+    /// reminder
     /// is the safety net for a silo loss, not the work: a registration that does not answer in time (seen right after a
-    /// silo was killed, while its reminder ranges move to the survivors) leaves the work going, and the timer tries again.
+    /// silo was killed, while its reminder ranges move to the survivors) leaves the work going, and the timer tries
+    /// again.
     /// </summary>
     protected async Task KeepResumingAsync()
     {
@@ -73,7 +84,8 @@ public abstract class LongRunningGrain : Grain, IRemindable
         }
     }
 
-    /// <summary>Removes the reminder; call when the work reaches an end state. One left behind removes itself on its next tick.</summary>
+    /// <summary>Removes the reminder; call when the work reaches an end state. One left behind removes itself on its
+    /// next tick.</summary>
     protected async Task StopResumingAsync()
     {
         try
@@ -89,19 +101,22 @@ public abstract class LongRunningGrain : Grain, IRemindable
     }
 
     /// <summary>
-    /// Starts failed work again: <paramref name="markRunning"/> clears the failure in the state, which is written before
+    /// Starts failed work again: <paramref name="markRunning"/> clears the failure in the state, which is written
+    /// before
     /// the work resumes. Does nothing unless <paramref name="failed"/>.
     /// </summary>
     protected async Task RetryIfFailedAsync(bool failed, Action markRunning, Func<Task> writeState)
     {
-        if (!failed) return;
+        if (!failed)
+            return;
         markRunning();
         await writeState();
         await KeepResumingAsync();
         ResumeWork();
     }
 
-    /// <summary>Fires when an operator cancels the work: it stops as it would at a silo stop, but is not resumed.</summary>
+    /// <summary>Fires when an operator cancels the work: it stops as it would at a silo stop, but is not
+    /// resumed.</summary>
     protected CancellationToken Cancelled => _cancelled.Token;
 
     /// <summary>
@@ -111,7 +126,8 @@ public abstract class LongRunningGrain : Grain, IRemindable
     /// </summary>
     protected async Task CancelIfRunningAsync(bool running, Action markCancelled, Func<Task> writeState)
     {
-        if (!running) return;
+        if (!running)
+            return;
         markCancelled();
         await writeState();
         await StopResumingAsync();
@@ -122,22 +138,33 @@ public abstract class LongRunningGrain : Grain, IRemindable
     /// Polls a started grain's status until it completes (returned), fails (thrown, naming <paramref name="what"/>) or
     /// was cancelled (thrown as a cancellation: the run's cancel reached it).
     /// </summary>
-    protected static async Task<T> WaitUntilDone<T>(string what, Func<Task<T>> getStatus, Func<T, WorkState> stateOf, Func<T, string?> errorOf)
+    protected static async Task<T> WaitUntilDone<T>(
+        string what,
+        Func<Task<T>> getStatus,
+        Func<T, WorkState> stateOf,
+        Func<T, string?> errorOf
+    )
     {
         while (true)
         {
             var status = await getStatus();
-            if (stateOf(status) == WorkState.Completed) return status;
-            if (stateOf(status) == WorkState.Failed) throw new InvalidOperationException($"{what} failed: {errorOf(status)}");
-            if (stateOf(status) == WorkState.Cancelled) throw new OperationCanceledException($"{what} was cancelled");
+            if (stateOf(status) == WorkState.Completed)
+                return status;
+            if (stateOf(status) == WorkState.Failed)
+                throw new InvalidOperationException($"{what} failed: {errorOf(status)}");
+            if (stateOf(status) == WorkState.Cancelled)
+                throw new OperationCanceledException($"{what} was cancelled");
             await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != ResumeReminder) return;
-        if (!IsRunning) await StopResumingAsync();
-        else if (!IsWorking) ResumeWork();
+        if (reminderName != ResumeReminder)
+            return;
+        if (!IsRunning)
+            await StopResumingAsync();
+        else if (!IsWorking)
+            ResumeWork();
     }
 }

@@ -16,7 +16,11 @@ public static class OrleansSynthSiloBuilderExtensions
     /// Everything an OrleansSynth silo needs beyond clustering and grain storage: the compute worker, the artifact
     /// store, the dataset cache, GPU-aware placement and the silo's GPU metadata.
     /// </summary>
-    public static ISiloBuilder AddOrleansSynth(this ISiloBuilder silo, Action<ComputeWorkerOptions>? compute = null, Action<FileSystemArtifactStoreOptions>? artifacts = null)
+    public static ISiloBuilder AddOrleansSynth(
+        this ISiloBuilder silo,
+        Action<ComputeWorkerOptions>? compute = null,
+        Action<FileSystemArtifactStoreOptions>? artifacts = null
+    )
     {
         var services = silo.Services;
         var declared = new ComputeWorkerOptions();
@@ -36,10 +40,13 @@ public static class OrleansSynthSiloBuilderExtensions
         services.TryAddSingleton<Security.ClientAuthenticator>();
         silo.AddIncomingGrainCallFilter<Security.ClientAccessFilter>();
         services.AddPlacementFilter<PreferGpuSilosStrategy, PreferGpuSilosDirector>(ServiceLifetime.Singleton);
-        silo.UseSiloMetadata(new Dictionary<string, string>
-        {
-            [PreferGpuSilosStrategy.GpuMetadataKey] = (declared.AdvertiseGpu ?? ComputeDevice.GpuCount > 0) ? "true" : "false",
-        });
+        silo.UseSiloMetadata(
+            new Dictionary<string, string>
+            {
+                [PreferGpuSilosStrategy.GpuMetadataKey] =
+                    (declared.AdvertiseGpu ?? ComputeDevice.GpuCount > 0) ? "true" : "false",
+            }
+        );
         return silo;
     }
 }

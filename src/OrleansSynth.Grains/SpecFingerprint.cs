@@ -9,5 +9,6 @@ namespace OrleansSynth.Grains;
 /// </summary>
 public static class SpecFingerprint
 {
-    public static string Of<T>(T spec) => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
+    public static string Of<T>(T spec) =>
+        Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
 }

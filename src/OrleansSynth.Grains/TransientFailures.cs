@@ -7,5 +7,9 @@ namespace OrleansSynth.Grains;
 public static class TransientFailures
 {
     public static bool IsSiloLoss(Exception e) =>
-        e is SiloUnavailableException or TimeoutException or OrleansMessageRejectionException or OperationCanceledException;
+        e
+            is SiloUnavailableException
+                or TimeoutException
+                or OrleansMessageRejectionException
+                or OperationCanceledException;
 }

@@ -7,9 +7,12 @@ using Spectre.Console;
 NativeAllocator.ConfigureAtStart();
 
 // In logs and pipes Spectre.Console would wrap at 80 columns, splitting paths across lines.
-if (!AnsiConsole.Profile.Capabilities.Interactive) AnsiConsole.Profile.Width = 200;
+if (!AnsiConsole.Profile.Capabilities.Interactive)
+    AnsiConsole.Profile.Width = 200;
 
-var root = new RootCommand("synth-lab: OrleansSynth's ML tools in this process, without a cluster (train, sample, audit a folder).")
+var root = new RootCommand(
+    "synth-lab: OrleansSynth's ML tools in this process, without a cluster (train, sample, audit a folder)."
+)
 {
     TrainCommand.Create(),
     SampleCommand.Create(),

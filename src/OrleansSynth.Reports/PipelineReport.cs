@@ -31,39 +31,81 @@ public sealed record PipelineReport(
     int KeptAfterFilter,
     ReleaseGateEvidence Release,
     TwinStatistics? Twins = null,
-    TwinStatistics? StudentTwins = null);
+    TwinStatistics? StudentTwins = null
+);
 
 /// <summary>
 /// The run's settings as far as they describe the method: no seeds, paths or internal ids. <paramref name="Guidance"/>
 /// is plain sampling's (the teacher's set of a distillation run, the student's samples); the twins draw with their own
-/// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins. <paramref name="PolicySetBy"/>: who
+/// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins. <paramref name="PolicySetBy"/>:
+/// who
 /// set the gate, by role (the submitter at or above the operator's floor, or an operator).
 /// </summary>
 public sealed record ReleasedSettings(
-    int SampleCount, int TeacherSteps, int? StudentSteps, double TeacherLearningRate, double? StudentLearningRate, double Guidance, string Sampler, int SamplerSteps, double Alpha, int EncoderSteps, int ClassifierSteps,
-    int Canaries, int MinimumSamples, double MinimumCanaryRecall, double StudentFlaggedRateCeiling, TwinSettings? Twins = null,
-    string PolicySetBy = "");
+    int SampleCount,
+    int TeacherSteps,
+    int? StudentSteps,
+    double TeacherLearningRate,
+    double? StudentLearningRate,
+    double Guidance,
+    string Sampler,
+    int SamplerSteps,
+    double Alpha,
+    int EncoderSteps,
+    int ClassifierSteps,
+    int Canaries,
+    int MinimumSamples,
+    double MinimumCanaryRecall,
+    double StudentFlaggedRateCeiling,
+    TwinSettings? Twins = null,
+    string PolicySetBy = ""
+);
 
 /// <summary>
 /// What the final gate looked at before anything was released. <paramref name="StudentFilteredOut"/>: student samples
 /// its own audit flagged, removed from the release. Null fields belong to a run without a student.
 /// </summary>
 public sealed record ReleaseGateEvidence(
-    bool Released, IReadOnlyList<string> Reasons, int ReleasedSamples, bool ModelReleased,
-    double TeacherCanaryRecall, double? StudentCanaryRecall, double MinimumCanaryRecall,
-    double? StudentFlaggedRateUpper, double StudentFlaggedRateCeiling, int? StudentFilteredOut);
+    bool Released,
+    IReadOnlyList<string> Reasons,
+    int ReleasedSamples,
+    bool ModelReleased,
+    double TeacherCanaryRecall,
+    double? StudentCanaryRecall,
+    double MinimumCanaryRecall,
+    double? StudentFlaggedRateUpper,
+    double StudentFlaggedRateCeiling,
+    int? StudentFilteredOut
+);
 
-public sealed record StageTiming(string Name, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? Seconds, string? Detail);
+public sealed record StageTiming(
+    string Name,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    double? Seconds,
+    string? Detail
+);
 
 /// <summary>A synthetic set's audit in brief, with the similarity histograms the report draws.</summary>
-public sealed record PrivacyNumbers(AuditSummary Summary, Distribution SyntheticNearestSimilarity, Distribution ControlNearestSimilarity,
-    SinglingOutRisk SinglingOut, HoldoutDistanceResult HoldoutDistance, int ExactCopies, int NearExactCopies);
+public sealed record PrivacyNumbers(
+    AuditSummary Summary,
+    Distribution SyntheticNearestSimilarity,
+    Distribution ControlNearestSimilarity,
+    SinglingOutRisk SinglingOut,
+    HoldoutDistanceResult HoldoutDistance,
+    int ExactCopies,
+    int NearExactCopies
+);
 
 /// <summary>
 /// The same classifier trained on real, teacher-synthetic and student-synthetic data, tested on the real test split.
 /// Gaps are in points: accuracy, and macro one-vs-rest AUROC (the diversity-aware diffusion paper's metric).
 /// </summary>
-public sealed record UtilityNumbers(ClassifierEvaluation Real, ClassifierEvaluation Teacher, ClassifierEvaluation? Student)
+public sealed record UtilityNumbers(
+    ClassifierEvaluation Real,
+    ClassifierEvaluation Teacher,
+    ClassifierEvaluation? Student
+)
 {
     public double TeacherGapPoints => 100 * (Real.Accuracy - Teacher.Accuracy);
     public double? StudentGapPoints => Student is null ? null : 100 * (Real.Accuracy - Student.Accuracy);

@@ -72,15 +72,28 @@ public sealed class TemporaryScalarAnalyzerTests
                 }
             }
             """;
-        var compilation = CSharpCompilation.Create("Snippet", [CSharpSyntaxTree.ParseText(source)], References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        var compilation = CSharpCompilation.Create(
+            "Snippet",
+            [CSharpSyntaxTree.ParseText(source)],
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
+        );
         var errors = compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
-        Assert.True(errors.Length == 0, "The snippet does not compile: " + string.Join("; ", errors.Select(e => e.ToString())));
-        return compilation.WithAnalyzers([new TemporaryScalarAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+        Assert.True(
+            errors.Length == 0,
+            "The snippet does not compile: " + string.Join("; ", errors.Select(e => e.ToString()))
+        );
+        return compilation
+            .WithAnalyzers([new TemporaryScalarAnalyzer()])
+            .GetAnalyzerDiagnosticsAsync()
+            .GetAwaiter()
+            .GetResult();
     }
 
-    private static readonly MetadataReference[] References =
-        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator)
+    private static readonly MetadataReference[] References = (
+        (string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!
+    )
+        .Split(Path.PathSeparator)
         .Append(typeof(TorchSharp.torch).Assembly.Location)
         .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
         .ToArray();

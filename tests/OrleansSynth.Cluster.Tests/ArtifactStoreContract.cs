@@ -54,10 +54,11 @@ public abstract class ArtifactStoreContract
         var artifact = await NewStore().PutBytesAsync(content, "test");
         var reader = NewStore();
         Assert.Equal(
-            content.AsSpan(1_000_001, 700_000).ToArray(), await reader.ReadChunkAsync(artifact, 1_000_001, 700_000));
-        Assert.Equal(
-            content.AsSpan(2_400_000).ToArray(),
-            await reader.ReadChunkAsync(artifact, 2_400_000, 1 << 20)); // the tail
+            content.AsSpan(1_000_001, 700_000).ToArray(),
+            await reader.ReadChunkAsync(artifact, 1_000_001, 700_000)
+        );
+        // the tail
+        Assert.Equal(content.AsSpan(2_400_000).ToArray(), await reader.ReadChunkAsync(artifact, 2_400_000, 1 << 20));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => reader.ReadChunkAsync(artifact, -1, 10));
     }
 
@@ -96,7 +97,8 @@ public abstract class ArtifactStoreContract
             await File.WriteAllBytesAsync(second, content);
             var written = await Task.WhenAll(
                 Task.Run(() => NewStore().PutFileAsync(first, "test")),
-                Task.Run(() => NewStore().PutFileAsync(second, "test")));
+                Task.Run(() => NewStore().PutFileAsync(second, "test"))
+            );
             Assert.Equal(written[0], written[1]);
             Assert.Equal(content, await NewStore().GetBytesAsync(written[0]));
         }

@@ -13,17 +13,27 @@ namespace OrleansSynth.Cluster.Tests;
 /// each silo has, and shares the container. Also: a cached copy that rots is fetched again from the blob.
 /// </summary>
 public sealed class AzureBlobArtifactStoreTests(AzuriteServer azurite)
-    : ArtifactStoreContract, IClassFixture<AzuriteServer>, IDisposable
+    : ArtifactStoreContract,
+        IClassFixture<AzuriteServer>,
+        IDisposable
 {
     private readonly string _container = $"artifacts-{Guid.NewGuid():N}";
     private readonly string _caches = Directory.CreateTempSubdirectory("orleanssynth-blob-caches-").FullName;
 
     protected override IArtifactStore NewStore() => Store(Path.Combine(_caches, Guid.NewGuid().ToString("N")));
 
-    private AzureBlobArtifactStore Store(string cache) => new(Options.Create(new AzureBlobArtifactStoreOptions
-    {
-        ConnectionString = azurite.ConnectionString, Container = _container, CacheRoot = cache, BlockBytes = 1 << 20,
-    }));
+    private AzureBlobArtifactStore Store(string cache) =>
+        new(
+            Options.Create(
+                new AzureBlobArtifactStoreOptions
+                {
+                    ConnectionString = azurite.ConnectionString,
+                    Container = _container,
+                    CacheRoot = cache,
+                    BlockBytes = 1 << 20,
+                }
+            )
+        );
 
     private BlobContainerClient Container => new(azurite.ConnectionString, _container);
 
@@ -35,7 +45,8 @@ public sealed class AzureBlobArtifactStoreTests(AzuriteServer azurite)
     {
         await Container.CreateIfNotExistsAsync();
         var blob = Container.GetBlockBlobClient(
-            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)));
+            Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))
+        );
         using var half = new MemoryStream(content, 0, content.Length / 2);
         await blob.StageBlockAsync(Convert.ToBase64String(Encoding.ASCII.GetBytes("00000000")), half);
     }

@@ -13,8 +13,11 @@ public sealed class AzuriteServer : IAsyncLifetime
     private const string AccountKey =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
-    private readonly (int Blob, int Queue, int Table) _ports =
-        (ExternalProcess.FreePort(), ExternalProcess.FreePort(), ExternalProcess.FreePort());
+    private readonly (int Blob, int Queue, int Table) _ports = (
+        ExternalProcess.FreePort(),
+        ExternalProcess.FreePort(),
+        ExternalProcess.FreePort()
+    );
     private ExternalProcess? _process;
 
     public string Location { get; } =
@@ -38,7 +41,10 @@ public sealed class AzuriteServer : IAsyncLifetime
             var tools = Environment.GetEnvironmentVariable("ORLEANSSYNTH_TOOLS") is { Length: > 0 } root
                 ? root
                 : Path.Combine(
-                    Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "orleanssynth");
+                    Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+                    ".cache",
+                    "orleanssynth"
+                );
             var installed = Path.Combine(tools, "azurite", "node_modules", ".bin", "azurite");
             return File.Exists(installed) ? installed : "azurite";
         }
@@ -49,21 +55,37 @@ public sealed class AzuriteServer : IAsyncLifetime
     public async Task StartAsync()
     {
         Directory.CreateDirectory(Location);
-        _process = new ExternalProcess(Program, [
-            "--blobHost", "127.0.0.1", "--blobPort", _ports.Blob.ToString(),
-            "--queueHost", "127.0.0.1", "--queuePort", _ports.Queue.ToString(),
-            "--tableHost", "127.0.0.1", "--tablePort", _ports.Table.ToString(),
-            "--location", Location, "--skipApiVersionCheck", "--loose",
-            // Telemetry would call out of the machine, and its client delays the SIGTERM handler a restart needs.
-            "--disableTelemetry",
-        ]);
+        _process = new ExternalProcess(
+            Program,
+            [
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                _ports.Blob.ToString(),
+                "--queueHost",
+                "127.0.0.1",
+                "--queuePort",
+                _ports.Queue.ToString(),
+                "--tableHost",
+                "127.0.0.1",
+                "--tablePort",
+                _ports.Table.ToString(),
+                "--location",
+                Location,
+                "--skipApiVersionCheck",
+                "--loose",
+                // Telemetry would call out of the machine, and its client delays the SIGTERM handler a restart needs.
+                "--disableTelemetry",
+            ]
+        );
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (!Accepts(_ports.Blob) || !Accepts(_ports.Table))
         {
             if (_process.HasExited || DateTime.UtcNow > deadline)
                 throw new InvalidOperationException(
-                    $"Azurite did not start ({Program}; scripts/install-prerequisites.sh installs it):\n" +
-                    $"{_process.Output}");
+                    $"Azurite did not start ({Program}; scripts/install-prerequisites.sh installs it):\n"
+                        + $"{_process.Output}"
+                );
             await Task.Delay(200);
         }
     }
@@ -96,7 +118,11 @@ public sealed class AzuriteServer : IAsyncLifetime
     public Task DisposeAsync()
     {
         _process?.Dispose();
-        try { Directory.Delete(Location, recursive: true); } catch (IOException) { }
+        try
+        {
+            Directory.Delete(Location, recursive: true);
+        }
+        catch (IOException) { }
         return Task.CompletedTask;
     }
 }

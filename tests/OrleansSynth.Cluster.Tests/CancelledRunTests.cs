@@ -17,20 +17,48 @@ public sealed class CancelledRunTests(TwoSiloCluster cluster) : IClassFixture<Tw
     {
         var run = "cancelled-in-" + stage.Replace(' ', '-');
         var diffusion = new TrainingRunSpec(
-            "", Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 5);
+            "",
+            Steps: 10,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 5
+        );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
-        await cluster.Submit(coordinator, new PipelineSpec(
-            cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 5,
-            Gate: new PipelinePolicy(
-                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
-            Output: $"out/{run}",
-            SamplerSteps: 3, EncoderSteps: 10, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 512, Canaries: 10));
+        await cluster.Submit(
+            coordinator,
+            new PipelineSpec(
+                cluster.Dataset,
+                diffusion,
+                diffusion,
+                SampleCount: 20,
+                ShardSize: 5,
+                Gate: new PipelinePolicy(
+                    MinimumSamples: 1,
+                    RequireApproval: false,
+                    MinimumCanaryRecall: 0,
+                    StudentFlaggedRateCeiling: 1
+                ),
+                Output: $"out/{run}",
+                SamplerSteps: 3,
+                EncoderSteps: 10,
+                ClassifierSteps: 10,
+                SyntheticTile: 16,
+                RealTile: 512,
+                Canaries: 10
+            )
+        );
 
-        var reached = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus,
+        var reached = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
             s => s.State != WorkState.Running || s.Stages.Any(x => x.Name == stage && x.State == WorkState.Running),
-            TimeSpan.FromMinutes(6), TimeSpan.FromMilliseconds(20));
+            TimeSpan.FromMinutes(6),
+            TimeSpan.FromMilliseconds(20)
+        );
         Assert.True(
-            reached.State == WorkState.Running, $"the run ended before '{stage}': {reached.State} {reached.Error}");
+            reached.State == WorkState.Running,
+            $"the run ended before '{stage}': {reached.State} {reached.Error}"
+        );
         await coordinator.Cancel();
 
         // Whatever the stage was doing finishes or stops; the run stays cancelled and publishes nothing.

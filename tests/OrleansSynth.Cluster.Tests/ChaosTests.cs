@@ -37,19 +37,25 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
 
         // Kills until there were six or more, one of them the coordinator's silo and one during the audit (ten at
         // most); then the run is left to end by itself.
-        while (cluster.LogLines(ended) == 0 && (kills.Count < Kills || !coordinatorHit || !auditHit)
-               && kills.Count < MaxKills)
+        while (
+            cluster.LogLines(ended) == 0
+            && (kills.Count < Kills || !coordinatorHit || !auditHit)
+            && kills.Count < MaxKills
+        )
         {
             // 20-40 s of quiet, watching for the end.
             var quietUntil = DateTime.UtcNow + TimeSpan.FromSeconds(20 + random.Next(21));
-            while (DateTime.UtcNow < quietUntil && cluster.LogLines(ended) == 0) await Task.Delay(500);
-            if (cluster.LogLines(ended) > 0) break;
+            while (DateTime.UtcNow < quietUntil && cluster.LogLines(ended) == 0)
+                await Task.Delay(500);
+            if (cluster.LogLines(ended) > 0)
+                break;
 
             var stage = await cluster.SiloReportingLineAsync("orleanssynth_pipeline_stage", Run);
             var audit = await cluster.SiloReportingAsync("orleanssynth_audit_", RunGrainIds.TeacherAudit(Run));
             var stageName = stage is { } s ? Regex.Match(s.Line, "stage=\"([^\"]+)\"").Groups[1].Value : "?";
-            var (victim, why) = kills.Count >= 1 && !coordinatorHit && stage is { } coordinator
-                ? (coordinator.Silo, "the coordinator's silo")
+            var (victim, why) =
+                kills.Count >= 1 && !coordinatorHit && stage is { } coordinator
+                    ? (coordinator.Silo, "the coordinator's silo")
                 : !auditHit && audit is { } auditing ? (auditing.Silo, "the audit's silo")
                 : (random.Next(cluster.LiveSilos), "a random silo");
             coordinatorHit |= why == "the coordinator's silo";
@@ -58,8 +64,9 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
             cluster.KillSilo(victim);
             cluster.StartSilo();
             kills.Add(
-                $"kill {kills.Count + 1} at {clock.Elapsed.TotalSeconds:F0} s: silo :{port} ({why}), " +
-                $"run in stage '{stageName}'");
+                $"kill {kills.Count + 1} at {clock.Elapsed.TotalSeconds:F0} s: silo :{port} ({why}), "
+                    + $"run in stage '{stageName}'"
+            );
             Say(kills[^1]);
             if (kills.Count == 3 && !storageRestarted)
             {
@@ -71,18 +78,22 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         var quietSince = DateTime.UtcNow;
         while (cluster.LogLines(ended) == 0)
         {
-            Assert.True(DateTime.UtcNow - quietSince < TimeSpan.FromMinutes(10),
-                $"the run did not end within 10 minutes of the last kill\n{cluster.SiloOutput}");
+            Assert.True(
+                DateTime.UtcNow - quietSince < TimeSpan.FromMinutes(10),
+                $"the run did not end within 10 minutes of the last kill\n{cluster.SiloOutput}"
+            );
             await Task.Delay(500);
         }
         Say($"the run ended at {clock.Elapsed.TotalSeconds:F0} s after {kills.Count} kills");
         Assert.True(
             kills.Count >= Kills,
-            $"only {kills.Count} kills before the run ended: the run was too short to test\n" +
-            $"{string.Join('\n', kills)}");
+            $"only {kills.Count} kills before the run ended: the run was too short to test\n"
+                + $"{string.Join('\n', kills)}"
+        );
         Assert.True(
             coordinatorHit && auditHit && storageRestarted,
-            $"coordinator {coordinatorHit}, audit {auditHit}, storage {storageRestarted}");
+            $"coordinator {coordinatorHit}, audit {auditHit}, storage {storageRestarted}"
+        );
 
         // Now, and only now, the run's grains are asked.
         var coordinatorGrain = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(Run);
@@ -95,17 +106,19 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         Assert.Equal(evidence.TilesTotal, evidence.TilesDone);
         Assert.Equal(
             new WorkProgress(RunGrainIds.TeacherSamples(Run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
-            await cluster.Retrying(() => cluster.Progress(Run, RunGrainIds.TeacherSamples(Run))));
+            await cluster.Retrying(() => cluster.Progress(Run, RunGrainIds.TeacherSamples(Run)))
+        );
 
         // Every stage that finished more than once (the driver runs again through finished stages after a loss) said
         // the same.
-        var results = Regex.Matches(
-                cluster.AllOutput, $@"Pipeline {Run}: stage '([^']+)' done: (.*)$", RegexOptions.Multiline)
+        var results = Regex
+            .Matches(cluster.AllOutput, $@"Pipeline {Run}: stage '([^']+)' done: (.*)$", RegexOptions.Multiline)
             .GroupBy(m => m.Groups[1].Value, m => m.Groups[2].Value.TrimEnd());
         foreach (var stage in results)
             Assert.True(
                 stage.Distinct().Count() == 1,
-                $"stage '{stage.Key}' ended differently: {string.Join(" | ", stage.Distinct())}");
+                $"stage '{stage.Key}' ended differently: {string.Join(" | ", stage.Distinct())}"
+            );
 
         // The export reads exactly what the release lists.
         var to = Path.Combine(cluster.Root, "chaos-export");
@@ -114,12 +127,16 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         foreach (var file in report.RootElement.GetProperty("releasedFiles").EnumerateObject())
             Assert.Equal(
                 file.Value.GetString(),
-                Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(to, file.Name)))));
+                Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(Path.Combine(to, file.Name))))
+            );
         Assert.Equal(manifest.Files.Count, Directory.GetFiles(to, "*", SearchOption.AllDirectories).Length);
 
         // `synth` finds the gateways through the same membership (redis:// or azure://) and reads the run's end.
-        var status = await SynthCli.RunAsync(["run", "status", Run, "--json", "--cluster", cluster.ClusterArgument],
-            TimeSpan.FromMinutes(2), cluster.Secure.ClientEnvironment("operator"));
+        var status = await SynthCli.RunAsync(
+            ["run", "status", Run, "--json", "--cluster", cluster.ClusterArgument],
+            TimeSpan.FromMinutes(2),
+            cluster.Secure.ClientEnvironment("operator")
+        );
         Assert.True(status.ExitCode == 0, status.Output);
         var state = JsonDocument.Parse(status.Output).RootElement.GetProperty("status").GetProperty("state");
         Assert.Equal("completed", state.GetString());
@@ -131,14 +148,39 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
     private Task SubmitAsync()
     {
         var diffusion = new TrainingRunSpec(
-            "", Steps: 200, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 20);
-        return cluster.Submit(cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(Run), new PipelineSpec(
-            cluster.Dataset, diffusion, diffusion with { Steps = 100 }, SampleCount: Samples, ShardSize: 5,
-            Gate: new PipelinePolicy(
-                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
-            Output: $"out/{Run}",
-            SamplerSteps: 10, EncoderSteps: 200, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 256,
-            Canaries: 20));
+            "",
+            Steps: 200,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 20
+        );
+        return cluster.Submit(
+            cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(Run),
+            new PipelineSpec(
+                cluster.Dataset,
+                diffusion,
+                diffusion with
+                {
+                    Steps = 100,
+                },
+                SampleCount: Samples,
+                ShardSize: 5,
+                Gate: new PipelinePolicy(
+                    MinimumSamples: 1,
+                    RequireApproval: false,
+                    MinimumCanaryRecall: 0,
+                    StudentFlaggedRateCeiling: 1
+                ),
+                Output: $"out/{Run}",
+                SamplerSteps: 10,
+                EncoderSteps: 200,
+                ClassifierSteps: 40,
+                SyntheticTile: 16,
+                RealTile: 256,
+                Canaries: 20
+            )
+        );
     }
 
     /// <summary>
@@ -149,11 +191,17 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         var count = 0;
         if (cluster.Secure.Backend == StorageBackend.Redis)
         {
-            foreach (var file in Directory.EnumerateFiles(
-                Path.Combine(cluster.Root, "data", "artifacts"), "*", SearchOption.AllDirectories))
+            foreach (
+                var file in Directory.EnumerateFiles(
+                    Path.Combine(cluster.Root, "data", "artifacts"),
+                    "*",
+                    SearchOption.AllDirectories
+                )
+            )
             {
                 var name = Path.GetFileName(file);
-                if (name.Length != 64 || Path.GetDirectoryName(file)!.Contains("named")) continue;
+                if (name.Length != 64 || Path.GetDirectoryName(file)!.Contains("named"))
+                    continue;
                 Assert.Equal(name, Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(file))));
                 count++;
             }
@@ -191,7 +239,9 @@ public sealed class ChaosAzureCluster : SiloProcesses
 }
 
 public sealed class ChaosOverRedisTests(ChaosRedisCluster cluster, ITestOutputHelper output)
-    : ChaosTests<ChaosRedisCluster>(cluster, output), IClassFixture<ChaosRedisCluster>;
+    : ChaosTests<ChaosRedisCluster>(cluster, output),
+        IClassFixture<ChaosRedisCluster>;
 
 public sealed class ChaosOverAzureTests(ChaosAzureCluster cluster, ITestOutputHelper output)
-    : ChaosTests<ChaosAzureCluster>(cluster, output), IClassFixture<ChaosAzureCluster>;
+    : ChaosTests<ChaosAzureCluster>(cluster, output),
+        IClassFixture<ChaosAzureCluster>;

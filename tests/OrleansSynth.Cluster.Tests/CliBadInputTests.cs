@@ -1,11 +1,11 @@
 using System.IO.Compression;
-
 using OrleansSynth.ML.Tests;
 
 namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
-/// Hostile or broken input to the real `synth-lab` process (the in-process audit): one line on stderr naming the file, exit code 2, no report,
+/// Hostile or broken input to the real `synth-lab` process (the in-process audit): one line on stderr naming the file,
+/// exit code 2, no report,
 /// and a peak resident memory (read by GNU time) far below what the input claims to need.
 /// </summary>
 public sealed class CliBadInputTests : IDisposable
@@ -13,12 +13,19 @@ public sealed class CliBadInputTests : IDisposable
     // The CLI loads the .NET runtime and libtorch before it reads anything: about 300 MB is its floor here.
     private const long PeakBoundKb = 700 * 1024;
 
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "orleanssynth-cli-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _root = Path.Combine(
+        Path.GetTempPath(),
+        "orleanssynth-cli-tests",
+        Guid.NewGuid().ToString("N")
+    );
 
     public CliBadInputTests()
     {
         Directory.CreateDirectory(Path.Combine(_root, "synthetic"));
-        File.WriteAllBytes(Path.Combine(_root, "synthetic", "a.png"), new ML.Imaging.PngImage(new byte[28 * 28], 1, 28, 28).ToPng());
+        File.WriteAllBytes(
+            Path.Combine(_root, "synthetic", "a.png"),
+            new ML.Imaging.PngImage(new byte[28 * 28], 1, 28, 28).ToPng()
+        );
     }
 
     [Fact]
@@ -40,11 +47,17 @@ public sealed class CliBadInputTests : IDisposable
     {
         var folder = Path.Combine(_root, "bomb");
         Directory.CreateDirectory(folder);
-        using (var gzip = new GZipStream(File.Create(Path.Combine(folder, "train-images-idx3-ubyte.gz")), CompressionLevel.SmallestSize))
+        using (
+            var gzip = new GZipStream(
+                File.Create(Path.Combine(folder, "train-images-idx3-ubyte.gz")),
+                CompressionLevel.SmallestSize
+            )
+        )
         {
             gzip.Write([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28]);
             var zeros = new byte[1 << 20];
-            for (var i = 0; i < 1024; i++) gzip.Write(zeros); // 1 GiB inflated
+            for (var i = 0; i < 1024; i++)
+                gzip.Write(zeros); // 1 GiB inflated
         }
         File.WriteAllBytes(Path.Combine(folder, "train-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 1, 0]);
         await RefusedNaming(folder, "train-images-idx3-ubyte.gz");
@@ -88,8 +101,24 @@ public sealed class CliBadInputTests : IDisposable
     {
         var report = Path.Combine(_root, "report.json");
         var synth = Path.Combine(AppContext.BaseDirectory, "synth-lab.dll");
-        using var process = new ExternalProcess("/usr/bin/time", ["-f", "peak-rss-kb %M", "dotnet", synth, "audit",
-            "--dataset", dataset, "--synthetic", Path.Combine(_root, "synthetic"), "--out", report, "--cache", Path.Combine(_root, "cache")]);
+        using var process = new ExternalProcess(
+            "/usr/bin/time",
+            [
+                "-f",
+                "peak-rss-kb %M",
+                "dotnet",
+                synth,
+                "audit",
+                "--dataset",
+                dataset,
+                "--synthetic",
+                Path.Combine(_root, "synthetic"),
+                "--out",
+                report,
+                "--cache",
+                Path.Combine(_root, "cache"),
+            ]
+        );
         var exit = await process.ExitCodeAsync(TimeSpan.FromMinutes(2));
         var output = process.Output;
         Assert.True(exit == 2, $"exit code {exit}; output:\n{output}");

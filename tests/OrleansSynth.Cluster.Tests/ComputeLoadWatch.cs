@@ -2,7 +2,8 @@ using OrleansSynth.Grains.Compute;
 
 namespace OrleansSynth.Cluster.Tests;
 
-/// <summary>Samples the compute workers of in-process silos every few milliseconds: the most jobs queued or running at once, cluster-wide.</summary>
+/// <summary>Samples the compute workers of in-process silos every few milliseconds: the most jobs queued or running at
+/// once, cluster-wide.</summary>
 internal sealed class ComputeLoadWatch : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
@@ -17,7 +18,8 @@ internal sealed class ComputeLoadWatch : IDisposable
             while (!_stop.IsCancellationRequested)
             {
                 var load = all.Sum(w => w.Busy + w.Queued);
-                if (load > _most) _most = load;
+                if (load > _most)
+                    _most = load;
                 await Task.Delay(5);
             }
         });

@@ -5,28 +5,54 @@ using System.Text;
 
 namespace OrleansSynth.Cluster.Tests;
 
-/// <summary>A child process a test owns: output captured for failure messages, killed with its tree on dispose.</summary>
+/// <summary>A child process a test owns: output captured for failure messages, killed with its tree on
+/// dispose.</summary>
 internal sealed class ExternalProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    public ExternalProcess(string fileName, IEnumerable<string> arguments, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+    public ExternalProcess(
+        string fileName,
+        IEnumerable<string> arguments,
+        string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null
+    )
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
-        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        var start = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
+        if (workingDirectory is not null)
+            start.WorkingDirectory = workingDirectory;
         _process = new Process { StartInfo = start };
-        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            lock (_output)
+                _output.AppendLine(e.Data);
+        };
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            lock (_output)
+                _output.AppendLine(e.Data);
+        };
         try
         {
             _process.Start();
         }
         catch (System.ComponentModel.Win32Exception e)
         {
-            throw new InvalidOperationException($"could not start '{fileName}' ({e.Message}); is it installed? (scripts/install-prerequisites.sh installs redis-server)", e);
+            throw new InvalidOperationException(
+                $"could not start '{fileName}' ({e.Message}); is it installed? (scripts/install-prerequisites.sh "
+                    + $"installs redis-server)",
+                e
+            );
         }
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -43,7 +69,8 @@ internal sealed class ExternalProcess : IDisposable
         kill.WaitForExit();
     }
 
-    /// <summary>Waits for the process to end and returns its exit code; kills it and fails after <paramref name="timeout"/>.</summary>
+    /// <summary>Waits for the process to end and returns its exit code; kills it and fails after <paramref
+    /// name="timeout"/>.</summary>
     public async Task<int> ExitCodeAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
@@ -53,7 +80,9 @@ internal sealed class ExternalProcess : IDisposable
         }
         catch (OperationCanceledException)
         {
-            throw new TimeoutException($"{_process.StartInfo.FileName} did not exit within {timeout}; output:\n{Output}");
+            throw new TimeoutException(
+                $"{_process.StartInfo.FileName} did not exit within {timeout}; output:\n{Output}"
+            );
         }
         _process.WaitForExit(); // flushes the redirected output
         return _process.ExitCode;
@@ -61,7 +90,11 @@ internal sealed class ExternalProcess : IDisposable
 
     public string Output
     {
-        get { lock (_output) return _output.ToString(); }
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
     }
 
     public static int FreePort()

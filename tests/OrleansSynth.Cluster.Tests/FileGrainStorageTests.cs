@@ -2,17 +2,23 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
 using Orleans.Storage;
 using OrleansSynth.Abstractions;
-using OrleansSynth.Silo.Storage;
 using OrleansSynth.Grains.Training;
+using OrleansSynth.Silo.Storage;
 
 namespace OrleansSynth.Cluster.Tests;
 
-/// <summary>The embedded mode's grain storage: state survives a new storage instance (a restart); stale writers are refused.</summary>
+/// <summary>The embedded mode's grain storage: state survives a new storage instance (a restart); stale writers are
+/// refused.</summary>
 public sealed class FileGrainStorageTests : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "orleanssynth-storage-tests", Guid.NewGuid().ToString("N"));
-    private readonly OrleansGrainStorageSerializer _serializer =
-        new(new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>());
+    private readonly string _root = Path.Combine(
+        Path.GetTempPath(),
+        "orleanssynth-storage-tests",
+        Guid.NewGuid().ToString("N")
+    );
+    private readonly OrleansGrainStorageSerializer _serializer = new(
+        new ServiceCollection().AddSerializer().BuildServiceProvider().GetRequiredService<Serializer>()
+    );
 
     private FileGrainStorage NewStorage() => new(new FileGrainStorageOptions { Root = _root }, _serializer);
 
@@ -20,7 +26,14 @@ public sealed class FileGrainStorageTests : IDisposable
     public async Task StateWrittenByOneInstanceIsReadByTheNext()
     {
         var grain = GrainId.Create("training", "run/with:odd chars");
-        var written = new GrainState<TrainingRunState>(new TrainingRunState { State = WorkState.Running, CheckpointStep = 40, Resumes = 1 });
+        var written = new GrainState<TrainingRunState>(
+            new TrainingRunState
+            {
+                State = WorkState.Running,
+                CheckpointStep = 40,
+                Resumes = 1,
+            }
+        );
         await NewStorage().WriteStateAsync("training", grain, written);
 
         var read = new GrainState<TrainingRunState>(new TrainingRunState());
@@ -53,6 +66,10 @@ public sealed class FileGrainStorageTests : IDisposable
 
     public void Dispose()
     {
-        try { Directory.Delete(_root, recursive: true); } catch (DirectoryNotFoundException) { }
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (DirectoryNotFoundException) { }
     }
 }

@@ -22,7 +22,9 @@ public sealed class FileSystemArtifactStoreTests : ArtifactStoreContract, IDispo
         var target = PathOf(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content)));
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         await File.WriteAllBytesAsync(
-            $"{target}.{Guid.NewGuid():N}.tmp", content.AsMemory(0, content.Length / 2).ToArray());
+            $"{target}.{Guid.NewGuid():N}.tmp",
+            content.AsMemory(0, content.Length / 2).ToArray()
+        );
     }
 
     private string PathOf(string hash) => Path.Combine(_root, hash[..2], hash);

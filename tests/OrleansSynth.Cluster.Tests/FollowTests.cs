@@ -9,11 +9,21 @@ public sealed class FollowTests(TwoSiloCluster cluster) : IClassFixture<TwoSiloC
     {
         await cluster.Client.GetGrain<IDatasetGrain>(cluster.Dataset).Register();
         var run = cluster.Grains.GetGrain<ITrainingRunGrain>("followed");
-        await run.Start(new TrainingRunSpec(cluster.Dataset, Steps: 120, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 40));
+        await run.Start(
+            new TrainingRunSpec(
+                cluster.Dataset,
+                Steps: 120,
+                BatchSize: 16,
+                BaseChannels: 16,
+                Timesteps: 50,
+                CheckpointEvery: 40
+            )
+        );
 
         var seen = new List<TrainingStatus>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await foreach (var status in run.Follow(timeout.Token)) seen.Add(status);
+        await foreach (var status in run.Follow(timeout.Token))
+            seen.Add(status);
 
         Assert.Equal(WorkState.Completed, seen[^1].State);
         Assert.Equal(120, seen[^1].Step);

@@ -19,7 +19,9 @@ public sealed class GpuPlacementTests(SecondSiloHasGpuCluster cluster) : IClassF
         {
             // Started outside any grain, so nothing but the placement filter steers them.
             var run = cluster.Grains.GetGrain<ITrainingRunGrain>($"gpu-placement-{i}");
-            var status = await run.Start(new TrainingRunSpec(cluster.Dataset, Steps: 1, BatchSize: 4, BaseChannels: 16, Timesteps: 20));
+            var status = await run.Start(
+                new TrainingRunSpec(cluster.Dataset, Steps: 1, BatchSize: 4, BaseChannels: 16, Timesteps: 20)
+            );
             Assert.Equal(gpuSilo, status.Silo);
         }
     }
@@ -41,7 +43,8 @@ public sealed class GpuPlacementTests(SecondSiloHasGpuCluster cluster) : IClassF
             await ((IPrivacyAuditGrain)grains[0]).GetStatus();
             await ((ISamplingJobGrain)grains[1]).GetStatus();
             await ((IPipelineCoordinatorGrain)grains[2]).GetPipelineStatus();
-            foreach (var grain in grains) Assert.Equal(gpuSilo, await management.GetActivationAddress(grain));
+            foreach (var grain in grains)
+                Assert.Equal(gpuSilo, await management.GetActivationAddress(grain));
         }
     }
 }

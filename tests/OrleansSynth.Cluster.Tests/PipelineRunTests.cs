@@ -8,21 +8,58 @@ namespace OrleansSynth.Cluster.Tests;
 /// <summary>The whole pipeline, driven by the coordinator, on two silos with reduced sizes: each strategy.</summary>
 public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<TwoSiloCluster>
 {
-    /// <summary>From DICOM files with patients, names, dates and UIDs in their tags: none of it reaches the release.</summary>
+    /// <summary>From DICOM files with patients, names, dates and UIDs in their tags: none of it reaches the
+    /// release.</summary>
     [Fact]
     public async Task EveryStageFinishesAndTheReleaseHoldsOnlySyntheticData()
     {
         var output = Path.Combine(cluster.Root, "pipeline-out");
-        var dicom = DicomFiles.WriteLabelledFolder(Path.Combine(cluster.Root, "dicom"),
-            DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train), count: 2100, perPatient: 3);
-        var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        var spec = new PipelineSpec(dicom, diffusion, diffusion with { LearningRate = 2e-3 }, SampleCount: 30, ShardSize: 10,
-            // A 30-step encoder cannot prove its recall; these runs test the stages, so the canary minimum is relaxed here only.
-            Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
-            SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512);
+        var dicom = DicomFiles.WriteLabelledFolder(
+            Path.Combine(cluster.Root, "dicom"),
+            DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train),
+            count: 2100,
+            perPatient: 3
+        );
+        var diffusion = new TrainingRunSpec(
+            "",
+            Steps: 20,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
+        var spec = new PipelineSpec(
+            dicom,
+            diffusion,
+            diffusion with
+            {
+                LearningRate = 2e-3,
+            },
+            SampleCount: 30,
+            ShardSize: 10,
+            // A 30-step encoder cannot prove its recall; these runs test the stages, so the canary minimum is relaxed
+            // here only.
+            Gate: new PipelinePolicy(
+                MinimumSamples: 5,
+                RequireApproval: false,
+                MinimumCanaryRecall: 0,
+                StudentFlaggedRateCeiling: 1
+            ),
+            Output: output,
+            SamplerSteps: 4,
+            EncoderSteps: 30,
+            ClassifierSteps: 40,
+            SyntheticTile: 16,
+            RealTile: 512
+        );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-e2e");
         await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        var status = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.True(status.State == WorkState.Completed, status.Error);
@@ -51,28 +88,52 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         Assert.True(root.GetProperty("teacherFidelity").GetProperty("frechetDistance").GetDouble() >= 0);
         Assert.Equal(12, root.GetProperty("stages").GetArrayLength());
         Assert.Equal(JsonValueKind.Null, root.GetProperty("settings").GetProperty("twins").ValueKind);
-        Assert.Equal((1e-3, 2e-3), (root.GetProperty("settings").GetProperty("teacherLearningRate").GetDouble(), root.GetProperty("settings").GetProperty("studentLearningRate").GetDouble()));
+        Assert.Equal(
+            (1e-3, 2e-3),
+            (
+                root.GetProperty("settings").GetProperty("teacherLearningRate").GetDouble(),
+                root.GetProperty("settings").GetProperty("studentLearningRate").GetDouble()
+            )
+        );
         // Nothing in the shareable report names a seed or an internal sample id.
         var text = File.ReadAllText(Path.Combine(output, "release", "report.json"));
         Assert.DoesNotContain("seed", text, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("pipeline-e2e/", text);
-        Assert.Equal(audit.Summary!.CanariesPlanted, root.GetProperty("teacher").GetProperty("summary").GetProperty("canaries").GetProperty("planted").GetInt32());
+        Assert.Equal(
+            audit.Summary!.CanariesPlanted,
+            root.GetProperty("teacher").GetProperty("summary").GetProperty("canaries").GetProperty("planted").GetInt32()
+        );
 
         var release = Path.Combine(output, "release");
         Assert.True(File.Exists(Path.Combine(release, "student.ckpt")));
         var studentAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>("pipeline-e2e/student-audit").GetStatus();
-        Assert.Equal(30 - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
+        Assert.Equal(
+            30 - studentAudit.FlaggedSampleIds.Count + 1,
+            File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length
+        );
         Assert.NotNull(await coordinator.GetInternalReport());
         Assert.Contains("data:image/png;base64", File.ReadAllText(Path.Combine(release, "report.html")));
 
         // A PyTorch user's model, the cards, and not one DICOM tag value or patient id in any released byte.
-        foreach (var file in new[] { "model/model.safetensors", "model/config.json", "model/sample.py", "MODEL_CARD.md", "DATASET_CARD.md" })
+        foreach (
+            var file in new[]
+            {
+                "model/model.safetensors",
+                "model/config.json",
+                "model/sample.py",
+                "MODEL_CARD.md",
+                "DATASET_CARD.md",
+            }
+        )
             Assert.True(File.Exists(Path.Combine(release, file)), file);
         foreach (var file in Directory.GetFiles(release, "*", SearchOption.AllDirectories))
         {
             var bytes = File.ReadAllBytes(file);
             foreach (var value in DicomFiles.TagValues.Append("PAT-").Append("img-"))
-                Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(value)) < 0, $"{file} holds '{value}'");
+                Assert.True(
+                    bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(value)) < 0,
+                    $"{file} holds '{value}'"
+                );
         }
     }
 
@@ -84,16 +145,49 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var run = $"pipeline-{strategy}";
         var output = Path.Combine(cluster.Root, run);
         var withStudent = strategy == PipelineStrategy.DiversityAwareDistillation;
-        // The twins-only run asks for more records than its dataset holds, as a preset on a small dataset does: it twins each once.
-        var (dataset, records) = withStudent ? (cluster.Dataset, 24) : (SmallFashionMnist.Write(Path.Combine(cluster.Root, "twenty-records"), train: 20, test: 600), 20);
-        var diffusion = new TrainingRunSpec("", Steps: 20, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        var spec = new PipelineSpec(dataset, diffusion, diffusion, SampleCount: 24, ShardSize: 8,
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
-            SamplerSteps: 4, EncoderSteps: 30, ClassifierSteps: 40, SyntheticTile: 16, RealTile: 512,
-            Strategy: strategy, Diversity: new DiversityOptions(Candidates: 3, TwinsPerRecord: 3), Sampler: DiffusionSamplerKind.DpmSolverPlusPlus);
+        // The twins-only run asks for more records than its dataset holds, as a preset on a small dataset does: it
+        // twins each once.
+        var (dataset, records) = withStudent
+            ? (cluster.Dataset, 24)
+            : (SmallFashionMnist.Write(Path.Combine(cluster.Root, "twenty-records"), train: 20, test: 600), 20);
+        var diffusion = new TrainingRunSpec(
+            "",
+            Steps: 20,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
+        var spec = new PipelineSpec(
+            dataset,
+            diffusion,
+            diffusion,
+            SampleCount: 24,
+            ShardSize: 8,
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1,
+                RequireApproval: false,
+                MinimumCanaryRecall: 0,
+                StudentFlaggedRateCeiling: 1
+            ),
+            Output: output,
+            SamplerSteps: 4,
+            EncoderSteps: 30,
+            ClassifierSteps: 40,
+            SyntheticTile: 16,
+            RealTile: 512,
+            Strategy: strategy,
+            Diversity: new DiversityOptions(Candidates: 3, TwinsPerRecord: 3),
+            Sampler: DiffusionSamplerKind.DpmSolverPlusPlus
+        );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
         await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        var status = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.True(status.State == WorkState.Completed, status.Error);
@@ -126,12 +220,17 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var release = Path.Combine(output, "release");
         if (withStudent)
         {
-            // The student learns from synthetic data alone: the kept twins, and features of a classifier trained on them only.
+            // The student learns from synthetic data alone: the kept twins, and features of a classifier trained on
+            // them only.
             var student = await cluster.Grains.GetGrain<ITrainingRunGrain>($"{run}/student").GetStatus();
             Assert.All(student.DataSources!, source => Assert.StartsWith("artifact:", source));
             Assert.Contains(student.DataSources!, source => source.EndsWith("(feature extractor)"));
-            var studentExtractor = await cluster.Grains.GetGrain<ITrainingRunGrain>($"{run}/classifier-teacher").GetStatus();
-            Assert.All(studentExtractor.DataSources!, source => Assert.True(source.StartsWith("artifact:") || source.EndsWith("/test (evaluation only)"), source));
+            var studentExtractor = await cluster
+                .Grains.GetGrain<ITrainingRunGrain>($"{run}/classifier-teacher")
+                .GetStatus();
+            Assert.All(studentExtractor.DataSources!, source =>
+                Assert.True(source.StartsWith("artifact:") || source.EndsWith("/test (evaluation only)"), source)
+            );
             Assert.True(File.Exists(Path.Combine(release, "student.ckpt")));
 
             // Its released samples are its twins of the kept twins: all of them drawn, audited and counted.
@@ -139,19 +238,36 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             var studentTwins = root.GetProperty("studentTwins");
             Assert.Equal(Math.Min(24, kept), studentTwins.GetProperty("records").GetInt32());
             var studentAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>($"{run}/student-audit").GetStatus();
-            Assert.Equal(studentTwins.GetProperty("twins").GetInt32() + studentTwins.GetProperty("extras").GetInt32(), studentAudit.Summary!.Total);
-            Assert.Equal(studentAudit.Summary.Total - studentAudit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
+            Assert.Equal(
+                studentTwins.GetProperty("twins").GetInt32() + studentTwins.GetProperty("extras").GetInt32(),
+                studentAudit.Summary!.Total
+            );
+            Assert.Equal(
+                studentAudit.Summary.Total - studentAudit.FlaggedSampleIds.Count + 1,
+                File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length
+            );
             Assert.Contains("student, of its training twins", File.ReadAllText(Path.Combine(release, "report.html")));
-            Assert.InRange(root.GetProperty("utility").GetProperty("student").GetProperty("accuracy").GetDouble(), 0.0, 1.0);
+            Assert.InRange(
+                root.GetProperty("utility").GetProperty("student").GetProperty("accuracy").GetDouble(),
+                0.0,
+                1.0
+            );
         }
         else
         {
             // Without a student the release is the kept twins and no model: the teacher saw real records.
             Assert.False(File.Exists(Path.Combine(release, "student.ckpt")));
             Assert.Equal(JsonValueKind.Null, root.GetProperty("student").ValueKind);
-            Assert.Equal(produced - audit.FlaggedSampleIds.Count + 1, File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length);
+            Assert.Equal(
+                produced - audit.FlaggedSampleIds.Count + 1,
+                File.ReadAllLines(Path.Combine(release, "synthetic", "metadata.csv")).Length
+            );
         }
-        Assert.InRange(root.GetProperty("utility").GetProperty("teacher").GetProperty("accuracy").GetDouble(), 0.0, 1.0);
+        Assert.InRange(
+            root.GetProperty("utility").GetProperty("teacher").GetProperty("accuracy").GetDouble(),
+            0.0,
+            1.0
+        );
         Assert.Contains("Diversity-aware twins", File.ReadAllText(Path.Combine(release, "report.html")));
     }
 
@@ -159,14 +275,42 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     public async Task AStudentOverTheCeilingIsRefusedAndNothingIsReleased()
     {
         var output = Path.Combine(cluster.Root, "pipeline-refused");
-        var diffusion = new TrainingRunSpec("", Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
+        var diffusion = new TrainingRunSpec(
+            "",
+            Steps: 10,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
         // 20 student samples cannot bound their flagged rate under 0.1%: the Wilson upper bound of 0 in 20 is 16%.
-        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 10,
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 0.001), Output: output,
-            SamplerSteps: 3, EncoderSteps: 30, ClassifierSteps: 20, SyntheticTile: 16, RealTile: 512);
+        var spec = new PipelineSpec(
+            cluster.Dataset,
+            diffusion,
+            diffusion,
+            SampleCount: 20,
+            ShardSize: 10,
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1,
+                RequireApproval: false,
+                MinimumCanaryRecall: 0,
+                StudentFlaggedRateCeiling: 0.001
+            ),
+            Output: output,
+            SamplerSteps: 3,
+            EncoderSteps: 30,
+            ClassifierSteps: 20,
+            SyntheticTile: 16,
+            RealTile: 512
+        );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-refused");
         await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        var status = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.Equal(WorkState.Refused, status.State);
@@ -185,14 +329,38 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     public async Task AnAuditTooWeakToCatchItsCanariesIsRefusedByTheGate()
     {
         var output = Path.Combine(cluster.Root, "pipeline-weak-audit");
-        var diffusion = new TrainingRunSpec("", Steps: 10, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        // An untrained encoder (0 steps), with the default policy: its canary recall must fall short and close the gate.
-        var spec = new PipelineSpec(cluster.Dataset, diffusion, diffusion, SampleCount: 20, ShardSize: 10,
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false), Output: output,
-            SamplerSteps: 3, EncoderSteps: 0, ClassifierSteps: 20, SyntheticTile: 64, RealTile: 512);
+        var diffusion = new TrainingRunSpec(
+            "",
+            Steps: 10,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
+        // An untrained encoder (0 steps), with the default policy: its canary recall must fall short and close the
+        // gate.
+        var spec = new PipelineSpec(
+            cluster.Dataset,
+            diffusion,
+            diffusion,
+            SampleCount: 20,
+            ShardSize: 10,
+            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false),
+            Output: output,
+            SamplerSteps: 3,
+            EncoderSteps: 0,
+            ClassifierSteps: 20,
+            SyntheticTile: 64,
+            RealTile: 512
+        );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-weak-audit");
         await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(1));
+        var status = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.Equal(WorkState.Refused, status.State);
@@ -211,26 +379,70 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     {
         var dataset = SmallFashionMnist.Write(Path.Combine(cluster.Root, "retry-dataset"), train: 400, test: 200);
         var output = Path.Combine(cluster.Root, "pipeline-retry");
-        var diffusion = new TrainingRunSpec("", Steps: 40, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        var spec = new PipelineSpec(dataset, diffusion, diffusion with { Steps = 10 }, SampleCount: 10, ShardSize: 10,
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1), Output: output,
-            SamplerSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 64, RealTile: 512, Canaries: 10);
+        var diffusion = new TrainingRunSpec(
+            "",
+            Steps: 40,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
+        var spec = new PipelineSpec(
+            dataset,
+            diffusion,
+            diffusion with
+            {
+                Steps = 10,
+            },
+            SampleCount: 10,
+            ShardSize: 10,
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1,
+                RequireApproval: false,
+                MinimumCanaryRecall: 0,
+                StudentFlaggedRateCeiling: 1
+            ),
+            Output: output,
+            SamplerSteps: 3,
+            EncoderSteps: 20,
+            ClassifierSteps: 10,
+            SyntheticTile: 64,
+            RealTile: 512,
+            Canaries: 10
+        );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-retry");
         await cluster.Submit(coordinator, spec);
 
         // Once the dataset is registered, its held-out files disappear: the audit, which needs them, fails for real.
-        await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.Stages.Any(stage => stage.Name == "train teacher"), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(100));
+        await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.Stages.Any(stage => stage.Name == "train teacher"),
+            TimeSpan.FromMinutes(2),
+            TimeSpan.FromMilliseconds(100)
+        );
         var heldOut = Directory.GetFiles(dataset, "t10k-*");
-        foreach (var file in heldOut) File.Move(file, file + ".away");
-        var failed = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        foreach (var file in heldOut)
+            File.Move(file, file + ".away");
+        var failed = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(5),
+            TimeSpan.FromSeconds(1)
+        );
         Assert.Equal(WorkState.Failed, failed.State);
         Assert.Contains("t10k", failed.Error);
         var teacherBefore = await cluster.Grains.GetGrain<ITrainingRunGrain>("pipeline-retry/teacher").GetStatus();
         var teacherStage = failed.Stages.Single(s => s.Name == "train teacher");
 
-        foreach (var file in heldOut) File.Move(file + ".away", file);
+        foreach (var file in heldOut)
+            File.Move(file + ".away", file);
         await coordinator.Retry();
-        var done = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.State != WorkState.Running, TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+        var done = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(5),
+            TimeSpan.FromSeconds(1)
+        );
         Assert.True(done.State == WorkState.Completed, done.Error);
         // The finished stages were not repeated: the same teacher, finished at the same time.
         var teacherAfter = await cluster.Grains.GetGrain<ITrainingRunGrain>("pipeline-retry/teacher").GetStatus();

@@ -3,21 +3,26 @@ using OrleansSynth.Cli.Commands;
 
 namespace OrleansSynth.Cluster.Tests;
 
-/// <summary>The README and docs/ as a reader meets them: every relative link resolves, every `synth` command parses.</summary>
+/// <summary>The README and docs/ as a reader meets them: every relative link resolves, every `synth` command
+/// parses.</summary>
 public sealed partial class ReadmeTests
 {
     private static readonly string Root = FindRepositoryRoot();
 
     public static TheoryData<string> Pages =>
-        new(new[] { "README.md" }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md")
-            .Select(f => Path.GetRelativePath(Root, f))));
+        new(
+            new[] { "README.md" }.Concat(
+                Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f))
+            )
+        );
 
     [Theory]
     [MemberData(nameof(Pages))]
     public void EveryRelativeLinkResolves(string page)
     {
         var folder = Path.GetDirectoryName(Path.Combine(Root, page))!;
-        var broken = LinkPattern().Matches(File.ReadAllText(Path.Combine(Root, page)))
+        var broken = LinkPattern()
+            .Matches(File.ReadAllText(Path.Combine(Root, page)))
             .Select(m => m.Groups[1].Value)
             .Where(target => !target.Contains("://") && !target.StartsWith('#') && !target.StartsWith("mailto:"))
             .Where(target => !Path.Exists(Path.Combine(folder, target.Split('#')[0])))
@@ -37,7 +42,10 @@ public sealed partial class ReadmeTests
         foreach (var command in commands)
         {
             var parsed = SynthCommand.Create().Parse(Arguments(command["synth ".Length..]));
-            Assert.True(parsed.Errors.Count == 0, $"'{command}': {string.Join("; ", parsed.Errors.Select(e => e.Message))}");
+            Assert.True(
+                parsed.Errors.Count == 0,
+                $"'{command}': {string.Join("; ", parsed.Errors.Select(e => e.Message))}"
+            );
         }
     }
 
@@ -50,7 +58,8 @@ public sealed partial class ReadmeTests
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OrleansSynth.sln")))
             directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("OrleansSynth.sln not found above the tests.");
+        return directory?.FullName
+            ?? throw new InvalidOperationException("OrleansSynth.sln not found above the tests.");
     }
 
     // Markdown links and images: ](target), the target up to a space or the closing parenthesis.

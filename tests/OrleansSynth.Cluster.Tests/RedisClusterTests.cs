@@ -10,8 +10,11 @@ namespace OrleansSynth.Cluster.Tests;
 /// </summary>
 public sealed class RedisClusterTests : IDisposable
 {
-    private readonly string _root =
-        Path.Combine(Path.GetTempPath(), "orleanssynth-redis-tests", Guid.NewGuid().ToString("N"));
+    private readonly string _root = Path.Combine(
+        Path.GetTempPath(),
+        "orleanssynth-redis-tests",
+        Guid.NewGuid().ToString("N")
+    );
     private readonly string _clusterId = $"test-{Guid.NewGuid():N}";
     private readonly List<ExternalProcess> _processes = [];
     private readonly SecureCluster _secure;
@@ -32,18 +35,24 @@ public sealed class RedisClusterTests : IDisposable
         {
             var grains = client.Services.GetRequiredService<IClusterClient>();
             var hosts = await TwoSiloCluster.WaitFor(
-                () => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2,
-                TimeSpan.FromMinutes(2));
+                () => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true),
+                h => h.Count == 2,
+                TimeSpan.FromMinutes(2)
+            );
             Assert.Equal(2, hosts.Count);
 
             await Submit(grains, dataset, run, teacherSteps: 20);
             before = await TwoSiloCluster.WaitFor(
-                () => Teacher(grains, run), p => p is { State: not WorkState.Running }, TimeSpan.FromMinutes(4));
+                () => Teacher(grains, run),
+                p => p is { State: not WorkState.Running },
+                TimeSpan.FromMinutes(4)
+            );
             Assert.Equal(WorkState.Completed, before?.State);
             await client.StopAsync();
         }
 
-        foreach (var silo in silos) Stop(silo);
+        foreach (var silo in silos)
+            Stop(silo);
         Assert.False(redis.HasExited, redis.Output);
         StartSilos();
         using (var client = await _secure.ConnectAsync())
@@ -67,20 +76,29 @@ public sealed class RedisClusterTests : IDisposable
         Stop(cluster.RunningSilo);
         var resumed = $"Training run {RunGrainIds.Teacher("killed-run")} resumes from its checkpoint";
         var woken = await TwoSiloCluster.WaitFor(
-            () => Task.FromResult(cluster.Survivor.Output.Contains(resumed)), found => found,
-            TimeSpan.FromMinutes(5), TimeSpan.FromSeconds(1));
+            () => Task.FromResult(cluster.Survivor.Output.Contains(resumed)),
+            found => found,
+            TimeSpan.FromMinutes(5),
+            TimeSpan.FromSeconds(1)
+        );
         Assert.True(
             woken,
-            $"the run did not resume by itself on the survivor within 5 minutes:\n" +
-            $"{cluster.Survivor.Output[^Math.Min(4000, cluster.Survivor.Output.Length)..]}");
+            $"the run did not resume by itself on the survivor within 5 minutes:\n"
+                + $"{cluster.Survivor.Output[^Math.Min(4000, cluster.Survivor.Output.Length)..]}"
+        );
 
         // Resumed, it trains on past the step it was killed at, on the survivor.
         var after = await TwoSiloCluster.WaitFor(
-            cluster.Teacher, p => p?.Done > atKill.Done, TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1));
+            cluster.Teacher,
+            p => p?.Done > atKill.Done,
+            TimeSpan.FromMinutes(2),
+            TimeSpan.FromSeconds(1)
+        );
         Assert.Equal(WorkState.Running, after?.State);
         Assert.True(
             after!.Done > atKill.Done,
-            $"step {after.Done} after the kill at step {atKill.Done}: the run did not train on after resuming");
+            $"step {after.Done} after the kill at step {atKill.Done}: the run did not train on after resuming"
+        );
         Assert.NotEqual(cluster.RunningPort, (await cluster.SiloOfTeacher()).Endpoint.Port);
     }
 
@@ -98,17 +116,27 @@ public sealed class RedisClusterTests : IDisposable
         {
             try
             {
-                return (await cluster.Coordinator.GetPipelineStatus()).Stages
-                    .FirstOrDefault(s => s.Name == "train teacher");
+                return (await cluster.Coordinator.GetPipelineStatus()).Stages.FirstOrDefault(s =>
+                    s.Name == "train teacher"
+                );
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException
-                or OrleansMessageRejectionException or Orleans.Runtime.Messaging.ConnectionFailedException)
+            catch (Exception e)
+                when (e
+                        is TimeoutException
+                            or SiloUnavailableException
+                            or OrleansMessageRejectionException
+                            or Orleans.Runtime.Messaging.ConnectionFailedException
+                )
             {
                 return null;
             }
         }
         var done = await TwoSiloCluster.WaitFor(
-            Stage, s => s is { State: not WorkState.Running }, TimeSpan.FromMinutes(6), TimeSpan.FromSeconds(2));
+            Stage,
+            s => s is { State: not WorkState.Running },
+            TimeSpan.FromMinutes(6),
+            TimeSpan.FromSeconds(2)
+        );
         Assert.True(done?.State == WorkState.Completed, $"{done?.State}: {done?.Detail}");
         Assert.StartsWith("600 steps, resumed", done!.Detail);
         Assert.NotEqual(cluster.RunningPort, (await cluster.SiloOfTeacher()).Endpoint.Port);
@@ -128,12 +156,17 @@ public sealed class RedisClusterTests : IDisposable
         var client = await _secure.ConnectAsync();
         var grains = client.Services.GetRequiredService<IClusterClient>();
         await TwoSiloCluster.WaitFor(
-            () => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == 2,
-            TimeSpan.FromMinutes(2));
+            () => grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true),
+            h => h.Count == 2,
+            TimeSpan.FromMinutes(2)
+        );
         await Submit(grains, dataset, run, steps);
         // Checkpoints every 25 steps: past step 60 the one of step 50 is written.
         var atCheckpoint = await TwoSiloCluster.WaitFor(
-            () => Teacher(grains, run), p => p?.Done >= 60, TimeSpan.FromMinutes(3));
+            () => Teacher(grains, run),
+            p => p?.Done >= 60,
+            TimeSpan.FromMinutes(3)
+        );
         Assert.Equal(WorkState.Running, atCheckpoint?.State);
         var cluster = new RunningCluster(client, grains, run, atCheckpoint!, null!, 0, null!);
         var port = (await cluster.SiloOfTeacher()).Endpoint.Port;
@@ -146,24 +179,58 @@ public sealed class RedisClusterTests : IDisposable
     private static Task Submit(IClusterClient grains, string dataset, string run, int teacherSteps)
     {
         var diffusion = new TrainingRunSpec(
-            "", Steps: teacherSteps, BatchSize: 8, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 25);
-        return grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(run, new PipelineSpec(
-            dataset, diffusion, diffusion with { Steps = 10 },
-            SampleCount: 20, ShardSize: 10,
-            Gate: new PipelinePolicy(
-                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
-            Output: $"out/{run}", SamplerSteps: 3, EncoderSteps: 20, ClassifierSteps: 10, SyntheticTile: 16,
-            RealTile: 256, Canaries: 20));
+            "",
+            Steps: teacherSteps,
+            BatchSize: 8,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 25
+        );
+        return grains
+            .GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key)
+            .Submit(
+                run,
+                new PipelineSpec(
+                    dataset,
+                    diffusion,
+                    diffusion with
+                    {
+                        Steps = 10,
+                    },
+                    SampleCount: 20,
+                    ShardSize: 10,
+                    Gate: new PipelinePolicy(
+                        MinimumSamples: 1,
+                        RequireApproval: false,
+                        MinimumCanaryRecall: 0,
+                        StudentFlaggedRateCeiling: 1
+                    ),
+                    Output: $"out/{run}",
+                    SamplerSteps: 3,
+                    EncoderSteps: 20,
+                    ClassifierSteps: 10,
+                    SyntheticTile: 16,
+                    RealTile: 256,
+                    Canaries: 20
+                )
+            );
     }
 
     /// <summary>The run's teacher as its coordinator reports it (stage grains answer the cluster only).</summary>
     private static async Task<WorkProgress?> Teacher(IClusterClient grains, string run) =>
-        (await grains.GetGrain<IPipelineCoordinatorGrain>(run).GetProgress())
-            .FirstOrDefault(p => p.Name == RunGrainIds.Teacher(run));
+        (await grains.GetGrain<IPipelineCoordinatorGrain>(run).GetProgress()).FirstOrDefault(p =>
+            p.Name == RunGrainIds.Teacher(run)
+        );
 
     private sealed record RunningCluster(
-        IHost Client, IClusterClient Grains, string Run, WorkProgress AtCheckpoint, ExternalProcess RunningSilo,
-        int RunningPort, ExternalProcess Survivor) : IAsyncDisposable
+        IHost Client,
+        IClusterClient Grains,
+        string Run,
+        WorkProgress AtCheckpoint,
+        ExternalProcess RunningSilo,
+        int RunningPort,
+        ExternalProcess Survivor
+    ) : IAsyncDisposable
     {
         public IPipelineCoordinatorGrain Coordinator => Grains.GetGrain<IPipelineCoordinatorGrain>(Run);
 
@@ -173,7 +240,8 @@ public sealed class RedisClusterTests : IDisposable
         /// Where the teacher's activation lives, as Orleans' management grain (an operator's tool) reports it.
         /// </summary>
         public async Task<SiloAddress> SiloOfTeacher() =>
-            await Grains.GetGrain<IManagementGrain>(0)
+            await Grains
+                .GetGrain<IManagementGrain>(0)
                 .GetActivationAddress(Grains.GetGrain<ITrainingRunGrain>(RunGrainIds.Teacher(Run)))
             ?? throw new InvalidOperationException("the teacher has no activation");
 
@@ -204,7 +272,12 @@ public sealed class RedisClusterTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var process in _processes) process.Dispose();
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+        foreach (var process in _processes)
+            process.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException) { }
     }
 }

@@ -15,7 +15,9 @@ public class SampleLabelsTests
         Assert.Equal(100, labels.Length);
         Assert.Equal([60, 30, 10], Enumerable.Range(0, 3).Select(c => labels.Count(l => l == c)));
         // Any stretch of 20 holds every common class: no long runs of one label.
-        Assert.All(Enumerable.Range(0, 80), start => Assert.Equal(2, labels.Skip(start).Take(20).Where(l => l < 2).Distinct().Count()));
+        Assert.All(Enumerable.Range(0, 80), start =>
+            Assert.Equal(2, labels.Skip(start).Take(20).Where(l => l < 2).Distinct().Count())
+        );
     }
 
     [Fact]

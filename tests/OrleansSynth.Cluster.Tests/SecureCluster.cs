@@ -58,8 +58,10 @@ internal sealed class SecureCluster
     /// <summary>The storage server, started (redis-server, or Azurite); the cluster owns it.</summary>
     public async Task StartStorageAsync()
     {
-        if (Backend == StorageBackend.Redis) _redis = StartRedis();
-        else await (Azurite = new AzuriteServer()).StartAsync();
+        if (Backend == StorageBackend.Redis)
+            _redis = StartRedis();
+        else
+            await (Azurite = new AzuriteServer()).StartAsync();
     }
 
     /// <summary>
@@ -72,9 +74,12 @@ internal sealed class SecureCluster
             await Azurite!.RestartAsync();
             return;
         }
-        using (var save = new ExternalProcess("redis-cli", [
-            "-p", RedisPort.ToString(), "-a", SiloPassword, "--no-auth-warning", "SHUTDOWN", "SAVE",
-        ]))
+        using (
+            var save = new ExternalProcess(
+                "redis-cli",
+                ["-p", RedisPort.ToString(), "-a", SiloPassword, "--no-auth-warning", "SHUTDOWN", "SAVE"]
+            )
+        )
             await save.ExitCodeAsync(TimeSpan.FromSeconds(30));
         await _redis!.ExitCodeAsync(TimeSpan.FromSeconds(30));
         _redis.Dispose();
@@ -86,59 +91,97 @@ internal sealed class SecureCluster
     public async Task DisposeStorageAsync()
     {
         _redis?.Dispose();
-        if (Azurite is not null) await Azurite.DisposeAsync();
+        if (Azurite is not null)
+            await Azurite.DisposeAsync();
     }
 
     /// <summary>
     /// redis-server on loopback with the silos' password and a reading user for clients (HSETNX too: the client's
     /// membership reader makes sure the table's version field exists, which writes only where nothing is).
     /// </summary>
-    public ExternalProcess StartRedis() => new("redis-server", [
-        "--port", RedisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", Root,
-        "--requirepass", SiloPassword,
-        "--user", "reader", "on", $">{ReaderPassword}", "~*", "&*", "+@read", "+@connection", "+hsetnx",
-    ]);
+    public ExternalProcess StartRedis() =>
+        new(
+            "redis-server",
+            [
+                "--port",
+                RedisPort.ToString(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                Root,
+                "--requirepass",
+                SiloPassword,
+                "--user",
+                "reader",
+                "on",
+                $">{ReaderPassword}",
+                "~*",
+                "&*",
+                "+@read",
+                "+@connection",
+                "+hsetnx",
+            ]
+        );
 
     /// <summary>
     /// The production silo host in this cluster's storage mode with mutual TLS, advertising 127.0.0.1.
     /// </summary>
     public ExternalProcess StartSilo(int siloPort, int metricsPort, string dataRoot, params string[] extra)
     {
-        var environment = Backend == StorageBackend.Redis
-            ? new Dictionary<string, string> { ["OrleansSynth__Mode"] = "redis", ["OrleansSynth__Redis"] = SiloRedis }
-            : new Dictionary<string, string>
-            {
-                ["OrleansSynth__Mode"] = "azure",
-                ["OrleansSynth__Azure__ConnectionString"] = Azurite!.ConnectionString,
-            };
-        return new("dotnet", [
-            Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll"),
-            $"--OrleansSynth:ClusterId={ClusterId}", "--OrleansSynth:AdvertisedIp=127.0.0.1",
-            $"--OrleansSynth:DataRoot={dataRoot}", $"--OrleansSynth:SiloPort={siloPort}",
-            $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}", $"--Urls=http://127.0.0.1:{metricsPort}",
-            "--OrleansSynth:CpuSlots=1",
-            $"--OrleansSynth:Tls:CertificateFile={Certificates.Certificate("silo")}",
-            $"--OrleansSynth:Tls:KeyFile={Certificates.Key("silo")}",
-            $"--OrleansSynth:Tls:CaFile={Certificates.CaFile}",
-            $"--OrleansSynth:DataRoots:0={Root}",
-            // Small, fast test runs: a tiny audit proves no recall, and tiny tiles exercise the fan-out.
-            "--OrleansSynth:PolicyFloor:MinimumCanaryRecall=0",
-            "--OrleansSynth:PolicyFloor:StudentFlaggedRateCeiling=1",
-            "--OrleansSynth:PolicyFloor:Alpha=0", "--OrleansSynth:PolicyFloor:Canaries=0",
-            "--OrleansSynth:Limits:MinSyntheticTile=1", "--OrleansSynth:Limits:MinRealTile=1",
-            .. extra,
-        ], environment: environment);
+        var environment =
+            Backend == StorageBackend.Redis
+                ? new Dictionary<string, string>
+                {
+                    ["OrleansSynth__Mode"] = "redis",
+                    ["OrleansSynth__Redis"] = SiloRedis,
+                }
+                : new Dictionary<string, string>
+                {
+                    ["OrleansSynth__Mode"] = "azure",
+                    ["OrleansSynth__Azure__ConnectionString"] = Azurite!.ConnectionString,
+                };
+        return new(
+            "dotnet",
+            [
+                Path.Combine(AppContext.BaseDirectory, "orleanssynth-silo.dll"),
+                $"--OrleansSynth:ClusterId={ClusterId}",
+                "--OrleansSynth:AdvertisedIp=127.0.0.1",
+                $"--OrleansSynth:DataRoot={dataRoot}",
+                $"--OrleansSynth:SiloPort={siloPort}",
+                $"--OrleansSynth:GatewayPort={ExternalProcess.FreePort()}",
+                $"--Urls=http://127.0.0.1:{metricsPort}",
+                "--OrleansSynth:CpuSlots=1",
+                $"--OrleansSynth:Tls:CertificateFile={Certificates.Certificate("silo")}",
+                $"--OrleansSynth:Tls:KeyFile={Certificates.Key("silo")}",
+                $"--OrleansSynth:Tls:CaFile={Certificates.CaFile}",
+                $"--OrleansSynth:DataRoots:0={Root}",
+                // Small, fast test runs: a tiny audit proves no recall, and tiny tiles exercise the fan-out.
+                "--OrleansSynth:PolicyFloor:MinimumCanaryRecall=0",
+                "--OrleansSynth:PolicyFloor:StudentFlaggedRateCeiling=1",
+                "--OrleansSynth:PolicyFloor:Alpha=0",
+                "--OrleansSynth:PolicyFloor:Canaries=0",
+                "--OrleansSynth:Limits:MinSyntheticTile=1",
+                "--OrleansSynth:Limits:MinRealTile=1",
+                .. extra,
+            ],
+            environment: environment
+        );
     }
 
     /// <summary>
     /// The environment that makes a `synth` process the holder of <paramref name="principal"/>'s certificate.
     /// </summary>
-    public Dictionary<string, string> ClientEnvironment(string principal) => new()
-    {
-        [ClientOptions.CertificateVariable] = Certificates.Certificate(principal),
-        [ClientOptions.KeyVariable] = Certificates.Key(principal),
-        [ClientOptions.CaVariable] = Certificates.CaFile,
-    };
+    public Dictionary<string, string> ClientEnvironment(string principal) =>
+        new()
+        {
+            [ClientOptions.CertificateVariable] = Certificates.Certificate(principal),
+            [ClientOptions.KeyVariable] = Certificates.Key(principal),
+            [ClientOptions.CaVariable] = Certificates.CaFile,
+        };
 
     /// <summary>
     /// An Orleans client holding <paramref name="principal"/>'s certificate; retried while the silos start.
@@ -172,14 +215,20 @@ internal sealed class SecureCluster
         var builder = Host.CreateApplicationBuilder();
         builder.UseOrleansClient(client =>
         {
-            if (Backend == StorageBackend.Redis) client.UseRedisClustering(ReaderRedis);
-            else client.UseAzureStorageClustering(gateways =>
-                gateways.TableServiceClient = new Azure.Data.Tables.TableServiceClient(Azurite!.ConnectionString));
+            if (Backend == StorageBackend.Redis)
+                client.UseRedisClustering(ReaderRedis);
+            else
+                client.UseAzureStorageClustering(gateways =>
+                    gateways.TableServiceClient = new Azure.Data.Tables.TableServiceClient(Azurite!.ConnectionString)
+                );
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, "orleanssynth"));
             var certificate = ClusterCertificates.LoadPair(
-                Certificates.Certificate(principal), Certificates.Key(principal));
+                Certificates.Certificate(principal),
+                Certificates.Key(principal)
+            );
             client.AddOutgoingGrainCallFilter(ClientCredentials.FromCertificate(certificate));
-            if (!tls) return;
+            if (!tls)
+                return;
             var authority = ClusterCertificates.LoadAuthority(Certificates.CaFile);
             client.UseTls(certificate, options =>
             {

@@ -20,31 +20,53 @@ public sealed class SiloHostModeTests
     {
         var pod = new Dictionary<string, string>
         {
-            ["POD_NAME"] = "orleanssynth-silo-7d9f-abcde", ["POD_NAMESPACE"] = "orleanssynth", ["POD_IP"] = "10.1.2.3",
-            ["ORLEANS_SERVICE_ID"] = "orleanssynth-svc", ["ORLEANS_CLUSTER_ID"] = "orleanssynth-cluster",
+            ["POD_NAME"] = "orleanssynth-silo-7d9f-abcde",
+            ["POD_NAMESPACE"] = "orleanssynth",
+            ["POD_IP"] = "10.1.2.3",
+            ["ORLEANS_SERVICE_ID"] = "orleanssynth-svc",
+            ["ORLEANS_CLUSTER_ID"] = "orleanssynth-cluster",
         };
-        foreach (var (name, value) in pod) Environment.SetEnvironmentVariable(name, value);
-        var certificates = new TestCertificates(Path.Combine(Path.GetTempPath(), "orleanssynth-k8s-mode", Guid.NewGuid().ToString("N")));
+        foreach (var (name, value) in pod)
+            Environment.SetEnvironmentVariable(name, value);
+        var certificates = new TestCertificates(
+            Path.Combine(Path.GetTempPath(), "orleanssynth-k8s-mode", Guid.NewGuid().ToString("N"))
+        );
         try
         {
             var builder = Host.CreateApplicationBuilder();
-            builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions
-            {
-                Mode = "kubernetes", Redis = "127.0.0.1:1", AdvertisedIp = "10.1.2.3", // as the manifests set it, from status.podIP
-                Tls = new SiloTlsOptions { CertificateFile = certificates.Certificate("silo"), KeyFile = certificates.Key("silo"), CaFile = certificates.CaFile },
-            }));
+            builder.UseOrleans(silo =>
+                OrleansSynthSilo.Configure(
+                    silo,
+                    new SiloHostOptions
+                    {
+                        Mode = "kubernetes",
+                        Redis = "127.0.0.1:1",
+                        AdvertisedIp = "10.1.2.3", // as the manifests set it, from status.podIP
+                        Tls = new SiloTlsOptions
+                        {
+                            CertificateFile = certificates.Certificate("silo"),
+                            KeyFile = certificates.Key("silo"),
+                            CaFile = certificates.CaFile,
+                        },
+                    }
+                )
+            );
             using var host = builder.Build();
 
             var cluster = host.Services.GetRequiredService<IOptions<ClusterOptions>>().Value;
             Assert.Equal(("orleanssynth-cluster", "orleanssynth-svc"), (cluster.ClusterId, cluster.ServiceId));
-            Assert.Equal("orleanssynth-silo-7d9f-abcde", host.Services.GetRequiredService<IOptions<SiloOptions>>().Value.SiloName);
+            Assert.Equal(
+                "orleanssynth-silo-7d9f-abcde",
+                host.Services.GetRequiredService<IOptions<SiloOptions>>().Value.SiloName
+            );
             var endpoints = host.Services.GetRequiredService<IOptions<EndpointOptions>>().Value;
             Assert.Equal(IPAddress.Parse("10.1.2.3"), endpoints.AdvertisedIPAddress);
             Assert.Equal((11111, 30000), (endpoints.SiloPort, endpoints.GatewayPort));
         }
         finally
         {
-            foreach (var name in pod.Keys) Environment.SetEnvironmentVariable(name, null);
+            foreach (var name in pod.Keys)
+                Environment.SetEnvironmentVariable(name, null);
             Directory.Delete(certificates.Folder, recursive: true);
         }
     }
@@ -52,15 +74,29 @@ public sealed class SiloHostModeTests
     [Fact]
     public void AzureModeNeedsAConnectionStringOrTheAccountsEndpoints()
     {
-        var certificates = new TestCertificates(Path.Combine(Path.GetTempPath(), "orleanssynth-azure-mode", Guid.NewGuid().ToString("N")));
+        var certificates = new TestCertificates(
+            Path.Combine(Path.GetTempPath(), "orleanssynth-azure-mode", Guid.NewGuid().ToString("N"))
+        );
         try
         {
             var builder = Host.CreateApplicationBuilder();
-            var error = Assert.Throws<InvalidOperationException>(() => builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions
-            {
-                Mode = "azure",
-                Tls = new SiloTlsOptions { CertificateFile = certificates.Certificate("silo"), KeyFile = certificates.Key("silo"), CaFile = certificates.CaFile },
-            })));
+            var error = Assert.Throws<InvalidOperationException>(() =>
+                builder.UseOrleans(silo =>
+                    OrleansSynthSilo.Configure(
+                        silo,
+                        new SiloHostOptions
+                        {
+                            Mode = "azure",
+                            Tls = new SiloTlsOptions
+                            {
+                                CertificateFile = certificates.Certificate("silo"),
+                                KeyFile = certificates.Key("silo"),
+                                CaFile = certificates.CaFile,
+                            },
+                        }
+                    )
+                )
+            );
             Assert.Contains("OrleansSynth:Azure:ConnectionString", error.Message);
         }
         finally
@@ -77,7 +113,10 @@ public sealed class SiloHostModeTests
     {
         var builder = Host.CreateApplicationBuilder();
         var error = Assert.Throws<InvalidOperationException>(() =>
-            builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = mode, Redis = "127.0.0.1:1" })));
+            builder.UseOrleans(silo =>
+                OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = mode, Redis = "127.0.0.1:1" })
+            )
+        );
         Assert.Contains("needs mutual TLS", error.Message);
     }
 
@@ -86,7 +125,8 @@ public sealed class SiloHostModeTests
     {
         var builder = Host.CreateApplicationBuilder();
         var error = Assert.Throws<InvalidOperationException>(() =>
-            builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = "kubernetis" })));
+            builder.UseOrleans(silo => OrleansSynthSilo.Configure(silo, new SiloHostOptions { Mode = "kubernetis" }))
+        );
         Assert.Contains("'embedded', 'redis', 'kubernetes' or 'azure'", error.Message);
     }
 }

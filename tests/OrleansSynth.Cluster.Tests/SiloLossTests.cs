@@ -8,7 +8,8 @@ namespace OrleansSynth.Cluster.Tests;
 /// submission to the run's end the test makes no call to the run's grains (it reads the silos' logs and /metrics),
 /// so nothing but the cluster's own reminders and calls can have resumed it. Run over each storage backend.
 /// </summary>
-public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster : SiloProcesses
+public abstract class SiloLossTests<TCluster>(TCluster cluster)
+    where TCluster : SiloProcesses
 {
     private const int Samples = 60;
 
@@ -21,11 +22,14 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
         var shardsDone = $@"Part {RunGrainIds.TeacherSamples(run)}/\d+ completed";
         var sampled = $"Sampling job {RunGrainIds.TeacherSamples(run)} completed";
         await Until(
-            () => cluster.LogLines(shardsDone) >= 2 || cluster.LogLines(sampled) > 0, TimeSpan.FromMinutes(5),
-            "two shards done");
+            () => cluster.LogLines(shardsDone) >= 2 || cluster.LogLines(sampled) > 0,
+            TimeSpan.FromMinutes(5),
+            "two shards done"
+        );
         Assert.True(
             cluster.LogLines(sampled) == 0,
-            $"not mid-sampling: sampling finished before the kill\n{cluster.SiloOutput}");
+            $"not mid-sampling: sampling finished before the kill\n{cluster.SiloOutput}"
+        );
         cluster.KillSilo(0);
         await CompletesByItselfAsync(run);
     }
@@ -40,17 +44,22 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
         // it.
         (int Silo, double Value)? training = null;
         await Until(
-            async () => (training = await cluster.SiloReportingAsync(
-                "orleanssynth_training_step", RunGrainIds.Teacher(run))) is { Value: >= 30 },
-            TimeSpan.FromMinutes(5), "the teacher past step 30");
+            async () =>
+                (training = await cluster.SiloReportingAsync("orleanssynth_training_step", RunGrainIds.Teacher(run)))
+                    is { Value: >= 30 },
+            TimeSpan.FromMinutes(5),
+            "the teacher past step 30"
+        );
         Assert.True(training!.Value.Value < 300, $"not mid-training: step {training.Value.Value}");
         cluster.KillSilo(training.Value.Silo);
         await CompletesByItselfAsync(run);
         Assert.True(
             cluster.LogLines($"Training run {RunGrainIds.Teacher(run)} resumes from its checkpoint") >= 1,
-            "the training did not resume");
-        var trained = (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).Stages
-            .Single(s => s.Name == "train teacher");
+            "the training did not resume"
+        );
+        var trained = (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).Stages.Single(
+            s => s.Name == "train teacher"
+        );
         Assert.StartsWith("300 steps, resumed", trained.Detail);
     }
 
@@ -63,9 +72,17 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
         await SubmitAsync(run, teacherSteps: 20, encoderSteps: 400);
         (int Silo, double Value)? auditing = null;
         await Until(
-            async () => (auditing = await cluster.SiloReportingAsync(
-                "orleanssynth_audit_model_training_step", RunGrainIds.TeacherAudit(run))) is not null,
-            TimeSpan.FromMinutes(6), "the audit's encoder training");
+            async () =>
+                (
+                    auditing = await cluster.SiloReportingAsync(
+                        "orleanssynth_audit_model_training_step",
+                        RunGrainIds.TeacherAudit(run)
+                    )
+                )
+                    is not null,
+            TimeSpan.FromMinutes(6),
+            "the audit's encoder training"
+        );
         cluster.KillSilo(auditing!.Value.Silo);
         await CompletesByItselfAsync(run);
     }
@@ -73,17 +90,41 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
     private async Task SubmitAsync(string run, int teacherSteps, int encoderSteps)
     {
         var diffusion = new TrainingRunSpec(
-            "", Steps: teacherSteps, BatchSize: 16, BaseChannels: 16, Timesteps: 50, CheckpointEvery: 10);
-        await cluster.Submit(cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run), new PipelineSpec(
-            cluster.Dataset, diffusion, diffusion with { Steps = 10 },
-            SampleCount: Samples, ShardSize: 5,
-            // 0 and false on purpose: fields equal to their type's default must survive grain storage when the
-            // coordinator moves silos (Redis's JSON once dropped them and they came back as the record's defaults).
-            Gate: new PipelinePolicy(
-                MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0, StudentFlaggedRateCeiling: 1),
-            Output: $"out/{run}",
-            SamplerSteps: 25, EncoderSteps: encoderSteps, ClassifierSteps: 10, SyntheticTile: 16, RealTile: 256,
-            Canaries: 20));
+            "",
+            Steps: teacherSteps,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
+        await cluster.Submit(
+            cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run),
+            new PipelineSpec(
+                cluster.Dataset,
+                diffusion,
+                diffusion with
+                {
+                    Steps = 10,
+                },
+                SampleCount: Samples,
+                ShardSize: 5,
+                // 0 and false on purpose: fields equal to their type's default must survive grain storage when the
+                // coordinator moves silos (Redis's JSON once dropped them and they came back as the record's defaults).
+                Gate: new PipelinePolicy(
+                    MinimumSamples: 1,
+                    RequireApproval: false,
+                    MinimumCanaryRecall: 0,
+                    StudentFlaggedRateCeiling: 1
+                ),
+                Output: $"out/{run}",
+                SamplerSteps: 25,
+                EncoderSteps: encoderSteps,
+                ClassifierSteps: 10,
+                SyntheticTile: 16,
+                RealTile: 256,
+                Canaries: 20
+            )
+        );
     }
 
     /// <summary>
@@ -97,8 +138,10 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
 
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
         var done = await TwoSiloCluster.WaitFor(
-            () => cluster.Retrying(coordinator.GetPipelineStatus), s => s.State != WorkState.Running,
-            TimeSpan.FromSeconds(30));
+            () => cluster.Retrying(coordinator.GetPipelineStatus),
+            s => s.State != WorkState.Running,
+            TimeSpan.FromSeconds(30)
+        );
         Assert.True(done.State == WorkState.Completed, $"{done.State}: {done.Error}\n{cluster.SiloOutput}");
         // The gate's evidence, as the operator reads it: every sample audited once, none lost or doubled, every tile
         // scanned.
@@ -108,7 +151,8 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
         Assert.Contains($" of {Samples} flagged", done.Stages.Single(s => s.Name == "audit teacher samples").Detail);
         Assert.Equal(
             new WorkProgress(RunGrainIds.TeacherSamples(run), WorkState.Completed, Samples / 5, Samples / 5, "shards"),
-            await cluster.Retrying(() => cluster.Progress(run, RunGrainIds.TeacherSamples(run))));
+            await cluster.Retrying(() => cluster.Progress(run, RunGrainIds.TeacherSamples(run)))
+        );
     }
 
     private Task Until(Func<bool> condition, TimeSpan timeout, string what) =>
@@ -119,14 +163,17 @@ public abstract class SiloLossTests<TCluster>(TCluster cluster) where TCluster :
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"waited {timeout} for {what}\n{cluster.SiloOutput}");
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"waited {timeout} for {what}\n{cluster.SiloOutput}");
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
     }
 }
 
 public sealed class SiloLossOverRedisTests(RedisSiloProcesses cluster)
-    : SiloLossTests<RedisSiloProcesses>(cluster), IClassFixture<RedisSiloProcesses>;
+    : SiloLossTests<RedisSiloProcesses>(cluster),
+        IClassFixture<RedisSiloProcesses>;
 
 public sealed class SiloLossOverAzureTests(AzureSiloProcesses cluster)
-    : SiloLossTests<AzureSiloProcesses>(cluster), IClassFixture<AzureSiloProcesses>;
+    : SiloLossTests<AzureSiloProcesses>(cluster),
+        IClassFixture<AzureSiloProcesses>;

@@ -34,9 +34,11 @@ public abstract class SiloProcesses : IAsyncLifetime
     public string Root { get; } =
         Path.Combine(Path.GetTempPath(), "orleanssynth-client-tests", Guid.NewGuid().ToString("N"));
     internal SecureCluster Secure { get; private set; } = null!;
+
     /// <summary>The --cluster value a `synth` client uses to reach this cluster.</summary>
     public string ClusterArgument => Secure.ClusterArgument;
     public string Dataset { get; private set; } = "";
+
     /// <summary>
     /// The operator's client: it reaches what clients may call (coordinators, registries, datasets), not stage grains.
     /// </summary>
@@ -51,9 +53,8 @@ public abstract class SiloProcesses : IAsyncLifetime
     internal IReadOnlyList<int> SiloPorts => _silos.Select(s => s.SiloPort).ToList();
 
     /// <summary>Each silo's data root (over Azure, its own; over Redis, the shared one).</summary>
-    internal string DataRoot(int siloPort) => Backend == StorageBackend.Redis
-        ? Path.Combine(Root, "data")
-        : Path.Combine(Root, "data", $"silo-{siloPort}");
+    internal string DataRoot(int siloPort) =>
+        Backend == StorageBackend.Redis ? Path.Combine(Root, "data") : Path.Combine(Root, "data", $"silo-{siloPort}");
 
     public async Task InitializeAsync()
     {
@@ -61,11 +62,14 @@ public abstract class SiloProcesses : IAsyncLifetime
         Secure = new SecureCluster(Root, ClusterId, Backend);
         await Secure.StartStorageAsync();
         Dataset = SmallFashionMnist.Write(Path.Combine(Root, "dataset"), train: 600, test: 300);
-        for (var i = 0; i < InitialSilos; i++) StartSilo();
+        for (var i = 0; i < InitialSilos; i++)
+            StartSilo();
         _client = await Secure.ConnectAsync();
         await TwoSiloCluster.WaitFor(
-            () => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == InitialSilos,
-            TimeSpan.FromMinutes(2));
+            () => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true),
+            h => h.Count == InitialSilos,
+            TimeSpan.FromMinutes(2)
+        );
     }
 
     /// <summary>Submits a run through the registry as the operator, as `synth run submit` does.</summary>
@@ -91,9 +95,14 @@ public abstract class SiloProcesses : IAsyncLifetime
             {
                 return await call();
             }
-            catch (Exception e) when (DateTime.UtcNow < deadline && e is TimeoutException or SiloUnavailableException
-                                          or OrleansMessageRejectionException
-                                          or Orleans.Runtime.Messaging.ConnectionFailedException)
+            catch (Exception e)
+                when (DateTime.UtcNow < deadline
+                    && e
+                        is TimeoutException
+                            or SiloUnavailableException
+                            or OrleansMessageRejectionException
+                            or Orleans.Runtime.Messaging.ConnectionFailedException
+                )
             {
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
@@ -131,7 +140,8 @@ public abstract class SiloProcesses : IAsyncLifetime
         var address = await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain)
             ?? throw new InvalidOperationException($"{grain} has no activation to kill");
         var index = _silos.FindIndex(s => s.SiloPort == address.Endpoint.Port);
-        if (index < 0) throw new InvalidOperationException($"no silo process of this fixture listens on {address}");
+        if (index < 0)
+            throw new InvalidOperationException($"no silo process of this fixture listens on {address}");
         KillSilo(index);
         return address;
     }
@@ -142,10 +152,14 @@ public abstract class SiloProcesses : IAsyncLifetime
     internal async Task RestoreSilosAsync(int? count = null)
     {
         var wanted = count ?? InitialSilos;
-        while (_silos.Count < wanted) StartSilo();
+        while (_silos.Count < wanted)
+            StartSilo();
         await TwoSiloCluster.WaitFor(
-            () => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true), h => h.Count == wanted,
-            TimeSpan.FromMinutes(3), TimeSpan.FromSeconds(1));
+            () => Grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true),
+            h => h.Count == wanted,
+            TimeSpan.FromMinutes(3),
+            TimeSpan.FromSeconds(1)
+        );
     }
 
     internal Task RestartStorageAsync() => Secure.RestartStorageAsync();
@@ -164,16 +178,24 @@ public abstract class SiloProcesses : IAsyncLifetime
         for (var i = 0; i < _silos.Count; i++)
         {
             string text;
-            try { text = await _http.GetStringAsync($"http://127.0.0.1:{_silos[i].MetricsPort}/metrics"); }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { continue; }
+            try
+            {
+                text = await _http.GetStringAsync($"http://127.0.0.1:{_silos[i].MetricsPort}/metrics");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                continue;
+            }
             foreach (var line in text.Split('\n'))
             {
                 var brace = line.IndexOf('{');
-                if (brace < 0 || !line.Contains($"\"{labelValue}", StringComparison.Ordinal)) continue;
+                if (brace < 0 || !line.Contains($"\"{labelValue}", StringComparison.Ordinal))
+                    continue;
                 // A name ending in '_' is a prefix (every audit gauge); any other is one metric exactly.
                 var name = line[..brace];
                 var matches = metric.EndsWith('_') ? name.StartsWith(metric, StringComparison.Ordinal) : name == metric;
-                if (!matches) continue;
+                if (!matches)
+                    continue;
                 var value = line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0];
                 return (i, double.Parse(value, CultureInfo.InvariantCulture), line);
             }
@@ -189,21 +211,33 @@ public abstract class SiloProcesses : IAsyncLifetime
 
     /// <summary>Silo output, for failure messages.</summary>
     public string SiloOutput =>
-        string.Join("\n----\n", _killedOutput.Concat(_silos.Select(s => s.Process.Output))
-            .Select(o => o[^Math.Min(4000, o.Length)..]))
-        + "\n---- storage\n" + Secure.StorageOutput[^Math.Min(2000, Secure.StorageOutput.Length)..];
+        string.Join(
+            "\n----\n",
+            _killedOutput.Concat(_silos.Select(s => s.Process.Output)).Select(o => o[^Math.Min(4000, o.Length)..])
+        )
+        + "\n---- storage\n"
+        + Secure.StorageOutput[^Math.Min(2000, Secure.StorageOutput.Length)..];
 
     public async Task DisposeAsync()
     {
         if (_client is not null)
         {
-            try { await _client.StopAsync(TimeSpan.FromSeconds(5)); } catch (Exception) { }
+            try
+            {
+                await _client.StopAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception) { }
             _client.Dispose();
         }
-        foreach (var silo in _silos) silo.Process.Dispose();
+        foreach (var silo in _silos)
+            silo.Process.Dispose();
         await Secure.DisposeStorageAsync();
         _http.Dispose();
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException) { }
     }
 }
 

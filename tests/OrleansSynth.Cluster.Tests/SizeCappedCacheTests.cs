@@ -18,8 +18,8 @@ public sealed class SizeCappedCacheTests
         var cache = new SizeCappedCache<string, byte[]>(100, value => value.Length);
         cache.GetOrLoad("a40", Load);
         cache.GetOrLoad("b40", Load);
-        cache.GetOrLoad("a40", Load);            // a is now the more recent
-        cache.GetOrLoad("c40", Load);            // 120 > 100: b goes, a stays
+        cache.GetOrLoad("a40", Load); // a is now the more recent
+        cache.GetOrLoad("c40", Load); // 120 > 100: b goes, a stays
         Assert.Equal((2, 80L), (cache.Count, cache.Bytes));
         cache.GetOrLoad("a40", Load);
         Assert.Equal(1, _loads["a40"]);

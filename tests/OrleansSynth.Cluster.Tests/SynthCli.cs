@@ -11,27 +11,41 @@ internal static class SynthCli
     /// </summary>
     public static string Assembly { get; } = Find();
 
-    /// <summary>src/OrleansSynth.Cli/bin/&lt;configuration&gt;/&lt;tfm&gt;, from tests/OrleansSynth.Cluster.Tests/bin/&lt;configuration&gt;/&lt;tfm&gt;.</summary>
+    /// <summary>src/OrleansSynth.Cli/bin/&lt;configuration&gt;/&lt;tfm&gt;, from
+    /// tests/OrleansSynth.Cluster.Tests/bin/&lt;configuration&gt;/&lt;tfm&gt;.</summary>
     public static string OutputFolder
     {
         get
         {
             var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            return Path.Combine(here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName, "src", "OrleansSynth.Cli", "bin", here.Parent.Name, here.Name);
+            return Path.Combine(
+                here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName,
+                "src",
+                "OrleansSynth.Cli",
+                "bin",
+                here.Parent.Name,
+                here.Name
+            );
         }
     }
 
     private static string Find()
     {
         var path = Path.Combine(OutputFolder, "synth.dll");
-        if (!File.Exists(path)) throw new FileNotFoundException("the synth client was not built in its project folder", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException("the synth client was not built in its project folder", path);
         return path;
     }
 
     public sealed record Result(int ExitCode, string Output, TimeSpan Elapsed);
 
-    /// <summary>Runs `synth <paramref name="arguments"/>` to its end (failing after <paramref name="timeout"/>).</summary>
-    public static async Task<Result> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>Runs `synth <paramref name="arguments"/>` to its end (failing after <paramref
+    /// name="timeout"/>).</summary>
+    public static async Task<Result> RunAsync(
+        IEnumerable<string> arguments,
+        TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string>? environment = null
+    )
     {
         var clock = Stopwatch.StartNew();
         using var process = Start(arguments, environment);
@@ -39,6 +53,8 @@ internal static class SynthCli
         return new Result(exit, process.Output, clock.Elapsed);
     }
 
-    public static ExternalProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null) =>
-        new("dotnet", [Assembly, .. arguments], environment: environment);
+    public static ExternalProcess Start(
+        IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string>? environment = null
+    ) => new("dotnet", [Assembly, .. arguments], environment: environment);
 }

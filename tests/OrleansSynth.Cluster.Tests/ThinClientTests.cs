@@ -18,21 +18,41 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
     {
         var help = await SynthCli.RunAsync(["--help"]);
         Assert.Equal(0, help.ExitCode);
-        foreach (var command in new[] { "run", "audit", "demo", "datasets" }) Assert.Contains($"\n  {command} ", help.Output);
+        foreach (var command in new[] { "run", "audit", "demo", "datasets" })
+            Assert.Contains($"\n  {command} ", help.Output);
     }
 
     [Fact]
     public async Task TheClientsPublishOutputHoldsNoTorchSharpOrLibtorch()
     {
-        var project = Path.GetFullPath(Path.Combine(SynthCli.OutputFolder, "..", "..", "..", "OrleansSynth.Cli.csproj"));
+        var project = Path.GetFullPath(
+            Path.Combine(SynthCli.OutputFolder, "..", "..", "..", "OrleansSynth.Cli.csproj")
+        );
         var output = Path.Combine(cluster.Root, "client-publish");
-        using var publish = new ExternalProcess("dotnet", ["publish", project, "-c", new DirectoryInfo(SynthCli.OutputFolder).Parent!.Name, "--no-build", "-o", output]);
+        using var publish = new ExternalProcess(
+            "dotnet",
+            [
+                "publish",
+                project,
+                "-c",
+                new DirectoryInfo(SynthCli.OutputFolder).Parent!.Name,
+                "--no-build",
+                "-o",
+                output,
+            ]
+        );
         Assert.True(await publish.ExitCodeAsync(TimeSpan.FromMinutes(5)) == 0, publish.Output);
         var files = Directory.GetFiles(output, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
         Assert.Contains("synth.dll", files);
         Assert.Contains("Orleans.Core.dll", files);
-        Assert.DoesNotContain(files, f => f!.Contains("TorchSharp", StringComparison.OrdinalIgnoreCase) || f.Contains("torch", StringComparison.OrdinalIgnoreCase));
-        Assert.DoesNotContain(files, f => f!.StartsWith("OrleansSynth.ML", StringComparison.Ordinal) || f.StartsWith("OrleansSynth.Grains", StringComparison.Ordinal));
+        Assert.DoesNotContain(files, f =>
+            f!.Contains("TorchSharp", StringComparison.OrdinalIgnoreCase)
+            || f.Contains("torch", StringComparison.OrdinalIgnoreCase)
+        );
+        Assert.DoesNotContain(files, f =>
+            f!.StartsWith("OrleansSynth.ML", StringComparison.Ordinal)
+            || f.StartsWith("OrleansSynth.Grains", StringComparison.Ordinal)
+        );
     }
 
     [Theory]
@@ -52,7 +72,8 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
     [Fact]
     public async Task ABadSpecExitsTwoNamingTheKey()
     {
-        var spec = Spec("bad-spec", teacherSteps: 10, approval: false).Replace("teacher: { steps: 10,", "teacher: { stepz: 10,");
+        var spec = Spec("bad-spec", teacherSteps: 10, approval: false)
+            .Replace("teacher: { steps: 10,", "teacher: { stepz: 10,");
         var path = Path.Combine(cluster.Root, "bad.yaml");
         await File.WriteAllTextAsync(path, spec);
         var result = await SynthCli.RunAsync(["run", "submit", path, "--cluster", cluster.ClusterArgument]);
@@ -73,14 +94,21 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         var clash = await Synth(["run", "submit", other, "--name", run]);
         Assert.True(clash.ExitCode == 2, clash.Output);
 
-        using var watch = SynthCli.Start(["run", "watch", run, "--cluster", cluster.ClusterArgument],
-            cluster.Secure.ClientEnvironment("submitter"));
+        using var watch = SynthCli.Start(
+            ["run", "watch", run, "--cluster", cluster.ClusterArgument],
+            cluster.Secure.ClientEnvironment("submitter")
+        );
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
-        var waiting = await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running || s.Stages.Any(stage => stage.Detail == "waiting for approval"), TimeSpan.FromMinutes(8), TimeSpan.FromSeconds(1));
+        var waiting = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running || s.Stages.Any(stage => stage.Detail == "waiting for approval"),
+            TimeSpan.FromMinutes(8),
+            TimeSpan.FromSeconds(1)
+        );
         Assert.True(waiting.State == WorkState.Running, $"{waiting.State}: {waiting.Error}\n{cluster.SiloOutput}");
 
-        // The submitter may not approve its own run (the gate's evidence is shown first); a wrong token is no way round.
+        // The submitter may not approve its own run (the gate's evidence is shown first); a wrong token is no way
+        // round.
         var refused = await Synth(["run", "approve", run]);
         Assert.True(refused.ExitCode == 2, refused.Output);
         Assert.Contains("needs the operator role", refused.Output);
@@ -106,31 +134,59 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         using var report = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(to, "report.json")));
         var listed = report.RootElement.GetProperty("releasedFiles").EnumerateObject().ToList();
         Assert.NotEmpty(listed);
-        foreach (var file in listed) Assert.Equal(file.Value.GetString(), Sha256(Path.Combine(to, file.Name)));
+        foreach (var file in listed)
+            Assert.Equal(file.Value.GetString(), Sha256(Path.Combine(to, file.Name)));
         Assert.Equal(manifest.Files.Count, Directory.GetFiles(to, "*", SearchOption.AllDirectories).Length);
         Assert.Empty(Directory.GetDirectories(cluster.Root, "exported.partial-*"));
 
         // The internal report needs the operator role; the submitter gets nothing written.
         var internalPath = Path.Combine(cluster.Root, "internal.json");
-        var submitter = await Synth(["run", "export", run, "--to", Path.Combine(cluster.Root, "exported-2"), "--internal-report", internalPath]);
+        var submitter = await Synth([
+            "run",
+            "export",
+            run,
+            "--to",
+            Path.Combine(cluster.Root, "exported-2"),
+            "--internal-report",
+            internalPath,
+        ]);
         Assert.True(submitter.ExitCode == 2, submitter.Output);
         Assert.False(File.Exists(internalPath));
         Assert.False(Directory.Exists(Path.Combine(cluster.Root, "exported-2")));
-        var byOperator = await Synth(["run", "export", run, "--to", Path.Combine(cluster.Root, "exported-2"), "--internal-report", internalPath], AsOperator);
+        var byOperator = await Synth(
+            ["run", "export", run, "--to", Path.Combine(cluster.Root, "exported-2"), "--internal-report", internalPath],
+            AsOperator
+        );
         Assert.True(byOperator.ExitCode == 0, byOperator.Output);
-        Assert.Contains("\"releasedFiles\"", await File.ReadAllTextAsync(internalPath), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(
+            "\"releasedFiles\"",
+            await File.ReadAllTextAsync(internalPath),
+            StringComparison.OrdinalIgnoreCase
+        );
 
         var datasets = await Synth(["datasets", "list", "--json"]);
         Assert.True(datasets.ExitCode == 0, datasets.Output);
-        Assert.Contains(JsonDocument.Parse(datasets.Output).RootElement.EnumerateArray(), d => d.GetProperty("source").GetString() == cluster.Dataset);
+        Assert.Contains(JsonDocument.Parse(datasets.Output).RootElement.EnumerateArray(), d =>
+            d.GetProperty("source").GetString() == cluster.Dataset
+        );
 
         var list = await Synth(["run", "list", "--json"]);
         Assert.True(list.ExitCode == 0, list.Output);
         var runs = JsonDocument.Parse(list.Output).RootElement.EnumerateArray().ToList();
-        Assert.Contains(runs, r => r.GetProperty("name").GetString() == run && r.GetProperty("state").GetString() == "completed");
+        Assert.Contains(runs, r =>
+            r.GetProperty("name").GetString() == run && r.GetProperty("state").GetString() == "completed"
+        );
         var status = await Synth(["run", "status", run, "--json"]);
         Assert.True(status.ExitCode == 0, status.Output);
-        Assert.Equal("test-operator (operator)", JsonDocument.Parse(status.Output).RootElement.GetProperty("gate").GetProperty("evidence").GetProperty("approvedBy").GetString());
+        Assert.Equal(
+            "test-operator (operator)",
+            JsonDocument
+                .Parse(status.Output)
+                .RootElement.GetProperty("gate")
+                .GetProperty("evidence")
+                .GetProperty("approvedBy")
+                .GetString()
+        );
     }
 
     [Fact]
@@ -145,19 +201,31 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.Equal(2, (await Synth(["run", "cancel", run])).ExitCode);
         var cancel = await Synth(["run", "cancel", run], AsOperator);
         Assert.True(cancel.ExitCode == 0, cancel.Output);
-        var stopped = await TwoSiloCluster.WaitFor(Teacher, p => p?.State == WorkState.Cancelled, TimeSpan.FromSeconds(15));
+        var stopped = await TwoSiloCluster.WaitFor(
+            Teacher,
+            p => p?.State == WorkState.Cancelled,
+            TimeSpan.FromSeconds(15)
+        );
         Assert.Equal(WorkState.Cancelled, stopped?.State);
-        // The compute stopped too. Progress is reported every few steps and a stop checkpoints, so the step may move once
+        // The compute stopped too. Progress is reported every few steps and a stop checkpoints, so the step may move
+        // once
         // just after the cancel; after that it stays.
         await Task.Delay(TimeSpan.FromSeconds(3));
         var settled = await Teacher();
         await Task.Delay(TimeSpan.FromSeconds(5));
         var later = await Teacher();
-        Assert.True(later?.Done == settled?.Done, $"step {settled?.Done} after the cancel, {later?.Done} five seconds later");
+        Assert.True(
+            later?.Done == settled?.Done,
+            $"step {settled?.Done} after the cancel, {later?.Done} five seconds later"
+        );
         var watch = await Synth(["run", "watch", run]);
         Assert.Equal(1, watch.ExitCode);
-        Assert.Equal(WorkState.Cancelled, (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).State);
-        // A run that ended before writing a release (cancelled here, or refused at the distillation gate) has nothing to
+        Assert.Equal(
+            WorkState.Cancelled,
+            (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).State
+        );
+        // A run that ended before writing a release (cancelled here, or refused at the distillation gate) has nothing
+        // to
         // export: said plainly, with the run's exit code, and nothing written.
         var to = Path.Combine(cluster.Root, "cancelled-export");
         var export = await Synth(["run", "export", run, "--to", to]);
@@ -175,19 +243,29 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.Equal(0, (await Synth(["run", "submit", spec, "--name", run])).ExitCode);
         var coordinator = cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run);
         // Once the dataset is registered, its held-out files disappear: the audit, which needs them, fails for real.
-        await TwoSiloCluster.WaitFor(coordinator.GetPipelineStatus, s => s.Stages.Any(stage => stage.Name == "train teacher"), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(100));
+        await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.Stages.Any(stage => stage.Name == "train teacher"),
+            TimeSpan.FromMinutes(2),
+            TimeSpan.FromMilliseconds(100)
+        );
         var heldOut = Directory.GetFiles(dataset, "t10k-*");
-        foreach (var file in heldOut) File.Move(file, file + ".away");
+        foreach (var file in heldOut)
+            File.Move(file, file + ".away");
         var watchFailed = await Synth(["run", "watch", run], timeout: TimeSpan.FromMinutes(6));
         Assert.True(watchFailed.ExitCode == 1, watchFailed.Output);
         var teacherStage = (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher");
 
-        foreach (var file in heldOut) File.Move(file + ".away", file);
+        foreach (var file in heldOut)
+            File.Move(file + ".away", file);
         var retry = await Synth(["run", "retry", run]);
         Assert.True(retry.ExitCode == 0, retry.Output);
         var watch = await Synth(["run", "watch", run], timeout: TimeSpan.FromMinutes(8));
         Assert.True(watch.ExitCode == 0, watch.Output);
-        Assert.Equal(teacherStage.FinishedAt, (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher").FinishedAt);
+        Assert.Equal(
+            teacherStage.FinishedAt,
+            (await coordinator.GetPipelineStatus()).Stages.Single(s => s.Name == "train teacher").FinishedAt
+        );
         // A finished run is not retried.
         Assert.Equal(2, (await Synth(["run", "retry", run])).ExitCode);
     }
@@ -202,16 +280,52 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         var random = new Random(3);
         for (var i = 0; i < 5; i++)
         {
-            new ML.Imaging.PngImage(training.ImageAt(i * 50).ToArray(), 1, 28, 28).Write(Path.Combine(folder, $"copy-{i}.png"));
+            new ML.Imaging.PngImage(training.ImageAt(i * 50).ToArray(), 1, 28, 28).Write(
+                Path.Combine(folder, $"copy-{i}.png")
+            );
             var noise = new byte[28 * 28];
             random.NextBytes(noise);
             new ML.Imaging.PngImage(noise, 1, 28, 28).Write(Path.Combine(folder, $"noise-{i}.png"));
         }
 
         // Auditing a folder on the silos is the operator's; a submitter is refused.
-        Assert.Equal(2, (await Synth(["audit", "submit", "--dataset", cluster.Dataset, "--synthetic", folder, "--name", "external-by-submitter"])).ExitCode);
-        var audit = await Synth(["audit", "submit", "--dataset", cluster.Dataset, "--synthetic", folder, "--name", "external", "--encoder-steps", "20",
-            "--canaries", "20", "--verifier-steps", "20", "--wait", "--json"], AsOperator, TimeSpan.FromMinutes(6));
+        Assert.Equal(
+            2,
+            (
+                await Synth([
+                    "audit",
+                    "submit",
+                    "--dataset",
+                    cluster.Dataset,
+                    "--synthetic",
+                    folder,
+                    "--name",
+                    "external-by-submitter",
+                ])
+            ).ExitCode
+        );
+        var audit = await Synth(
+            [
+                "audit",
+                "submit",
+                "--dataset",
+                cluster.Dataset,
+                "--synthetic",
+                folder,
+                "--name",
+                "external",
+                "--encoder-steps",
+                "20",
+                "--canaries",
+                "20",
+                "--verifier-steps",
+                "20",
+                "--wait",
+                "--json",
+            ],
+            AsOperator,
+            TimeSpan.FromMinutes(6)
+        );
         // Flagged samples: exit 1, with the summary.
         Assert.True(audit.ExitCode == 1, audit.Output);
         var summary = JsonDocument.Parse(audit.Output).RootElement.GetProperty("summary");
@@ -233,7 +347,10 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         var internalPath = Path.Combine(cluster.Root, "external-internal.json");
         Assert.Equal(2, (await Synth(["audit", "export", "external", "--to", internalPath, "--internal"])).ExitCode);
         Assert.False(File.Exists(internalPath));
-        Assert.Equal(0, (await Synth(["audit", "export", "external", "--to", internalPath, "--internal"], AsOperator)).ExitCode);
+        Assert.Equal(
+            0,
+            (await Synth(["audit", "export", "external", "--to", internalPath, "--internal"], AsOperator)).ExitCode
+        );
         Assert.Contains(training.RecordIds[0], await File.ReadAllTextAsync(internalPath));
     }
 
@@ -268,7 +385,14 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
 
         // A run on it fails at its first stage, and `submit --watch` ends saying so; the reason (a dataset's errors can
         // name its files) is the operator's to read.
-        var watched = await Synth(["run", "submit", await WriteSpec("wide-run", teacherSteps: 20, approval: false, wide), "--name", "wide-run", "--watch"]);
+        var watched = await Synth([
+            "run",
+            "submit",
+            await WriteSpec("wide-run", teacherSteps: 20, approval: false, wide),
+            "--name",
+            "wide-run",
+            "--watch",
+        ]);
         Assert.True(watched.ExitCode == 1, watched.Output);
         Assert.Contains("wide-run: failed: ", watched.Output);
         Assert.DoesNotContain("1x28x40", watched.Output);
@@ -277,21 +401,35 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         Assert.Contains("1x28x40", status.Error);
     }
 
-    /// <summary>A MedMNIST-style archive of random grey images, 200 for training and 100 held out, ten classes.</summary>
+    /// <summary>A MedMNIST-style archive of random grey images, 200 for training and 100 held out, ten
+    /// classes.</summary>
     private async Task<string> WriteNpz(string name, int height, int width)
     {
         var npz = Path.Combine(cluster.Root, name);
         var random = new Random(5);
-        byte[] Bytes(int n) { var b = new byte[n]; random.NextBytes(b); return b; }
+        byte[] Bytes(int n)
+        {
+            var b = new byte[n];
+            random.NextBytes(b);
+            return b;
+        }
         byte[] Labels(int n) => Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray();
         using var zip = System.IO.Compression.ZipFile.Open(npz, System.IO.Compression.ZipArchiveMode.Create);
-        foreach (var (entry, content) in new[]
-        {
-            ("train_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", $"(200, {height}, {width})", Bytes(200 * height * width))),
-            ("train_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200,)", Labels(200))),
-            ("test_images.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", $"(100, {height}, {width})", Bytes(100 * height * width))),
-            ("test_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100,)", Labels(100))),
-        })
+        foreach (
+            var (entry, content) in new[]
+            {
+                (
+                    "train_images.npy",
+                    ML.Tests.HostileFiles.NpyClaiming("|u1", $"(200, {height}, {width})", Bytes(200 * height * width))
+                ),
+                ("train_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(200,)", Labels(200))),
+                (
+                    "test_images.npy",
+                    ML.Tests.HostileFiles.NpyClaiming("|u1", $"(100, {height}, {width})", Bytes(100 * height * width))
+                ),
+                ("test_labels.npy", ML.Tests.HostileFiles.NpyClaiming("|u1", "(100,)", Labels(100))),
+            }
+        )
         {
             await using var stream = zip.CreateEntry(entry).Open();
             await stream.WriteAsync(content);
@@ -299,9 +437,16 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         return npz;
     }
 
-    private Task<SynthCli.Result> Synth(string[] arguments, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
-        SynthCli.RunAsync([.. arguments, "--cluster", cluster.ClusterArgument], timeout ?? TimeSpan.FromMinutes(2),
-            environment ?? cluster.Secure.ClientEnvironment("submitter"));
+    private Task<SynthCli.Result> Synth(
+        string[] arguments,
+        IReadOnlyDictionary<string, string>? environment = null,
+        TimeSpan? timeout = null
+    ) =>
+        SynthCli.RunAsync(
+            [.. arguments, "--cluster", cluster.ClusterArgument],
+            timeout ?? TimeSpan.FromMinutes(2),
+            environment ?? cluster.Secure.ClientEnvironment("submitter")
+        );
 
     private async Task<string> WriteSpec(string name, int teacherSteps, bool approval, string? dataset = null)
     {
@@ -310,18 +455,22 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         return path;
     }
 
-    private string Spec(string name, int teacherSteps, bool approval, string? dataset = null) => $$"""
-        dataset: {{dataset ?? cluster.Dataset}}
-        output: out/{{name}}
-        teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
-        student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
-        sampling: { count: 20, shardSize: 10, steps: 3 }
-        # The encoder's link rule decides: the default 24,000-step verifier has no place in a test of the client.
-        audit: { encoderSteps: 20, canaries: 20, verifierSteps: 0 }
-        # A 20-step encoder cannot prove its recall; these runs test the client, so the canary minimum is off here only.
-        gate: { minimumSamples: 1, requireApproval: {{(approval ? "true" : "false")}}, minimumCanaryRecall: 0, studentFlaggedRateCeiling: 1 }
-        utility: { classifierSteps: 10 }
-        """;
+    private string Spec(string name, int teacherSteps, bool approval, string? dataset = null) =>
+        $$"""
+            dataset: {{dataset ?? cluster.Dataset}}
+            output: out/{{name}}
+            teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
+            student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
+            sampling: { count: 20, shardSize: 10, steps: 3 }
+            # The encoder's link rule decides: the default 24,000-step verifier has no place in a test of the client.
+            audit: { encoderSteps: 20, canaries: 20, verifierSteps: 0 }
+            # A 20-step encoder cannot prove its recall; these runs test the client,
+            # so the canary minimum is off here only.
+            gate: { minimumSamples: 1, requireApproval: {{(
+                approval ? "true" : "false"
+            )}}, minimumCanaryRecall: 0, studentFlaggedRateCeiling: 1 }
+            utility: { classifierSteps: 10 }
+            """;
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 }

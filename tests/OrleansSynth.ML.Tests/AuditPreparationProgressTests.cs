@@ -18,10 +18,24 @@ public class AuditPreparationProgressTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 600).ToArray(), "fashion-mnist/train-600");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 400).ToArray(), "fashion-mnist/test-400");
         var encoder = new ReidentificationEncoderConfig { Steps = 50, BatchSize = 32 };
-        var settings = new AuditSettings { Canaries = 0, Verifier = new PairVerifierConfig { Steps = 100, BatchSize = 32 } };
+        var settings = new AuditSettings
+        {
+            Canaries = 0,
+            Verifier = new PairVerifierConfig { Steps = 100, BatchSize = 32 },
+        };
 
         var reported = new List<(string Model, TrainingProgress Progress)>();
-        using (AuditPreparation.Prepare(training, heldOut, encoder, settings, files.PathOf("cache"), CPU, progress: (model, p) => reported.Add((model, p)))) { }
+        using (
+            AuditPreparation.Prepare(
+                training,
+                heldOut,
+                encoder,
+                settings,
+                files.PathOf("cache"),
+                CPU,
+                progress: (model, p) => reported.Add((model, p))
+            )
+        ) { }
 
         var models = reported.Select(r => r.Model).Distinct().ToList();
         Assert.Equal(new[] { AuditPreparation.Encoder, AuditPreparation.Verifier }, models);
@@ -35,7 +49,17 @@ public class AuditPreparationProgressTests(FashionMnistFixture fashion)
         }
 
         var again = new List<string>();
-        using (AuditPreparation.Prepare(training, heldOut, encoder, settings, files.PathOf("cache"), CPU, progress: (model, _) => again.Add(model))) { }
+        using (
+            AuditPreparation.Prepare(
+                training,
+                heldOut,
+                encoder,
+                settings,
+                files.PathOf("cache"),
+                CPU,
+                progress: (model, _) => again.Add(model)
+            )
+        ) { }
         Assert.Empty(again);
     }
 }

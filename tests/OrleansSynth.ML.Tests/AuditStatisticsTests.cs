@@ -43,5 +43,4 @@ public class AuditStatisticsTests
         var expected = Math.Min(1, Enumerable.Range(0, n + 1).Where(i => Pmf(i) <= Pmf(k) * (1 + 1e-9)).Sum(Pmf));
         Assert.Equal(expected, HoldoutDistanceTest.BinomialTwoSidedP(k, n), 6);
     }
-
 }

@@ -17,7 +17,10 @@ public class BoundedInputTests
         var before = GC.GetAllocatedBytesForCurrentThread();
         var error = Assert.Throws<DatasetFormatException>(() => load());
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.True(allocated < AllocationBound, $"allocated {allocated / 1048576.0:F0} MiB while refusing: {error.Message}");
+        Assert.True(
+            allocated < AllocationBound,
+            $"allocated {allocated / 1048576.0:F0} MiB while refusing: {error.Message}"
+        );
         Assert.Contains(file, error.Message);
         return error;
     }
@@ -28,11 +31,14 @@ public class BoundedInputTests
     public void AnNpyHeaderDeclaringAHugeOrNegativeShapeIsRefused(int[] shape)
     {
         using var files = new TestFiles();
-        var path = files.WriteNpz("forged.npz", new Dictionary<string, byte[]>
-        {
-            ["train_images"] = HostileFiles.NpyClaiming("|u1", $"({string.Join(", ", shape)})", new byte[100]),
-            ["train_labels"] = TestFiles.Npy("|u1", [1], [0]),
-        });
+        var path = files.WriteNpz(
+            "forged.npz",
+            new Dictionary<string, byte[]>
+            {
+                ["train_images"] = HostileFiles.NpyClaiming("|u1", $"({string.Join(", ", shape)})", new byte[100]),
+                ["train_labels"] = TestFiles.Npy("|u1", [1], [0]),
+            }
+        );
         var error = RefusedWithin(() => NpzDataset.Load(path, DatasetSplit.Train), "forged.npz");
         Assert.Contains("shape", error.Message);
     }
@@ -48,7 +54,8 @@ public class BoundedInputTests
         {
             gzip.Write(TestFiles.Idx(0x803, [2, 2, 2], new byte[8]));
             var zeros = new byte[1 << 20];
-            for (var i = 0; i < 200; i++) gzip.Write(zeros);
+            for (var i = 0; i < 200; i++)
+                gzip.Write(zeros);
         }
         Assert.True(new FileInfo(path).Length < 1_000_000);
         var error = RefusedWithin(() => IdxReader.ReadImages(path), "train-images-idx3-ubyte.gz");
@@ -61,7 +68,10 @@ public class BoundedInputTests
         using var files = new TestFiles();
         files.Write("idx/train-images-idx3-ubyte", TestFiles.Idx(0x803, [2, 2, 2], new byte[8]));
         files.Write("idx/train-labels-idx1-ubyte", TestFiles.Idx(0x801, [2], [3, 12]));
-        var error = RefusedWithin(() => IdxDataset.Load(files.PathOf("idx"), DatasetSplit.Train), "train-labels-idx1-ubyte");
+        var error = RefusedWithin(
+            () => IdxDataset.Load(files.PathOf("idx"), DatasetSplit.Train),
+            "train-labels-idx1-ubyte"
+        );
         Assert.Contains("label 12", error.Message);
     }
 
@@ -98,14 +108,16 @@ public class BoundedInputTests
         files.WriteText("m/manifest.csv", $"path,label\na.png,0\n{path},1\n");
         var error = RefusedWithin(() => ImageFolderDataset.Load(files.PathOf("m/manifest.csv")), "manifest.csv");
         Assert.Contains("outside the manifest's folder", error.Message);
-        if (path.StartsWith("..")) Assert.Equal(2, ImageFolderDataset.Load(files.PathOf("m/manifest.csv"), allowPathsOutside: true).Count);
+        if (path.StartsWith(".."))
+            Assert.Equal(2, ImageFolderDataset.Load(files.PathOf("m/manifest.csv"), allowPathsOutside: true).Count);
     }
 
     [Fact]
     public void AManifestWithPatientIdsOnSomeRowsOnlyIsRefusedNamingTheFirstRowWithout()
     {
         using var files = new TestFiles();
-        foreach (var name in new[] { "a", "b", "c" }) files.WritePng($"m/{name}.png", new byte[4], 1, 2, 2);
+        foreach (var name in new[] { "a", "b", "c" })
+            files.WritePng($"m/{name}.png", new byte[4], 1, 2, 2);
         files.WriteText("m/manifest.csv", "path,label,patient_id\na.png,0,p1\nb.png,1,\nc.png,1,p2\n");
         var error = RefusedWithin(() => ImageFolderDataset.Load(files.PathOf("m/manifest.csv")), "manifest.csv");
         Assert.Contains("line 3", error.Message);

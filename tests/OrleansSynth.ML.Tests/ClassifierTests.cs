@@ -13,12 +13,29 @@ public class ClassifierTests(FashionMnistFixture fashion)
         var checkpoint = files.PathOf("classifier.ckpt");
         var train = fashion.BalancedTrainSubset(200);
         var test = fashion.Test.Subset(Enumerable.Range(0, 1000).ToArray());
-        var config = new ClassifierConfig { Steps = 240, BatchSize = 64, CosineDecay = true, CheckpointEvery = 0, ReportEvery = 20 };
+        var config = new ClassifierConfig
+        {
+            Steps = 240,
+            BatchSize = 64,
+            CosineDecay = true,
+            CheckpointEvery = 0,
+            ReportEvery = 20,
+        };
 
         using var cancellation = new CancellationTokenSource();
         using (var first = new ClassifierTrainer(config))
-            Assert.Throws<OperationCanceledException>(() => first.Train(train, checkpoint,
-                p => { if (p.Step >= 100) cancellation.Cancel(); }, cancellation.Token));
+            Assert.Throws<OperationCanceledException>(() =>
+                first.Train(
+                    train,
+                    checkpoint,
+                    p =>
+                    {
+                        if (p.Step >= 100)
+                            cancellation.Cancel();
+                    },
+                    cancellation.Token
+                )
+            );
 
         using var resumed = ClassifierTrainer.Resume(checkpoint);
         Assert.Equal(100, resumed.Step);

@@ -38,13 +38,16 @@ public class DeepImagesTests
     {
         using var files = new TestFiles();
         var levels = Enumerable.Range(0, 2 * 8 * 8).Select(i => i % 64 * 50.0 - (dtype == "<i2" ? 1000 : 0)).ToArray();
-        var path = files.WriteNpz("deep.npz", new Dictionary<string, byte[]>
-        {
-            ["train_images"] = TestFiles.Npy(dtype, [2, 8, 8], Encode(dtype, levels)),
-            ["train_labels"] = TestFiles.Npy("|u1", [2], [0, 1]),
-            ["test_images"] = TestFiles.Npy(dtype, [2, 8, 8], Encode(dtype, levels)),
-            ["test_labels"] = TestFiles.Npy("|u1", [2], [0, 1]),
-        });
+        var path = files.WriteNpz(
+            "deep.npz",
+            new Dictionary<string, byte[]>
+            {
+                ["train_images"] = TestFiles.Npy(dtype, [2, 8, 8], Encode(dtype, levels)),
+                ["train_labels"] = TestFiles.Npy("|u1", [2], [0, 1]),
+                ["test_images"] = TestFiles.Npy(dtype, [2, 8, 8], Encode(dtype, levels)),
+                ["test_labels"] = TestFiles.Npy("|u1", [2], [0, 1]),
+            }
+        );
 
         var set = NpzDataset.Load(path, DatasetSplit.Train);
 
@@ -59,11 +62,14 @@ public class DeepImagesTests
     {
         using var files = new TestFiles();
         var levels = Enumerable.Repeat(0.5, 64).Append(double.NaN).Concat(Enumerable.Repeat(0.5, 63)).ToArray();
-        var path = files.WriteNpz("nan.npz", new Dictionary<string, byte[]>
-        {
-            ["train_images"] = TestFiles.Npy("<f4", [2, 8, 8], Encode("<f4", levels)),
-            ["train_labels"] = TestFiles.Npy("|u1", [2], [0, 1]),
-        });
+        var path = files.WriteNpz(
+            "nan.npz",
+            new Dictionary<string, byte[]>
+            {
+                ["train_images"] = TestFiles.Npy("<f4", [2, 8, 8], Encode("<f4", levels)),
+                ["train_labels"] = TestFiles.Npy("|u1", [2], [0, 1]),
+            }
+        );
 
         var error = Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(path, DatasetSplit.Train));
 
@@ -79,10 +85,18 @@ public class DeepImagesTests
             var span = bytes.AsSpan(i * size);
             switch (dtype)
             {
-                case "<u2": BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)values[i]); break;
-                case "<i2": BinaryPrimitives.WriteInt16LittleEndian(span, (short)values[i]); break;
-                case "<f4": BinaryPrimitives.WriteSingleLittleEndian(span, (float)values[i]); break;
-                default: BinaryPrimitives.WriteDoubleLittleEndian(span, values[i]); break;
+                case "<u2":
+                    BinaryPrimitives.WriteUInt16LittleEndian(span, (ushort)values[i]);
+                    break;
+                case "<i2":
+                    BinaryPrimitives.WriteInt16LittleEndian(span, (short)values[i]);
+                    break;
+                case "<f4":
+                    BinaryPrimitives.WriteSingleLittleEndian(span, (float)values[i]);
+                    break;
+                default:
+                    BinaryPrimitives.WriteDoubleLittleEndian(span, values[i]);
+                    break;
             }
         }
         return bytes;

@@ -29,9 +29,13 @@ public class DicomDatasetTests(FashionMnistFixture fashion)
             Assert.Equal($"PAT-{i / 3}", all.PatientIds![index]);
         }
         // Nothing of the tags but the patient id reaches the records.
-        foreach (var id in all.RecordIds) Assert.DoesNotContain(DicomFiles.TagValues, v => id.Contains(v, StringComparison.Ordinal));
+        foreach (var id in all.RecordIds)
+            Assert.DoesNotContain(DicomFiles.TagValues, v => id.Contains(v, StringComparison.Ordinal));
 
-        var (train, test) = (DatasetCatalog.Load(folder, DatasetSplit.Train), DatasetCatalog.Load(folder, DatasetSplit.Test));
+        var (train, test) = (
+            DatasetCatalog.Load(folder, DatasetSplit.Train),
+            DatasetCatalog.Load(folder, DatasetSplit.Test)
+        );
         Assert.Equal(24, train.Count + test.Count);
         Assert.True(test.Count > 0);
         Assert.Empty(train.PatientIds!.Intersect(test.PatientIds!));
@@ -44,8 +48,17 @@ public class DicomDatasetTests(FashionMnistFixture fashion)
         var folder = files.PathOf("ct");
         var (rows, columns) = (48, 64);
         var pixels = Enumerable.Range(0, rows * columns).Select(i => (ushort)(1000 + i % columns * 10)).ToArray();
-        DicomFiles.Write(Path.Combine(folder, "slice.dcm"), pixels, rows, columns,
-            new Dictionary<string, (string, string?)> { ["0010,0020"] = ("LO", "PAT-1"), ["0018,0015"] = ("CS", "HEAD") });
+        DicomFiles.Write(
+            Path.Combine(folder, "slice.dcm"),
+            pixels,
+            rows,
+            columns,
+            new Dictionary<string, (string, string?)>
+            {
+                ["0010,0020"] = ("LO", "PAT-1"),
+                ["0018,0015"] = ("CS", "HEAD"),
+            }
+        );
         File.WriteAllText(Path.Combine(folder, "dataset.yaml"), "labelTag: \"0018,0015\"\nimageSize: 16\n");
 
         var set = DicomDataset.Load(folder);

@@ -13,12 +13,20 @@ public static class DicomFiles
 {
     /// <summary>Tag values the labelled folders carry that must never leave the silos.</summary>
     public static readonly string[] TagValues =
-        ["Doe^Jane", "19450317", "St Elsewhere General", "ACC-778899", "1.2.826.0.1.3680043.10.543"];
+    [
+        "Doe^Jane",
+        "19450317",
+        "St Elsewhere General",
+        "ACC-778899",
+        "1.2.826.0.1.3680043.10.543",
+    ];
 
     /// <summary>
-    /// Writes <paramref name="count"/> images of <paramref name="source"/> into <paramref name="folder"/> as 12-bit DICOM files, <paramref
+    /// Writes <paramref name="count"/> images of <paramref name="source"/> into <paramref name="folder"/> as 12-bit
+    /// DICOM files, <paramref
     /// name="perPatient"/> per patient: even ones MONOCHROME2 without rescale and labelled by SOP Instance UID in
-    /// labels.csv, odd ones MONOCHROME1 with slope 2 and intercept -1024, labelled by file name. Each file's window maps
+    /// labels.csv, odd ones MONOCHROME1 with slope 2 and intercept -1024, labelled by file name. Each file's window
+    /// maps
     /// its values back to the original bytes exactly. Returns the folder.
     /// </summary>
     public static string WriteLabelledFolder(string folder, ImageDataset source, int count, int perPatient)
@@ -55,9 +63,15 @@ public static class DicomFiles
         return folder;
     }
 
-    /// <summary>The tags every image gets; <paramref name="tags"/> adds to them or, with a null value, removes one.</summary>
-    public static void Write(string path, ushort[] pixels, int rows, int columns,
-        IReadOnlyDictionary<string, (string Vr, string? Value)> tags)
+    /// <summary>The tags every image gets; <paramref name="tags"/> adds to them or, with a null value, removes
+    /// one.</summary>
+    public static void Write(
+        string path,
+        ushort[] pixels,
+        int rows,
+        int columns,
+        IReadOnlyDictionary<string, (string Vr, string? Value)> tags
+    )
     {
         var all = new SortedDictionary<string, (string Vr, string? Value)>(StringComparer.Ordinal)
         {
@@ -71,7 +85,8 @@ public static class DicomFiles
             ["0028,0102"] = ("US", "11"),
             ["0028,0103"] = ("US", "0"),
         };
-        foreach (var (tag, value) in tags) all[tag] = value;
+        foreach (var (tag, value) in tags)
+            all[tag] = value;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var raw = path + ".raw";
         var dump = path + ".dump";
@@ -93,9 +108,17 @@ public static class DicomFiles
     }
 
     /// <summary>The kinds of bad folder <see cref="WriteBadFolder"/> writes.</summary>
-    public static readonly string[] BadKinds = ["not-dicom", "unknown-transfer-syntax", "multi-frame", "huge", "no-patient"];
+    public static readonly string[] BadKinds =
+    [
+        "not-dicom",
+        "unknown-transfer-syntax",
+        "multi-frame",
+        "huge",
+        "no-patient",
+    ];
 
-    /// <summary>A folder with one good file and one bad one of <paramref name="kind"/>; returns the bad file's name.</summary>
+    /// <summary>A folder with one good file and one bad one of <paramref name="kind"/>; returns the bad file's
+    /// name.</summary>
     public static string WriteBadFolder(string folder, string kind)
     {
         Directory.CreateDirectory(folder);
@@ -115,16 +138,26 @@ public static class DicomFiles
                 ForgeTransferSyntax(bad, "1.2.840.10008.1.2.9");
                 break;
             case "multi-frame":
-                Write(bad, [.. pixels, .. pixels], 8, 8, new Dictionary<string, (string, string?)>(Tags("PAT-2"))
-                    { ["0028,0008"] = ("IS", "2") });
+                Write(
+                    bad,
+                    [.. pixels, .. pixels],
+                    8,
+                    8,
+                    new Dictionary<string, (string, string?)>(Tags("PAT-2")) { ["0028,0008"] = ("IS", "2") }
+                );
                 break;
             case "huge":
                 // The header claims 60000 x 60000 pixels (7 GB at 16 bits); the file holds 128 bytes of them.
                 Write(bad, pixels, 60000, 60000, Tags("PAT-2"));
                 break;
             case "no-patient":
-                Write(bad, pixels, 8, 8, Tags("PAT-2").ToDictionary(t => t.Key, t => t.Key == "0010,0020"
-                    ? ("LO", (string?)null) : t.Value));
+                Write(
+                    bad,
+                    pixels,
+                    8,
+                    8,
+                    Tags("PAT-2").ToDictionary(t => t.Key, t => t.Key == "0010,0020" ? ("LO", (string?)null) : t.Value)
+                );
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
@@ -135,22 +168,27 @@ public static class DicomFiles
     private static void Run(string program, params string[] arguments)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
         using var process = Process.Start(start)
             ?? throw new InvalidOperationException($"{program} did not start (apt-get install dcmtk).");
         var errors = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {errors}");
+            throw new InvalidOperationException(
+                $"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {errors}"
+            );
     }
 
-    /// <summary>Replaces the file meta group's transfer syntax UID (1.2.840.10008.1.2.1) with another of its length.</summary>
+    /// <summary>Replaces the file meta group's transfer syntax UID (1.2.840.10008.1.2.1) with another of its
+    /// length.</summary>
     public static void ForgeTransferSyntax(string path, string uid)
     {
         var bytes = File.ReadAllBytes(path);
         var explicitLittle = "1.2.840.10008.1.2.1\0"u8.ToArray();
         var at = bytes.AsSpan().IndexOf(explicitLittle);
-        if (at < 0 || uid.Length + 1 != explicitLittle.Length) throw new ArgumentException("cannot forge this file or UID");
+        if (at < 0 || uid.Length + 1 != explicitLittle.Length)
+            throw new ArgumentException("cannot forge this file or UID");
         Encoding.ASCII.GetBytes(uid + "\0").CopyTo(bytes, at);
         File.WriteAllBytes(path, bytes);
     }

@@ -71,8 +71,14 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
 
         using var resumedCurrent = DiffusionTrainer.Resume(current);
         using var resumedOlder = DiffusionTrainer.Resume(older);
-        Assert.Equal((true, 5.0), (resumedCurrent.Config.Training.CosineDecay, resumedCurrent.Config.Training.MinSnrGamma));
-        Assert.Equal((false, 0.0), (resumedOlder.Config.Training.CosineDecay, resumedOlder.Config.Training.MinSnrGamma));
+        Assert.Equal(
+            (true, 5.0),
+            (resumedCurrent.Config.Training.CosineDecay, resumedCurrent.Config.Training.MinSnrGamma)
+        );
+        Assert.Equal(
+            (false, 0.0),
+            (resumedOlder.Config.Training.CosineDecay, resumedOlder.Config.Training.MinSnrGamma)
+        );
         Assert.Equal(10, resumedOlder.Step);
         resumedOlder.Train(subset);
         Assert.Equal(30, resumedOlder.Step);
@@ -86,8 +92,18 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         var checkpoint = files.PathOf("cancel.ckpt");
         using var cancellation = new CancellationTokenSource();
         using var trainer = new DiffusionTrainer(TinyModels.Diffusion(steps: 1000, checkpointEvery: 0));
-        Assert.Throws<OperationCanceledException>(() => trainer.Train(subset, checkpoint,
-            progress: p => { if (p.Step >= 20) cancellation.Cancel(); }, cancellationToken: cancellation.Token));
+        Assert.Throws<OperationCanceledException>(() =>
+            trainer.Train(
+                subset,
+                checkpoint,
+                progress: p =>
+                {
+                    if (p.Step >= 20)
+                        cancellation.Cancel();
+                },
+                cancellationToken: cancellation.Token
+            )
+        );
         Assert.Equal(20, DiffusionCheckpoint.ReadHeader(checkpoint).Step);
     }
 
@@ -115,7 +131,9 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         Assert.Contains("non-finite gradients", error.Message);
         Assert.Equal(DiffusionTrainer.MaxConsecutiveSkippedSteps + 1, trainer.SkippedSteps);
         Assert.Equal(1 + DiffusionTrainer.MaxConsecutiveSkippedSteps, trainer.Step);
-        Assert.All(trainer.Model.parameters().Concat(trainer.Ema.parameters()), p => Assert.True(p.isfinite().all().item<bool>()));
+        Assert.All(trainer.Model.parameters().Concat(trainer.Ema.parameters()), p =>
+            Assert.True(p.isfinite().all().item<bool>())
+        );
     }
 
     [Fact]
@@ -143,10 +161,13 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
             stored.load(reader);
             Assert.Equal(reader.BaseStream.Length, reader.BaseStream.Position);
             AssertSameWeights(trainer.Ema, stored);
-            Assert.Contains(trainer.Model.state_dict(), p => !p.Value.eq(stored.state_dict()[p.Key]).all().item<bool>());
+            Assert.Contains(trainer.Model.state_dict(), p =>
+                !p.Value.eq(stored.state_dict()[p.Key]).all().item<bool>()
+            );
         }
         var bytes = Encoding.Latin1.GetString(File.ReadAllBytes(released));
-        foreach (var absent in new[] { "Seed", "987654321", "Training", "LossHistory", "DatasetName" }) Assert.DoesNotContain(absent, bytes);
+        foreach (var absent in new[] { "Seed", "987654321", "Training", "LossHistory", "DatasetName" })
+            Assert.DoesNotContain(absent, bytes);
 
         // The same loader samples it exactly as it samples the training checkpoint's EMA weights.
         var (model, loaded) = DiffusionCheckpoint.LoadForSampling(released);
@@ -156,7 +177,11 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         {
             Assert.Equal(JsonSerializer.Serialize(config.Model), JsonSerializer.Serialize(loaded.Config.Model));
             Assert.Equal(config.Diffusion, loaded.Config.Diffusion);
-            var sampler = Diffusion.SamplerCatalog.Create(Diffusion.SamplerCatalog.Ddim, new Diffusion.GaussianDiffusion(loaded.Config.Diffusion), steps: 5);
+            var sampler = Diffusion.SamplerCatalog.Create(
+                Diffusion.SamplerCatalog.Ddim,
+                new Diffusion.GaussianDiffusion(loaded.Config.Diffusion),
+                steps: 5
+            );
             using var a = sampler.Sample(model, new Diffusion.SamplingRequest([0, 3], Seed: 7));
             using var b = sampler.Sample(reference, new Diffusion.SamplingRequest([0, 3], Seed: 7));
             Assert.True(a.eq(b).all().item<bool>());
@@ -190,7 +215,10 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         Assert.Equal(1e-3, trainer.LearningRateAt(120), 12);
         Assert.Equal(0, trainer.LearningRateAt(220), 12);
         var decaying = Enumerable.Range(20, 200).Select(trainer.LearningRateAt).ToArray();
-        Assert.True(decaying.Zip(decaying.Skip(1)).All(p => p.Second < p.First), "the rate must fall at every step after warm-up");
+        Assert.True(
+            decaying.Zip(decaying.Skip(1)).All(p => p.Second < p.First),
+            "the rate must fall at every step after warm-up"
+        );
 
         using var flat = new DiffusionTrainer(config with { Training = config.Training with { CosineDecay = false } });
         Assert.Equal(2e-3, flat.LearningRateAt(200), 12);
@@ -204,11 +232,16 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         var snr = diffusion.Schedule.AlphaBars.Select(a => a / (1 - a)).ToArray();
         for (var t = 0; t < weights.Length; t++)
         {
-            if (snr[t] <= 5) Assert.Equal(1f, weights[t]);
-            else Assert.Equal(5 / snr[t], weights[t], 4);
+            if (snr[t] <= 5)
+                Assert.Equal(1f, weights[t]);
+            else
+                Assert.Equal(5 / snr[t], weights[t], 4);
         }
         Assert.True(weights[0] < 0.01f, $"the cleanest timestep weighs {weights[0]}");
-        Assert.True(weights.Zip(weights.Skip(1)).All(p => p.Second >= p.First), "weights must not fall as the noise grows");
+        Assert.True(
+            weights.Zip(weights.Skip(1)).All(p => p.Second >= p.First),
+            "weights must not fall as the noise grows"
+        );
         Assert.Contains(weights, w => w < 1f);
         Assert.Contains(weights, w => w == 1f);
     }

@@ -20,7 +20,8 @@ public sealed class FashionMnistFixture
         var taken = new int[Train.NumClasses];
         var indices = new List<int>();
         for (var i = 0; i < Train.Count && indices.Count < perClass * Train.NumClasses; i++)
-            if (taken[Train.Labels[i]]++ < perClass) indices.Add(i);
+            if (taken[Train.Labels[i]]++ < perClass)
+                indices.Add(i);
         return Train.Subset(indices);
     }
 }

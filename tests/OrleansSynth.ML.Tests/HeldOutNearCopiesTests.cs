@@ -19,13 +19,29 @@ public class HeldOutNearCopiesTests(FashionMnistFixture fashion)
         // 40 held-out images that are exact copies of training records, under ids of their own.
         var copied = Enumerable.Range(0, 40).Select(i => i * 70).ToArray();
         var pixels = copied.SelectMany(i => training.ImageAt(i).ToArray()).ToArray();
-        var copies = new ImageDataset("copies", pixels, 1, 28, 28, copied.Select(i => training.Labels[i]).ToArray(),
-            copied.Select(i => $"held-out-copy-{i}").ToArray(), numClasses: training.NumClasses);
-        var heldOut = fashion.Test.Subset(Enumerable.Range(0, 2000).ToArray()).Append(copies, "fashion-mnist/test-2k-with-copies");
+        var copies = new ImageDataset(
+            "copies",
+            pixels,
+            1,
+            28,
+            28,
+            copied.Select(i => training.Labels[i]).ToArray(),
+            copied.Select(i => $"held-out-copy-{i}").ToArray(),
+            numClasses: training.NumClasses
+        );
+        var heldOut = fashion
+            .Test.Subset(Enumerable.Range(0, 2000).ToArray())
+            .Append(copies, "fashion-mnist/test-2k-with-copies");
         var settings = new AuditSettings { Alpha = 0.01, Canaries = 0 };
 
-        using var reference = AuditPreparation.Prepare(training, heldOut, new ReidentificationEncoderConfig { Steps = 100, BatchSize = 64 }, settings,
-            files.PathOf("cache"), CPU);
+        using var reference = AuditPreparation.Prepare(
+            training,
+            heldOut,
+            new ReidentificationEncoderConfig { Steps = 100, BatchSize = 64 },
+            settings,
+            files.PathOf("cache"),
+            CPU
+        );
 
         var calibration = reference.Model.Calibration;
         // Every planted copy is left out; so may be a test image that happens to copy one of the 3,000 records.
@@ -35,7 +51,11 @@ public class HeldOutNearCopiesTests(FashionMnistFixture fashion)
         // The threshold was set on unseen images only: at alpha 1% it stays below an exact copy's similarity of 1.
         Assert.True(calibration.Threshold < 0.999f, $"threshold {calibration.Threshold}");
 
-        var report = PrivacyAuditor.Audit(reference, fashion.Test.Subset(Enumerable.Range(6000, 100).ToArray(), "unseen"), settings);
+        var report = PrivacyAuditor.Audit(
+            reference,
+            fashion.Test.Subset(Enumerable.Range(6000, 100).ToArray(), "unseen"),
+            settings
+        );
         Assert.Equal(reference.HeldOutNearCopies, report.Summary.HeldOutNearCopies);
         Assert.Equal(reference.Control.Count, report.Summary.ControlRecords);
     }

@@ -31,10 +31,25 @@ public class IdxReaderTests(FashionMnistFixture fashion)
         var pixels = Enumerable.Range(0, 3 * 4 * 5).Select(i => (byte)i).ToArray();
         var raw = TestFiles.Idx(0x803, [3, 4, 5], pixels);
         var rawPath = files.Write("raw-images", raw);
-        using (var gz = new System.IO.Compression.GZipStream(File.Create(files.PathOf("gz-images")), System.IO.Compression.CompressionLevel.Fastest))
+        using (
+            var gz = new System.IO.Compression.GZipStream(
+                File.Create(files.PathOf("gz-images")),
+                System.IO.Compression.CompressionLevel.Fastest
+            )
+        )
             gz.Write(raw);
-        Assert.Equal(IdxReader.ReadImages(rawPath).Pixels.ToArray(), IdxReader.ReadImages(files.PathOf("gz-images")).Pixels.ToArray());
-        Assert.Equal((3, 4, 5), (IdxReader.ReadImages(rawPath).Count, IdxReader.ReadImages(rawPath).Rows, IdxReader.ReadImages(rawPath).Columns));
+        Assert.Equal(
+            IdxReader.ReadImages(rawPath).Pixels.ToArray(),
+            IdxReader.ReadImages(files.PathOf("gz-images")).Pixels.ToArray()
+        );
+        Assert.Equal(
+            (3, 4, 5),
+            (
+                IdxReader.ReadImages(rawPath).Count,
+                IdxReader.ReadImages(rawPath).Rows,
+                IdxReader.ReadImages(rawPath).Columns
+            )
+        );
     }
 
     [Fact]
@@ -65,7 +80,10 @@ public class IdxReaderTests(FashionMnistFixture fashion)
         Assert.Contains(missing, Assert.Throws<DatasetFormatException>(() => IdxReader.ReadImages(missing)).Message);
         var error = Assert.Throws<DatasetFormatException>(() => IdxDataset.Load(files.Root, DatasetSplit.Train));
         Assert.Contains("train-images-idx3-ubyte", error.Message);
-        Assert.Contains("no such dataset", Assert.Throws<DatasetFormatException>(() => DatasetCatalog.Resolve("no-such-dataset")).Message);
+        Assert.Contains(
+            "no such dataset",
+            Assert.Throws<DatasetFormatException>(() => DatasetCatalog.Resolve("no-such-dataset")).Message
+        );
     }
 
     [Fact]
@@ -73,7 +91,13 @@ public class IdxReaderTests(FashionMnistFixture fashion)
     {
         using var files = new TestFiles();
         var gzip = new MemoryStream();
-        using (var gz = new System.IO.Compression.GZipStream(gzip, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        using (
+            var gz = new System.IO.Compression.GZipStream(
+                gzip,
+                System.IO.Compression.CompressionLevel.Fastest,
+                leaveOpen: true
+            )
+        )
             gz.Write(TestFiles.Idx(0x803, [100, 28, 28], new byte[100 * 28 * 28]));
         var path = files.Write("cut.gz", gzip.ToArray()[..(int)(gzip.Length / 2)]);
         var error = Assert.Throws<DatasetFormatException>(() => IdxReader.ReadImages(path));

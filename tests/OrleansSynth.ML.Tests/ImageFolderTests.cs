@@ -22,8 +22,14 @@ public class ImageFolderTests
     {
         using var files = new TestFiles();
         Directory.CreateDirectory(files.PathOf("empty"));
-        Assert.Contains("no images", Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("empty"), 1, 4, 4)).Message);
-        Assert.Contains("not found", Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("missing"), 1, 4, 4)).Message);
+        Assert.Contains(
+            "no images",
+            Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("empty"), 1, 4, 4)).Message
+        );
+        Assert.Contains(
+            "not found",
+            Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("missing"), 1, 4, 4)).Message
+        );
     }
 
     [Fact]
@@ -32,10 +38,16 @@ public class ImageFolderTests
         using var files = new TestFiles();
         files.WritePng("s/a.png", new byte[16], 1, 4, 4);
         var notes = files.WriteText("s/notes.txt", "hello");
-        Assert.Contains(notes, Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("s"), 1, 4, 4)).Message);
+        Assert.Contains(
+            notes,
+            Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("s"), 1, 4, 4)).Message
+        );
 
         var fake = files.WriteText("t/fake.png", "not really a png");
-        Assert.Contains(fake, Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("t"), 1, 4, 4)).Message);
+        Assert.Contains(
+            fake,
+            Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("t"), 1, 4, 4)).Message
+        );
     }
 
     [Fact]
@@ -47,7 +59,16 @@ public class ImageFolderTests
         Assert.Contains(big, error.Message);
         Assert.Contains("5x5", error.Message);
 
-        var colour = files.WritePng("c/colour.png", Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray(), 3, 4, 4);
-        Assert.Contains("3 channel", Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("c"), 1, 4, 4)).Message);
+        var colour = files.WritePng(
+            "c/colour.png",
+            Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray(),
+            3,
+            4,
+            4
+        );
+        Assert.Contains(
+            "3 channel",
+            Assert.Throws<DatasetFormatException>(() => ImageFolder.Load(files.PathOf("c"), 1, 4, 4)).Message
+        );
     }
 }

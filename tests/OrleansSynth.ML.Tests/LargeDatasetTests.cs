@@ -3,7 +3,8 @@ using OrleansSynth.ML.Data;
 
 namespace OrleansSynth.ML.Tests;
 
-/// <summary>Datasets beyond one .NET array (2 GiB): pixels in chunks of whole images, every image where it belongs.</summary>
+/// <summary>Datasets beyond one .NET array (2 GiB): pixels in chunks of whole images, every image where it
+/// belongs.</summary>
 public class LargeDatasetTests
 {
     [Fact]
@@ -14,7 +15,8 @@ public class LargeDatasetTests
         var pixels = ImagePixels.Read(stream, 7, imageBytes: 4, out var read, chunkBytes: 12)!;
         Assert.Equal(28, read);
         Assert.Equal(3, pixels.Segments().Count());
-        for (var i = 0; i < 7; i++) Assert.Equal(Enumerable.Range(4 * i, 4).Select(b => (byte)b).ToArray(), pixels.Image(i).ToArray());
+        for (var i = 0; i < 7; i++)
+            Assert.Equal(Enumerable.Range(4 * i, 4).Select(b => (byte)b).ToArray(), pixels.Image(i).ToArray());
         Assert.Equal(Enumerable.Range(0, 28).Select(b => (byte)b).ToArray(), pixels.ToArray());
 
         var both = ImagePixels.Concat([pixels, ImagePixels.Wrap([100, 101, 102, 103], 4)]);
@@ -36,7 +38,9 @@ public class LargeDatasetTests
     public void AnIdxDatasetOfMoreThan2GiBLoads()
     {
         // 2.8 million 28x28 images: 2.2 GB of pixels, more than one byte[] can hold. Sparse file: zeros cost no disk.
-        const int count = 2_800_000, side = 28, imageBytes = side * side;
+        const int count = 2_800_000,
+            side = 28,
+            imageBytes = side * side;
         Assert.True((long)count * imageBytes > int.MaxValue);
         using var files = new TestFiles();
         var folder = files.PathOf("large");
@@ -80,7 +84,8 @@ public class LargeDatasetTests
     {
         var header = new byte[4 + 4 * dimensions.Length];
         BinaryPrimitives.WriteInt32BigEndian(header, magic);
-        for (var i = 0; i < dimensions.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), dimensions[i]);
+        for (var i = 0; i < dimensions.Length; i++)
+            BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), dimensions[i]);
         return header;
     }
 }

@@ -31,8 +31,9 @@ public class LinkRuleTests
 
         var flagged = similarity.Zip(contrast).Count(p => rule.Links(p.First, p.Second));
         Assert.Equal(rule.HeldOutFlagged, flagged);
-        Assert.InRange(flagged, 30, 40);  // independent arms: about 20 + 20 minus overlap, at most floor(0.02 x 2000)
-        // Each arm alone flags about half the allowance, so both thresholds sit above the alpha quantile of their own scores.
+        Assert.InRange(flagged, 30, 40); // independent arms: about 20 + 20 minus overlap, at most floor(0.02 x 2000)
+        // Each arm alone flags about half the allowance, so both thresholds sit above the alpha quantile of their own
+        // scores.
         Assert.True(similarity.Count(s => s > rule.SimilarityThreshold) < 40);
         Assert.True(contrast.Count(c => c > rule.ContrastThreshold) < 40);
     }

@@ -10,7 +10,15 @@ public class LookAlikeBatchesTests
     public void EachBatchHoldsItsAnchorsNearestRecordsOnceEach()
     {
         // 40 records in 10 tight clusters of 4 along one axis of a 2-d embedding.
-        var data = new ImageDataset("points", new byte[40], 1, 1, 1, new long[40], Enumerable.Range(0, 40).Select(i => $"r{i}").ToArray());
+        var data = new ImageDataset(
+            "points",
+            new byte[40],
+            1,
+            1,
+            1,
+            new long[40],
+            Enumerable.Range(0, 40).Select(i => $"r{i}").ToArray()
+        );
         var angles = Enumerable.Range(0, 40).Select(i => (float)(i / 4 * 0.3 + i % 4 * 0.001)).ToArray();
         var embeddings = tensor(angles.SelectMany(a => new[] { MathF.Cos(a), MathF.Sin(a) }).ToArray(), [40, 2]);
         var batches = new LookAlikeBatches(data, batchSize: 8, neighbours: 4, seed: 3);

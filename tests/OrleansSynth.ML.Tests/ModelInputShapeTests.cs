@@ -5,7 +5,15 @@ namespace OrleansSynth.ML.Tests;
 public class ModelInputShapeTests
 {
     private static ImageDataset Images(int count, int channels, int height, int width) =>
-        new("shapes", new byte[count * channels * height * width], channels, height, width, new long[count], Enumerable.Range(0, count).Select(i => $"r{i}").ToArray());
+        new(
+            "shapes",
+            new byte[count * channels * height * width],
+            channels,
+            height,
+            width,
+            new long[count],
+            Enumerable.Range(0, count).Select(i => $"r{i}").ToArray()
+        );
 
     [Theory]
     [InlineData(1, 28)]
@@ -20,9 +28,19 @@ public class ModelInputShapeTests
     [InlineData(5, 28, 28, 5, 28, 28, "1 to 4 channels")]
     [InlineData(1, 28, 28, 3, 28, 28, "3x28x28")]
     [InlineData(1, 28, 28, 1, 32, 32, "one shape")]
-    public void AnyOtherShapeIsRefusedNamingTheDatasetAndTheReason(int c, int h, int w, int testC, int testH, int testW, string reason)
+    public void AnyOtherShapeIsRefusedNamingTheDatasetAndTheReason(
+        int c,
+        int h,
+        int w,
+        int testC,
+        int testH,
+        int testW,
+        string reason
+    )
     {
-        var refused = Assert.Throws<DatasetFormatException>(() => ModelInputShape.Check("scans.npz", Images(3, c, h, w), Images(2, testC, testH, testW)));
+        var refused = Assert.Throws<DatasetFormatException>(() =>
+            ModelInputShape.Check("scans.npz", Images(3, c, h, w), Images(2, testC, testH, testW))
+        );
         Assert.Equal("scans.npz", refused.Path);
         Assert.Contains(reason, refused.Message);
     }

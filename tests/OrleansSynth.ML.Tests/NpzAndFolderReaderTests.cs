@@ -9,14 +9,19 @@ public class NpzAndFolderReaderTests
     {
         using var files = new TestFiles();
         var images = Enumerable.Range(0, 4 * 6 * 6).Select(i => (byte)(i % 251)).ToArray();
-        var labels = new long[] { 0, 2, 1, 2 }.SelectMany(BitConverter.GetBytes).ToArray();
-        var path = files.WriteNpz("organ.npz", new Dictionary<string, byte[]>
-        {
-            ["train_images"] = TestFiles.Npy("|u1", [4, 6, 6], images),
-            ["train_labels"] = TestFiles.Npy("<i8", [4, 1], labels),
-            ["test_images"] = TestFiles.Npy("|u1", [1, 6, 6], new byte[36]),
-            ["test_labels"] = TestFiles.Npy("<i8", [1, 1], new byte[8]),
-        });
+        var labels = new long[] { 0, 2, 1, 2 }
+            .SelectMany(BitConverter.GetBytes)
+            .ToArray();
+        var path = files.WriteNpz(
+            "organ.npz",
+            new Dictionary<string, byte[]>
+            {
+                ["train_images"] = TestFiles.Npy("|u1", [4, 6, 6], images),
+                ["train_labels"] = TestFiles.Npy("<i8", [4, 1], labels),
+                ["test_images"] = TestFiles.Npy("|u1", [1, 6, 6], new byte[36]),
+                ["test_labels"] = TestFiles.Npy("<i8", [1, 1], new byte[8]),
+            }
+        );
 
         var train = NpzDataset.Load(path, DatasetSplit.Train);
         Assert.Equal(4, train.Count);
@@ -32,11 +37,14 @@ public class NpzAndFolderReaderTests
     {
         using var files = new TestFiles();
         // One 1x2 RGB image: pixel 0 = (1,2,3), pixel 1 = (4,5,6).
-        var path = files.WriteNpz("rgb.npz", new Dictionary<string, byte[]>
-        {
-            ["train_images"] = TestFiles.Npy("|u1", [1, 1, 2, 3], [1, 2, 3, 4, 5, 6]),
-            ["train_labels"] = TestFiles.Npy("|u1", [1], [0]),
-        });
+        var path = files.WriteNpz(
+            "rgb.npz",
+            new Dictionary<string, byte[]>
+            {
+                ["train_images"] = TestFiles.Npy("|u1", [1, 1, 2, 3], [1, 2, 3, 4, 5, 6]),
+                ["train_labels"] = TestFiles.Npy("|u1", [1], [0]),
+            }
+        );
         var train = NpzDataset.Load(path, DatasetSplit.Train);
         Assert.Equal(3, train.Channels);
         Assert.Equal(new byte[] { 1, 4, 2, 5, 3, 6 }, train.ImageAt(0).ToArray());
@@ -46,27 +54,47 @@ public class NpzAndFolderReaderTests
     public void NpzWithMissingArrayOrWrongCountsIsReported()
     {
         using var files = new TestFiles();
-        var noLabels = files.WriteNpz("nolabels.npz", new Dictionary<string, byte[]> { ["train_images"] = TestFiles.Npy("|u1", [1, 2, 2], new byte[4]) });
-        Assert.Contains("train_labels", Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(noLabels, DatasetSplit.Train)).Message);
+        var noLabels = files.WriteNpz(
+            "nolabels.npz",
+            new Dictionary<string, byte[]> { ["train_images"] = TestFiles.Npy("|u1", [1, 2, 2], new byte[4]) }
+        );
+        Assert.Contains(
+            "train_labels",
+            Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(noLabels, DatasetSplit.Train)).Message
+        );
 
-        var mismatch = files.WriteNpz("mismatch.npz", new Dictionary<string, byte[]>
-        {
-            ["train_images"] = TestFiles.Npy("|u1", [2, 2, 2], new byte[8]),
-            ["train_labels"] = TestFiles.Npy("|u1", [3], [0, 1, 1]),
-        });
-        Assert.Contains("3 labels for 2 images", Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(mismatch, DatasetSplit.Train)).Message);
+        var mismatch = files.WriteNpz(
+            "mismatch.npz",
+            new Dictionary<string, byte[]>
+            {
+                ["train_images"] = TestFiles.Npy("|u1", [2, 2, 2], new byte[8]),
+                ["train_labels"] = TestFiles.Npy("|u1", [3], [0, 1, 1]),
+            }
+        );
+        Assert.Contains(
+            "3 labels for 2 images",
+            Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(mismatch, DatasetSplit.Train)).Message
+        );
 
         var notZip = files.WriteText("fake.npz", "hello");
-        Assert.Contains(notZip, Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(notZip, DatasetSplit.Train)).Message);
+        Assert.Contains(
+            notZip,
+            Assert.Throws<DatasetFormatException>(() => NpzDataset.Load(notZip, DatasetSplit.Train)).Message
+        );
     }
 
     [Fact]
     public void FolderWithManifestReadsImagesLabelsAndPatients()
     {
         using var files = new TestFiles();
-        for (var i = 0; i < 6; i++) files.WritePng($"img/{i}.png", Enumerable.Repeat((byte)(i * 40), 16).ToArray(), 1, 4, 4);
-        var manifest = files.WriteText("manifest.csv",
-            "path,label,patient_id\n" + string.Join("\n", Enumerable.Range(0, 6).Select(i => $"img/{i}.png,{i % 2},p{i / 2}")) + "\n");
+        for (var i = 0; i < 6; i++)
+            files.WritePng($"img/{i}.png", Enumerable.Repeat((byte)(i * 40), 16).ToArray(), 1, 4, 4);
+        var manifest = files.WriteText(
+            "manifest.csv",
+            "path,label,patient_id\n"
+                + string.Join("\n", Enumerable.Range(0, 6).Select(i => $"img/{i}.png,{i % 2},p{i / 2}"))
+                + "\n"
+        );
 
         var data = ImageFolderDataset.Load(manifest);
         Assert.Equal(6, data.Count);
@@ -81,7 +109,8 @@ public class NpzAndFolderReaderTests
     public void AReleasesLabelsFileLoadsAsAManifest()
     {
         using var files = new TestFiles();
-        for (var i = 0; i < 3; i++) files.WritePng($"synthetic/{i:D6}.png", Enumerable.Repeat((byte)(i * 50), 16).ToArray(), 1, 4, 4);
+        for (var i = 0; i < 3; i++)
+            files.WritePng($"synthetic/{i:D6}.png", Enumerable.Repeat((byte)(i * 50), 16).ToArray(), 1, 4, 4);
         var labels = files.WriteText("synthetic/labels.csv", "file,label\n000000.png,2\n000001.png,0\n000002.png,1\n");
 
         var data = ImageFolderDataset.Load(labels);
@@ -112,9 +141,18 @@ public class NpzAndFolderReaderTests
         Assert.Contains(big, error.Message);
         Assert.Contains("5x5", error.Message);
 
-        var colour = files.WritePng("colour.png", Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray(), 3, 4, 4);
+        var colour = files.WritePng(
+            "colour.png",
+            Enumerable.Range(0, 48).Select(i => (byte)(i * 5)).ToArray(),
+            3,
+            4,
+            4
+        );
         var mixed = files.WriteText("mixed.csv", "path,label\na.png,0\ncolour.png,1\n");
-        Assert.Contains("3 channel", Assert.Throws<DatasetFormatException>(() => ImageFolderDataset.Load(mixed)).Message);
+        Assert.Contains(
+            "3 channel",
+            Assert.Throws<DatasetFormatException>(() => ImageFolderDataset.Load(mixed)).Message
+        );
     }
 
     [Fact]
@@ -122,10 +160,16 @@ public class NpzAndFolderReaderTests
     {
         using var files = new TestFiles();
         var noLabel = files.WriteText("h.csv", "file,class\na.png,0\n");
-        Assert.Contains("'path' and 'label'", Assert.Throws<DatasetFormatException>(() => ImageFolderDataset.Load(noLabel)).Message);
+        Assert.Contains(
+            "'path' and 'label'",
+            Assert.Throws<DatasetFormatException>(() => ImageFolderDataset.Load(noLabel)).Message
+        );
         files.WritePng("a.png", new byte[16], 1, 4, 4);
         var badLabel = files.WriteText("l.csv", "path,label\na.png,cat\n");
-        Assert.Contains("'cat'", Assert.Throws<DatasetFormatException>(() => ImageFolderDataset.Load(badLabel)).Message);
+        Assert.Contains(
+            "'cat'",
+            Assert.Throws<DatasetFormatException>(() => ImageFolderDataset.Load(badLabel)).Message
+        );
     }
 
     [Fact]
@@ -133,7 +177,16 @@ public class NpzAndFolderReaderTests
     {
         var count = 400;
         var patients = Enumerable.Range(0, count).Select(i => $"patient-{i / 4}").ToArray();
-        var data = new ImageDataset("p", new byte[count], 1, 1, 1, new long[count], Enumerable.Range(0, count).Select(i => $"r{i}").ToArray(), patients);
+        var data = new ImageDataset(
+            "p",
+            new byte[count],
+            1,
+            1,
+            1,
+            new long[count],
+            Enumerable.Range(0, count).Select(i => $"r{i}").ToArray(),
+            patients
+        );
         var (train, test) = PatientSplitter.Split(data, 0.25, seed: 7, "train", "test");
         Assert.Equal(count, train.Count + test.Count);
         Assert.Empty(train.PatientIds!.Intersect(test.PatientIds!));

@@ -1,7 +1,7 @@
-using static TorchSharp.torch;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Imaging;
+using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Tests;
 
@@ -22,7 +22,14 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 6000).ToArray(), "fashion-mnist/train-6k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 4000).ToArray(), "fashion-mnist/test-4k");
         var settings = new AuditSettings { Alpha = 0.01 };
-        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder, settings, files.PathOf("cache"), CPU);
+        using var reference = AuditPreparation.Prepare(
+            training,
+            heldOut,
+            FastEncoder,
+            settings,
+            files.PathOf("cache"),
+            CPU
+        );
 
         var random = new Random(5);
         var folder = files.PathOf("synthetic");
@@ -35,7 +42,9 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         }
         // Unseen people: test images outside the 4000 used for calibration and control.
         for (var j = 0; j < 300; j++)
-            new PngImage(fashion.Test.ImageAt(5000 + j * 16).ToArray(), 1, 28, 28).Write(Path.Combine(folder, $"unseen-{j:D3}.png"));
+            new PngImage(fashion.Test.ImageAt(5000 + j * 16).ToArray(), 1, 28, 28).Write(
+                Path.Combine(folder, $"unseen-{j:D3}.png")
+            );
 
         var synthetic = ImageFolder.Load(folder, 1, 28, 28);
         var report = PrivacyAuditor.Audit(reference, synthetic, settings);
@@ -44,14 +53,21 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var unseenVerdicts = report.Samples.Where(s => s.File.StartsWith("unseen-")).ToList();
         var copyRecall = copyVerdicts.Count(s => s.Flagged) / (double)copies;
         var unseenRate = unseenVerdicts.Count(s => s.Flagged) / (double)unseenVerdicts.Count;
-        // Known gap (issue 9): compound near-copies are caught at about 55% (canaries about 70%), not the 95% wanted. The
+        // Known gap (issue 9): compound near-copies are caught at about 55% (canaries about 70%), not the 95% wanted.
+        // The
         // canaries make the gate refuse such an audit; here the exact copies at least must all be caught.
         Assert.True(copyVerdicts.Take(20).All(s => s.Flagged), "an exact copy was not flagged");
-        Assert.True(copyRecall >= 0.3, $"flagged {copyRecall:P1} of compound copies (threshold {report.Summary.Threshold:F3})");
+        Assert.True(
+            copyRecall >= 0.3,
+            $"flagged {copyRecall:P1} of compound copies (threshold {report.Summary.Threshold:F3})"
+        );
         // The audit's own estimate must track the recall measured on copies it knows nothing about.
         Assert.InRange(report.Summary.Canaries.Recall - copyRecall, -0.25, 0.25);
         // alpha = 1%: 300 unseen images flag ~3; 9 or more would be a 1-in-1000 event if calibration were right.
-        Assert.True(unseenRate <= 0.03, $"flagged {unseenRate:P1} of unseen images (threshold {report.Summary.Threshold:F3})");
+        Assert.True(
+            unseenRate <= 0.03,
+            $"flagged {unseenRate:P1} of unseen images (threshold {report.Summary.Threshold:F3})"
+        );
         Assert.Equal(20, report.Metrics.ExactCopies);
         Assert.Equal(500, report.Summary.Total);
         Assert.InRange(report.Summary.EncoderAuc, 0.9, 1.0);
@@ -63,11 +79,19 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
 
         // Singling out on the whole training set: the 200 copies' sources are all in it, so the risk must show them.
         var singlingOut = report.Metrics.SinglingOut;
-        Assert.True(singlingOut.Lower > 0.05, $"singling-out risk {singlingOut.Risk:F3} [{singlingOut.Lower:F3}, {singlingOut.Upper:F3}] should show the planted copies");
-        // 200 of 500 samples are copies of training records, but the training side of the holdout test is a random set of
+        Assert.True(
+            singlingOut.Lower > 0.05,
+            $"singling-out risk {singlingOut.Risk:F3} [{singlingOut.Lower:F3}, {singlingOut.Upper:F3}] should show "
+                + $"the planted copies"
+        );
+        // 200 of 500 samples are copies of training records, but the training side of the holdout test is a random set
+        // of
         // the holdout's size (a third of the 6,000 records here), so about a third of the copies' sources are on it.
         var holdout = report.Metrics.HoldoutDistance;
-        Assert.True(holdout.Excess > 0.03 && holdout.PValue < 0.01, $"holdout test: excess {holdout.Excess:F3}, p {holdout.PValue:G3}");
+        Assert.True(
+            holdout.Excess > 0.03 && holdout.PValue < 0.01,
+            $"holdout test: excess {holdout.Excess:F3}, p {holdout.PValue:G3}"
+        );
     }
 
     [Fact]
@@ -77,10 +101,23 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "fashion-mnist/train-3k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 2000).ToArray(), "fashion-mnist/test-2k");
         var settings = new AuditSettings { Alpha = 0.01 };
-        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder with { Steps = 0 }, settings, files.PathOf("cache"), CPU);
+        using var reference = AuditPreparation.Prepare(
+            training,
+            heldOut,
+            FastEncoder with
+            {
+                Steps = 0,
+            },
+            settings,
+            files.PathOf("cache"),
+            CPU
+        );
         var synthetic = fashion.Test.Subset(Enumerable.Range(6000, 200).ToArray(), "unseen");
         var report = PrivacyAuditor.Audit(reference, synthetic, settings);
-        Assert.True(report.Summary.Canaries.Recall < 0.95, $"an untrained encoder caught {report.Summary.Canaries.Recall:P1} of the canaries");
+        Assert.True(
+            report.Summary.Canaries.Recall < 0.95,
+            $"an untrained encoder caught {report.Summary.Canaries.Recall:P1} of the canaries"
+        );
     }
 
     [Fact]
@@ -90,11 +127,28 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var training = fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "fashion-mnist/train-3k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 2000).ToArray(), "fashion-mnist/test-2k");
         var settings = new AuditSettings { Alpha = 0.01, Canaries = 0 };
-        using var reference = AuditPreparation.Prepare(training, heldOut, FastEncoder with { Steps = 200 }, settings, files.PathOf("cache"), CPU);
+        using var reference = AuditPreparation.Prepare(
+            training,
+            heldOut,
+            FastEncoder with
+            {
+                Steps = 200,
+            },
+            settings,
+            files.PathOf("cache"),
+            CPU
+        );
         var synthetic = fashion.Test.Subset(Enumerable.Range(6000, 1000).ToArray(), "unseen");
         var report = PrivacyAuditor.Audit(reference, synthetic, settings);
         var risk = report.Metrics.SinglingOut;
-        Assert.True(risk.Lower < 0.02, $"singling-out risk of unseen images {risk.Risk:F3} [{risk.Lower:F3}, {risk.Upper:F3}]");
-        Assert.True(report.Metrics.HoldoutDistance.PValue > 0.001, $"holdout test on unseen images: excess {report.Metrics.HoldoutDistance.Excess:F3}, p {report.Metrics.HoldoutDistance.PValue:G3}");
+        Assert.True(
+            risk.Lower < 0.02,
+            $"singling-out risk of unseen images {risk.Risk:F3} [{risk.Lower:F3}, {risk.Upper:F3}]"
+        );
+        Assert.True(
+            report.Metrics.HoldoutDistance.PValue > 0.001,
+            $"holdout test on unseen images: excess {report.Metrics.HoldoutDistance.Excess:F3}, p "
+                + $"{report.Metrics.HoldoutDistance.PValue:G3}"
+        );
     }
 }

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Tests;
 
-/// <summary>A diffusion model conditioned per record on a frozen classifier's features, as diversity-aware sampling needs.</summary>
+/// <summary>A diffusion model conditioned per record on a frozen classifier's features, as diversity-aware sampling
+/// needs.</summary>
 [Collection(FashionMnistCollection.Name)]
 public class PseudoConditioningTests(FashionMnistFixture fashion)
 {
@@ -18,7 +19,8 @@ public class PseudoConditioningTests(FashionMnistFixture fashion)
         classifier.eval();
         using var conditions = RecordFeatures.Of(classifier, subset);
         Assert.Equal([subset.Count, 16L], conditions.shape);
-        using (var norms = conditions.norm(1)) Assert.True(norms.Minus(1).abs().max().item<float>() < 1e-4, "features are not unit-length");
+        using (var norms = conditions.norm(1))
+            Assert.True(norms.Minus(1).abs().max().item<float>() < 1e-4, "features are not unit-length");
 
         var config = TinyModels.Diffusion(steps: 40);
         using var trainer = new DiffusionTrainer(config with { Model = config.Model with { ExtraConditionDim = 16 } });
@@ -32,7 +34,10 @@ public class PseudoConditioningTests(FashionMnistFixture fashion)
         using var t = tensor(new long[] { 50, 50 });
         using var own = trainer.Model.Predict(images, t, labels, conditions.narrow(0, 0, 2));
         using var swapped = trainer.Model.Predict(images, t, labels, conditions.narrow(0, 0, 2).flip(0));
-        Assert.True(own.sub(swapped).abs().max().item<float>() > 1e-4, "the record features do not reach the prediction");
+        Assert.True(
+            own.sub(swapped).abs().max().item<float>() > 1e-4,
+            "the record features do not reach the prediction"
+        );
     }
 
     [Fact]
@@ -60,10 +65,18 @@ public class PseudoConditioningTests(FashionMnistFixture fashion)
     {
         var subset = fashion.BalancedTrainSubset(10);
         var config = TinyModels.Diffusion(steps: 2);
-        using var conditioned = new DiffusionTrainer(config with { Model = config.Model with { ExtraConditionDim = 4 } });
+        using var conditioned = new DiffusionTrainer(
+            config with
+            {
+                Model = config.Model with { ExtraConditionDim = 4 },
+            }
+        );
         Assert.Contains("pass them", Assert.Throws<ArgumentException>(() => conditioned.Train(subset)).Message);
         using var wrongShape = zeros(subset.Count - 1, 4);
-        Assert.Contains("expected", Assert.Throws<ArgumentException>(() => conditioned.Train(subset, recordConditions: wrongShape)).Message);
+        Assert.Contains(
+            "expected",
+            Assert.Throws<ArgumentException>(() => conditioned.Train(subset, recordConditions: wrongShape)).Message
+        );
         using var plain = new DiffusionTrainer(config);
         using var unexpected = zeros(subset.Count, 4);
         Assert.Throws<ArgumentException>(() => plain.Train(subset, recordConditions: unexpected));

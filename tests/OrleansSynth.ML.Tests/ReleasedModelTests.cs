@@ -21,7 +21,8 @@ public class ReleasedModelTests(FashionMnistFixture fashion, ITestOutputHelper o
 {
     /// <summary>
     /// Two libtorch builds (TorchSharp's and Debian's) agree to rounding, not bit for bit; guidance and the x0
-    /// estimate's division by sqrt(alpha-bar) amplify it. 1e-3 of the [-1, 1] range is an eighth of an 8-bit grey level.
+    /// estimate's division by sqrt(alpha-bar) amplify it. 1e-3 of the [-1, 1] range is an eighth of an 8-bit grey
+    /// level.
     /// </summary>
     private const float Tolerance = 1e-3f;
 
@@ -54,14 +55,29 @@ public class ReleasedModelTests(FashionMnistFixture fashion, ITestOutputHelper o
             using var noise = randn([labels.Length, 1, 28, 28], generator: new Generator(seed, CPU));
             WriteNpy(files.PathOf("noise.npy"), noise);
             var diffusion = new GaussianDiffusion(released.Diffusion);
-            foreach (var (sampler, guidance) in new[] { (SamplerCatalog.Ddim, 2.0), (SamplerCatalog.DpmSolverPlusPlus, 1.0) })
+            foreach (
+                var (sampler, guidance) in new[] { (SamplerCatalog.Ddim, 2.0), (SamplerCatalog.DpmSolverPlusPlus, 1.0) }
+            )
             {
-                using var expected = SamplerCatalog.Create(sampler, diffusion, steps: 6)
+                using var expected = SamplerCatalog
+                    .Create(sampler, diffusion, steps: 6)
                     .Sample(model, new SamplingRequest(labels, seed, guidance));
                 var array = files.PathOf($"{sampler}.npy");
-                RunPython(Path.Combine(folder, ReleasedModel.SamplerFile), "--labels", string.Join(",", labels),
-                    "--noise", files.PathOf("noise.npy"), "--array", array, "--sampler", sampler, "--steps", "6",
-                    "--guidance", guidance.ToString(CultureInfo.InvariantCulture));
+                RunPython(
+                    Path.Combine(folder, ReleasedModel.SamplerFile),
+                    "--labels",
+                    string.Join(",", labels),
+                    "--noise",
+                    files.PathOf("noise.npy"),
+                    "--array",
+                    array,
+                    "--sampler",
+                    sampler,
+                    "--steps",
+                    "6",
+                    "--guidance",
+                    guidance.ToString(CultureInfo.InvariantCulture)
+                );
                 using var actual = ReadNpy(array);
                 Assert.Equal(expected.shape, actual.shape);
                 var largest = (expected - actual).abs().max().item<float>();
@@ -71,22 +87,27 @@ public class ReleasedModelTests(FashionMnistFixture fashion, ITestOutputHelper o
         }
     }
 
-    /// <summary>Debian's python3 with python3-torch (ORLEANSSYNTH_PYTHON overrides), not whatever python3 is first.</summary>
+    /// <summary>Debian's python3 with python3-torch (ORLEANSSYNTH_PYTHON overrides), not whatever python3 is
+    /// first.</summary>
     private static string Python =>
         Environment.GetEnvironmentVariable("ORLEANSSYNTH_PYTHON") is { Length: > 0 } configured ? configured
-        : File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+        : File.Exists("/usr/bin/python3") ? "/usr/bin/python3"
+        : "python3";
 
     private static void RunPython(params string[] arguments)
     {
         var start = new ProcessStartInfo(Python) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var errors = process.StandardError.ReadToEndAsync();
         var text = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "sample.py did not finish in 3 minutes");
-        Assert.True(process.ExitCode == 0,
+        Assert.True(
+            process.ExitCode == 0,
             $"{Python} sample.py exited {process.ExitCode} (scripts/install-prerequisites.sh installs python3-torch):\n"
-            + $"{text}\n{errors.Result}");
+                + $"{text}\n{errors.Result}"
+        );
     }
 
     private static void WriteNpy(string path, Tensor values)
@@ -110,14 +131,17 @@ public class ReleasedModelTests(FashionMnistFixture fashion, ITestOutputHelper o
     {
         var bytes = File.ReadAllBytes(path);
         Assert.Equal(0x93, bytes[0]);
-        var (length, start) = bytes[6] == 1
-            ? (BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)), 10)
-            : ((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)), 12);
+        var (length, start) =
+            bytes[6] == 1
+                ? (BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)), 10)
+                : ((int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8)), 12);
         var header = Encoding.ASCII.GetString(bytes, start, length);
         Assert.Contains("'<f4'", header);
         var dims = header[(header.IndexOf("'shape': (", StringComparison.Ordinal) + 10)..];
-        var shape = dims[..dims.IndexOf(')')].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(long.Parse).ToArray();
+        var shape = dims[..dims.IndexOf(')')]
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(long.Parse)
+            .ToArray();
         var values = new float[(bytes.Length - start - length) / 4];
         for (var i = 0; i < values.Length; i++)
             values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(start + length + i * 4));

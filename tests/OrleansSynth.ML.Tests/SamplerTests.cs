@@ -13,13 +13,14 @@ public class SamplerTests
 
     public static TheoryData<string> Samplers => ["ddpm", "ddim-eta0", "ddim-eta1", "dpm-solver++"];
 
-    private static IDiffusionSampler Create(string name) => name switch
-    {
-        "ddpm" => new DdpmSampler(Diffusion),
-        "ddim-eta0" => new DdimSampler(Diffusion, steps: 8, eta: 0.0),
-        "dpm-solver++" => new DpmSolverSampler(Diffusion, steps: 8),
-        _ => new DdimSampler(Diffusion, steps: 8, eta: 1.0),
-    };
+    private static IDiffusionSampler Create(string name) =>
+        name switch
+        {
+            "ddpm" => new DdpmSampler(Diffusion),
+            "ddim-eta0" => new DdimSampler(Diffusion, steps: 8, eta: 0.0),
+            "dpm-solver++" => new DpmSolverSampler(Diffusion, steps: 8),
+            _ => new DdimSampler(Diffusion, steps: 8, eta: 1.0),
+        };
 
     [Theory]
     [MemberData(nameof(Samplers))]
@@ -29,7 +30,10 @@ public class SamplerTests
         using var model = new UNet(Config);
         model.eval();
         var steps = new List<int>();
-        using var images = Create(name).Sample(model, new SamplingRequest([0, 3, 9, 10, 5], Seed: 11, GuidanceScale: 2.0), (done, _) => steps.Add(done));
+        using var images = Create(name)
+            .Sample(model, new SamplingRequest([0, 3, 9, 10, 5], Seed: 11, GuidanceScale: 2.0), (done, _) =>
+                steps.Add(done)
+            );
 
         Assert.Equal(new long[] { 5, 1, 28, 28 }, images.shape);
         Assert.True(images.min().item<float>() >= -1f && images.max().item<float>() <= 1f);
@@ -55,11 +59,17 @@ public class SamplerTests
     [Fact]
     public void TheCatalogBuildsEveryNamedSamplerWithItsStepsCappedAtTheSchedule()
     {
-        Assert.Equal([8, 8, 30], SamplerCatalog.Names.Select(n => SamplerCatalog.Create(n, Diffusion, steps: 8).StepCount));
+        Assert.Equal(
+            [8, 8, 30],
+            SamplerCatalog.Names.Select(n => SamplerCatalog.Create(n, Diffusion, steps: 8).StepCount)
+        );
         // 30 timesteps: DDIM can take every one, DPM-Solver++ needs one to look back on.
         Assert.Equal(30, SamplerCatalog.Create(SamplerCatalog.Ddim, Diffusion, steps: 1000).StepCount);
         Assert.Equal(29, SamplerCatalog.Create(SamplerCatalog.DpmSolverPlusPlus, Diffusion, steps: 1000).StepCount);
-        Assert.Contains("use ddim, dpm-solver++, ddpm", Assert.Throws<ArgumentException>(() => SamplerCatalog.Create("euler", Diffusion, 8)).Message);
+        Assert.Contains(
+            "use ddim, dpm-solver++, ddpm",
+            Assert.Throws<ArgumentException>(() => SamplerCatalog.Create("euler", Diffusion, 8)).Message
+        );
     }
 
     [Theory]
@@ -82,7 +92,13 @@ public class SamplerTests
         // Rows at the start, across each slice boundary and at the end, each evaluated alone.
         foreach (var row in new[] { 0, 63, 64, 65, 127, 128, count - 1 })
         {
-            using var alone = Diffusion.GuidedNoise(model, x.narrow(0, row, 1), timesteps.narrow(0, row, 1), labels.narrow(0, row, 1), guidance);
+            using var alone = Diffusion.GuidedNoise(
+                model,
+                x.narrow(0, row, 1),
+                timesteps.narrow(0, row, 1),
+                labels.narrow(0, row, 1),
+                guidance
+            );
             using var fromWhole = whole.narrow(0, row, 1);
             Assert.True(alone.allclose(fromWhole, rtol: 1e-4, atol: 1e-5), $"row {row} differs");
         }
@@ -92,7 +108,9 @@ public class SamplerTests
     public void LabelsOutsideTheModelAreRejected()
     {
         using var model = new UNet(Config);
-        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DdimSampler(Diffusion, 4).Sample(model, new SamplingRequest([11], 1)));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new DdimSampler(Diffusion, 4).Sample(model, new SamplingRequest([11], 1))
+        );
         Assert.Contains("Label 11", error.Message);
     }
 

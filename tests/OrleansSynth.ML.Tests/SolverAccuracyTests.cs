@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Tests;
 
-/// <summary>On a trained model both deterministic samplers approximate one ODE; the second-order one, closer at few steps.</summary>
+/// <summary>On a trained model both deterministic samplers approximate one ODE; the second-order one, closer at few
+/// steps.</summary>
 [Collection(FashionMnistCollection.Name)]
 public class SolverAccuracyTests(FashionMnistFixture fashion, ITestOutputHelper output)
 {
@@ -16,7 +17,11 @@ public class SolverAccuracyTests(FashionMnistFixture fashion, ITestOutputHelper 
         trainer.Train(fashion.BalancedTrainSubset(100));
         var model = trainer.Ema;
         model.eval();
-        var request = new SamplingRequest([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5], Seed: 7, GuidanceScale: 1.0);
+        var request = new SamplingRequest(
+            [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5],
+            Seed: 7,
+            GuidanceScale: 1.0
+        );
         var timesteps = trainer.Diffusion.Schedule.Timesteps;
         using var fine = new DdimSampler(trainer.Diffusion, timesteps).Sample(model, request);
         using var ddim = new DdimSampler(trainer.Diffusion, 5).Sample(model, request);
@@ -24,11 +29,18 @@ public class SolverAccuracyTests(FashionMnistFixture fashion, ITestOutputHelper 
 
         var ddimError = (ddim - fine).abs().mean().item<float>();
         var dpmError = (dpm - fine).abs().mean().item<float>();
-        output.WriteLine($"mean |error| against DDIM-{timesteps}: DPM-Solver++ 5 steps {dpmError:F4}, DDIM 5 steps {ddimError:F4}");
-        Assert.True(dpmError < ddimError, $"mean |error| against DDIM-{timesteps}: DPM-Solver++ 5 steps {dpmError:F4}, DDIM 5 steps {ddimError:F4}");
+        output.WriteLine(
+            $"mean |error| against DDIM-{timesteps}: DPM-Solver++ 5 steps {dpmError:F4}, DDIM 5 steps {ddimError:F4}"
+        );
+        Assert.True(
+            dpmError < ddimError,
+            $"mean |error| against DDIM-{timesteps}: DPM-Solver++ 5 steps {dpmError:F4}, DDIM 5 steps {ddimError:F4}"
+        );
     }
 
     [Fact]
     public void DpmSolverRejectsAsManyStepsAsTheSchedule() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => new DpmSolverSampler(new GaussianDiffusion(new DiffusionConfig { Timesteps = 30 }), steps: 30));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new DpmSolverSampler(new GaussianDiffusion(new DiffusionConfig { Timesteps = 30 }), steps: 30)
+        );
 }

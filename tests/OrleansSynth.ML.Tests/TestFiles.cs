@@ -36,7 +36,8 @@ public sealed class TestFiles : IDisposable
         var bytes = new List<byte>();
         void BigEndian(int v) => bytes.AddRange([(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v]);
         BigEndian(magic);
-        foreach (var d in dimensions) BigEndian(d);
+        foreach (var d in dimensions)
+            BigEndian(d);
         bytes.AddRange(data);
         return bytes.ToArray();
     }
@@ -75,16 +76,22 @@ public sealed class TestFiles : IDisposable
         var raw = new byte[row * height];
         for (var y = 0; y < height; y++)
         for (var x = 0; x < width; x++)
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(raw.AsSpan(y * row + 1 + x * 2), samples[y * width + x]);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(
+                raw.AsSpan(y * row + 1 + x * 2),
+                samples[y * width + x]
+            );
         using var compressed = new MemoryStream();
-        using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest)) zlib.Write(raw);
+        using (var zlib = new ZLibStream(compressed, CompressionLevel.Fastest))
+            zlib.Write(raw);
         var ihdr = new byte[13];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
         ihdr[8] = 16; // bit depth; colour type 0 (grey)
         using var png = new MemoryStream();
         png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a]);
-        foreach (var (type, data) in new[] { ("IHDR", ihdr), ("IDAT", compressed.ToArray()), ("IEND", Array.Empty<byte>()) })
+        foreach (
+            var (type, data) in new[] { ("IHDR", ihdr), ("IDAT", compressed.ToArray()), ("IEND", Array.Empty<byte>()) }
+        )
         {
             var typed = Encoding.ASCII.GetBytes(type).Concat(data).ToArray();
             var number = new byte[4];
@@ -103,13 +110,18 @@ public sealed class TestFiles : IDisposable
         foreach (var b in data)
         {
             crc ^= b;
-            for (var k = 0; k < 8; k++) crc = (crc & 1) != 0 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+            for (var k = 0; k < 8; k++)
+                crc = (crc & 1) != 0 ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
         }
         return ~crc;
     }
 
     public void Dispose()
     {
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException) { }
     }
 }

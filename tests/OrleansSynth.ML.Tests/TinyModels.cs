@@ -7,14 +7,26 @@ namespace OrleansSynth.ML.Tests;
 /// <summary>Small but real configurations: the production code paths at test speed.</summary>
 internal static class TinyModels
 {
-    public static DiffusionModelConfig Diffusion(int steps, int checkpointEvery = 0, long seed = 1) => new()
-    {
-        Model = new UNetConfig { BaseChannels = 16, ChannelMultipliers = [1, 2], GroupNormGroups = 4, NumClasses = 10 },
-        Diffusion = new DiffusionConfig { Timesteps = 100, Schedule = NoiseScheduleKind.Cosine },
-        Training = new TrainingConfig
+    public static DiffusionModelConfig Diffusion(int steps, int checkpointEvery = 0, long seed = 1) =>
+        new()
         {
-            Steps = steps, BatchSize = 32, LearningRate = 2e-3, WarmupSteps = 20, Seed = seed,
-            CheckpointEvery = checkpointEvery, ReportEvery = 10,
-        },
-    };
+            Model = new UNetConfig
+            {
+                BaseChannels = 16,
+                ChannelMultipliers = [1, 2],
+                GroupNormGroups = 4,
+                NumClasses = 10,
+            },
+            Diffusion = new DiffusionConfig { Timesteps = 100, Schedule = NoiseScheduleKind.Cosine },
+            Training = new TrainingConfig
+            {
+                Steps = steps,
+                BatchSize = 32,
+                LearningRate = 2e-3,
+                WarmupSteps = 20,
+                Seed = seed,
+                CheckpointEvery = checkpointEvery,
+                ReportEvery = 10,
+            },
+        };
 }

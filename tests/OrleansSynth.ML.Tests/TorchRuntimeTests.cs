@@ -23,16 +23,23 @@ public class TorchRuntimeTests
     [Fact]
     public void BuildOutputCopyOfLibTorchSharpHasTheGlibcxxRequirementMarkedWeak()
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var library = Directory.GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories).Single();
-        Assert.True(ElfVersionNeeds.IsWeak(library, "GLIBCXX_3.4.32"), $"{library} still requires GLIBCXX_3.4.32 strictly");
+        if (!OperatingSystem.IsLinux())
+            return;
+        var library = Directory
+            .GetFiles(AppContext.BaseDirectory, "libLibTorchSharp.so", SearchOption.AllDirectories)
+            .Single();
+        Assert.True(
+            ElfVersionNeeds.IsWeak(library, "GLIBCXX_3.4.32"),
+            $"{library} still requires GLIBCXX_3.4.32 strictly"
+        );
     }
 
     [Fact]
     public void OnGlibcTheAllocatorAcceptsTheSettingsThatKeepFreedTensorMemory()
     {
         // mallopt refuses values out of its range (an mmap threshold above 32 MiB, say) by returning 0.
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux())
+            return;
         Assert.True(NativeAllocator.KeepFreedMemory());
     }
 }

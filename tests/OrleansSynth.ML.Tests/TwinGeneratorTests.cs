@@ -36,7 +36,13 @@ public sealed class TwinGeneratorTests : IDisposable
     private TwinBatch Generate(float threshold, TwinSettings settings, long seed = 9)
     {
         using var reid = Reidentification(threshold);
-        var generator = new TwinGenerator(_model, new DdimSampler(new GaussianDiffusion(new DiffusionConfig { Timesteps = 100 }), steps: 3), _classifier, reid, settings);
+        var generator = new TwinGenerator(
+            _model,
+            new DdimSampler(new GaussianDiffusion(new DiffusionConfig { Timesteps = 100 }), steps: 3),
+            _classifier,
+            reid,
+            settings
+        );
         return generator.Generate(_sources, seed);
     }
 
@@ -64,10 +70,16 @@ public sealed class TwinGeneratorTests : IDisposable
     public void AllLinkedBacksOffToTheFloorAndCountsTheSkips()
     {
         // Rounds at 1.4, 1.1 and 0.8; 0.5 is below the floor.
-        var batch = Generate(threshold: -2f, new TwinSettings(Candidates: 2, Guidance: 1.4, GuidanceStep: 0.3, GuidanceFloor: 0.8));
+        var batch = Generate(
+            threshold: -2f,
+            new TwinSettings(Candidates: 2, Guidance: 1.4, GuidanceStep: 0.3, GuidanceFloor: 0.8)
+        );
         Assert.Equal(0, batch.Count);
         var s = batch.Statistics;
-        Assert.Equal((3, 0, 3, 3 * 2 * 3, 3 * 2 * 3, 3 * 2), (s.Records, s.Twins, s.Skipped, s.CandidatesDrawn, s.RejectedLinked, s.Retries));
+        Assert.Equal(
+            (3, 0, 3, 3 * 2 * 3, 3 * 2 * 3, 3 * 2),
+            (s.Records, s.Twins, s.Skipped, s.CandidatesDrawn, s.RejectedLinked, s.Retries)
+        );
     }
 
     [Fact]
@@ -84,8 +96,17 @@ public sealed class TwinGeneratorTests : IDisposable
         manual_seed(6); // the same encoder every time: its similarities rank the candidates
         var encoder = new ReidentificationEncoder(config);
         encoder.eval();
-        var calibration = new ThresholdCalibration(threshold, 0.01, HeldOutCount: 100, ReferenceCount: 100, HeldOutFlagged: 0);
-        return new ReidentificationModel(encoder, new ReidentificationModel.Metadata(config, "test", 0, double.NaN, 0, calibration, double.NaN));
+        var calibration = new ThresholdCalibration(
+            threshold,
+            0.01,
+            HeldOutCount: 100,
+            ReferenceCount: 100,
+            HeldOutFlagged: 0
+        );
+        return new ReidentificationModel(
+            encoder,
+            new ReidentificationModel.Metadata(config, "test", 0, double.NaN, 0, calibration, double.NaN)
+        );
     }
 
     public void Dispose()

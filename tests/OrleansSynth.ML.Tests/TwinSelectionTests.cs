@@ -34,7 +34,9 @@ public sealed class TwinSelectionTests
     [InlineData(0)]
     [InlineData(5)]
     public void RefusesMoreTwinsThanCandidatesOrNone(int twinsPerRecord) =>
-        Assert.Throws<ArgumentException>(() => new TwinSettings(Candidates: 4, TwinsPerRecord: twinsPerRecord).Validate());
+        Assert.Throws<ArgumentException>(() =>
+            new TwinSettings(Candidates: 4, TwinsPerRecord: twinsPerRecord).Validate()
+        );
 
     [Fact]
     public void WithoutALinkPenaltyConsistencyAloneDecides()
@@ -54,7 +56,12 @@ public sealed class TwinSelectionTests
     public void GuidanceBacksOffByItsStepDownToTheFloor()
     {
         var settings = new TwinSettings(Guidance: 1.4, GuidanceStep: 0.1, GuidanceFloor: 0.5);
-        var rounds = Enumerable.Range(0, 12).Select(settings.GuidanceForRound).TakeWhile(w => w is not null).Select(w => w!.Value).ToList();
+        var rounds = Enumerable
+            .Range(0, 12)
+            .Select(settings.GuidanceForRound)
+            .TakeWhile(w => w is not null)
+            .Select(w => w!.Value)
+            .ToList();
         Assert.Equal([1.4, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5], rounds);
         Assert.Null(settings.GuidanceForRound(10));
     }

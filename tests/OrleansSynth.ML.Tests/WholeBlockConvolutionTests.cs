@@ -60,6 +60,9 @@ public class WholeBlockConvolutionTests
     {
         var difference = (expected - actual.to(float64)).abs().max().item<double>();
         var scale = expected.abs().max().item<double>();
-        Assert.True(difference <= 1e-4 * Math.Max(scale, 1e-6), $"{what}: largest difference {difference:G3} against a scale of {scale:G3}");
+        Assert.True(
+            difference <= 1e-4 * Math.Max(scale, 1e-6),
+            $"{what}: largest difference {difference:G3} against a scale of {scale:G3}"
+        );
     }
 }

@@ -12,7 +12,8 @@ public static class SmallFashionMnist
     private const string Package = "/usr/share/datasets/fashion-mnist";
     private const int ImageBytes = 28 * 28;
 
-    /// <summary>The first <paramref name="train"/> training and <paramref name="test"/> test images; returns the folder.</summary>
+    /// <summary>The first <paramref name="train"/> training and <paramref name="test"/> test images; returns the
+    /// folder.</summary>
     public static string Write(string folder, int train, int test)
     {
         Directory.CreateDirectory(folder);
@@ -21,7 +22,8 @@ public static class SmallFashionMnist
         return folder;
     }
 
-    /// <summary>A training split of <paramref name="distinct"/> images each repeated <paramref name="repeats"/> times: a set a model memorises.</summary>
+    /// <summary>A training split of <paramref name="distinct"/> images each repeated <paramref name="repeats"/> times:
+    /// a set a model memorises.</summary>
     public static string WriteRepeated(string folder, int distinct, int repeats, int test)
     {
         Directory.CreateDirectory(folder);
@@ -30,7 +32,8 @@ public static class SmallFashionMnist
         return folder;
     }
 
-    /// <summary>The split's records at <paramref name="order"/> (indices into the package's split), images and labels.</summary>
+    /// <summary>The split's records at <paramref name="order"/> (indices into the package's split), images and
+    /// labels.</summary>
     private static void WriteSplit(string folder, string prefix, int[] order)
     {
         Copy($"{prefix}-images-idx3-ubyte", headerInts: 4, ImageBytes, order, folder);

@@ -37,7 +37,8 @@ public sealed class TestCertificates
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(
-            new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true)
+        );
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(2));
     }
 
@@ -47,14 +48,20 @@ public sealed class TestCertificates
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         var usages = new OidCollection { new("1.3.6.1.5.5.7.3.2") }; // client authentication
-        if (serverToo) usages.Add(new Oid("1.3.6.1.5.5.7.3.1")); // server authentication: silos are both
+        if (serverToo)
+            usages.Add(new Oid("1.3.6.1.5.5.7.3.1")); // server authentication: silos are both
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         names.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
-        using var issued = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey),
-            DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        using var issued = request.Create(
+            ca.SubjectName,
+            X509SignatureGenerator.CreateForECDsa(caKey),
+            DateTimeOffset.UtcNow.AddMinutes(-5),
+            DateTimeOffset.UtcNow.AddDays(1),
+            RandomNumberGenerator.GetBytes(16)
+        );
         File.WriteAllText(Certificate(name), issued.ExportCertificatePem());
         File.WriteAllText(Key(name), key.ExportPkcs8PrivateKeyPem());
     }

@@ -10,10 +10,17 @@ namespace OrleansSynth.Cli.Client;
 /// </summary>
 internal static class ReleaseExporter
 {
-    public static async Task<ReleaseManifest> ExportAsync(IPipelineCoordinatorGrain run, string target, Action<ReleaseFile>? progress, CancellationToken cancellationToken)
+    public static async Task<ReleaseManifest> ExportAsync(
+        IPipelineCoordinatorGrain run,
+        string target,
+        Action<ReleaseFile>? progress,
+        CancellationToken cancellationToken
+    )
     {
         var manifest = await run.GetRelease()
-            ?? throw new InvalidOperationException($"run {run.GetPrimaryKeyString()} has no release yet (it is not finished).");
+            ?? throw new InvalidOperationException(
+                $"run {run.GetPrimaryKeyString()} has no release yet (it is not finished)."
+            );
         target = Path.GetFullPath(target);
         var building = $"{target}.partial-{Guid.NewGuid():N}";
         try
@@ -24,7 +31,12 @@ internal static class ReleaseExporter
                 if (!path.StartsWith(building + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                     throw new InvalidDataException($"the release names a file outside its folder: {file.Path}");
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                await DownloadAsync((offset, count) => run.ReadReleaseFile(file.Path, offset, count), file.Artifact, path, cancellationToken);
+                await DownloadAsync(
+                    (offset, count) => run.ReadReleaseFile(file.Path, offset, count),
+                    file.Artifact,
+                    path,
+                    cancellationToken
+                );
                 progress?.Invoke(file);
             }
             if (Directory.Exists(target))
@@ -39,20 +51,37 @@ internal static class ReleaseExporter
         }
         finally
         {
-            if (Directory.Exists(building)) Directory.Delete(building, recursive: true);
+            if (Directory.Exists(building))
+                Directory.Delete(building, recursive: true);
         }
     }
 
     /// <summary>Writes the internal report (it names real records) to <paramref name="target"/>, atomically.</summary>
-    public static async Task ExportInternalReportAsync(IPipelineCoordinatorGrain run, string target, CancellationToken cancellationToken)
+    public static async Task ExportInternalReportAsync(
+        IPipelineCoordinatorGrain run,
+        string target,
+        CancellationToken cancellationToken
+    )
     {
         var artifact = await run.GetInternalReport()
-            ?? throw new InvalidOperationException($"run {run.GetPrimaryKeyString()} has no internal report yet (it is not finished).");
-        await DownloadFileAsync((offset, count) => run.ReadInternalReport(offset, count), artifact, target, cancellationToken);
+            ?? throw new InvalidOperationException(
+                $"run {run.GetPrimaryKeyString()} has no internal report yet (it is not finished)."
+            );
+        await DownloadFileAsync(
+            (offset, count) => run.ReadInternalReport(offset, count),
+            artifact,
+            target,
+            cancellationToken
+        );
     }
 
     /// <summary>Downloads one artifact to <paramref name="target"/>, written whole or not at all.</summary>
-    public static async Task DownloadFileAsync(Func<long, int, Task<byte[]>> read, ArtifactRef artifact, string target, CancellationToken cancellationToken)
+    public static async Task DownloadFileAsync(
+        Func<long, int, Task<byte[]>> read,
+        ArtifactRef artifact,
+        string target,
+        CancellationToken cancellationToken
+    )
     {
         target = Path.GetFullPath(target);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -69,16 +98,24 @@ internal static class ReleaseExporter
     }
 
     /// <summary>Downloads one artifact chunk by chunk into <paramref name="path"/> and checks its SHA-256.</summary>
-    public static async Task DownloadAsync(Func<long, int, Task<byte[]>> read, ArtifactRef artifact, string path, CancellationToken cancellationToken)
+    public static async Task DownloadAsync(
+        Func<long, int, Task<byte[]>> read,
+        ArtifactRef artifact,
+        string path,
+        CancellationToken cancellationToken
+    )
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await using (var output = File.Create(path))
         {
-            for (long offset = 0; offset < artifact.Length;)
+            for (long offset = 0; offset < artifact.Length; )
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var chunk = await read(offset, ReleaseManifest.MaxChunk);
-                if (chunk.Length == 0) throw new InvalidDataException($"{Path.GetFileName(path)}: the cluster sent {offset} of {artifact.Length} bytes.");
+                if (chunk.Length == 0)
+                    throw new InvalidDataException(
+                        $"{Path.GetFileName(path)}: the cluster sent {offset} of {artifact.Length} bytes."
+                    );
                 hash.AppendData(chunk);
                 await output.WriteAsync(chunk, cancellationToken);
                 offset += chunk.Length;
@@ -86,6 +123,8 @@ internal static class ReleaseExporter
         }
         var sha = Convert.ToHexStringLower(hash.GetHashAndReset());
         if (sha != artifact.Sha256)
-            throw new InvalidDataException($"{Path.GetFileName(path)}: SHA-256 {sha} does not match the release's {artifact.Sha256}.");
+            throw new InvalidDataException(
+                $"{Path.GetFileName(path)}: SHA-256 {sha} does not match the release's {artifact.Sha256}."
+            );
     }
 }

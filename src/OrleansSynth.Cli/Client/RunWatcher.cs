@@ -14,27 +14,49 @@ internal static class RunWatcher
     private static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 
-    public static Task<PipelineStatus> WatchAsync(IPipelineCoordinatorGrain run, bool quiet, CancellationToken cancellationToken) =>
-        WatchAsync(run, run.GetPrimaryKeyString(), quiet ? null : AnsiConsole.Console, cancellationToken);
+    public static Task<PipelineStatus> WatchAsync(
+        IPipelineCoordinatorGrain run,
+        bool quiet,
+        CancellationToken cancellationToken
+    ) => WatchAsync(run, run.GetPrimaryKeyString(), quiet ? null : AnsiConsole.Console, cancellationToken);
 
     /// <param name="console">Where the run is shown, or null to follow it silently.</param>
-    public static async Task<PipelineStatus> WatchAsync(IPipelineCoordinatorGrain run, string runName, IAnsiConsole? console, CancellationToken cancellationToken)
+    public static async Task<PipelineStatus> WatchAsync(
+        IPipelineCoordinatorGrain run,
+        string runName,
+        IAnsiConsole? console,
+        CancellationToken cancellationToken
+    )
     {
-        if (console is null) return await FollowAsync(run, runName, console, view: null, cancellationToken);
+        if (console is null)
+            return await FollowAsync(run, runName, console, view: null, cancellationToken);
         if (!console.Profile.Capabilities.Interactive)
             return await FollowAsync(run, runName, console, new ProgressLines(console), cancellationToken);
         PipelineStatus? ended = null;
-        await console.Progress()
+        await console
+            .Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new RemainingTimeColumn(), new SpinnerColumn())
-            .StartAsync(async context => ended = await FollowAsync(run, runName, console, new ProgressBars(context), cancellationToken));
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new RemainingTimeColumn(),
+                new SpinnerColumn()
+            )
+            .StartAsync(async context =>
+                ended = await FollowAsync(run, runName, console, new ProgressBars(context), cancellationToken)
+            );
         return ended!;
     }
 
-    private static async Task<PipelineStatus> FollowAsync(IPipelineCoordinatorGrain run, string runName, IAnsiConsole? console, IProgressView? view,
-        CancellationToken cancellationToken)
+    private static async Task<PipelineStatus> FollowAsync(
+        IPipelineCoordinatorGrain run,
+        string runName,
+        IAnsiConsole? console,
+        IProgressView? view,
+        CancellationToken cancellationToken
+    )
     {
         var shown = new HashSet<string>();
         var waitingShown = false;
@@ -45,22 +67,31 @@ internal static class RunWatcher
             {
                 // Written above the bars on a terminal (Spectre's live display moves them down).
                 foreach (var stage in status.Stages.Where(s => s.State == WorkState.Completed && shown.Add(s.Name)))
-                    console.WriteLine($"  done: {stage.Name} ({(stage.FinishedAt - stage.StartedAt)?.TotalSeconds:F0} s) {stage.Detail}");
-                if (status.Stages.Any(s => s.State == WorkState.Running && s.Detail == "waiting for approval") && !waitingShown)
+                    console.WriteLine(
+                        $"  done: {stage.Name} ({(stage.FinishedAt - stage.StartedAt)?.TotalSeconds:F0} s) "
+                            + $"{stage.Detail}"
+                    );
+                if (
+                    status.Stages.Any(s => s.State == WorkState.Running && s.Detail == "waiting for approval")
+                    && !waitingShown
+                )
                 {
                     waitingShown = true;
                     console.WriteLine($"  waiting for approval: synth run approve {runName} --by NAME");
                 }
                 // Once more when the run has ended, so the bars stop at their final counts.
                 if (status.State != WorkState.NotStarted)
-                    foreach (var progress in await RetryingAsync(run.GetProgress, cancellationToken)) view.Show(progress);
+                    foreach (var progress in await RetryingAsync(run.GetProgress, cancellationToken))
+                        view.Show(progress);
             }
-            if (status.State is not (WorkState.Running or WorkState.NotStarted)) return status;
+            if (status.State is not (WorkState.Running or WorkState.NotStarted))
+                return status;
             await Task.Delay(Poll, cancellationToken);
         }
     }
 
-    /// <summary>Calls <paramref name="call"/> until it answers, for at most <see cref="GiveUpAfter"/> of failures in a row.</summary>
+    /// <summary>Calls <paramref name="call"/> until it answers, for at most <see cref="GiveUpAfter"/> of failures in a
+    /// row.</summary>
     public static async Task<T> RetryingAsync<T>(Func<Task<T>> call, CancellationToken cancellationToken)
     {
         var since = DateTime.UtcNow;
@@ -70,8 +101,14 @@ internal static class RunWatcher
             {
                 return await call();
             }
-            catch (Exception e) when (e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException
-                                          or Orleans.Runtime.Messaging.ConnectionFailedException && DateTime.UtcNow - since < GiveUpAfter)
+            catch (Exception e)
+                when (e
+                        is TimeoutException
+                            or SiloUnavailableException
+                            or OrleansMessageRejectionException
+                            or Orleans.Runtime.Messaging.ConnectionFailedException
+                    && DateTime.UtcNow - since < GiveUpAfter
+                )
             {
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
@@ -83,7 +120,8 @@ internal static class RunWatcher
         void Show(WorkProgress progress);
     }
 
-    /// <summary>A line per item when it moved and at least <see cref="Every"/> passed, and when it ends: readable in a log.</summary>
+    /// <summary>A line per item when it moved and at least <see cref="Every"/> passed, and when it ends: readable in a
+    /// log.</summary>
     private sealed class ProgressLines(IAnsiConsole console) : IProgressView
     {
         private static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
@@ -93,8 +131,10 @@ internal static class RunWatcher
         {
             var now = DateTime.UtcNow;
             var seen = _last.TryGetValue(progress.Name, out var last);
-            var moved = !seen || (last.Done != progress.Done && (now - last.At > Every || progress.Done == progress.Total));
-            if (!moved || progress.State == WorkState.Completed && last.Done == progress.Total) return;
+            var moved =
+                !seen || (last.Done != progress.Done && (now - last.At > Every || progress.Done == progress.Total));
+            if (!moved || progress.State == WorkState.Completed && last.Done == progress.Total)
+                return;
             _last[progress.Name] = (progress.Done, now);
             console.WriteLine($"  {RunView.Line(progress)}");
         }
@@ -109,13 +149,17 @@ internal static class RunWatcher
         {
             if (!_bars.TryGetValue(progress.Name, out var bar))
                 _bars[progress.Name] = bar = context.AddTask(Markup.Escape(progress.Name));
-            if (bar.IsFinished) return;
+            if (bar.IsFinished)
+                return;
             bar.IsIndeterminate = progress.Total == 0;
             bar.MaxValue = Math.Max(1, progress.Total);
             bar.Value = progress.Done;
             var ended = progress.State == WorkState.Running ? "" : $", {progress.State.ToString().ToLowerInvariant()}";
-            bar.Description = Markup.Escape($"{progress.Name}: {progress.Done}/{progress.Total} {progress.Unit}{ended}");
-            if (progress.State != WorkState.Running) bar.StopTask();
+            bar.Description = Markup.Escape(
+                $"{progress.Name}: {progress.Done}/{progress.Total} {progress.Unit}{ended}"
+            );
+            if (progress.State != WorkState.Running)
+                bar.StopTask();
         }
     }
 }

@@ -26,12 +26,26 @@ internal static class CliErrors
         {
             return Fail(e.Message, Unreachable);
         }
-        catch (Exception e) when (e is SiloUnavailableException or Orleans.Runtime.Messaging.ConnectionFailedException or OrleansMessageRejectionException)
+        catch (Exception e)
+            when (e
+                    is SiloUnavailableException
+                        or Orleans.Runtime.Messaging.ConnectionFailedException
+                        or OrleansMessageRejectionException
+            )
         {
             return Fail($"lost the cluster: {e.Message}", Unreachable);
         }
-        catch (Exception e) when (e is ArgumentException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-                                      or AccessRefusedException or DatasetRefusedException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception e)
+            when (e
+                    is ArgumentException
+                        or FileNotFoundException
+                        or DirectoryNotFoundException
+                        or InvalidDataException
+                        or AccessRefusedException
+                        or DatasetRefusedException
+                        or InvalidOperationException
+                        or UnauthorizedAccessException
+            )
         {
             return Fail(e.Message, UserError);
         }

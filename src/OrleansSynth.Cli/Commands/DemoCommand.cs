@@ -16,63 +16,129 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var preset = new Option<string>("--preset") { Description = "quick (small models, 300 samples: a smoke test the default gate refuses) or default (the full-size run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and 24,000-step pair verifier are trained on first use and cached per dataset) or long (under two hours on 2 cores: a 4,800-step teacher twice as wide, 3,000 samples or records twinned, the same audit).", DefaultValueFactory = _ => "default" };
+        var preset = new Option<string>("--preset")
+        {
+            Description =
+                "quick (small models, 300 samples: a smoke test the default gate refuses) or default (the full-size "
+                + "run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and "
+                + "24,000-step pair verifier are trained on first use and cached per dataset) or long "
+                + "(under two hours on 2 cores: a 4,800-step teacher twice as wide, 3,000 samples or "
+                + "records twinned, the same audit).",
+            DefaultValueFactory = _ => "default",
+        };
         preset.AcceptOnlyFromAmong(DemoPresets.Names);
-        var output = new Option<string>("--out") { Description = "Folder for the release (and, on a local silo, its data).", DefaultValueFactory = _ => "out/demo" };
-        var dataset = new Option<string>("--dataset") { Description = "Real dataset (a name or a path the silos can read).", DefaultValueFactory = _ => "fashion-mnist" };
-        var run = new Option<string?>("--run") { Description = "Run name (default: demo-<preset>[-<strategy>]); the same name resumes that run." };
-        var strategy = new Option<string>("--strategy") { Description = "distillation, diversity-aware or diversity-aware+distillation.", DefaultValueFactory = _ => "distillation" };
+        var output = new Option<string>("--out")
+        {
+            Description = "Folder for the release (and, on a local silo, its data).",
+            DefaultValueFactory = _ => "out/demo",
+        };
+        var dataset = new Option<string>("--dataset")
+        {
+            Description = "Real dataset (a name or a path the silos can read).",
+            DefaultValueFactory = _ => "fashion-mnist",
+        };
+        var run = new Option<string?>("--run")
+        {
+            Description = "Run name (default: demo-<preset>[-<strategy>]); the same name resumes that run.",
+        };
+        var strategy = new Option<string>("--strategy")
+        {
+            Description = "distillation, diversity-aware or diversity-aware+distillation.",
+            DefaultValueFactory = _ => "distillation",
+        };
         strategy.AcceptOnlyFromAmong("distillation", "diversity-aware", "diversity-aware+distillation");
-        var keepSilo = new Option<bool>("--keep-silo") { Description = "Leave the local silo this command started running afterwards." };
+        var keepSilo = new Option<bool>("--keep-silo")
+        {
+            Description = "Leave the local silo this command started running afterwards.",
+        };
         var internalReport = new Option<string?>("--internal-report")
         {
-            Description = "Also write the run's internal report here: which released file is which sample, and its nearest real records. It names real records; never share it.",
+            Description =
+                "Also write the run's internal report here: which released file is which sample, and its nearest "
+                + "real records. It names real records; never share it.",
         };
-        var command = new Command("demo", "Run the whole pipeline on Fashion-MNIST (a local silo unless --cluster), export the release and print where the report is.")
+        var command = new Command(
+            "demo",
+            "Run the whole pipeline on Fashion-MNIST (a local silo unless --cluster), export the release and print "
+                + "where the report is."
+        )
         {
-            preset, output, dataset, run, strategy, keepSilo, internalReport,
+            preset,
+            output,
+            dataset,
+            run,
+            strategy,
+            keepSilo,
+            internalReport,
         };
-        command.SetAction((parse, cancellationToken) => CliErrors.Run(async () =>
-        {
-            var outDir = Path.GetFullPath(parse.GetValue(output)!);
-            var presetName = parse.GetValue(preset)!;
-            var strategyName = parse.GetValue(strategy)!;
-            var runName = parse.GetValue(run) ?? (strategyName == "distillation" ? $"demo-{presetName}" : $"demo-{presetName}-{strategyName.Replace('+', '-')}");
-            var spec = DemoPresets.For(presetName, parse.GetValue(dataset)!, outDir, PipelineSpecFile.ParseStrategy(strategyName)!.Value);
-
-            var local = ClusterTarget.Resolve(parse.GetValue(ClientOptions.Cluster)) is null;
-            var dataRoot = Path.Combine(outDir, "data");
-            var startedSilo = local && LocalSilo.Find(dataRoot) is null;
-            ClusterConnection? cluster = null;
-            try
-            {
-                cluster = await ClientOptions.ConnectAsync(parse, cancellationToken, dataRoot);
-                var coordinator = RunCommands.Coordinator(cluster, runName);
-                await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(runName, spec);
-                AnsiConsole.WriteLine($"pipeline {runName} on {(local ? $"a local silo; data in {dataRoot}" : cluster.Target.ToString())}");
-                var status = await RunWatcher.WatchAsync(coordinator, quiet: false, cancellationToken);
-                // A run refused at the distillation gate ends before any release is written: then there is nothing to export.
-                if (status.State is WorkState.Completed or WorkState.Refused && await coordinator.GetRelease() is not null)
+        command.SetAction(
+            (parse, cancellationToken) =>
+                CliErrors.Run(async () =>
                 {
-                    var release = Path.Combine(outDir, "release");
-                    await ReleaseExporter.ExportAsync(coordinator, release, null, cancellationToken);
-                    if (parse.GetValue(internalReport) is { } path)
+                    var outDir = Path.GetFullPath(parse.GetValue(output)!);
+                    var presetName = parse.GetValue(preset)!;
+                    var strategyName = parse.GetValue(strategy)!;
+                    var runName = parse.GetValue(run)
+                        ?? (
+                            strategyName == "distillation"
+                                ? $"demo-{presetName}"
+                                : $"demo-{presetName}-{strategyName.Replace('+', '-')}"
+                        );
+                    var spec = DemoPresets.For(
+                        presetName,
+                        parse.GetValue(dataset)!,
+                        outDir,
+                        PipelineSpecFile.ParseStrategy(strategyName)!.Value
+                    );
+
+                    var local = ClusterTarget.Resolve(parse.GetValue(ClientOptions.Cluster)) is null;
+                    var dataRoot = Path.Combine(outDir, "data");
+                    var startedSilo = local && LocalSilo.Find(dataRoot) is null;
+                    ClusterConnection? cluster = null;
+                    try
                     {
-                        await ReleaseExporter.ExportInternalReportAsync(coordinator, path, cancellationToken);
-                        AnsiConsole.WriteLine($"internal report (names real records; not for sharing): {Path.GetFullPath(path)}");
+                        cluster = await ClientOptions.ConnectAsync(parse, cancellationToken, dataRoot);
+                        var coordinator = RunCommands.Coordinator(cluster, runName);
+                        await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).Submit(runName, spec);
+                        AnsiConsole.WriteLine(
+                            $"pipeline {runName} on "
+                                + $"{(local ? $"a local silo; data in {dataRoot}" : cluster.Target.ToString())}"
+                        );
+                        var status = await RunWatcher.WatchAsync(coordinator, quiet: false, cancellationToken);
+                        // A run refused at the distillation gate ends before any release is written: then there is
+                        // nothing to export.
+                        if (
+                            status.State is WorkState.Completed or WorkState.Refused
+                            && await coordinator.GetRelease() is not null
+                        )
+                        {
+                            var release = Path.Combine(outDir, "release");
+                            await ReleaseExporter.ExportAsync(coordinator, release, null, cancellationToken);
+                            if (parse.GetValue(internalReport) is { } path)
+                            {
+                                await ReleaseExporter.ExportInternalReportAsync(coordinator, path, cancellationToken);
+                                AnsiConsole.WriteLine(
+                                    $"internal report (names real records; not for sharing): {Path.GetFullPath(path)}"
+                                );
+                            }
+                            AnsiConsole.WriteLine(
+                                $"report: {Path.Combine(release, status.ReportFile ?? "report.json")}"
+                            );
+                        }
+                        RunCommands.Ended(runName, status);
+                        return RunView.ExitCode(status.State);
                     }
-                    AnsiConsole.WriteLine($"report: {Path.Combine(release, status.ReportFile ?? "report.json")}");
-                }
-                RunCommands.Ended(runName, status);
-                return RunView.ExitCode(status.State);
-            }
-            finally
-            {
-                if (cluster is not null) await cluster.DisposeAsync();
-                // Stop what this command started, unless asked not to or interrupted (then the run goes on there).
-                if (startedSilo && !parse.GetValue(keepSilo) && !cancellationToken.IsCancellationRequested) await LocalSilo.StopAsync(dataRoot, CancellationToken.None);
-            }
-        }));
+                    finally
+                    {
+                        if (cluster is not null)
+                            await cluster.DisposeAsync();
+                        // Stop what this command started, unless asked not to or interrupted (then the run goes on
+                        // there).
+                        if (startedSilo && !parse.GetValue(keepSilo) && !cancellationToken.IsCancellationRequested)
+                            await LocalSilo.StopAsync(dataRoot, CancellationToken.None);
+                    }
+                })
+        );
         return command;
     }
 }

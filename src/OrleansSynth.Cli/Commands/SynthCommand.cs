@@ -8,8 +8,10 @@ internal static class SynthCommand
 {
     public static RootCommand Create()
     {
-        var root = new RootCommand("synth: shareable synthetic medical images, with evidence that no patient can be "
-            + "singled out. A thin client of an OrleansSynth cluster (or of a local silo).")
+        var root = new RootCommand(
+            "synth: shareable synthetic medical images, with evidence that no patient can be "
+                + "singled out. A thin client of an OrleansSynth cluster (or of a local silo)."
+        )
         {
             RunCommands.Create(),
             DemoCommand.Create(),

@@ -27,7 +27,8 @@ public sealed class ClientCredentials : IOutgoingGrainCallFilter, IDisposable
 
     public async Task Invoke(IOutgoingGrainCallContext context)
     {
-        if (_token is not null) RequestContext.Set(ClientCredential.TokenKey, _token);
+        if (_token is not null)
+            RequestContext.Set(ClientCredential.TokenKey, _token);
         else if (_certificate is not null)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -46,11 +47,14 @@ public sealed class ClientCredentials : IOutgoingGrainCallFilter, IDisposable
         var content = ClientCredential.SignedContent(issuedAt);
         var certificate = _certificate!;
         if (certificate.GetECDsaPrivateKey() is { } ecdsa)
-            using (ecdsa) return ecdsa.SignData(content, HashAlgorithmName.SHA256);
+            using (ecdsa)
+                return ecdsa.SignData(content, HashAlgorithmName.SHA256);
         if (certificate.GetRSAPrivateKey() is { } rsa)
-            using (rsa) return rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
+            using (rsa)
+                return rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss);
         throw new ArgumentException(
-            $"the client certificate '{certificate.Subject}' has neither an ECDSA nor an RSA key.");
+            $"the client certificate '{certificate.Subject}' has neither an ECDSA nor an RSA key."
+        );
     }
 
     public void Dispose() => _certificate?.Dispose();

@@ -24,5 +24,6 @@ public sealed record ClientIdentity(string? Token, string? CertificateFile, stri
 
     public X509Certificate2Collection Authority() =>
         ClusterCertificates.LoadAuthority(
-            CaFile ?? throw new ArgumentException("--ca: the cluster's CA certificate is needed with --cert."));
+            CaFile ?? throw new ArgumentException("--ca: the cluster's CA certificate is needed with --cert.")
+        );
 }

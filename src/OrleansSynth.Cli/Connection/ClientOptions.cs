@@ -15,7 +15,8 @@ internal static class ClientOptions
 
     public static readonly Option<string?> Cluster = new("--cluster")
     {
-        Description = "The cluster: host:port[,host:port] of its gateways, or its membership: "
+        Description =
+            "The cluster: host:port[,host:port] of its gateways, or its membership: "
             + "redis://host:port[,user=...,password=...] or azure://CONNECTION-STRING|TABLE-URL. "
             + $"Default: {ClusterTarget.Variable}, then {ClusterTarget.ConfigFile}; none: a local silo.",
         Recursive = true,
@@ -23,14 +24,16 @@ internal static class ClientOptions
 
     public static readonly Option<string?> Token = new("--token")
     {
-        Description = "The cluster's operator token instead of a certificate "
+        Description =
+            "The cluster's operator token instead of a certificate "
             + $"(default: {TokenVariable}; a local silo's own token).",
         Recursive = true,
     };
 
     public static readonly Option<string?> Certificate = new("--cert")
     {
-        Description = "Client certificate (PEM) signed by the cluster's CA: mutual TLS, and your principal and role "
+        Description =
+            "Client certificate (PEM) signed by the cluster's CA: mutual TLS, and your principal and role "
             + $"(default: {CertificateVariable}).",
         Recursive = true,
     };
@@ -50,9 +53,10 @@ internal static class ClientOptions
     public static readonly Option<string> Data = new("--data")
     {
         Description = $"Local silo only: the folder of its data (default: {DataVariable}, else out/local).",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data
-            ? data
-            : Path.Combine("out", "local"),
+        DefaultValueFactory = _ =>
+            Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data
+                ? data
+                : Path.Combine("out", "local"),
         Recursive = true,
     };
 
@@ -77,20 +81,32 @@ internal static class ClientOptions
     /// Connects to the named cluster, or to the local silo of <paramref name="dataRoot"/> (started if needed).
     /// </summary>
     public static async Task<ClusterConnection> ConnectAsync(
-        ParseResult parse, CancellationToken cancellationToken, string? dataRoot = null)
+        ParseResult parse,
+        CancellationToken cancellationToken,
+        string? dataRoot = null
+    )
     {
         var token = parse.GetValue(Token) ?? Variable(TokenVariable);
         var certificate = parse.GetValue(Certificate) ?? Variable(CertificateVariable);
         var identity = new ClientIdentity(
-            token, certificate, parse.GetValue(Key) ?? Variable(KeyVariable),
-            parse.GetValue(Ca) ?? Variable(CaVariable));
+            token,
+            certificate,
+            parse.GetValue(Key) ?? Variable(KeyVariable),
+            parse.GetValue(Ca) ?? Variable(CaVariable)
+        );
         if (ClusterTarget.Resolve(parse.GetValue(Cluster)) is { } target)
             return await ClusterConnection.ConnectAsync(target, identity, cancellationToken);
         var (silo, _) = await LocalSilo.EnsureAsync(
-            dataRoot ?? parse.GetValue(Data)!, line => Console.Error.WriteLine(line), cancellationToken);
+            dataRoot ?? parse.GetValue(Data)!,
+            line => Console.Error.WriteLine(line),
+            cancellationToken
+        );
         // The local silo listens on loopback only and knows one principal: the user who started it, by its token.
         return await ClusterConnection.ConnectAsync(
-            LocalSilo.Target(silo), new ClientIdentity(token ?? silo.Token, null, null, null), cancellationToken);
+            LocalSilo.Target(silo),
+            new ClientIdentity(token ?? silo.Token, null, null, null),
+            cancellationToken
+        );
     }
 
     private static string? Variable(string name) =>

@@ -24,7 +24,11 @@ internal sealed class ClusterConnection : IAsyncDisposable
     public IClusterClient Client => _host.Services.GetRequiredService<IClusterClient>();
     public IGrainFactory Grains => Client;
 
-    public static async Task<ClusterConnection> ConnectAsync(ClusterTarget target, ClientIdentity identity, CancellationToken cancellationToken)
+    public static async Task<ClusterConnection> ConnectAsync(
+        ClusterTarget target,
+        ClientIdentity identity,
+        CancellationToken cancellationToken
+    )
     {
         var credentials = identity.Credentials();
         var builder = Host.CreateApplicationBuilder([]);
@@ -33,17 +37,24 @@ internal sealed class ClusterConnection : IAsyncDisposable
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (target.ClusterId, target.ServiceId));
-            if (target.Redis is { } redis) client.UseRedisClustering(redis);
-            else if (target.AzureTables is not null) client.UseAzureStorageClustering(gateways => gateways.TableServiceClient = target.AzureTableClient());
-            else client.UseStaticClustering(target.Gateways.ToArray());
-            if (credentials is not null) client.AddOutgoingGrainCallFilter(credentials);
-            if (identity.UsesTls) UseMutualTls(client, identity);
+            if (target.Redis is { } redis)
+                client.UseRedisClustering(redis);
+            else if (target.AzureTables is not null)
+                client.UseAzureStorageClustering(gateways => gateways.TableServiceClient = target.AzureTableClient());
+            else
+                client.UseStaticClustering(target.Gateways.ToArray());
+            if (credentials is not null)
+                client.AddOutgoingGrainCallFilter(credentials);
+            if (identity.UsesTls)
+                UseMutualTls(client, identity);
             // Keep trying while the deadline below runs: a silo may still be starting.
-            client.UseConnectionRetryFilter(async (_, token) =>
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(500), token);
-                return true;
-            });
+            client.UseConnectionRetryFilter(
+                async (_, token) =>
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), token);
+                    return true;
+                }
+            );
         });
         var host = builder.Build();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -51,24 +62,31 @@ internal sealed class ClusterConnection : IAsyncDisposable
         try
         {
             // WaitAsync bounds it even if a provider blocks without watching the token (an unreachable Redis).
-            await host.StartAsync(deadline.Token).WaitAsync(ConnectTimeout + TimeSpan.FromSeconds(1), cancellationToken);
+            await host.StartAsync(deadline.Token)
+                .WaitAsync(ConnectTimeout + TimeSpan.FromSeconds(1), cancellationToken);
             return new ClusterConnection(host, target);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             host.Dispose();
             // A TLS refusal looks like any closed connection from here: say what to check.
-            var hint = identity.UsesTls
-                ? "; if the cluster is up, check that --cert is signed by the cluster's CA and --ca is that CA"
-                : target.Redis is not null || target.AzureTables is not null || target.Gateways.Any(g => !System.Net.IPAddress.IsLoopback(g.Address))
+            var hint =
+                identity.UsesTls
+                    ? "; if the cluster is up, check that --cert is signed by the cluster's CA and --ca is that CA"
+                : target.Redis is not null
+                || target.AzureTables is not null
+                || target.Gateways.Any(g => !System.Net.IPAddress.IsLoopback(g.Address))
                     ? "; a cluster beyond this machine takes mutual TLS: give --cert, --key and --ca"
-                    : "";
+                : "";
             throw new ClusterUnreachableException(
-                $"cannot reach the cluster at {target} within {ConnectTimeout.TotalSeconds:F0} s ({e.GetBaseException().Message}){hint}");
+                $"cannot reach the cluster at {target} within {ConnectTimeout.TotalSeconds:F0} s "
+                    + $"({e.GetBaseException().Message}){hint}"
+            );
         }
     }
 
-    /// <summary>Mutual TLS to the gateways: this client's certificate, and only silos whose certificate the CA signed.</summary>
+    /// <summary>Mutual TLS to the gateways: this client's certificate, and only silos whose certificate the CA
+    /// signed.</summary>
     private static void UseMutualTls(IClientBuilder client, ClientIdentity identity)
     {
         var authority = identity.Authority();
@@ -76,7 +94,8 @@ internal sealed class ClusterConnection : IAsyncDisposable
         {
             tls.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
             tls.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
-            tls.RemoteCertificateValidation = (certificate, _, _) => Abstractions.ClusterCertificates.ChainsTo(certificate, authority);
+            tls.RemoteCertificateValidation = (certificate, _, _) =>
+                Abstractions.ClusterCertificates.ChainsTo(certificate, authority);
         });
     }
 

@@ -14,33 +14,79 @@ internal static class DemoPresets
 {
     public static readonly string[] Names = ["quick", "default", "long"];
 
-    public static PipelineSpec For(string preset, string dataset, string output, PipelineStrategy strategy = PipelineStrategy.Distillation)
+    public static PipelineSpec For(
+        string preset,
+        string dataset,
+        string output,
+        PipelineStrategy strategy = PipelineStrategy.Distillation
+    )
     {
         var (spec, twinRecords, twins) = preset switch
         {
-            "quick" => (new PipelineSpec(dataset,
-                Teacher: Diffusion(steps: 200), Student: Student(steps: 200),
-                SampleCount: 300, ShardSize: 100, Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false), Output: output,
-                Guidance: 2.0, SamplerSteps: 10, EncoderSteps: 1500, ClassifierSteps: 150),
-                300, ThreeTwinsAt(1.4)),
-            // Twins: 4,500 records at w = 1 (one network evaluation per step, no unconditional branch), three each: 13,500
+            "quick" => (
+                new PipelineSpec(
+                    dataset,
+                    Teacher: Diffusion(steps: 200),
+                    Student: Student(steps: 200),
+                    SampleCount: 300,
+                    ShardSize: 100,
+                    Gate: new PipelinePolicy(MinimumSamples: 150, RequireApproval: false),
+                    Output: output,
+                    Guidance: 2.0,
+                    SamplerSteps: 10,
+                    EncoderSteps: 1500,
+                    ClassifierSteps: 150
+                ),
+                300,
+                ThreeTwinsAt(1.4)
+            ),
+            // Twins: 4,500 records at w = 1 (one network evaluation per step, no unconditional branch), three each:
+            // 13,500
             // twins for the sampling time 4,500 took at w = 1.4, and a classifier on them 1.3 points closer to real
             // (docs/lab-notebook.md: the twin-recipe benchmark).
-            "default" => (new PipelineSpec(dataset,
-                Teacher: Diffusion(steps: 2400), Student: Student(steps: 1200),
-                SampleCount: 1500, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false), Output: output,
-                Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 800,
-                Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
-                4500, ThreeTwinsAt(1.0)),
-            // Default's measured ceiling was then the teacher (docs/lab-notebook.md): twice its width, twice its steps, and
-            // twice the records the default twinned at the time (1,500). The default's later recipe, 4,500 records at w = 1,
+            "default" => (
+                new PipelineSpec(
+                    dataset,
+                    Teacher: Diffusion(steps: 2400),
+                    Student: Student(steps: 1200),
+                    SampleCount: 1500,
+                    ShardSize: 250,
+                    Gate: new PipelinePolicy(MinimumSamples: 1000, RequireApproval: false),
+                    Output: output,
+                    Guidance: 2.0,
+                    SamplerSteps: 15,
+                    EncoderSteps: AuditDefaults.EncoderSteps,
+                    ClassifierSteps: 800,
+                    Alpha: AuditDefaults.Alpha,
+                    VerifierSteps: AuditDefaults.VerifierSteps
+                ),
+                4500,
+                ThreeTwinsAt(1.0)
+            ),
+            // Default's measured ceiling was then the teacher (docs/lab-notebook.md): twice its width, twice its steps,
+            // and
+            // twice the records the default twinned at the time (1,500). The default's later recipe, 4,500 records at w
+            // = 1,
             // has not been measured at this width: long keeps the settings its 84-minute run measured.
-            "long" => (new PipelineSpec(dataset,
-                Teacher: Diffusion(steps: 4800, baseChannels: 48), Student: Student(steps: 2400, baseChannels: 48),
-                SampleCount: 3000, ShardSize: 250, Gate: new PipelinePolicy(MinimumSamples: 2000, RequireApproval: false), Output: output,
-                Guidance: 2.0, SamplerSteps: 15, EncoderSteps: AuditDefaults.EncoderSteps, ClassifierSteps: 1600,
-                Alpha: AuditDefaults.Alpha, VerifierSteps: AuditDefaults.VerifierSteps),
-                3000, ThreeTwinsAt(1.4)),
+            "long" => (
+                new PipelineSpec(
+                    dataset,
+                    Teacher: Diffusion(steps: 4800, baseChannels: 48),
+                    Student: Student(steps: 2400, baseChannels: 48),
+                    SampleCount: 3000,
+                    ShardSize: 250,
+                    Gate: new PipelinePolicy(MinimumSamples: 2000, RequireApproval: false),
+                    Output: output,
+                    Guidance: 2.0,
+                    SamplerSteps: 15,
+                    EncoderSteps: AuditDefaults.EncoderSteps,
+                    ClassifierSteps: 1600,
+                    Alpha: AuditDefaults.Alpha,
+                    VerifierSteps: AuditDefaults.VerifierSteps
+                ),
+                3000,
+                ThreeTwinsAt(1.4)
+            ),
             _ => throw new ArgumentException($"Unknown preset '{preset}'; use {string.Join(", ", Names)}."),
         };
         return spec with
@@ -54,15 +100,26 @@ internal static class DemoPresets
         };
     }
 
-    // Every unlinked candidate kept: more twins for the same sampling work narrowed the utility gap more than best-of-K did.
-    private static DiversityOptions ThreeTwinsAt(double guidance) => new(Candidates: 3, Guidance: guidance, TwinsPerRecord: 3);
+    // Every unlinked candidate kept: more twins for the same sampling work narrowed the utility gap more than best-of-K
+    // did.
+    private static DiversityOptions ThreeTwinsAt(double guidance) =>
+        new(Candidates: 3, Guidance: guidance, TwinsPerRecord: 3);
 
     private static TrainingRunSpec Diffusion(int steps, int baseChannels = 32, double learningRate = 1e-3) =>
-        new("", Steps: steps, BatchSize: 64, BaseChannels: baseChannels, Timesteps: 1000, LearningRate: learningRate, CheckpointEvery: 200);
+        new(
+            "",
+            Steps: steps,
+            BatchSize: 64,
+            BaseChannels: baseChannels,
+            Timesteps: 1000,
+            LearningRate: learningRate,
+            CheckpointEvery: 200
+        );
 
     // The student has half the teacher's steps: at 1,200 steps a peak rate of 2e-3 took a model's samples from a
     // Fréchet distance of 39.2 to 28.6 (3e-3: 26.3; `sampler-fidelity 1200 1000 dpm-solver++:15 <cache> <rate>`,
     // docs/lab-notebook.md); in the default pipeline it took the student's twins from 96.0 to 88.6, not their utility
     // gap. The teacher keeps 1e-3: its twins met their goal with it.
-    private static TrainingRunSpec Student(int steps, int baseChannels = 32) => Diffusion(steps, baseChannels, learningRate: 2e-3);
+    private static TrainingRunSpec Student(int steps, int baseChannels = 32) =>
+        Diffusion(steps, baseChannels, learningRate: 2e-3);
 }

@@ -16,11 +16,13 @@ namespace OrleansSynth.Cli.Specs;
 /// output: out/my-run
 /// teacher: { steps: 2400 }
 /// student: { steps: 1200 }
-/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }   # or sampler: ddim
+/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }   # or
+/// sampler: ddim
 /// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 24000 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
-/// diversity: { candidates: 3, guidance: 1.0, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord: 3 }   # sampling.count: records twinned
+/// diversity: { candidates: 3, guidance: 1.0, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord:
+/// 3 }   # sampling.count: records twinned
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile
@@ -28,35 +30,60 @@ internal static class PipelineSpecFile
     /// <summary>Where run outputs may go unless told otherwise: below the current directory.</summary>
     public const string OutputRootVariable = "ORLEANSSYNTH_OUTPUT_ROOT";
 
-    /// <param name="outputRoot">The folder every output must stay inside (default: <see cref="OutputRootVariable"/>, else the current directory).</param>
+    /// <param name="outputRoot">The folder every output must stay inside (default: <see cref="OutputRootVariable"/>,
+    /// else the current directory).</param>
     public static PipelineSpec Load(string path, string? outputRoot = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: run spec not found.", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: run spec not found.", path);
         var deserializer = new DeserializerBuilder().WithNamingConvention(CamelCaseNamingConvention.Instance).Build();
         Document document;
         try
         {
-            document = deserializer.Deserialize<Document>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: the run spec is empty.");
+            document = deserializer.Deserialize<Document>(File.ReadAllText(path))
+                ?? throw new InvalidDataException($"{path}: the run spec is empty.");
         }
         catch (YamlException e)
         {
             throw new InvalidDataException($"{path}: line {e.Start.Line}: {(e.InnerException ?? e).Message}", e);
         }
-        if (string.IsNullOrWhiteSpace(document.Dataset)) throw new InvalidDataException($"{path}: 'dataset' is required.");
-        var strategy = ParseStrategy(document.Strategy) ?? throw new InvalidDataException(
-            $"{path}: strategy '{document.Strategy}' is unknown; use distillation, diversity-aware or diversity-aware+distillation.");
+        if (string.IsNullOrWhiteSpace(document.Dataset))
+            throw new InvalidDataException($"{path}: 'dataset' is required.");
+        var strategy = ParseStrategy(document.Strategy)
+            ?? throw new InvalidDataException(
+                $"{path}: strategy '{document.Strategy}' is unknown; use distillation, diversity-aware or "
+                    + $"diversity-aware+distillation."
+            );
         if (!DemoPresets.Names.Contains(document.Preset))
-            throw new InvalidDataException($"{path}: preset '{document.Preset}' is unknown; use {string.Join(", ", DemoPresets.Names)}.");
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputRoot ?? (Environment.GetEnvironmentVariable(OutputRootVariable) is { Length: > 0 } r ? r : Directory.GetCurrentDirectory())));
+            throw new InvalidDataException(
+                $"{path}: preset '{document.Preset}' is unknown; use {string.Join(", ", DemoPresets.Names)}."
+            );
+        var root = Path.TrimEndingDirectorySeparator(
+            Path.GetFullPath(
+                outputRoot
+                    ?? (
+                        Environment.GetEnvironmentVariable(OutputRootVariable) is { Length: > 0 } r
+                            ? r
+                            : Directory.GetCurrentDirectory()
+                    )
+            )
+        );
         // Relative outputs are relative to the root, which is the current directory unless set.
-        var output = Path.GetFullPath(document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)), root);
+        var output = Path.GetFullPath(
+            document.Output ?? Path.Combine("out", Path.GetFileNameWithoutExtension(path)),
+            root
+        );
         if (output != root && !output.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new InvalidDataException($"{path}: 'output' {output} is outside the allowed output root {root}; choose a folder inside it (or set {OutputRootVariable}).");
+            throw new InvalidDataException(
+                $"{path}: 'output' {output} is outside the allowed output root {root}; choose a folder inside it "
+                    + $"(or set {OutputRootVariable})."
+            );
 
         var preset = DemoPresets.For(document.Preset, document.Dataset, output, strategy);
         var (sampling, audit, gate) = (document.Sampling, document.Audit, document.Gate);
         var verifierSteps = audit.VerifierSteps ?? preset.VerifierSteps;
-        if (verifierSteps < 0) throw new InvalidDataException($"{path}: audit.verifierSteps must not be negative, was {verifierSteps}.");
+        if (verifierSteps < 0)
+            throw new InvalidDataException($"{path}: audit.verifierSteps must not be negative, was {verifierSteps}.");
         return preset with
         {
             Teacher = document.Teacher.ToSpec(preset.Teacher),
@@ -65,21 +92,31 @@ internal static class PipelineSpecFile
             ShardSize = sampling.ShardSize ?? preset.ShardSize,
             Guidance = sampling.Guidance ?? preset.Guidance,
             SamplerSteps = sampling.Steps ?? preset.SamplerSteps,
-            Sampler = sampling.Sampler is null ? preset.Sampler : ParseSampler(sampling.Sampler) ?? throw new InvalidDataException(
-                $"{path}: sampling.sampler '{sampling.Sampler}' is unknown; use ddim or dpm-solver++."),
+            Sampler = sampling.Sampler is null
+                ? preset.Sampler
+                : ParseSampler(sampling.Sampler)
+                    ?? throw new InvalidDataException(
+                        $"{path}: sampling.sampler '{sampling.Sampler}' is unknown; use ddim or dpm-solver++."
+                    ),
             MatchRealLabels = sampling.Labels switch
             {
                 null => preset.MatchRealLabels,
                 "balanced" => false,
                 "real" => true,
-                var other => throw new InvalidDataException($"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."),
+                var other => throw new InvalidDataException(
+                    $"{path}: sampling.labels must be 'balanced' or 'real', not '{other}'."
+                ),
             },
             Alpha = audit.Alpha ?? preset.Alpha,
             EncoderSteps = audit.EncoderSteps ?? preset.EncoderSteps,
             Canaries = audit.Canaries ?? preset.Canaries,
             VerifierSteps = verifierSteps,
-            Gate = new PipelinePolicy(gate.MinimumSamples ?? preset.Gate.MinimumSamples, gate.RequireApproval ?? preset.Gate.RequireApproval,
-                gate.MinimumCanaryRecall ?? preset.Gate.MinimumCanaryRecall, gate.StudentFlaggedRateCeiling ?? preset.Gate.StudentFlaggedRateCeiling),
+            Gate = new PipelinePolicy(
+                gate.MinimumSamples ?? preset.Gate.MinimumSamples,
+                gate.RequireApproval ?? preset.Gate.RequireApproval,
+                gate.MinimumCanaryRecall ?? preset.Gate.MinimumCanaryRecall,
+                gate.StudentFlaggedRateCeiling ?? preset.Gate.StudentFlaggedRateCeiling
+            ),
             ClassifierSteps = document.Utility.ClassifierSteps ?? preset.ClassifierSteps,
             Diversity = document.Diversity.ToOptions(preset.Diversity!, path),
             Description = document.Release.ToDescription(),
@@ -87,21 +124,23 @@ internal static class PipelineSpecFile
     }
 
     /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
-    public static PipelineStrategy? ParseStrategy(string name) => name switch
-    {
-        "distillation" => PipelineStrategy.Distillation,
-        "diversity-aware" => PipelineStrategy.DiversityAware,
-        "diversity-aware+distillation" => PipelineStrategy.DiversityAwareDistillation,
-        _ => null,
-    };
+    public static PipelineStrategy? ParseStrategy(string name) =>
+        name switch
+        {
+            "distillation" => PipelineStrategy.Distillation,
+            "diversity-aware" => PipelineStrategy.DiversityAware,
+            "diversity-aware+distillation" => PipelineStrategy.DiversityAwareDistillation,
+            _ => null,
+        };
 
     /// <summary>The sampler named as in a run spec, or null.</summary>
-    public static DiffusionSamplerKind? ParseSampler(string name) => name switch
-    {
-        "ddim" => DiffusionSamplerKind.Ddim,
-        "dpm-solver++" => DiffusionSamplerKind.DpmSolverPlusPlus,
-        _ => null,
-    };
+    public static DiffusionSamplerKind? ParseSampler(string name) =>
+        name switch
+        {
+            "ddim" => DiffusionSamplerKind.Ddim,
+            "dpm-solver++" => DiffusionSamplerKind.DpmSolverPlusPlus,
+            _ => null,
+        };
 
     // Every value in the sections below is nullable: null is "left out", which takes the preset's value.
     private sealed class Document
@@ -131,7 +170,8 @@ internal static class PipelineSpecFile
         public List<string>? ClassNames { get; set; }
 
         public ReleaseDescription? ToDescription() =>
-            (DataSource, IntendedUse, OutOfScopeUse, Licence, Contact, ClassNames) is (null, null, null, null, null, null)
+            (DataSource, IntendedUse, OutOfScopeUse, Licence, Contact, ClassNames)
+                is (null, null, null, null, null, null)
                 ? null
                 : new ReleaseDescription(DataSource, IntendedUse, OutOfScopeUse, Licence, Contact, ClassNames);
     }
@@ -147,13 +187,28 @@ internal static class PipelineSpecFile
 
         public DiversityOptions ToOptions(DiversityOptions preset, string path)
         {
-            var options = new DiversityOptions(Candidates ?? preset.Candidates, Guidance ?? preset.Guidance, GuidanceStep ?? preset.GuidanceStep,
-                GuidanceFloor ?? preset.GuidanceFloor, LinkPenalty ?? preset.LinkPenalty, TwinsPerRecord ?? preset.TwinsPerRecord);
-            if (options.Candidates < 1) throw new InvalidDataException($"{path}: diversity.candidates must be positive, was {options.Candidates}.");
+            var options = new DiversityOptions(
+                Candidates ?? preset.Candidates,
+                Guidance ?? preset.Guidance,
+                GuidanceStep ?? preset.GuidanceStep,
+                GuidanceFloor ?? preset.GuidanceFloor,
+                LinkPenalty ?? preset.LinkPenalty,
+                TwinsPerRecord ?? preset.TwinsPerRecord
+            );
+            if (options.Candidates < 1)
+                throw new InvalidDataException(
+                    $"{path}: diversity.candidates must be positive, was {options.Candidates}."
+                );
             if (options.TwinsPerRecord < 1 || options.TwinsPerRecord > options.Candidates)
-                throw new InvalidDataException($"{path}: diversity.twinsPerRecord must be between 1 and diversity.candidates ({options.Candidates}), was {options.TwinsPerRecord}.");
+                throw new InvalidDataException(
+                    $"{path}: diversity.twinsPerRecord must be between 1 and diversity.candidates "
+                        + $"({options.Candidates}), was {options.TwinsPerRecord}."
+                );
             if (options.GuidanceFloor < 0 || options.GuidanceFloor > options.Guidance)
-                throw new InvalidDataException($"{path}: diversity.guidanceFloor must be between 0 and diversity.guidance ({options.Guidance}), was {options.GuidanceFloor}.");
+                throw new InvalidDataException(
+                    $"{path}: diversity.guidanceFloor must be between 0 and diversity.guidance "
+                        + $"({options.Guidance}), was {options.GuidanceFloor}."
+                );
             return options;
         }
     }
@@ -168,11 +223,16 @@ internal static class PipelineSpecFile
         public double? LearningRate { get; set; }
         public long? Seed { get; set; }
 
-        public TrainingRunSpec ToSpec(TrainingRunSpec preset) => preset with
-        {
-            Steps = Steps ?? preset.Steps, BatchSize = BatchSize ?? preset.BatchSize, BaseChannels = BaseChannels ?? preset.BaseChannels,
-            Timesteps = Timesteps ?? preset.Timesteps, LearningRate = LearningRate ?? preset.LearningRate, Seed = Seed ?? preset.Seed,
-        };
+        public TrainingRunSpec ToSpec(TrainingRunSpec preset) =>
+            preset with
+            {
+                Steps = Steps ?? preset.Steps,
+                BatchSize = BatchSize ?? preset.BatchSize,
+                BaseChannels = BaseChannels ?? preset.BaseChannels,
+                Timesteps = Timesteps ?? preset.Timesteps,
+                LearningRate = LearningRate ?? preset.LearningRate,
+                Seed = Seed ?? preset.Seed,
+            };
     }
 
     private sealed class SamplingSection
@@ -180,10 +240,13 @@ internal static class PipelineSpecFile
         public int? Count { get; set; }
         public int? ShardSize { get; set; }
         public double? Guidance { get; set; }
+
         /// <summary>"ddim" or "dpm-solver++".</summary>
         public string? Sampler { get; set; }
+
         /// <summary>The sampler's denoising steps.</summary>
         public int? Steps { get; set; }
+
         /// <summary>"balanced" (every class equally) or "real" (the real training set's label proportions).</summary>
         public string? Labels { get; set; }
     }
@@ -193,6 +256,7 @@ internal static class PipelineSpecFile
         public double? Alpha { get; set; }
         public int? EncoderSteps { get; set; }
         public int? Canaries { get; set; }
+
         /// <summary>Pair-verifier training steps; 0: the encoder's link rule makes the verdicts.</summary>
         public int? VerifierSteps { get; set; }
     }

@@ -16,8 +16,11 @@ namespace OrleansSynth.Grains.Audit;
 /// </summary>
 public sealed partial class ExternalAuditGrain(
     [PersistentState("external-audit", GrainStorageNames.Default)] IPersistentState<ExternalAuditState> state,
-    ComputeWorker compute, IArtifactStore artifacts, Datasets.DataRoots roots, ILogger<ExternalAuditGrain> logger)
-    : LongRunningGrain, IExternalAuditGrain
+    ComputeWorker compute,
+    IArtifactStore artifacts,
+    Datasets.DataRoots roots,
+    ILogger<ExternalAuditGrain> logger
+) : LongRunningGrain, IExternalAuditGrain
 {
     private Task? _work;
 
@@ -32,7 +35,8 @@ public sealed partial class ExternalAuditGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         KeepActiveWhile(() => IsRunning);
-        if (IsRunning) ResumeWork();
+        if (IsRunning)
+            ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -40,12 +44,18 @@ public sealed partial class ExternalAuditGrain(
     {
         if (state.State.Spec is { } existing)
         {
-            if (existing != spec) throw new ArgumentException($"Audit '{this.GetPrimaryKeyString()}' exists with other settings; submit under another name.");
+            if (existing != spec)
+                throw new ArgumentException(
+                    $"Audit '{this.GetPrimaryKeyString()}' exists with other settings; submit under another name."
+                );
             return await GetStatus();
         }
-        if (spec.Alpha is <= 0 or >= 1) throw new ArgumentException($"alpha must be strictly between 0 and 1, was {spec.Alpha}.");
-        if (spec.Canaries < 0 || spec.EncoderSteps < 0 || spec.VerifierSteps < 0) throw new ArgumentException("canaries, encoder steps and verifier steps must not be negative.");
-        if (!Directory.Exists(spec.SyntheticFolder)) throw new DirectoryNotFoundException($"{spec.SyntheticFolder}: no such folder on the silo.");
+        if (spec.Alpha is <= 0 or >= 1)
+            throw new ArgumentException($"alpha must be strictly between 0 and 1, was {spec.Alpha}.");
+        if (spec.Canaries < 0 || spec.EncoderSteps < 0 || spec.VerifierSteps < 0)
+            throw new ArgumentException("canaries, encoder steps and verifier steps must not be negative.");
+        if (!Directory.Exists(spec.SyntheticFolder))
+            throw new DirectoryNotFoundException($"{spec.SyntheticFolder}: no such folder on the silo.");
         roots.Demand(spec.SyntheticFolder, "auditing the folder");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
@@ -59,15 +69,34 @@ public sealed partial class ExternalAuditGrain(
     {
         var s = state.State;
         var audit = s.Bundle is null ? null : await GrainFactory.GetGrain<IPrivacyAuditGrain>(AuditId).GetStatus();
-        return new ExternalAuditStatus(s.State, s.Images, audit?.TilesDone ?? 0, audit?.TilesTotal ?? 0, audit?.Summary, s.Report, s.InternalReport, s.Error);
+        return new ExternalAuditStatus(
+            s.State,
+            s.Images,
+            audit?.TilesDone ?? 0,
+            audit?.TilesTotal ?? 0,
+            audit?.Summary,
+            s.Report,
+            s.InternalReport,
+            s.Error
+        );
     }
 
     public async Task<byte[]> ReadReport(long offset, int count) =>
-        await artifacts.ReadChunkAsync(state.State.Report ?? throw new InvalidOperationException($"Audit '{this.GetPrimaryKeyString()}' has not finished."), offset, count);
+        await artifacts.ReadChunkAsync(
+            state.State.Report
+                ?? throw new InvalidOperationException($"Audit '{this.GetPrimaryKeyString()}' has not finished."),
+            offset,
+            count
+        );
 
     public async Task<byte[]> ReadInternalReport(long offset, int count)
     {
-        return await artifacts.ReadChunkAsync(state.State.InternalReport ?? throw new InvalidOperationException($"Audit '{this.GetPrimaryKeyString()}' has not finished."), offset, count);
+        return await artifacts.ReadChunkAsync(
+            state.State.InternalReport
+                ?? throw new InvalidOperationException($"Audit '{this.GetPrimaryKeyString()}' has not finished."),
+            offset,
+            count
+        );
     }
 
     private async Task RunAsync()
@@ -79,17 +108,31 @@ public sealed partial class ExternalAuditGrain(
             var info = await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).Register();
             if (state.State.Bundle is null)
             {
-                var scratch = Path.Combine(Path.GetTempPath(), "orleanssynth", "external-audits", $"{Guid.NewGuid():N}.samples");
+                var scratch = Path.Combine(
+                    Path.GetTempPath(),
+                    "orleanssynth",
+                    "external-audits",
+                    $"{Guid.NewGuid():N}.samples"
+                );
                 Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);
                 try
                 {
                     // Bad files fail here, on a compute slot, before anything expensive runs.
-                    state.State.Images = await compute.RunAsync($"read {spec.SyntheticFolder}", _ =>
-                    {
-                        var images = ImageFolder.Load(spec.SyntheticFolder, info.Channels, info.ImageSize, info.ImageSize);
-                        SampleBundle.Write(scratch, images);
-                        return images.Count;
-                    }, Cancelled);
+                    state.State.Images = await compute.RunAsync(
+                        $"read {spec.SyntheticFolder}",
+                        _ =>
+                        {
+                            var images = ImageFolder.Load(
+                                spec.SyntheticFolder,
+                                info.Channels,
+                                info.ImageSize,
+                                info.ImageSize
+                            );
+                            SampleBundle.Write(scratch, images);
+                            return images.Count;
+                        },
+                        Cancelled
+                    );
                     state.State.Bundle = await artifacts.PutFileAsync(scratch, "sample-bundle");
                     await WriteOneAtATimeAsync(state);
                 }
@@ -99,12 +142,34 @@ public sealed partial class ExternalAuditGrain(
                 }
             }
             var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(AuditId);
-            await audit.Start(new AuditSpec(spec.Dataset, [state.State.Bundle], spec.Alpha, EncoderSteps: spec.EncoderSteps, Canaries: spec.Canaries, VerifierSteps: spec.VerifierSteps));
+            await audit.Start(
+                new AuditSpec(
+                    spec.Dataset,
+                    [state.State.Bundle],
+                    spec.Alpha,
+                    EncoderSteps: spec.EncoderSteps,
+                    Canaries: spec.Canaries,
+                    VerifierSteps: spec.VerifierSteps
+                )
+            );
             var done = await WaitUntilDone($"audit {AuditId}", audit.GetStatus, s => s.State, s => s.Error);
-            var full = JsonSerializer.Deserialize<AuditReport>(await artifacts.GetBytesAsync(done.Report!), AuditReport.JsonOptions)!;
+            var full = JsonSerializer.Deserialize<AuditReport>(
+                await artifacts.GetBytesAsync(done.Report!),
+                AuditReport.JsonOptions
+            )!;
             // Shareable: the summary and aggregate metrics, named for the folder; no per-sample verdict, no record id.
-            var shareable = new { summary = full.Summary with { Synthetic = Path.GetFileName(Path.TrimEndingDirectorySeparator(spec.SyntheticFolder)) }, metrics = full.Metrics };
-            state.State.Report = await artifacts.PutBytesAsync(JsonSerializer.SerializeToUtf8Bytes(shareable, AuditReport.JsonOptions), "audit-summary");
+            var shareable = new
+            {
+                summary = full.Summary with
+                {
+                    Synthetic = Path.GetFileName(Path.TrimEndingDirectorySeparator(spec.SyntheticFolder)),
+                },
+                metrics = full.Metrics,
+            };
+            state.State.Report = await artifacts.PutBytesAsync(
+                JsonSerializer.SerializeToUtf8Bytes(shareable, AuditReport.JsonOptions),
+                "audit-summary"
+            );
             state.State.InternalReport = done.Report;
             state.State.State = WorkState.Completed;
             LogCompleted(name, full.Summary.Flagged, full.Summary.Total);
@@ -123,7 +188,10 @@ public sealed partial class ExternalAuditGrain(
         await StopResumingAsync();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "External audit {Audit}: {Flagged} of {Total} samples flagged")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "External audit {Audit}: {Flagged} of {Total} samples flagged"
+    )]
     private partial void LogCompleted(string audit, int flagged, int total);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "External audit {Audit} failed")]
@@ -133,11 +201,24 @@ public sealed partial class ExternalAuditGrain(
 [GenerateSerializer]
 public sealed class ExternalAuditState
 {
-    [Id(0)] public ExternalAuditSpec? Spec { get; set; }
-    [Id(1)] public WorkState State { get; set; }
-    [Id(2)] public ArtifactRef? Bundle { get; set; }
-    [Id(3)] public int Images { get; set; }
-    [Id(4)] public ArtifactRef? Report { get; set; }
-    [Id(5)] public ArtifactRef? InternalReport { get; set; }
-    [Id(6)] public string? Error { get; set; }
+    [Id(0)]
+    public ExternalAuditSpec? Spec { get; set; }
+
+    [Id(1)]
+    public WorkState State { get; set; }
+
+    [Id(2)]
+    public ArtifactRef? Bundle { get; set; }
+
+    [Id(3)]
+    public int Images { get; set; }
+
+    [Id(4)]
+    public ArtifactRef? Report { get; set; }
+
+    [Id(5)]
+    public ArtifactRef? InternalReport { get; set; }
+
+    [Id(6)]
+    public string? Error { get; set; }
 }

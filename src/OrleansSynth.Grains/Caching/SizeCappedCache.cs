@@ -7,16 +7,31 @@ namespace OrleansSynth.Grains.Caching;
 /// remembered, so once the cause is fixed the next call loads again. The value just asked for is never dropped, so a
 /// single value larger than the cap is still served.
 /// </summary>
-public sealed class SizeCappedCache<TKey, TValue>(long capacityBytes, Func<TValue, long> sizeOf) where TKey : notnull
+public sealed class SizeCappedCache<TKey, TValue>(long capacityBytes, Func<TValue, long> sizeOf)
+    where TKey : notnull
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<TKey, LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _recency = []; // most recently used first
     private long _bytes;
 
-    public long Bytes { get { lock (_gate) return _bytes; } }
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+                return _bytes;
+        }
+    }
 
-    public int Count { get { lock (_gate) return _entries.Count; } }
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+                return _entries.Count;
+        }
+    }
 
     public TValue GetOrLoad(TKey key, Func<TKey, TValue> load)
     {
@@ -43,7 +58,8 @@ public sealed class SizeCappedCache<TKey, TValue>(long capacityBytes, Func<TValu
         }
         catch
         {
-            lock (_gate) Remove(entry);
+            lock (_gate)
+                Remove(entry);
             throw;
         }
 
@@ -54,11 +70,12 @@ public sealed class SizeCappedCache<TKey, TValue>(long capacityBytes, Func<TValu
                 entry.Bytes = Math.Max(1, sizeOf(value));
                 _bytes += entry.Bytes;
             }
-            for (var node = _recency.Last; _bytes > capacityBytes && node is not null;)
+            for (var node = _recency.Last; _bytes > capacityBytes && node is not null; )
             {
                 var newer = node.Previous;
                 // Entries still loading have no size yet and are left to finish.
-                if (node.Value != entry && node.Value.Bytes > 0) Remove(node.Value);
+                if (node.Value != entry && node.Value.Bytes > 0)
+                    Remove(node.Value);
                 node = newer;
             }
         }
@@ -69,7 +86,8 @@ public sealed class SizeCappedCache<TKey, TValue>(long capacityBytes, Func<TValu
 
     private void Remove(Entry entry)
     {
-        if (!IsCached(entry)) return;
+        if (!IsCached(entry))
+            return;
         _recency.Remove(_entries[entry.Key]);
         _entries.Remove(entry.Key);
         _bytes -= entry.Bytes;

@@ -17,17 +17,23 @@ namespace OrleansSynth.Grains.Datasets;
 public sealed class DatasetCache(IGrainFactory grains, IArtifactStore artifacts, IOptions<DatasetOptions> options)
 {
     // A failed load is not remembered: once the files are fixed, the next job reads them again.
-    private readonly SizeCappedCache<(string Source, DatasetSplit Split), ImageDataset> _loaded = new(options.Value.CacheBytes, data => data.Pixels.Length);
+    private readonly SizeCappedCache<(string Source, DatasetSplit Split), ImageDataset> _loaded = new(
+        options.Value.CacheBytes,
+        data => data.Pixels.Length
+    );
 
-    public ImageDataset Get(string source, DatasetSplit split) => _loaded.GetOrLoad((source, split), key => LoadVerified(key.Source, key.Split));
+    public ImageDataset Get(string source, DatasetSplit split) =>
+        _loaded.GetOrLoad((source, split), key => LoadVerified(key.Source, key.Split));
 
-    /// <summary>Reads a split from disk, bypassing the cache, and checks it against <paramref name="registered"/> when given.</summary>
+    /// <summary>Reads a split from disk, bypassing the cache, and checks it against <paramref name="registered"/> when
+    /// given.</summary>
     public ImageDataset LoadFresh(string source, DatasetSplit split, DatasetInfo? registered)
     {
         // An uploaded dataset lives in the artifact store: without a shared volume, this silo fetches it first.
         artifacts.MaterializeNamedPathAsync(source).GetAwaiter().GetResult();
         var data = DatasetCatalog.Load(source, split, options.Value.AllowManifestPathsOutside);
-        if (registered is not null) Verify(source, split, data, registered);
+        if (registered is not null)
+            Verify(source, split, data, registered);
         return data;
     }
 
@@ -37,19 +43,27 @@ public sealed class DatasetCache(IGrainFactory grains, IArtifactStore artifacts,
     private void Verify(string source, DatasetSplit split, ImageDataset data, DatasetInfo registered)
     {
         var expected = split == DatasetSplit.Train ? registered.TrainContentHash : registered.TestContentHash;
-        if (expected is null || DatasetContentHash.Of(data) == expected) return;
-        throw new DatasetFormatException(ChangedFile(source, split, data, registered),
-            $"changed since dataset '{source}' was registered ({split.ToString().ToLowerInvariant()} split content hash {expected[..12]}…); refusing to use different data under the registered name.");
+        if (expected is null || DatasetContentHash.Of(data) == expected)
+            return;
+        throw new DatasetFormatException(
+            ChangedFile(source, split, data, registered),
+            $"changed since dataset '{source}' was registered ({split.ToString().ToLowerInvariant()} split content "
+                + $"hash {expected[..12]}…); refusing to use different data under the registered name."
+        );
     }
 
     /// <summary>The first file whose record differs from the registered record ids, else the dataset itself.</summary>
     private string ChangedFile(string source, DatasetSplit split, ImageDataset data, DatasetInfo registered)
     {
-        if (registered.RecordIndex is null) return DatasetCatalog.Resolve(source).Path;
-        var index = JsonSerializer.Deserialize<Dictionary<string, string[]>>(artifacts.GetBytesAsync(registered.RecordIndex).GetAwaiter().GetResult())!;
+        if (registered.RecordIndex is null)
+            return DatasetCatalog.Resolve(source).Path;
+        var index = JsonSerializer.Deserialize<Dictionary<string, string[]>>(
+            artifacts.GetBytesAsync(registered.RecordIndex).GetAwaiter().GetResult()
+        )!;
         var before = index[split.ToString()];
         for (var i = 0; i < Math.Min(before.Length, data.Count); i++)
-            if (before[i] != data.RecordIds[i]) return DatasetCatalog.SourceFileOf(source, split, before[i]);
+            if (before[i] != data.RecordIds[i])
+                return DatasetCatalog.SourceFileOf(source, split, before[i]);
         return DatasetCatalog.Resolve(source).Path;
     }
 }
@@ -60,7 +74,8 @@ public sealed class DatasetOptions
     /// <summary>Accept CSV manifests whose image paths are absolute or climb out of the manifest's folder.</summary>
     public bool AllowManifestPathsOutside { get; set; }
 
-    /// <summary>Pixels of loaded splits a silo keeps in memory for the next job; past it the least recently used go.</summary>
+    /// <summary>Pixels of loaded splits a silo keeps in memory for the next job; past it the least recently used
+    /// go.</summary>
     public long CacheBytes { get; set; } = 8L << 30;
 
     /// <summary>

@@ -8,12 +8,17 @@ namespace OrleansSynth.Grains.Datasets;
 
 public sealed class DatasetGrain(
     [PersistentState("dataset", GrainStorageNames.Default)] IPersistentState<DatasetGrainState> state,
-    ComputeWorker compute, DatasetCache datasets, IArtifactStore artifacts, DataRoots roots) : Grain, IDatasetGrain
+    ComputeWorker compute,
+    DatasetCache datasets,
+    IArtifactStore artifacts,
+    DataRoots roots
+) : Grain, IDatasetGrain
 {
     public async Task<DatasetInfo> Register()
     {
         // Registered once; every silo that loads the data later checks it against these hashes.
-        if (state.State.Info is { } registered) return registered;
+        if (state.State.Info is { } registered)
+            return registered;
         roots.Demand(this.GetPrimaryKeyString(), "registering the dataset");
         var (info, recordIds) = await ReadOnComputeWorker(null);
         state.State.Info = info with { RecordIndex = await artifacts.PutBytesAsync(recordIds, "dataset-record-index") };
@@ -24,7 +29,8 @@ public sealed class DatasetGrain(
 
     public async Task<DatasetInfo> Verify()
     {
-        var registered = state.State.Info ?? throw new DatasetRefusedException($"{this.GetPrimaryKeyString()}: not registered.");
+        var registered = state.State.Info
+            ?? throw new DatasetRefusedException($"{this.GetPrimaryKeyString()}: not registered.");
         await ReadOnComputeWorker(registered);
         return registered;
     }
@@ -40,13 +46,15 @@ public sealed class DatasetGrain(
             }
             catch (DatasetFormatException e)
             {
-                // The ML library's exception is not a grain-interface type; the caller gets the message, which names the file.
+                // The ML library's exception is not a grain-interface type; the caller gets the message, which names
+                // the file.
                 throw new DatasetRefusedException(e.Message);
             }
         });
     }
 
-    /// <summary>Both splits from disk, checked against <paramref name="registered"/> when given; the record ids as JSON.</summary>
+    /// <summary>Both splits from disk, checked against <paramref name="registered"/> when given; the record ids as
+    /// JSON.</summary>
     private (DatasetInfo Info, byte[] RecordIds) Read(string source, DatasetInfo? registered)
     {
         var (format, path) = DatasetCatalog.Resolve(source);
@@ -54,9 +62,26 @@ public sealed class DatasetGrain(
         var test = datasets.LoadFresh(source, DatasetSplit.Test, registered);
         ModelInputShape.Check(source, train, test);
         var (trainHash, testHash) = (DatasetContentHash.Of(train), DatasetContentHash.Of(test));
-        var info = new DatasetInfo(source, format.ToString(), Path.GetFullPath(path), $"{trainHash[..16]}{testHash[..16]}", train.Count, test.Count,
-            Math.Max(train.NumClasses, test.NumClasses), train.Channels, train.Height, DateTimeOffset.UtcNow, train.LabelCounts(), trainHash, testHash);
-        var ids = new Dictionary<string, string[]> { [nameof(DatasetSplit.Train)] = train.RecordIds, [nameof(DatasetSplit.Test)] = test.RecordIds };
+        var info = new DatasetInfo(
+            source,
+            format.ToString(),
+            Path.GetFullPath(path),
+            $"{trainHash[..16]}{testHash[..16]}",
+            train.Count,
+            test.Count,
+            Math.Max(train.NumClasses, test.NumClasses),
+            train.Channels,
+            train.Height,
+            DateTimeOffset.UtcNow,
+            train.LabelCounts(),
+            trainHash,
+            testHash
+        );
+        var ids = new Dictionary<string, string[]>
+        {
+            [nameof(DatasetSplit.Train)] = train.RecordIds,
+            [nameof(DatasetSplit.Test)] = test.RecordIds,
+        };
         return (info, JsonSerializer.SerializeToUtf8Bytes(ids));
     }
 
@@ -66,5 +91,6 @@ public sealed class DatasetGrain(
 [GenerateSerializer]
 public sealed class DatasetGrainState
 {
-    [Id(0)] public DatasetInfo? Info { get; set; }
+    [Id(0)]
+    public DatasetInfo? Info { get; set; }
 }

@@ -12,21 +12,30 @@ public static class BoundedFanOut
 {
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
-    /// <summary>How many parts a job keeps in flight: <paramref name="perSlot"/> for each compute slot of the active silos.</summary>
-    /// <remarks>Every silo is taken to have as many slots as this one; a heterogeneous cluster only queues a little more or less.</remarks>
+    /// <summary>How many parts a job keeps in flight: <paramref name="perSlot"/> for each compute slot of the active
+    /// silos.</summary>
+    /// <remarks>Every silo is taken to have as many slots as this one; a heterogeneous cluster only queues a little
+    /// more or less.</remarks>
     public static async Task<int> InFlightLimitAsync(IGrainFactory grains, int slotsPerSilo, int perSlot)
     {
         var silos = (await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count;
         return Math.Max(1, silos) * Math.Max(1, slotsPerSilo) * Math.Max(1, perSlot);
     }
 
-    /// <param name="poll">Starts a part unless it is under way or done and says where it stands (the part grain's Poll).</param>
+    /// <param name="poll">Starts a part unless it is under way or done and says where it stands (the part grain's
+    /// Poll).</param>
     /// <param name="completed">Called as each part completes, with its result.</param>
-    /// <param name="unreachable">Called when a poll fails because the part's silo went away (it is polled again).</param>
+    /// <param name="unreachable">Called when a poll fails because the part's silo went away (it is polled
+    /// again).</param>
     /// <returns>The results in the order of <paramref name="parts"/>.</returns>
     public static async Task<TResult[]> RunAsync<TSpec, TResult>(
-        IReadOnlyList<TSpec> parts, int inFlight, Func<TSpec, Task<PartStatus<TResult>>> poll,
-        Action<TSpec, TResult> completed, Action<TSpec, Exception> unreachable, CancellationToken cancellationToken)
+        IReadOnlyList<TSpec> parts,
+        int inFlight,
+        Func<TSpec, Task<PartStatus<TResult>>> poll,
+        Action<TSpec, TResult> completed,
+        Action<TSpec, Exception> unreachable,
+        CancellationToken cancellationToken
+    )
         where TResult : class
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -10,8 +10,12 @@ namespace OrleansSynth.Grains.FanOut;
 /// is started again by the job's next poll, which activates it on a survivor. A failure is reported to one poll and
 /// then forgotten: the job records it, and polls again only when it is retried, which computes the part again.
 /// </summary>
-public abstract partial class FanOutPartGrain<TSpec, TResult>(IPersistentState<FanOutPartState<TResult>> state, ILogger logger) : Grain
-    where TSpec : class where TResult : class
+public abstract partial class FanOutPartGrain<TSpec, TResult>(
+    IPersistentState<FanOutPartState<TResult>> state,
+    ILogger logger
+) : Grain
+    where TSpec : class
+    where TResult : class
 {
     // Long enough that a part finishing soon after a poll is reported by that poll, well under the response timeout.
     private static readonly TimeSpan PollWait = TimeSpan.FromSeconds(5);
@@ -24,7 +28,8 @@ public abstract partial class FanOutPartGrain<TSpec, TResult>(IPersistentState<F
     /// <summary>Computes the part's result; called again after a stop, so it must be idempotent.</summary>
     protected abstract Task<TResult> ComputeAsync(TSpec spec, CancellationToken stopping);
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _stopping.CancelAsync();
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        _stopping.CancelAsync();
 
     public Task Cancel() => _stopping.CancelAsync();
 
@@ -33,16 +38,22 @@ public abstract partial class FanOutPartGrain<TSpec, TResult>(IPersistentState<F
         // A part is its job's: a poll with another spec would read (or compute) someone else's result under this key.
         var fingerprint = SpecFingerprint.Of(spec);
         if ((state.State.Spec ??= fingerprint) != fingerprint)
-            throw new ArgumentException($"Part {this.GetPrimaryKeyString()} was started with another spec; refused.", nameof(spec));
-        if (Ended() is { } ended) return ended;
-        if (_work is not { IsCompleted: false }) _work = RunAsync(spec);
+            throw new ArgumentException(
+                $"Part {this.GetPrimaryKeyString()} was started with another spec; refused.",
+                nameof(spec)
+            );
+        if (Ended() is { } ended)
+            return ended;
+        if (_work is not { IsCompleted: false })
+            _work = RunAsync(spec);
         await Task.WhenAny(_work, Task.Delay(PollWait));
         return Ended() ?? new PartStatus<TResult>(WorkState.Running);
     }
 
     private PartStatus<TResult>? Ended()
     {
-        if (state.State.Result is { } result) return new(WorkState.Completed, result);
+        if (state.State.Result is { } result)
+            return new(WorkState.Completed, result);
         if (_error is { } error)
         {
             _error = null;

@@ -6,7 +6,8 @@ namespace OrleansSynth.Grains.Pipeline;
 /// </summary>
 public sealed class ClusterLimitsOptions
 {
-    /// <summary>Training steps of any one model (teacher, student, classifiers, the audit's encoder and verifier).</summary>
+    /// <summary>Training steps of any one model (teacher, student, classifiers, the audit's encoder and
+    /// verifier).</summary>
     public int MaxSteps { get; set; } = 200_000;
 
     /// <summary>Synthetic samples (or records to twin) of one run.</summary>

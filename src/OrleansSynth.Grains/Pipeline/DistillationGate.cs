@@ -13,9 +13,14 @@ public static class DistillationGate
         if (evidence.FlaggedRemaining > 0)
             reasons.Add($"{evidence.FlaggedRemaining} flagged sample(s) remain in the training set of the student");
         if (evidence.SamplesRemaining < evidence.MinimumSamples)
-            reasons.Add($"{evidence.SamplesRemaining} sample(s) remain, below the minimum of {evidence.MinimumSamples}");
+            reasons.Add(
+                $"{evidence.SamplesRemaining} sample(s) remain, below the minimum of {evidence.MinimumSamples}"
+            );
         if (evidence.CanaryRecall < evidence.MinimumCanaryRecall)
-            reasons.Add($"the audit caught {evidence.CanaryRecall:P1} of its {evidence.CanariesPlanted} canaries, below the minimum recall of {evidence.MinimumCanaryRecall:P0}: it cannot vouch for the samples it passed");
+            reasons.Add(
+                $"the audit caught {evidence.CanaryRecall:P1} of its {evidence.CanariesPlanted} canaries, below the "
+                    + $"minimum recall of {evidence.MinimumCanaryRecall:P0}: it cannot vouch for the samples it passed"
+            );
         if (evidence.ApprovalRequired && string.IsNullOrEmpty(evidence.ApprovedBy))
             reasons.Add("approval required and not given");
         return reasons;

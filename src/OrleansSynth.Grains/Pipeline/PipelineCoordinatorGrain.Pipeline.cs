@@ -23,8 +23,10 @@ public sealed partial class PipelineCoordinatorGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         KeepActiveWhile(() => IsRunning);
-        if (state.State.ApprovedBy is not null) _approved.TrySetResult();
-        if (IsRunning) ResumeWork();
+        if (state.State.ApprovedBy is not null)
+            _approved.TrySetResult();
+        if (IsRunning)
+            ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -43,7 +45,9 @@ public sealed partial class PipelineCoordinatorGrain
         state.State.Owner = submitter?.Name;
         state.State.Policy = spec.Gate;
         state.State.PolicySetBy = submitter is null ? "the cluster" : $"{submitter}, at or above the cluster's floor";
-        state.State.PolicySetByRole = submitter is null ? "the cluster" : $"the {submitter.Role.ToString().ToLowerInvariant()}, at or above the cluster's floor";
+        state.State.PolicySetByRole = submitter is null
+            ? "the cluster"
+            : $"the {submitter.Role.ToString().ToLowerInvariant()}, at or above the cluster's floor";
         state.State.PipelineState = WorkState.Running;
         await WriteOneAtATimeAsync(state);
         await KeepResumingAsync();
@@ -60,15 +64,20 @@ public sealed partial class PipelineCoordinatorGrain
     public async Task<PipelineStatus> Retry()
     {
         DemandOwner();
-        if (state.State.PipelineState != WorkState.Failed) return PipelineSnapshot();
+        if (state.State.PipelineState != WorkState.Failed)
+            return PipelineSnapshot();
         var run = this.GetPrimaryKeyString();
         // Every stage grain of the run: the failed ones run again, the others answer as they are.
-        foreach (var training in RunGrainIds.TrainingRuns(run)) await GrainFactory.GetGrain<ITrainingRunGrain>(training).Retry();
-        foreach (var job in RunGrainIds.SamplingJobs(run)) await GrainFactory.GetGrain<ISamplingJobGrain>(job).Retry();
-        foreach (var audit in RunGrainIds.Audits(run)) await GrainFactory.GetGrain<IPrivacyAuditGrain>(audit).Retry();
+        foreach (var training in RunGrainIds.TrainingRuns(run))
+            await GrainFactory.GetGrain<ITrainingRunGrain>(training).Retry();
+        foreach (var job in RunGrainIds.SamplingJobs(run))
+            await GrainFactory.GetGrain<ISamplingJobGrain>(job).Retry();
+        foreach (var audit in RunGrainIds.Audits(run))
+            await GrainFactory.GetGrain<IPrivacyAuditGrain>(audit).Retry();
         (state.State.PipelineState, state.State.Error) = (WorkState.Running, null);
         var failed = state.State.Stages.FindIndex(s => s.State == WorkState.Running);
-        if (failed >= 0) state.State.Stages[failed] = state.State.Stages[failed] with { Detail = "retrying" };
+        if (failed >= 0)
+            state.State.Stages[failed] = state.State.Stages[failed] with { Detail = "retrying" };
         await WriteOneAtATimeAsync(state);
         LogRetry(run);
         await KeepResumingAsync();
@@ -77,7 +86,8 @@ public sealed partial class PipelineCoordinatorGrain
     }
 
     /// <summary>
-    /// The run's status as the caller may see it: a failure's text can name real files or records (a dataset error does),
+    /// The run's status as the caller may see it: a failure's text can name real files or records (a dataset error
+    /// does),
     /// so a submitter reads that the run failed and where, and an operator reads why.
     /// </summary>
     private PipelineStatus PipelineSnapshot()
@@ -86,7 +96,9 @@ public sealed partial class PipelineCoordinatorGrain
         if (CallerPrincipal.Current is not { Role: ClientRole.Submitter })
             return new(s.PipelineState, s.Stages.ToList(), s.ReportFile, s.Error, s.Policy, s.PolicySetBy);
         const string Withheld = "failed; the reason may name real records, so only an operator can read it";
-        var stages = s.Stages.Select(stage => stage.State == WorkState.Failed ? stage with { Detail = Withheld } : stage).ToList();
+        var stages = s
+            .Stages.Select(stage => stage.State == WorkState.Failed ? stage with { Detail = Withheld } : stage)
+            .ToList();
         var error = s.PipelineState == WorkState.Failed ? $"the run {Withheld}" : s.Error;
         return new(s.PipelineState, stages, s.ReportFile, error, s.Policy, s.PolicySetBy);
     }
@@ -100,12 +112,14 @@ public sealed partial class PipelineCoordinatorGrain
             foreach (var stage in StagesOf(run.Spec))
                 await Stage(stage.Name, async () => (true, await stage.Run(run)));
             // A cancel that reached the run while its release was being written: nothing is published.
-            if (state.State.PipelineState != WorkState.Running) throw new RunCancelledException();
+            if (state.State.PipelineState != WorkState.Running)
+                throw new RunCancelledException();
             state.State.Release = run.Release;
             state.State.ReportFile = run.Release!.Released ? "report.html" : "report.json";
-            (state.State.PipelineState, state.State.Error) = run.Refusals.Count == 0
-                ? (WorkState.Completed, null)
-                : (WorkState.Refused, "release refused: " + string.Join("; ", run.Refusals));
+            (state.State.PipelineState, state.State.Error) =
+                run.Refusals.Count == 0
+                    ? (WorkState.Completed, null)
+                    : (WorkState.Refused, "release refused: " + string.Join("; ", run.Refusals));
         }
         catch (Exception) when (state.State.PipelineState == WorkState.Cancelled)
         {
@@ -116,7 +130,8 @@ public sealed partial class PipelineCoordinatorGrain
         catch (Exception e) when (TransientFailures.IsSiloLoss(e))
         {
             LogInterrupted(run.Id, e.GetType().Name);
-            return; // a stop, not a failure: the reminder or the next activation drives the run on from its finished stages
+            // a stop, not a failure: the reminder or the next activation drives the run on from its finished stages
+            return;
         }
         catch (GateRefusedException refused)
         {
@@ -143,55 +158,115 @@ public sealed partial class PipelineCoordinatorGrain
     /// Twins of <see cref="PipelineSpec.SampleCount"/> records of <paramref name="sources"/> (a synthetic set; all of
     /// them when the filter left fewer), or of the dataset's training records when null.
     /// </summary>
-    /// <param name="trainingRecords">The dataset's training records: a preset's count on a smaller dataset twins every record once.</param>
-    private static SamplingJobSpec TwinSampling(ArtifactRef checkpoint, ArtifactRef featureExtractor, PipelineSpec spec, long seed, int trainingRecords, SyntheticTrainingSet? sources) =>
-        new(checkpoint, Math.Min(spec.SampleCount, sources?.SampleIds.Count ?? trainingRecords), spec.ShardSize, seed, SamplerSteps: spec.SamplerSteps, Sampler: spec.Sampler,
-            Twins: new TwinSamplingSpec(spec.Dataset, featureExtractor, spec.Diversity ?? new DiversityOptions(), spec.EncoderSteps, spec.Alpha, sources));
+    /// <param name="trainingRecords">The dataset's training records: a preset's count on a smaller dataset twins every
+    /// record once.</param>
+    private static SamplingJobSpec TwinSampling(
+        ArtifactRef checkpoint,
+        ArtifactRef featureExtractor,
+        PipelineSpec spec,
+        long seed,
+        int trainingRecords,
+        SyntheticTrainingSet? sources
+    ) =>
+        new(
+            checkpoint,
+            Math.Min(spec.SampleCount, sources?.SampleIds.Count ?? trainingRecords),
+            spec.ShardSize,
+            seed,
+            SamplerSteps: spec.SamplerSteps,
+            Sampler: spec.Sampler,
+            Twins: new TwinSamplingSpec(
+                spec.Dataset,
+                featureExtractor,
+                spec.Diversity ?? new DiversityOptions(),
+                spec.EncoderSteps,
+                spec.Alpha,
+                sources
+            )
+        );
 
-    private static SamplingJobSpec PlainSampling(ArtifactRef checkpoint, PipelineSpec spec, IReadOnlyList<int>? classCounts) =>
-        new(checkpoint, spec.SampleCount, spec.ShardSize, spec.Teacher.Seed, spec.Guidance, spec.SamplerSteps, classCounts, Sampler: spec.Sampler);
+    private static SamplingJobSpec PlainSampling(
+        ArtifactRef checkpoint,
+        PipelineSpec spec,
+        IReadOnlyList<int>? classCounts
+    ) =>
+        new(
+            checkpoint,
+            spec.SampleCount,
+            spec.ShardSize,
+            spec.Teacher.Seed,
+            spec.Guidance,
+            spec.SamplerSteps,
+            classCounts,
+            Sampler: spec.Sampler
+        );
 
     /// <summary>Each shard's twin statistics, in shard order (empty for a plain sampling job).</summary>
     private static List<TwinStatistics> TwinShards(SamplingJobStatus job) =>
-        job.Shards.OrderBy(s => s.ShardIndex).Select(s => s.Twins).OfType<TwinShardStatistics>()
-            .Select(t => new TwinStatistics(t.Records, t.Twins, t.Extras, t.CandidatesDrawn, t.RejectedLinked, t.Retries, t.Skipped,
-                t.Twins == 0 ? 0 : t.MeanFinalGuidance * t.Twins, t.LowestFinalGuidance))
+        job
+            .Shards.OrderBy(s => s.ShardIndex)
+            .Select(s => s.Twins)
+            .OfType<TwinShardStatistics>()
+            .Select(t => new TwinStatistics(
+                t.Records,
+                t.Twins,
+                t.Extras,
+                t.CandidatesDrawn,
+                t.RejectedLinked,
+                t.Retries,
+                t.Skipped,
+                t.Twins == 0 ? 0 : t.MeanFinalGuidance * t.Twins,
+                t.LowestFinalGuidance
+            ))
             .ToList();
 
     /// <summary>A sampling job's samples, in shard order, as a synthetic training set.</summary>
     private static SyntheticTrainingSet SetOf(SamplingJobStatus job) =>
         new(job.Shards.Select(s => s.Samples).ToList(), job.Shards.SelectMany(s => s.SampleIds).ToList());
 
-    /// <summary>Runs one stage, recording when it started and finished; a stage that finished before is run again cheaply (its grains remember).</summary>
+    /// <summary>Runs one stage, recording when it started and finished; a stage that finished before is run again
+    /// cheaply (its grains remember).</summary>
     private async Task<T> Stage<T>(string name, Func<Task<(T Result, string Detail)>> body)
     {
-        if (state.State.PipelineState == WorkState.Cancelled) throw new RunCancelledException();
+        if (state.State.PipelineState == WorkState.Cancelled)
+            throw new RunCancelledException();
         var started = DateTimeOffset.UtcNow;
         var previous = state.State.Stages.FirstOrDefault(s => s.Name == name);
         ReplaceStage(new StageStatus(name, WorkState.Running, previous?.StartedAt ?? started, null, previous?.Detail));
         await WriteOneAtATimeAsync(state);
         metrics.Pipeline(this.GetPrimaryKeyString(), name);
         var (result, detail) = await body();
-        var finished = previous is { State: WorkState.Completed } ? previous : new StageStatus(name, WorkState.Completed, previous?.StartedAt ?? started, DateTimeOffset.UtcNow, detail);
+        var finished = previous is { State: WorkState.Completed }
+            ? previous
+            : new StageStatus(name, WorkState.Completed, previous?.StartedAt ?? started, DateTimeOffset.UtcNow, detail);
         ReplaceStage(finished);
         await WriteOneAtATimeAsync(state);
         LogStage(this.GetPrimaryKeyString(), name, detail);
         return result;
     }
 
-    private Task<T> Stage<T>(string name, Func<Task<T>> body) where T : class =>
-        Stage(name, async () => { var result = await body(); return (result, Describe(result)); });
+    private Task<T> Stage<T>(string name, Func<Task<T>> body)
+        where T : class => Stage(name, async () =>
+        {
+            var result = await body();
+            return (result, Describe(result));
+        });
 
-    private static string Describe(object result) => result switch
-    {
-        TrainingStatus t => $"{t.Step} steps" + (t.Resumes > 0 ? $", resumed {t.Resumes}x from a checkpoint" : "")
-            + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:0.###}")) : ""),
-        SamplingJobStatus s when ReleaseAssembler.TwinTotals(TwinShards(s)) is { } t =>
-            $"{t.Twins} twins of {t.Records} records ({t.Extras} extra), {t.Skipped} skipped, {t.RejectedLinked} of {t.CandidatesDrawn} candidates linked, {t.Retries} retries, lowest guidance {t.LowestFinalGuidance:F1}",
-        SamplingJobStatus s => $"{s.ShardsDone} shards",
-        AuditStatus a => $"{a.Summary!.Flagged} of {a.Summary.Total} flagged ({a.Summary.Rate:P2}), {a.TilesTotal} tiles",
-        _ => "",
-    };
+    private static string Describe(object result) =>
+        result switch
+        {
+            TrainingStatus t => $"{t.Step} steps"
+                + (t.Resumes > 0 ? $", resumed {t.Resumes}x from a checkpoint" : "")
+                + (t.Metrics is { } m ? ", " + string.Join(", ", m.Select(kv => $"{kv.Key} {kv.Value:0.###}")) : ""),
+            SamplingJobStatus s when ReleaseAssembler.TwinTotals(TwinShards(s)) is { } t =>
+                $"{t.Twins} twins of {t.Records} records ({t.Extras} extra), {t.Skipped} skipped, "
+                    + $"{t.RejectedLinked} of {t.CandidatesDrawn} candidates linked, {t.Retries} retries, lowest "
+                    + $"guidance {t.LowestFinalGuidance:F1}",
+            SamplingJobStatus s => $"{s.ShardsDone} shards",
+            AuditStatus a =>
+                $"{a.Summary!.Flagged} of {a.Summary.Total} flagged ({a.Summary.Rate:P2}), {a.TilesTotal} tiles",
+            _ => "",
+        };
 
     /// <summary>The stage the run ended in shows how it ended, not "running" forever.</summary>
     private void EndRunningStages(WorkState end, string detail)
@@ -203,14 +278,17 @@ public sealed partial class PipelineCoordinatorGrain
     private void ReplaceStage(StageStatus stage)
     {
         var index = state.State.Stages.FindIndex(s => s.Name == stage.Name);
-        if (index >= 0) state.State.Stages[index] = stage;
-        else state.State.Stages.Add(stage);
+        if (index >= 0)
+            state.State.Stages[index] = stage;
+        else
+            state.State.Stages.Add(stage);
     }
 
     private void SetStageDetail(string name, string detail)
     {
         var index = state.State.Stages.FindIndex(s => s.Name == name);
-        if (index >= 0) state.State.Stages[index] = state.State.Stages[index] with { Detail = detail };
+        if (index >= 0)
+            state.State.Stages[index] = state.State.Stages[index] with { Detail = detail };
     }
 
     private async Task<TrainingStatus> Train(string runId, TrainingRunSpec spec)
@@ -220,7 +298,12 @@ public sealed partial class PipelineCoordinatorGrain
     }
 
     private Task<TrainingStatus> WaitForTraining(string runId) =>
-        WaitUntilDone($"training run {runId}", GrainFactory.GetGrain<ITrainingRunGrain>(runId).GetStatus, s => s.State, s => s.Error);
+        WaitUntilDone(
+            $"training run {runId}",
+            GrainFactory.GetGrain<ITrainingRunGrain>(runId).GetStatus,
+            s => s.State,
+            s => s.Error
+        );
 
     private async Task<SamplingJobStatus> Sample(string jobId, SamplingJobSpec job)
     {
@@ -232,11 +315,26 @@ public sealed partial class PipelineCoordinatorGrain
     private async Task<AuditStatus> Audit(string auditId, IReadOnlyList<ArtifactRef> bundles, PipelineSpec spec)
     {
         var audit = GrainFactory.GetGrain<IPrivacyAuditGrain>(auditId);
-        await audit.Start(new AuditSpec(spec.Dataset, bundles, spec.Alpha, 5, spec.SyntheticTile, spec.RealTile, spec.EncoderSteps, spec.Canaries, spec.VerifierSteps));
+        await audit.Start(
+            new AuditSpec(
+                spec.Dataset,
+                bundles,
+                spec.Alpha,
+                5,
+                spec.SyntheticTile,
+                spec.RealTile,
+                spec.EncoderSteps,
+                spec.Canaries,
+                spec.VerifierSteps
+            )
+        );
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: release written={Released}, {Files} synthetic files")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Pipeline {Run}: release written={Released}, {Files} synthetic files"
+    )]
     private partial void LogReleased(string run, bool released, int files);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: stage '{Stage}' done: {Detail}")]
@@ -246,7 +344,10 @@ public sealed partial class PipelineCoordinatorGrain
 
     private sealed class RunCancelledException() : Exception("the run was cancelled");
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: stopped by its cancellation; nothing is released")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Pipeline {Run}: stopped by its cancellation; nothing is released"
+    )]
     private partial void LogStoppedByCancel(string run);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: retrying from its last finished stage")]

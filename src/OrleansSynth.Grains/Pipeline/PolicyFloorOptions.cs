@@ -9,7 +9,8 @@ public sealed class PolicyFloorOptions
     /// <summary>The least share of its planted near-copies an audit must flag (gate.minimumCanaryRecall).</summary>
     public double MinimumCanaryRecall { get; set; } = 0.95;
 
-    /// <summary>The highest ceiling a spec may set on the student's flagged rate (gate.studentFlaggedRateCeiling).</summary>
+    /// <summary>The highest ceiling a spec may set on the student's flagged rate
+    /// (gate.studentFlaggedRateCeiling).</summary>
     public double StudentFlaggedRateCeiling { get; set; } = 0.05;
 
     /// <summary>Whether every run needs a person's approval (gate.requireApproval).</summary>

@@ -8,13 +8,24 @@ namespace OrleansSynth.Grains.Pipeline;
 /// </summary>
 public static class ReleaseGate
 {
-    public static IReadOnlyList<string> Refusals(PipelinePolicy policy, AuditSummaryView studentAudit, int studentSamplesKept)
+    public static IReadOnlyList<string> Refusals(
+        PipelinePolicy policy,
+        AuditSummaryView studentAudit,
+        int studentSamplesKept
+    )
     {
         var reasons = new List<string>();
         if (studentAudit.CanaryRecall < policy.MinimumCanaryRecall)
-            reasons.Add($"the student audit caught {studentAudit.CanaryRecall:P1} of its {studentAudit.CanariesPlanted} canaries, below the minimum recall of {policy.MinimumCanaryRecall:P0}");
+            reasons.Add(
+                $"the student audit caught {studentAudit.CanaryRecall:P1} of its {studentAudit.CanariesPlanted} "
+                    + $"canaries, below the minimum recall of {policy.MinimumCanaryRecall:P0}"
+            );
         if (studentAudit.RateUpper >= policy.StudentFlaggedRateCeiling)
-            reasons.Add($"the student's samples were flagged at {studentAudit.Rate:P2} ({studentAudit.Flagged} of {studentAudit.Total}; upper bound {studentAudit.RateUpper:P2}), not under the ceiling of {policy.StudentFlaggedRateCeiling:P2}: the student reproduces training records");
+            reasons.Add(
+                $"the student's samples were flagged at {studentAudit.Rate:P2} ({studentAudit.Flagged} of "
+                    + $"{studentAudit.Total}; upper bound {studentAudit.RateUpper:P2}), not under the ceiling of "
+                    + $"{policy.StudentFlaggedRateCeiling:P2}: the student reproduces training records"
+            );
         if (studentSamplesKept == 0)
             reasons.Add("no student sample passed its audit");
         return reasons;

@@ -21,7 +21,11 @@ public sealed class PreferGpuSilosStrategy() : PlacementFilterStrategy(order: 0)
 
 internal sealed class PreferGpuSilosDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
 {
-    public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
+    public IEnumerable<SiloAddress> Filter(
+        PlacementFilterStrategy filterStrategy,
+        PlacementTarget target,
+        IEnumerable<SiloAddress> silos
+    )
     {
         var candidates = silos.ToList();
         var gpu = candidates.Where(HasGpu).ToList();
@@ -29,5 +33,7 @@ internal sealed class PreferGpuSilosDirector(ISiloMetadataCache metadata) : IPla
     }
 
     private bool HasGpu(SiloAddress silo) =>
-        metadata.GetSiloMetadata(silo) is { } m && m.Metadata.TryGetValue(PreferGpuSilosStrategy.GpuMetadataKey, out var value) && value == "true";
+        metadata.GetSiloMetadata(silo) is { } m
+        && m.Metadata.TryGetValue(PreferGpuSilosStrategy.GpuMetadataKey, out var value)
+        && value == "true";
 }

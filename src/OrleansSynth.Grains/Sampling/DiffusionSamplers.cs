@@ -10,10 +10,11 @@ internal static class DiffusionSamplers
         SamplerCatalog.Create(Name(kind), diffusion, steps);
 
     /// <summary>The sampler's name in the ML library's catalog (and in a released model's config.json).</summary>
-    public static string Name(DiffusionSamplerKind kind) => kind switch
-    {
-        DiffusionSamplerKind.Ddim => SamplerCatalog.Ddim,
-        DiffusionSamplerKind.DpmSolverPlusPlus => SamplerCatalog.DpmSolverPlusPlus,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown sampler."),
-    };
+    public static string Name(DiffusionSamplerKind kind) =>
+        kind switch
+        {
+            DiffusionSamplerKind.Ddim => SamplerCatalog.Ddim,
+            DiffusionSamplerKind.DpmSolverPlusPlus => SamplerCatalog.DpmSolverPlusPlus,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown sampler."),
+        };
 }

@@ -16,12 +16,20 @@ public static class SampleLabels
         var total = (double)classCounts.Sum();
         var exact = classCounts.Select(c => c / total * count).ToArray();
         var quotas = exact.Select(e => (int)Math.Floor(e)).ToArray();
-        foreach (var c in Enumerable.Range(0, exact.Length).OrderByDescending(c => exact[c] - quotas[c]).ThenBy(c => c).Take(count - quotas.Sum()))
+        foreach (
+            var c in Enumerable
+                .Range(0, exact.Length)
+                .OrderByDescending(c => exact[c] - quotas[c])
+                .ThenBy(c => c)
+                .Take(count - quotas.Sum())
+        )
             quotas[c]++;
         // Place the k-th sample of class c at position (k + 0.5) / quota_c along the run, then sort.
-        return Enumerable.Range(0, quotas.Length)
+        return Enumerable
+            .Range(0, quotas.Length)
             .SelectMany(c => Enumerable.Range(0, quotas[c]).Select(k => (Position: (k + 0.5) / quotas[c], Class: c)))
-            .OrderBy(p => p.Position).ThenBy(p => p.Class)
+            .OrderBy(p => p.Position)
+            .ThenBy(p => p.Class)
             .Select(p => (long)p.Class)
             .ToArray();
     }

@@ -19,7 +19,8 @@ public static class CallerPrincipal
     /// </param>
     public static void DemandOwnerOrOperator(string? owner, string what)
     {
-        if (MaySee(owner)) return;
+        if (MaySee(owner))
+            return;
         throw new AccessRefusedException($"{what} belongs to another principal; {Current} may read only its own runs.");
     }
 

@@ -12,8 +12,10 @@ namespace OrleansSynth.Grains.Security;
 /// calls (and a silo's own calls) pass: they are the cluster's code.
 /// </summary>
 public sealed partial class ClientAccessFilter(
-    ClientAuthenticator authenticator, IOptions<ClientAuthenticationOptions> options,
-    ILogger<ClientAccessFilter> logger) : IIncomingGrainCallFilter
+    ClientAuthenticator authenticator,
+    IOptions<ClientAuthenticationOptions> options,
+    ILogger<ClientAccessFilter> logger
+) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, ClientRole?> RequiredRoles = new();
 
@@ -39,7 +41,8 @@ public sealed partial class ClientAccessFilter(
         // Orleans' management grain (hosts, activations): operators' tooling, never a submitter's.
         if (required is null && context.InterfaceMethod.DeclaringType == typeof(IManagementGrain))
             required = ClientRole.Operator;
-        if (required is null) Refuse(principal, method, $"{method} is for the cluster's silos only");
+        if (required is null)
+            Refuse(principal, method, $"{method} is for the cluster's silos only");
         if (principal.Role < required)
             Refuse(principal, method, $"{method} needs the {required.ToString()!.ToLowerInvariant()} role");
         // What the grain reads (CallerPrincipal): the verified principal, never what the client claimed.

@@ -3,7 +3,8 @@ namespace OrleansSynth.Grains.Security;
 /// <summary>Which client credentials the cluster trusts (from configuration or Kubernetes Secrets).</summary>
 public sealed class ClientAuthenticationOptions
 {
-    /// <summary>A token that makes its holder an operator (the local silo's own); empty: no token is accepted.</summary>
+    /// <summary>A token that makes its holder an operator (the local silo's own); empty: no token is
+    /// accepted.</summary>
     public string OperatorToken { get; set; } = "";
 
     /// <summary>

@@ -23,19 +23,32 @@ namespace OrleansSynth.Grains.Training;
 [PreferGpuSilos]
 public sealed partial class TrainingRunGrain(
     [PersistentState("training", GrainStorageNames.Default)] IPersistentState<TrainingRunState> state,
-    ComputeWorker compute, IArtifactStore artifacts, DatasetCache datasets, ILocalSiloDetails silo, Telemetry.PipelineMetrics metrics,
-    ILogger<TrainingRunGrain> logger) : LongRunningGrain, ITrainingRunGrain
+    ComputeWorker compute,
+    IArtifactStore artifacts,
+    DatasetCache datasets,
+    ILocalSiloDetails silo,
+    Telemetry.PipelineMetrics metrics,
+    ILogger<TrainingRunGrain> logger
+) : LongRunningGrain, ITrainingRunGrain
 {
     private readonly CancellationTokenSource _deactivating = new();
+
     // Written by the compute thread, read by the grain: always replaced whole.
     private volatile LiveProgress _live = new(0, null, null, 0, null);
     private readonly List<Channel<TrainingStatus>> _followers = [];
     private Task? _work;
     private WorkState _persistedState;
+
     // Whether this activation still has to tell the metrics its run ended.
     private bool _metricsOpen = true;
 
-    private sealed record LiveProgress(int Step, double? Loss, ArtifactRef? Checkpoint, int CheckpointStep, double? ImagesPerSecond);
+    private sealed record LiveProgress(
+        int Step,
+        double? Loss,
+        ArtifactRef? Checkpoint,
+        int CheckpointStep,
+        double? ImagesPerSecond
+    );
 
     protected override bool IsRunning => state.State.State == WorkState.Running;
 
@@ -53,9 +66,16 @@ public sealed partial class TrainingRunGrain(
     {
         KeepActiveWhile(() => IsRunning);
         _persistedState = state.State.State;
-        _live = new LiveProgress(state.State.CheckpointStep, state.State.LastLoss, state.State.Checkpoint, state.State.CheckpointStep, null);
+        _live = new LiveProgress(
+            state.State.CheckpointStep,
+            state.State.LastLoss,
+            state.State.Checkpoint,
+            state.State.CheckpointStep,
+            null
+        );
         this.RegisterGrainTimer(PublishProgress, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
-        if (IsRunning) ResumeWork();
+        if (IsRunning)
+            ResumeWork();
         return Task.CompletedTask;
     }
 
@@ -63,17 +83,27 @@ public sealed partial class TrainingRunGrain(
     {
         if (state.State.Spec is { } existing)
         {
-            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec)) throw new InvalidOperationException($"Run {this.GetPrimaryKeyString()} was already started with a different spec.");
+            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec))
+                throw new InvalidOperationException(
+                    $"Run {this.GetPrimaryKeyString()} was already started with a different spec."
+                );
             return Snapshot();
         }
-        if (spec.Steps < 1) throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
+        if (spec.Steps < 1)
+            throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
         if (spec.Synthetic is { } synthetic)
         {
-            if (spec.Kind == TrainingKind.ReidentificationEncoder) throw new ArgumentException("The re-identification encoder trains on real records only.");
-            if (synthetic.SampleIds.Count == 0) throw new ArgumentException("The synthetic training set is empty.");
+            if (spec.Kind == TrainingKind.ReidentificationEncoder)
+                throw new ArgumentException("The re-identification encoder trains on real records only.");
+            if (synthetic.SampleIds.Count == 0)
+                throw new ArgumentException("The synthetic training set is empty.");
         }
-        // A classifier is always evaluated on the real test split, so it needs the dataset even when trained on synthetic samples.
-        if ((spec.Synthetic is null || spec.Kind == TrainingKind.Classifier) && await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null)
+        // A classifier is always evaluated on the real test split, so it needs the dataset even when trained on
+        // synthetic samples.
+        if (
+            (spec.Synthetic is null || spec.Kind == TrainingKind.Classifier)
+            && await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null
+        )
             throw new InvalidOperationException($"Dataset '{spec.Dataset}' is not registered.");
         state.State.Spec = spec;
         state.State.State = WorkState.Running;
@@ -86,25 +116,38 @@ public sealed partial class TrainingRunGrain(
 
     public async Task<TrainingStatus> Retry()
     {
-        await RetryIfFailedAsync(state.State.State == WorkState.Failed, () => (state.State.State, state.State.Error) = (WorkState.Running, null), async () =>
-        {
-            await WriteOneAtATimeAsync(state);
-            _persistedState = WorkState.Running;
-        });
+        await RetryIfFailedAsync(
+            state.State.State == WorkState.Failed,
+            () => (state.State.State, state.State.Error) = (WorkState.Running, null),
+            async () =>
+            {
+                await WriteOneAtATimeAsync(state);
+                _persistedState = WorkState.Running;
+            }
+        );
         return Snapshot();
     }
 
     public Task<TrainingStatus> GetStatus() => Task.FromResult(Snapshot());
 
-    public Task Cancel() => CancelIfRunningAsync(IsRunning, () => state.State.State = WorkState.Cancelled, async () =>
-    {
-        await WriteOneAtATimeAsync(state);
-        _persistedState = WorkState.Cancelled;
-    });
+    public Task Cancel() =>
+        CancelIfRunningAsync(
+            IsRunning,
+            () => state.State.State = WorkState.Cancelled,
+            async () =>
+            {
+                await WriteOneAtATimeAsync(state);
+                _persistedState = WorkState.Cancelled;
+            }
+        );
 
-    public async IAsyncEnumerable<TrainingStatus> Follow([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<TrainingStatus> Follow(
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default
+    )
     {
-        var channel = Channel.CreateBounded<TrainingStatus>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+        var channel = Channel.CreateBounded<TrainingStatus>(
+            new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest }
+        );
         _followers.Add(channel);
         try
         {
@@ -127,7 +170,11 @@ public sealed partial class TrainingRunGrain(
         await _deactivating.CancelAsync();
         if (_work is not null)
         {
-            try { await _work.WaitAsync(cancellationToken); } catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
+            try
+            {
+                await _work.WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
         }
         await PublishProgress(cancellationToken);
     }
@@ -152,36 +199,77 @@ public sealed partial class TrainingRunGrain(
             state.State.DataSources = spec.Synthetic is { } synthetic
                 ? synthetic.Bundles.Select(b => $"artifact:{b.Sha256}").ToList()
                 : [$"dataset:{spec.Dataset}"];
-            if (spec.Kind == TrainingKind.Classifier) state.State.DataSources.Add($"dataset:{spec.Dataset}/test (evaluation only)");
-            var featureExtractor = spec.FeatureExtractor is { } extractor ? await artifacts.GetLocalPathAsync(extractor) : null;
-            if (spec.FeatureExtractor is { } used) state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
-            var metrics = await compute.RunAsync($"train {key}", (device, token) =>
-            {
-                var data = spec.Synthetic is { } set
-                    ? SampleBundle.ReadKept(key, bundles, set.SampleIds)
-                    : datasets.Get(spec.Dataset, DatasetSplit.Train);
-                if (spec.Limit > 0) data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
-                void Progress(TrainingProgress p) => _live = _live with { Step = p.Step, Loss = p.Loss, ImagesPerSecond = p.ImagesPerSecond };
-                void Checkpointed(int step)
+            if (spec.Kind == TrainingKind.Classifier)
+                state.State.DataSources.Add($"dataset:{spec.Dataset}/test (evaluation only)");
+            var featureExtractor = spec.FeatureExtractor is { } extractor
+                ? await artifacts.GetLocalPathAsync(extractor)
+                : null;
+            if (spec.FeatureExtractor is { } used)
+                state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
+            var metrics = await compute.RunAsync(
+                $"train {key}",
+                (device, token) =>
                 {
-                    // Upload on the compute thread; the grain only records the reference.
-                    var reference = artifacts.PutFileAsync(localCheckpoint, $"{spec.Kind}-checkpoint", CancellationToken.None).GetAwaiter().GetResult();
-                    _live = _live with { Step = step, Checkpoint = reference, CheckpointStep = step };
-                }
-                return spec.Kind switch
-                {
-                    TrainingKind.Diffusion => TrainDiffusion(spec, data, featureExtractor, localCheckpoint, Progress, Checkpointed, device, token),
-                    TrainingKind.ReidentificationEncoder => TrainEncoder(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, device, token),
-                    TrainingKind.Classifier => TrainClassifier(spec, data, datasets.Get(spec.Dataset, DatasetSplit.Test), localCheckpoint, Progress, Checkpointed, device, token),
-                    _ => throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown training kind {spec.Kind}."),
-                };
-            }, stopping.Token);
+                    var data = spec.Synthetic is { } set
+                        ? SampleBundle.ReadKept(key, bundles, set.SampleIds)
+                        : datasets.Get(spec.Dataset, DatasetSplit.Train);
+                    if (spec.Limit > 0)
+                        data = data.Subset(Enumerable.Range(0, Math.Min(spec.Limit, data.Count)).ToArray());
+                    void Progress(TrainingProgress p) =>
+                        _live = _live with { Step = p.Step, Loss = p.Loss, ImagesPerSecond = p.ImagesPerSecond };
+                    void Checkpointed(int step)
+                    {
+                        // Upload on the compute thread; the grain only records the reference.
+                        var reference = artifacts
+                            .PutFileAsync(localCheckpoint, $"{spec.Kind}-checkpoint", CancellationToken.None)
+                            .GetAwaiter()
+                            .GetResult();
+                        _live = _live with { Step = step, Checkpoint = reference, CheckpointStep = step };
+                    }
+                    return spec.Kind switch
+                    {
+                        TrainingKind.Diffusion => TrainDiffusion(
+                            spec,
+                            data,
+                            featureExtractor,
+                            localCheckpoint,
+                            Progress,
+                            Checkpointed,
+                            device,
+                            token
+                        ),
+                        TrainingKind.ReidentificationEncoder => TrainEncoder(
+                            spec,
+                            data,
+                            datasets.Get(spec.Dataset, DatasetSplit.Test),
+                            localCheckpoint,
+                            Progress,
+                            Checkpointed,
+                            device,
+                            token
+                        ),
+                        TrainingKind.Classifier => TrainClassifier(
+                            spec,
+                            data,
+                            datasets.Get(spec.Dataset, DatasetSplit.Test),
+                            localCheckpoint,
+                            Progress,
+                            Checkpointed,
+                            device,
+                            token
+                        ),
+                        _ => throw new ArgumentOutOfRangeException(nameof(spec), $"Unknown training kind {spec.Kind}."),
+                    };
+                },
+                stopping.Token
+            );
             state.State.Metrics = metrics;
             state.State.State = WorkState.Completed;
         }
         catch (Exception e) when (TransientFailures.IsSiloLoss(e))
         {
-            return; // deactivating or the silo stopping: a stop, not a failure; the reminder or the next activation resumes
+            // deactivating or the silo stopping: a stop, not a failure; the reminder or the next activation resumes
+            return;
         }
         catch (Exception e)
         {
@@ -193,7 +281,8 @@ public sealed partial class TrainingRunGrain(
         await StopResumingAsync();
     }
 
-    /// <summary>Persists a newer checkpoint reference or a final state, and tells followers; runs on the grain's scheduler.</summary>
+    /// <summary>Persists a newer checkpoint reference or a final state, and tells followers; runs on the grain's
+    /// scheduler.</summary>
     private async Task PublishProgress(CancellationToken cancellationToken)
     {
         var live = _live;
@@ -201,13 +290,22 @@ public sealed partial class TrainingRunGrain(
         var newCheckpoint = live.Checkpoint is not null && live.CheckpointStep > state.State.CheckpointStep;
         if (newCheckpoint || state.State.State != _persistedState)
         {
-            if (newCheckpoint) (state.State.Checkpoint, state.State.CheckpointStep) = (live.Checkpoint, live.CheckpointStep);
+            if (newCheckpoint)
+                (state.State.Checkpoint, state.State.CheckpointStep) = (live.Checkpoint, live.CheckpointStep);
             await WriteOneAtATimeAsync(state, cancellationToken);
             _persistedState = state.State.State;
         }
         var snapshot = Snapshot();
-        foreach (var follower in _followers) follower.Writer.TryWrite(snapshot);
-        if (snapshot.State == WorkState.Running) metrics.Training(this.GetPrimaryKeyString(), snapshot.Step, snapshot.TotalSteps, snapshot.LastLoss, live.ImagesPerSecond);
+        foreach (var follower in _followers)
+            follower.Writer.TryWrite(snapshot);
+        if (snapshot.State == WorkState.Running)
+            metrics.Training(
+                this.GetPrimaryKeyString(),
+                snapshot.Step,
+                snapshot.TotalSteps,
+                snapshot.LastLoss,
+                live.ImagesPerSecond
+            );
         else if (snapshot.State != WorkState.NotStarted && _metricsOpen)
         {
             metrics.Training(this.GetPrimaryKeyString(), snapshot.Step, snapshot.TotalSteps, snapshot.LastLoss, null);
@@ -221,73 +319,152 @@ public sealed partial class TrainingRunGrain(
         var live = _live;
         var s = state.State;
         var step = s.State == WorkState.Completed ? s.Spec!.Steps : Math.Max(live.Step, s.CheckpointStep);
-        return new TrainingStatus(s.State, step, s.Spec?.Steps ?? 0, live.Loss ?? s.LastLoss, s.Checkpoint, s.CheckpointStep,
-            s.Resumes, silo.SiloAddress.ToString(), s.Error, s.Metrics, s.DataSources);
+        return new TrainingStatus(
+            s.State,
+            step,
+            s.Spec?.Steps ?? 0,
+            live.Loss ?? s.LastLoss,
+            s.Checkpoint,
+            s.CheckpointStep,
+            s.Resumes,
+            silo.SiloAddress.ToString(),
+            s.Error,
+            s.Metrics,
+            s.DataSources
+        );
     }
 
-    private static Dictionary<string, double> TrainDiffusion(TrainingRunSpec spec, ImageDataset data, string? featureExtractor, string checkpoint,
-        Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
+    private static Dictionary<string, double> TrainDiffusion(
+        TrainingRunSpec spec,
+        ImageDataset data,
+        string? featureExtractor,
+        string checkpoint,
+        Action<TrainingProgress> progress,
+        Action<int> checkpointed,
+        TorchSharp.torch.Device device,
+        CancellationToken token
+    )
     {
         // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
         using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data, device);
         var config = ConfigFor(spec, data);
-        if (conditions is not null) config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
-        using var trainer = File.Exists(checkpoint) ? DiffusionTrainer.Resume(checkpoint, device) : new DiffusionTrainer(config, device);
+        if (conditions is not null)
+            config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
+        using var trainer = File.Exists(checkpoint)
+            ? DiffusionTrainer.Resume(checkpoint, device)
+            : new DiffusionTrainer(config, device);
         trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed, recordConditions: conditions);
-        return new() { ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN, ["skippedSteps"] = trainer.SkippedSteps };
+        return new()
+        {
+            ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN,
+            ["skippedSteps"] = trainer.SkippedSteps,
+        };
     }
 
-    /// <summary>The features run on the slot's device; the conditions come back on the CPU, indexed per batch.</summary>
-    private static TorchSharp.torch.Tensor ConditionsFor(string featureExtractor, ImageDataset data, TorchSharp.torch.Device device)
+    /// <summary>The features run on the slot's device; the conditions come back on the CPU, indexed per
+    /// batch.</summary>
+    private static TorchSharp.torch.Tensor ConditionsFor(
+        string featureExtractor,
+        ImageDataset data,
+        TorchSharp.torch.Device device
+    )
     {
         using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
         return RecordFeatures.Of(classifier, data);
     }
 
-    private static Dictionary<string, double> TrainEncoder(TrainingRunSpec spec, ImageDataset data, ImageDataset heldOut, string checkpoint,
-        Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
+    private static Dictionary<string, double> TrainEncoder(
+        TrainingRunSpec spec,
+        ImageDataset data,
+        ImageDataset heldOut,
+        string checkpoint,
+        Action<TrainingProgress> progress,
+        Action<int> checkpointed,
+        TorchSharp.torch.Device device,
+        CancellationToken token
+    )
     {
         var config = new ReidentificationEncoderConfig
         {
-            ImageChannels = data.Channels, ImageSize = data.Height, Steps = spec.Steps, BatchSize = spec.BatchSize,
-            LearningRate = spec.LearningRate, Seed = spec.Seed,
+            ImageChannels = data.Channels,
+            ImageSize = data.Height,
+            Steps = spec.Steps,
+            BatchSize = spec.BatchSize,
+            LearningRate = spec.LearningRate,
+            Seed = spec.Seed,
         };
-        using var model = ReidentificationTrainer.Train(data, config, device, progress: progress, cancellationToken: token, checkpointPath: checkpoint, checkpointed: checkpointed);
+        using var model = ReidentificationTrainer.Train(
+            data,
+            config,
+            device,
+            progress: progress,
+            cancellationToken: token,
+            checkpointPath: checkpoint,
+            checkpointed: checkpointed
+        );
         return new() { ["verificationAuc"] = ReidentificationTrainer.MeasureVerification(model, heldOut) };
     }
 
-    private static Dictionary<string, double> TrainClassifier(TrainingRunSpec spec, ImageDataset data, ImageDataset test, string checkpoint,
-        Action<TrainingProgress> progress, Action<int> checkpointed, TorchSharp.torch.Device device, CancellationToken token)
+    private static Dictionary<string, double> TrainClassifier(
+        TrainingRunSpec spec,
+        ImageDataset data,
+        ImageDataset test,
+        string checkpoint,
+        Action<TrainingProgress> progress,
+        Action<int> checkpointed,
+        TorchSharp.torch.Device device,
+        CancellationToken token
+    )
     {
         using var trainer = File.Exists(checkpoint)
             ? ClassifierTrainer.Resume(checkpoint, device)
-            : new ClassifierTrainer(new ClassifierConfig
-            {
-                ImageChannels = data.Channels, ImageSize = data.Height, NumClasses = data.NumClasses, Steps = spec.Steps,
-                BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, CosineDecay = true, Seed = spec.Seed,
-                CheckpointEvery = spec.CheckpointEvery,
-            }, device);
+            : new ClassifierTrainer(
+                new ClassifierConfig
+                {
+                    ImageChannels = data.Channels,
+                    ImageSize = data.Height,
+                    NumClasses = data.NumClasses,
+                    Steps = spec.Steps,
+                    BatchSize = spec.BatchSize,
+                    LearningRate = spec.LearningRate,
+                    CosineDecay = true,
+                    Seed = spec.Seed,
+                    CheckpointEvery = spec.CheckpointEvery,
+                },
+                device
+            );
         trainer.Train(data, checkpoint, progress, token, checkpointed);
         var evaluation = ClassifierTrainer.Evaluate(trainer.Model, test);
         return new() { ["accuracy"] = evaluation.Accuracy, ["macroAuc"] = evaluation.MacroAuc };
     }
 
-    private static DiffusionModelConfig ConfigFor(TrainingRunSpec spec, ImageDataset data) => new()
-    {
-        Model = new UNetConfig
+    private static DiffusionModelConfig ConfigFor(TrainingRunSpec spec, ImageDataset data) =>
+        new()
         {
-            ImageChannels = data.Channels, ImageSize = data.Height, NumClasses = data.NumClasses, BaseChannels = spec.BaseChannels,
-            GroupNormGroups = Math.Min(8, spec.BaseChannels / 2),
-        },
-        Diffusion = new DiffusionConfig { Timesteps = spec.Timesteps },
-        Training = new TrainingConfig
-        {
-            Steps = spec.Steps, BatchSize = spec.BatchSize, LearningRate = spec.LearningRate, Seed = spec.Seed,
-            CheckpointEvery = spec.CheckpointEvery, ReportEvery = Math.Clamp(spec.Steps / 50, 1, 25),
-        },
-    };
+            Model = new UNetConfig
+            {
+                ImageChannels = data.Channels,
+                ImageSize = data.Height,
+                NumClasses = data.NumClasses,
+                BaseChannels = spec.BaseChannels,
+                GroupNormGroups = Math.Min(8, spec.BaseChannels / 2),
+            },
+            Diffusion = new DiffusionConfig { Timesteps = spec.Timesteps },
+            Training = new TrainingConfig
+            {
+                Steps = spec.Steps,
+                BatchSize = spec.BatchSize,
+                LearningRate = spec.LearningRate,
+                Seed = spec.Seed,
+                CheckpointEvery = spec.CheckpointEvery,
+                ReportEvery = Math.Clamp(spec.Steps / 50, 1, 25),
+            },
+        };
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Training run {Run} resumes from its checkpoint at step {Step}")]
+    [LoggerMessage(
+        Level = LogLevel.Information,
+        Message = "Training run {Run} resumes from its checkpoint at step {Step}"
+    )]
     private partial void LogResuming(string run, int step);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Training run {Run} failed")]

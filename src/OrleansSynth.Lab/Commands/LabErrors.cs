@@ -16,8 +16,14 @@ internal static class LabErrors
         {
             return await action();
         }
-        catch (Exception e) when (e is DatasetFormatException or FileNotFoundException or DirectoryNotFoundException
-                                      or InvalidDataException or ArgumentException)
+        catch (Exception e)
+            when (e
+                    is DatasetFormatException
+                        or FileNotFoundException
+                        or DirectoryNotFoundException
+                        or InvalidDataException
+                        or ArgumentException
+            )
         {
             // Plain stderr: one unwrapped line a script can match, whatever the console width.
             Console.Error.WriteLine($"error: {e.Message}");

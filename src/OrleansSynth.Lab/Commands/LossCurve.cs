@@ -8,7 +8,10 @@ internal static class LossCurve
 {
     public static void Write(IReadOnlyList<LossPoint> history, string csvPath, string pngPath)
     {
-        File.WriteAllLines(csvPath, ["step,loss", .. history.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},{p.Loss:G6}"))]);
+        File.WriteAllLines(
+            csvPath,
+            ["step,loss", .. history.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step},{p.Loss:G6}"))]
+        );
         var plot = new ScottPlot.Plot();
         plot.Add.Scatter(history.Select(p => (double)p.Step).ToArray(), history.Select(p => p.Loss).ToArray());
         plot.Title("Diffusion training loss");

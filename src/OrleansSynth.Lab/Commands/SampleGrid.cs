@@ -5,10 +5,18 @@ using Spectre.Console;
 
 namespace OrleansSynth.Lab.Commands;
 
-/// <summary>Samples <c>perClass</c> images of every class (one row per class) and writes them as one PNG grid.</summary>
+/// <summary>Samples <c>perClass</c> images of every class (one row per class) and writes them as one PNG
+/// grid.</summary>
 internal static class SampleGrid
 {
-    public static void Write(UNet model, IDiffusionSampler sampler, int perClass, double guidance, long seed, string path)
+    public static void Write(
+        UNet model,
+        IDiffusionSampler sampler,
+        int perClass,
+        double guidance,
+        long seed,
+        string path
+    )
     {
         var classes = model.Config.NumClasses;
         var labels = Enumerable.Range(0, classes).SelectMany(c => Enumerable.Repeat((long)c, perClass)).ToArray();

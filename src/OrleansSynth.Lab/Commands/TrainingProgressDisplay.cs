@@ -13,11 +13,22 @@ internal static class TrainingProgressDisplay
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
-            train(p => AnsiConsole.WriteLine($"{title}: step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s"));
+            train(p =>
+                AnsiConsole.WriteLine(
+                    $"{title}: step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s"
+                )
+            );
             return;
         }
-        AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+        AnsiConsole
+            .Progress()
+            .Columns(
+                new TaskDescriptionColumn(),
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new RemainingTimeColumn(),
+                new SpinnerColumn()
+            )
             .Start(context =>
             {
                 var task = context.AddTask(title, maxValue: totalSteps);

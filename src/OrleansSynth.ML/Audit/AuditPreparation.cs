@@ -22,14 +22,32 @@ public static class AuditPreparation
     /// <summary>The name <c>progress</c> gives the pair verifier's training.</summary>
     public const string Verifier = "pair verifier";
 
-    /// <param name="progress">Told the model in training (<see cref="Encoder"/> or <see cref="Verifier"/>) and how far it has come;
+    /// <param name="progress">Told the model in training (<see cref="Encoder"/> or <see cref="Verifier"/>) and how far
+    /// it has come;
     /// a model from the cache reports nothing.</param>
-    public static AuditReference Prepare(ImageDataset training, ImageDataset heldOut, ReidentificationEncoderConfig config, AuditSettings settings,
-        string cacheFolder, Device device, Action<string>? log = null, Action<string, TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static AuditReference Prepare(
+        ImageDataset training,
+        ImageDataset heldOut,
+        ReidentificationEncoderConfig config,
+        AuditSettings settings,
+        string cacheFolder,
+        Device device,
+        Action<string>? log = null,
+        Action<string, TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default
+    )
     {
-        var (calibration, control) = PatientSplitter.Split(heldOut, 0.5, seed: 41, $"{heldOut.Name}/calibration", $"{heldOut.Name}/control");
+        var (calibration, control) = PatientSplitter.Split(
+            heldOut,
+            0.5,
+            seed: 41,
+            $"{heldOut.Name}/calibration",
+            $"{heldOut.Name}/control"
+        );
         if (calibration.Count == 0 || control.Count == 0)
-            throw new ArgumentException($"{heldOut.Name}: too few held-out records ({heldOut.Count}) to calibrate and control.");
+            throw new ArgumentException(
+                $"{heldOut.Name}: too few held-out records ({heldOut.Count}) to calibrate and control."
+            );
 
         var key = $"{ReidentificationTrainer.Fingerprint(training)}-{Hash(config)}";
         var modelPath = Path.Combine(cacheFolder, $"reid-{key}.model");
@@ -44,52 +62,131 @@ public static class AuditPreparation
             log?.Invoke($"{Encoder}: training on {training.Count} records ({config.Steps} steps)");
             // Checkpointed beside the cache entry, so an interrupted preparation resumes instead of starting over.
             var partial = modelPath + ".partial";
-            model = ReidentificationTrainer.Train(training, config, device, progress: progress is null ? null : p => progress(Encoder, p), cancellationToken: cancellationToken, checkpointPath: partial);
+            model = ReidentificationTrainer.Train(
+                training,
+                config,
+                device,
+                progress: progress is null ? null : p => progress(Encoder, p),
+                cancellationToken: cancellationToken,
+                checkpointPath: partial
+            );
             model.Save(modelPath);
             File.Delete(partial);
         }
 
-        var trainingEmbeddings = CachedEmbeddings(model, training, Path.Combine(cacheFolder, $"embeddings-{model.Fingerprint}-{ReidentificationTrainer.Fingerprint(training)}.bin"), log);
-        var calibrationKey = $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}:{settings.NearCopyTolerance}:link{settings.LinkNeighbours}";
+        var trainingEmbeddings = CachedEmbeddings(
+            model,
+            training,
+            Path.Combine(
+                cacheFolder,
+                $"embeddings-{model.Fingerprint}-{ReidentificationTrainer.Fingerprint(training)}.bin"
+            ),
+            log
+        );
+        var calibrationKey =
+            $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}:{settings.NearCopyTolerance}:"
+            + $"link{settings.LinkNeighbours}";
         if (model.Info.Calibration is null || model.Info.Link is null || model.Info.CalibrationKey != calibrationKey)
         {
             ReidentificationTrainer.MeasureVerification(model, calibration);
-            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(model, trainingEmbeddings, training, calibration, settings);
+            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(
+                model,
+                trainingEmbeddings,
+                training,
+                calibration,
+                settings
+            );
             embeddings.Dispose();
             var scores = unseen.Select(nearest.BestScore).ToArray();
-            var contrasts = unseen.Select(i => LinkRule.Contrast(nearest.RowScores(i), settings.LinkNeighbours)).ToArray();
-            model.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length),
-                LinkRule.Calibrate(scores, contrasts, settings.LinkNeighbours, settings.Alpha), calibrationKey);
+            var contrasts = unseen
+                .Select(i => LinkRule.Contrast(nearest.RowScores(i), settings.LinkNeighbours))
+                .ToArray();
+            model.SetCalibration(
+                ThresholdCalibration.FromHeldOutScores(
+                    scores,
+                    settings.Alpha,
+                    training.Count,
+                    calibration.Count - unseen.Length
+                ),
+                LinkRule.Calibrate(scores, contrasts, settings.LinkNeighbours, settings.Alpha),
+                calibrationKey
+            );
             model.Save(modelPath);
         }
         var link = model.Link;
-        log?.Invoke($"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, {model.Calibration.HeldOutCount} held-out images, " +
-            $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC {model.Info.VerificationAuc:F4}; " +
-            $"link rule: similarity above {link.SimilarityThreshold:F4} or contrast over {link.Neighbours} neighbours above {link.ContrastThreshold:F4} ({link.HeldOutFlagged} of {link.HeldOutCount} held-out flagged)");
+        log?.Invoke(
+            $"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, "
+                + $"{model.Calibration.HeldOutCount} held-out images, "
+                + $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC "
+                + $"{model.Info.VerificationAuc:F4}; "
+                + $"link rule: similarity above {link.SimilarityThreshold:F4} or contrast over {link.Neighbours} "
+                + $"neighbours above {link.ContrastThreshold:F4} ({link.HeldOutFlagged} of {link.HeldOutCount} "
+                + $"held-out flagged)"
+        );
 
-        var verifier = PrepareVerifier(model, training, trainingEmbeddings, calibration, calibrationKey, settings.VerifierFor(config.Steps), settings, cacheFolder, device, log, progress, cancellationToken);
+        var verifier = PrepareVerifier(
+            model,
+            training,
+            trainingEmbeddings,
+            calibration,
+            calibrationKey,
+            settings.VerifierFor(config.Steps),
+            settings,
+            cacheFolder,
+            device,
+            log,
+            progress,
+            cancellationToken
+        );
         var (allControl, _, unseenControl) = EmbedAndFindUnseen(model, trainingEmbeddings, training, control, settings);
         var controlCopies = control.Count - unseenControl.Length;
         using var controlTensor = controlCopies == 0 ? allControl : KeepRows(allControl, unseenControl);
-        if (controlCopies > 0) control = control.Subset(unseenControl, control.Name);
-        log?.Invoke($"control: {control.Count} held-out images ({controlCopies} near-copies of training records left out)");
+        if (controlCopies > 0)
+            control = control.Subset(unseenControl, control.Name);
+        log?.Invoke(
+            $"control: {control.Count} held-out images ({controlCopies} near-copies of training records left out)"
+        );
         var controlEmbeddings = EmbeddingSet.FromTensor(controlTensor, control.RecordIds, model.Fingerprint);
-        return new AuditReference(model, training, trainingEmbeddings, control, controlEmbeddings, verifier, model.Calibration.HeldOutCopiesLeftOut + controlCopies);
+        return new AuditReference(
+            model,
+            training,
+            trainingEmbeddings,
+            control,
+            controlEmbeddings,
+            verifier,
+            model.Calibration.HeldOutCopiesLeftOut + controlCopies
+        );
     }
 
     /// <summary>
-    /// The held-out images' embeddings (the caller disposes them), each one's nearest training record under the encoder,
+    /// The held-out images' embeddings (the caller disposes them), each one's nearest training record under the
+    /// encoder,
     /// and the positions of the images that are not within the near-copy tolerance of it: the unseen ones.
     /// </summary>
-    private static (Tensor Embeddings, TopKMatches Nearest, int[] Unseen) EmbedAndFindUnseen(ReidentificationModel model, EmbeddingSet trainingEmbeddings,
-        ImageDataset training, ImageDataset heldOut, AuditSettings settings)
+    private static (Tensor Embeddings, TopKMatches Nearest, int[] Unseen) EmbedAndFindUnseen(
+        ReidentificationModel model,
+        EmbeddingSet trainingEmbeddings,
+        ImageDataset training,
+        ImageDataset heldOut,
+        AuditSettings settings
+    )
     {
         var embeddings = AuditReference.Embed(model, heldOut);
         using var reference = trainingEmbeddings.ToTensor();
         // Enough neighbours for the link rule's contrast (nearest first, as the audit's scan keeps them).
-        var nearest = PairwiseScan.Run(embeddings, reference, k: Math.Max(1, settings.LinkNeighbours), settings.SyntheticTile, settings.RealTile);
-        var unseen = Enumerable.Range(0, heldOut.Count)
-            .Where(i => AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i))) > settings.NearCopyTolerance)
+        var nearest = PairwiseScan.Run(
+            embeddings,
+            reference,
+            k: Math.Max(1, settings.LinkNeighbours),
+            settings.SyntheticTile,
+            settings.RealTile
+        );
+        var unseen = Enumerable
+            .Range(0, heldOut.Count)
+            .Where(i =>
+                AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i)))
+                > settings.NearCopyTolerance
+            )
             .ToArray();
         return (embeddings, nearest, unseen);
     }
@@ -102,12 +199,25 @@ public static class AuditPreparation
             return all.index_select(0, index);
     }
 
-    /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration half; null when it has no steps.</summary>
-    private static PairVerifierModel? PrepareVerifier(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset calibration,
-        string calibrationKey, PairVerifierConfig config, AuditSettings settings, string cacheFolder, Device device, Action<string>? log, Action<string, TrainingProgress>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>The pair verifier for this encoder, trained (or cached) and calibrated at alpha on the calibration
+    /// half; null when it has no steps.</summary>
+    private static PairVerifierModel? PrepareVerifier(
+        ReidentificationModel model,
+        ImageDataset training,
+        EmbeddingSet trainingEmbeddings,
+        ImageDataset calibration,
+        string calibrationKey,
+        PairVerifierConfig config,
+        AuditSettings settings,
+        string cacheFolder,
+        Device device,
+        Action<string>? log,
+        Action<string, TrainingProgress>? progress,
+        CancellationToken cancellationToken
+    )
     {
-        if (config.Steps <= 0) return null;
+        if (config.Steps <= 0)
+            return null;
         var path = Path.Combine(cacheFolder, $"verifier-{model.Fingerprint}-{Hash(config)}.model");
         PairVerifierModel verifier;
         if (File.Exists(path))
@@ -117,28 +227,69 @@ public static class AuditPreparation
         }
         else
         {
-            log?.Invoke($"{Verifier}: training on {training.Count} records and their look-alikes ({config.Steps} steps)");
-            // Checkpointed beside the cache entry, like the encoder: a silo lost mid-training costs minutes, not the whole run.
+            log?.Invoke(
+                $"{Verifier}: training on {training.Count} records and their look-alikes ({config.Steps} steps)"
+            );
+            // Checkpointed beside the cache entry, like the encoder: a silo lost mid-training costs minutes, not the
+            // whole run.
             var partial = path + ".partial";
-            var trained = PairVerifierTrainer.Train(training, trainingEmbeddings, config, device, progress: progress is null ? null : p => progress(Verifier, p), cancellationToken: cancellationToken, checkpointPath: partial);
-            verifier = new PairVerifierModel(trained, new PairVerifierModel.Metadata(config, training.Channels, training.Height, model.Fingerprint, null));
+            var trained = PairVerifierTrainer.Train(
+                training,
+                trainingEmbeddings,
+                config,
+                device,
+                progress: progress is null ? null : p => progress(Verifier, p),
+                cancellationToken: cancellationToken,
+                checkpointPath: partial
+            );
+            verifier = new PairVerifierModel(
+                trained,
+                new PairVerifierModel.Metadata(config, training.Channels, training.Height, model.Fingerprint, null)
+            );
             verifier.Save(path);
             File.Delete(partial);
         }
         if (verifier.Info.CalibrationKey != calibrationKey)
         {
-            // The same rule as the audit's verdict: each unseen held-out image against its nearest training record under the encoder.
-            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(model, trainingEmbeddings, training, calibration, settings);
+            // The same rule as the audit's verdict: each unseen held-out image against its nearest training record
+            // under the encoder.
+            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(
+                model,
+                trainingEmbeddings,
+                training,
+                calibration,
+                settings
+            );
             embeddings.Dispose();
-            var scores = verifier.Scores(calibration.Subset(unseen, calibration.Name), training, unseen.Select(nearest.BestIndex).ToArray());
-            verifier.SetCalibration(ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, calibration.Count - unseen.Length), calibrationKey);
+            var scores = verifier.Scores(
+                calibration.Subset(unseen, calibration.Name),
+                training,
+                unseen.Select(nearest.BestIndex).ToArray()
+            );
+            verifier.SetCalibration(
+                ThresholdCalibration.FromHeldOutScores(
+                    scores,
+                    settings.Alpha,
+                    training.Count,
+                    calibration.Count - unseen.Length
+                ),
+                calibrationKey
+            );
             verifier.Save(path);
         }
-        log?.Invoke($"{Verifier} threshold {verifier.Calibration.Threshold:F3} (alpha {verifier.Calibration.Alpha}, {verifier.Calibration.HeldOutCount} held-out images)");
+        log?.Invoke(
+            $"{Verifier} threshold {verifier.Calibration.Threshold:F3} (alpha {verifier.Calibration.Alpha}, "
+                + $"{verifier.Calibration.HeldOutCount} held-out images)"
+        );
         return verifier;
     }
 
-    private static EmbeddingSet CachedEmbeddings(ReidentificationModel model, ImageDataset data, string path, Action<string>? log)
+    private static EmbeddingSet CachedEmbeddings(
+        ReidentificationModel model,
+        ImageDataset data,
+        string path,
+        Action<string>? log
+    )
     {
         if (File.Exists(path) && TryLoad(path) is { } cached)
         {
@@ -169,6 +320,9 @@ public static class AuditPreparation
     }
 
     private static string Hash<T>(T config) =>
-        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
-            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(config, DiffusionCheckpoint.JsonOptions)))[..12];
+        Convert.ToHexStringLower(
+            System.Security.Cryptography.SHA256.HashData(
+                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(config, DiffusionCheckpoint.JsonOptions)
+            )
+        )[..12];
 }

@@ -9,10 +9,20 @@ namespace OrleansSynth.ML.Audit;
 /// </summary>
 public sealed class AuditReference : IDisposable
 {
-    public AuditReference(ReidentificationModel model, ImageDataset training, EmbeddingSet trainingEmbeddings, ImageDataset control, EmbeddingSet controlEmbeddings,
-        PairVerifierModel? verifier = null, int heldOutNearCopies = 0)
+    public AuditReference(
+        ReidentificationModel model,
+        ImageDataset training,
+        EmbeddingSet trainingEmbeddings,
+        ImageDataset control,
+        EmbeddingSet controlEmbeddings,
+        PairVerifierModel? verifier = null,
+        int heldOutNearCopies = 0
+    )
     {
-        if (trainingEmbeddings.EncoderFingerprint != model.Fingerprint || controlEmbeddings.EncoderFingerprint != model.Fingerprint)
+        if (
+            trainingEmbeddings.EncoderFingerprint != model.Fingerprint
+            || controlEmbeddings.EncoderFingerprint != model.Fingerprint
+        )
             throw new ArgumentException("The embeddings were computed with a different encoder.");
         Model = model;
         Training = training;
@@ -23,10 +33,12 @@ public sealed class AuditReference : IDisposable
         HeldOutNearCopies = heldOutNearCopies;
     }
 
-    /// <summary>Held-out images left out of calibration and control as near-copies of a training record (the dataset's own copies).</summary>
+    /// <summary>Held-out images left out of calibration and control as near-copies of a training record (the dataset's
+    /// own copies).</summary>
     public int HeldOutNearCopies { get; }
 
-    /// <summary>The calibrated second look that makes the verdicts; null: verdicts by the encoder's similarity alone.</summary>
+    /// <summary>The calibrated second look that makes the verdicts; null: verdicts by the encoder's similarity
+    /// alone.</summary>
     public PairVerifierModel? Verifier { get; }
 
     /// <summary>
@@ -34,9 +46,15 @@ public sealed class AuditReference : IDisposable
     /// contrast of its neighbourhood (<see cref="LinkRule.Contrast"/>): by the verifier when there is one, else by the
     /// encoder's <see cref="LinkRule"/>. Also returns the verifier's scores (null without one).
     /// </summary>
-    /// <param name="nearCopyTolerance">A query within this mean absolute pixel difference (fraction of full scale) of its nearest record is flagged whatever the scores say.</param>
-    public (bool[] Flagged, float[]? VerifierScores) Verdicts(ImageDataset queries, IReadOnlyList<int> nearest, IReadOnlyList<float> similarity,
-        IReadOnlyList<float> contrast, double nearCopyTolerance)
+    /// <param name="nearCopyTolerance">A query within this mean absolute pixel difference (fraction of full scale) of
+    /// its nearest record is flagged whatever the scores say.</param>
+    public (bool[] Flagged, float[]? VerifierScores) Verdicts(
+        ImageDataset queries,
+        IReadOnlyList<int> nearest,
+        IReadOnlyList<float> similarity,
+        IReadOnlyList<float> contrast,
+        double nearCopyTolerance
+    )
     {
         bool NearCopy(int i) => PixelDifference(queries.ImageAt(i), Training.ImageAt(nearest[i])) <= nearCopyTolerance;
         if (Verifier is { } verifier)
@@ -60,14 +78,19 @@ public sealed class AuditReference : IDisposable
     public static Tensor Embed(ReidentificationModel model, ImageDataset images, Action<int, int>? progress = null)
     {
         var all = Enumerable.Range(0, images.Count).ToArray();
-        return model.Encoder.Embed((start, count) => images.Batch(all[start..(start + count)]).Images, images.Count, progress: progress);
+        return model.Encoder.Embed(
+            (start, count) => images.Batch(all[start..(start + count)]).Images,
+            images.Count,
+            progress: progress
+        );
     }
 
     /// <summary>Mean absolute pixel difference as a fraction of full scale.</summary>
     public static double PixelDifference(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         long difference = 0;
-        for (var p = 0; p < a.Length; p++) difference += Math.Abs(a[p] - b[p]);
+        for (var p = 0; p < a.Length; p++)
+            difference += Math.Abs(a[p] - b[p]);
         return difference / (255.0 * a.Length);
     }
 

@@ -18,7 +18,8 @@ public sealed record CanarySet(ImageDataset Images, int[] SourceIndices)
 
     public static CanarySet Plant(ImageDataset training, int count, ulong seed, PerturbationRanges? ranges = null)
     {
-        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), "The canary count must not be negative.");
+        if (count < 0)
+            throw new ArgumentOutOfRangeException(nameof(count), "The canary count must not be negative.");
         count = Math.Min(count, training.Count);
         var order = Enumerable.Range(0, training.Count).ToArray();
         new Random(unchecked((int)seed)).Shuffle(order);
@@ -37,13 +38,32 @@ public sealed record CanarySet(ImageDataset Images, int[] SourceIndices)
             bytes.CopyTo(pixels, start * training.ImageBytes);
         }
         var ids = Enumerable.Range(0, count).Select(i => $"{IdPrefix}{i:D5}").ToArray();
-        return new CanarySet(new ImageDataset($"{training.Name}/canaries", pixels, training.Channels, training.Height, training.Width,
-            sources.Select(i => training.Labels[i]).ToArray(), ids, numClasses: training.NumClasses), sources);
+        return new CanarySet(
+            new ImageDataset(
+                $"{training.Name}/canaries",
+                pixels,
+                training.Channels,
+                training.Height,
+                training.Width,
+                sources.Select(i => training.Labels[i]).ToArray(),
+                ids,
+                numClasses: training.NumClasses
+            ),
+            sources
+        );
     }
 }
 
-/// <summary>How many canaries the audit caught (flagged), with the 95% interval, and how many it linked to their own source record.</summary>
-public sealed record CanaryRecall(int Planted, int Caught, double Recall, double Lower, double Upper, int LinkedToSource)
+/// <summary>How many canaries the audit caught (flagged), with the 95% interval, and how many it linked to their own
+/// source record.</summary>
+public sealed record CanaryRecall(
+    int Planted,
+    int Caught,
+    double Recall,
+    double Lower,
+    double Upper,
+    int LinkedToSource
+)
 {
     public static CanaryRecall From(int planted, int caught, int linked)
     {

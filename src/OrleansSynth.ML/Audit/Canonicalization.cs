@@ -12,14 +12,15 @@ namespace OrleansSynth.ML.Audit;
 public static class Canonicalization
 {
     /// <summary>[B,C,H,W] in [-1, 1] to centred, standardised images of the same shape.</summary>
-    /// <param name="blur">Gaussian blur sigma in pixels applied after centring (0: none): evens out noise and blur differences between copies.</param>
+    /// <param name="blur">Gaussian blur sigma in pixels applied after centring (0: none): evens out noise and blur
+    /// differences between copies.</param>
     public static Tensor Apply(Tensor images, double blur = 0)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (b, h, w) = (images.shape[0], images.shape[2], images.shape[3]);
         // Mass above the background level (a low quantile), so a brightness offset does not pull the centroid.
-        var grey = images.mean([1]);                      // [B,H,W]
+        var grey = images.mean([1]); // [B,H,W]
         var flat = grey.view(b, -1);
         var background = flat.kthvalue(Math.Max(1, (int)(flat.shape[1] / 10)), 1).values.view(b, 1, 1);
         var mass = (grey - background).ClampMin(0);
@@ -38,8 +39,15 @@ public static class Canonicalization
         theta[.., 0, 2] = dx.Times(2.0).DividedBy(w);
         theta[.., 1, 2] = dy.Times(2.0).DividedBy(h);
         var grid = nn.functional.affine_grid(theta, [b, images.shape[1], h, w], align_corners: false);
-        var centred = nn.functional.grid_sample(images.Plus(1), grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Zeros, align_corners: false);
-        if (blur > 0) centred = NearCopyPerturbations.Blur(centred, blur);
+        var centred = nn.functional.grid_sample(
+            images.Plus(1),
+            grid,
+            GridSampleMode.Bilinear,
+            GridSamplePaddingMode.Zeros,
+            align_corners: false
+        );
+        if (blur > 0)
+            centred = NearCopyPerturbations.Blur(centred, blur);
         var mean = centred.mean([1, 2, 3], keepdim: true);
         var std = centred.std([1, 2, 3], keepdim: true).ClampMin(1e-3);
         return ((centred - mean) / std).MoveToOuterDisposeScope();

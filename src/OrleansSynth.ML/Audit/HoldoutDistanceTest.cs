@@ -29,29 +29,56 @@ public static class HoldoutDistanceTest
         for (var i = 0; i < n; i++)
         {
             var (t, h) = (nearTraining.BestScore(i), nearHoldout.BestScore(i));
-            if (t > h) closer++;
-            else if (t == h) ties++;
+            if (t > h)
+                closer++;
+            else if (t == h)
+                ties++;
         }
         // A tie counts for neither side: it is dropped from the test, as in a sign test.
         var trials = n - ties;
         var share = Proportion.Wilson(closer, trials);
-        return new HoldoutDistanceResult(size, n, ties, share, share.Rate - 0.5, share.Lower - 0.5, share.Upper - 0.5, BinomialTwoSidedP(closer, trials));
+        return new HoldoutDistanceResult(
+            size,
+            n,
+            ties,
+            share,
+            share.Rate - 0.5,
+            share.Lower - 0.5,
+            share.Upper - 0.5,
+            BinomialTwoSidedP(closer, trials)
+        );
     }
 
-    /// <summary>Exact two-sided p-value of k successes in n fair trials: the probability of an outcome no more likely than k.</summary>
+    /// <summary>Exact two-sided p-value of k successes in n fair trials: the probability of an outcome no more likely
+    /// than k.</summary>
     public static double BinomialTwoSidedP(int k, int n)
     {
-        if (n == 0) return 1;
+        if (n == 0)
+            return 1;
         var logPmf = new double[n + 1];
         var logFactorial = new double[n + 1];
-        for (var i = 1; i <= n; i++) logFactorial[i] = logFactorial[i - 1] + Math.Log(i);
-        for (var i = 0; i <= n; i++) logPmf[i] = logFactorial[n] - logFactorial[i] - logFactorial[n - i] - n * Math.Log(2);
+        for (var i = 1; i <= n; i++)
+            logFactorial[i] = logFactorial[i - 1] + Math.Log(i);
+        for (var i = 0; i <= n; i++)
+            logPmf[i] = logFactorial[n] - logFactorial[i] - logFactorial[n - i] - n * Math.Log(2);
         var observed = logPmf[k] + 1e-9;
         return Math.Min(1, logPmf.Where(l => l <= observed).Sum(Math.Exp));
     }
 }
 
-/// <param name="SetSize">Records on each side: the holdout set and an equally large random set of training records.</param>
-/// <param name="CloserToTraining">Share of samples (ties dropped) nearer a training record than any holdout record, with its 95% interval.</param>
-/// <param name="Excess">That share minus one half: 0 when synthetic samples are no closer to training than to holdout records.</param>
-public sealed record HoldoutDistanceResult(int SetSize, int Samples, int Ties, Proportion CloserToTraining, double Excess, double ExcessLower, double ExcessUpper, double PValue);
+/// <param name="SetSize">Records on each side: the holdout set and an equally large random set of training
+/// records.</param>
+/// <param name="CloserToTraining">Share of samples (ties dropped) nearer a training record than any holdout record,
+/// with its 95% interval.</param>
+/// <param name="Excess">That share minus one half: 0 when synthetic samples are no closer to training than to holdout
+/// records.</param>
+public sealed record HoldoutDistanceResult(
+    int SetSize,
+    int Samples,
+    int Ties,
+    Proportion CloserToTraining,
+    double Excess,
+    double ExcessLower,
+    double ExcessUpper,
+    double PValue
+);

@@ -13,7 +13,14 @@ namespace OrleansSynth.ML.Audit;
 /// <param name="Alpha">Target false-flag rate on people the model never saw.</param>
 /// <param name="HeldOutCount">Held-out images the thresholds were set on.</param>
 /// <param name="HeldOutFlagged">Held-out images the rule still flags (at most Alpha x HeldOutCount).</param>
-public sealed record LinkRule(float SimilarityThreshold, float ContrastThreshold, int Neighbours, double Alpha, int HeldOutCount, int HeldOutFlagged)
+public sealed record LinkRule(
+    float SimilarityThreshold,
+    float ContrastThreshold,
+    int Neighbours,
+    double Alpha,
+    int HeldOutCount,
+    int HeldOutFlagged
+)
 {
     /// <summary>
     /// How far the nearest similarity stands out from the mean m of the first <paramref name="neighbours"/> (nearest
@@ -23,25 +30,36 @@ public sealed record LinkRule(float SimilarityThreshold, float ContrastThreshold
     public static float Contrast(ReadOnlySpan<float> nearestFirst, int neighbours)
     {
         var (sum, count) = (0.0, 0);
-        for (var i = 0; i < Math.Min(neighbours, nearestFirst.Length) && float.IsFinite(nearestFirst[i]); i++, count++) sum += nearestFirst[i];
-        if (count < 2) return 0;
+        for (var i = 0; i < Math.Min(neighbours, nearestFirst.Length) && float.IsFinite(nearestFirst[i]); i++, count++)
+            sum += nearestFirst[i];
+        if (count < 2)
+            return 0;
         var mean = sum / count;
         // The small margin keeps an exact match with exact duplicates finite.
         return (float)((nearestFirst[0] - mean) / (1.0001 - mean));
     }
 
-    public bool Links(float similarity, float contrast) => similarity > SimilarityThreshold || contrast > ContrastThreshold;
+    public bool Links(float similarity, float contrast) =>
+        similarity > SimilarityThreshold || contrast > ContrastThreshold;
 
     /// <summary>
     /// Sets both thresholds at the same rank j of their held-out scores (each alone would flag at most j), with j the
     /// largest rank at which the two together flag at most floor(alpha x n) of the held-out images.
     /// </summary>
-    public static LinkRule Calibrate(IReadOnlyList<float> similarity, IReadOnlyList<float> contrast, int neighbours, double alpha)
+    public static LinkRule Calibrate(
+        IReadOnlyList<float> similarity,
+        IReadOnlyList<float> contrast,
+        int neighbours,
+        double alpha
+    )
     {
-        if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be strictly between 0 and 1.");
+        if (alpha is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be strictly between 0 and 1.");
         var n = similarity.Count;
-        if (n == 0) throw new ArgumentException("Calibration needs held-out images.");
-        if (contrast.Count != n) throw new ArgumentException("One contrast per similarity is needed.");
+        if (n == 0)
+            throw new ArgumentException("Calibration needs held-out images.");
+        if (contrast.Count != n)
+            throw new ArgumentException("One contrast per similarity is needed.");
         var bySimilarity = similarity.OrderByDescending(s => s).ToArray();
         var byContrast = contrast.OrderByDescending(c => c).ToArray();
         var allowed = (int)Math.Floor(alpha * n);
@@ -56,8 +74,10 @@ public sealed record LinkRule(float SimilarityThreshold, float ContrastThreshold
         while (low < high)
         {
             var middle = (low + high + 1) / 2;
-            if (At(middle).HeldOutFlagged <= allowed) low = middle;
-            else high = middle - 1;
+            if (At(middle).HeldOutFlagged <= allowed)
+                low = middle;
+            else
+                high = middle - 1;
         }
         return At(low);
     }

@@ -14,7 +14,8 @@ public sealed class LookAlikeBatches(ImageDataset training, int batchSize, int n
 {
     public const int RefreshEvery = 100;
 
-    /// <summary>Records embedded per refresh at most: look-alikes are mined in a random pool this large, so a refresh costs the same on any dataset.</summary>
+    /// <summary>Records embedded per refresh at most: look-alikes are mined in a random pool this large, so a refresh
+    /// costs the same on any dataset.</summary>
     public const int PoolSize = 16_384;
 
     private int _window = -1;
@@ -24,7 +25,8 @@ public sealed class LookAlikeBatches(ImageDataset training, int batchSize, int n
     public int[] ForStep(int step, Func<int[], Tensor> embed)
     {
         var window = step / RefreshEvery;
-        if (window != _window) Refresh(window, embed);
+        if (window != _window)
+            Refresh(window, embed);
         return _batches[step % RefreshEvery];
     }
 
@@ -40,7 +42,10 @@ public sealed class LookAlikeBatches(ImageDataset training, int batchSize, int n
         var k = Math.Min(neighbours, pool.Length);
         var anchorsPerBatch = Math.Max(1, batchSize / k);
         // Anchors are positions in the pool; the batches hold record indices.
-        var anchors = Enumerable.Range(0, RefreshEvery * anchorsPerBatch).Select(_ => random.Next(pool.Length)).ToArray();
+        var anchors = Enumerable
+            .Range(0, RefreshEvery * anchorsPerBatch)
+            .Select(_ => random.Next(pool.Length))
+            .ToArray();
         TopKMatches nearest;
         using (var all = embed(pool))
         using (var index = tensor(anchors.Select(a => (long)a).ToArray()))
@@ -53,9 +58,11 @@ public sealed class LookAlikeBatches(ImageDataset training, int batchSize, int n
             for (var a = b * anchorsPerBatch; a < (b + 1) * anchorsPerBatch; a++)
             {
                 batch.Add(pool[anchors[a]]);
-                for (var j = 0; j < k; j++) batch.Add(pool[nearest.RealIndices[a * k + j]]);
+                for (var j = 0; j < k; j++)
+                    batch.Add(pool[nearest.RealIndices[a * k + j]]);
             }
-            while (batch.Count < Math.Min(batchSize, training.Count)) batch.Add(random.Next(training.Count));
+            while (batch.Count < Math.Min(batchSize, training.Count))
+                batch.Add(random.Next(training.Count));
             _batches[b] = batch.Take(batchSize).ToArray();
         }
         _window = window;

@@ -11,7 +11,8 @@ namespace OrleansSynth.ML.Audit;
 /// </summary>
 public static class NearCopyPerturbations
 {
-    /// <summary>Perturbs a batch [B,C,H,W] in [-1, 1]: every image gets every change, each of a random size within <paramref name="ranges"/>.</summary>
+    /// <summary>Perturbs a batch [B,C,H,W] in [-1, 1]: every image gets every change, each of a random size within
+    /// <paramref name="ranges"/>.</summary>
     public static Tensor Apply(Tensor images, PerturbationRanges ranges, Generator generator)
     {
         using var scope = NewDisposeScope();
@@ -31,7 +32,13 @@ public static class NearCopyPerturbations
         theta[.., 0, 2] = Symmetric(ranges.MaxShift * 2.0 / w);
         theta[.., 1, 2] = Symmetric(ranges.MaxShift * 2.0 / h);
         var grid = nn.functional.affine_grid(theta, [b, c, h, w], align_corners: false);
-        var x = nn.functional.grid_sample(images, grid, GridSampleMode.Bilinear, GridSamplePaddingMode.Border, align_corners: false);
+        var x = nn.functional.grid_sample(
+            images,
+            grid,
+            GridSampleMode.Bilinear,
+            GridSamplePaddingMode.Border,
+            align_corners: false
+        );
 
         if (ranges.MaxBlur > 0)
         {
@@ -41,7 +48,9 @@ public static class NearCopyPerturbations
         }
         var gain = Symmetric(ranges.MaxContrast).view(b, 1, 1, 1).Plus(1);
         var offset = Symmetric(ranges.MaxBrightness).view(b, 1, 1, 1);
-        var noise = randn([b, c, h, w], generator: generator).to(images.device) * Unit().Times(ranges.MaxNoise).view(b, 1, 1, 1);
+        var noise =
+            randn([b, c, h, w], generator: generator).to(images.device)
+            * Unit().Times(ranges.MaxNoise).view(b, 1, 1, 1);
         return (x * gain).Plus(offset).Plus(noise).Clamp(-1, 1).MoveToOuterDisposeScope();
     }
 
@@ -49,7 +58,10 @@ public static class NearCopyPerturbations
     public static Tensor Blur(Tensor x, double sigma)
     {
         var radius = Math.Max(1, (int)Math.Ceiling(2 * sigma));
-        var taps = Enumerable.Range(-radius, 2 * radius + 1).Select(i => (float)Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
+        var taps = Enumerable
+            .Range(-radius, 2 * radius + 1)
+            .Select(i => (float)Math.Exp(-i * i / (2 * sigma * sigma)))
+            .ToArray();
         var sum = taps.Sum();
         var kernel1d = tensor(taps.Select(t => t / sum).ToArray(), device: x.device);
         var channels = x.shape[1];
@@ -59,36 +71,59 @@ public static class NearCopyPerturbations
     }
 }
 
-/// <summary>The largest size of each change <see cref="NearCopyPerturbations"/> makes; each image draws its own size up to these.</summary>
+/// <summary>The largest size of each change <see cref="NearCopyPerturbations"/> makes; each image draws its own size up
+/// to these.</summary>
 public sealed record PerturbationRanges
 {
     /// <summary>Largest translation in pixels, each axis.</summary>
     public double MaxShift { get; init; } = 3;
+
     /// <summary>Largest rotation in degrees, either way.</summary>
     public double MaxRotationDegrees { get; init; } = 5;
+
     /// <summary>Largest zoom in or out, as a fraction (a crop of 5% resized back is 0.05).</summary>
     public double MaxScale { get; init; } = 0.05;
+
     /// <summary>Largest Gaussian blur, as sigma in pixels.</summary>
     public double MaxBlur { get; init; } = 1.0;
+
     /// <summary>Largest contrast (gain) change, as a fraction.</summary>
     public double MaxContrast { get; init; } = 0.2;
+
     /// <summary>Largest brightness offset, in [-1, 1] image units.</summary>
     public double MaxBrightness { get; init; } = 0.15;
+
     /// <summary>Largest standard deviation of added Gaussian noise, in [-1, 1] image units.</summary>
     public double MaxNoise { get; init; } = 0.08;
 
-    /// <summary>What the encoder trains to see through: wider than the canaries, so they sit well inside what it learned.</summary>
+    /// <summary>What the encoder trains to see through: wider than the canaries, so they sit well inside what it
+    /// learned.</summary>
     public static PerturbationRanges EncoderTraining { get; } = new();
 
-    /// <summary>The canaries' changes: small ones, as a generator's near-copy would have (up to 2 pixels, 3 degrees, 3% zoom, 6 grey levels of noise).</summary>
-    public static PerturbationRanges Canary { get; } = new()
-    {
-        MaxShift = 2, MaxRotationDegrees = 3, MaxScale = 0.03, MaxBlur = 0.7, MaxContrast = 0.12, MaxBrightness = 0.1, MaxNoise = 0.05,
-    };
+    /// <summary>The canaries' changes: small ones, as a generator's near-copy would have (up to 2 pixels, 3 degrees, 3%
+    /// zoom, 6 grey levels of noise).</summary>
+    public static PerturbationRanges Canary { get; } =
+        new()
+        {
+            MaxShift = 2,
+            MaxRotationDegrees = 3,
+            MaxScale = 0.03,
+            MaxBlur = 0.7,
+            MaxContrast = 0.12,
+            MaxBrightness = 0.1,
+            MaxNoise = 0.05,
+        };
 
     /// <summary>Mild changes for classifier training.</summary>
-    public static PerturbationRanges ClassifierTraining { get; } = new()
-    {
-        MaxShift = 1, MaxRotationDegrees = 0, MaxScale = 0, MaxBlur = 0, MaxContrast = 0.05, MaxBrightness = 0.05, MaxNoise = 0.05,
-    };
+    public static PerturbationRanges ClassifierTraining { get; } =
+        new()
+        {
+            MaxShift = 1,
+            MaxRotationDegrees = 0,
+            MaxScale = 0,
+            MaxBlur = 0,
+            MaxContrast = 0.05,
+            MaxBrightness = 0.05,
+            MaxNoise = 0.05,
+        };
 }

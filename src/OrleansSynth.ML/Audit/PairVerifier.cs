@@ -6,23 +6,30 @@ namespace OrleansSynth.ML.Audit;
 /// <summary>
 /// The audit's second look: given a query image and one real record (the encoder's nearest), says how likely the query
 /// is a near-copy of that record. It sees both images at once, in canonical pose, with their difference, so it can
-/// check the details two separate embeddings average away: look-alike garments that embed close together differ in them.
+/// check the details two separate embeddings average away: look-alike garments that embed close together differ in
+/// them.
 /// </summary>
 public sealed class PairVerifier : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> features;
     private readonly nn.Module<Tensor, Tensor> head;
 
-    public PairVerifier(PairVerifierConfig config, int channels, int imageSize) : base(nameof(PairVerifier))
+    public PairVerifier(PairVerifierConfig config, int channels, int imageSize)
+        : base(nameof(PairVerifier))
     {
         Config = config;
         var w = config.Width;
         features = nn.Sequential(
-            nn.Conv2d(3 * channels, w, 3, padding: 1), nn.ReLU(),
-            nn.Conv2d(w, w, 3, stride: 2, padding: 1), nn.ReLU(),
-            nn.Conv2d(w, 2 * w, 3, padding: 1), nn.ReLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, stride: 2, padding: 1), nn.ReLU(),
-            nn.Flatten());
+            nn.Conv2d(3 * channels, w, 3, padding: 1),
+            nn.ReLU(),
+            nn.Conv2d(w, w, 3, stride: 2, padding: 1),
+            nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, padding: 1),
+            nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, stride: 2, padding: 1),
+            nn.ReLU(),
+            nn.Flatten()
+        );
         // Two stride-2 convolutions with padding 1: ceil(size / 4) per side.
         var side = (imageSize + 3) / 4;
         head = nn.Sequential(nn.Linear(2 * w * side * side, 128), nn.ReLU(), nn.Linear(128, 1));
@@ -31,10 +38,12 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
 
     public PairVerifierConfig Config { get; }
 
-    /// <summary>Pairs [B,3C,H,W] (see <see cref="Pair"/>) to logits [B]: above 0 leans towards "a copy of this record".</summary>
+    /// <summary>Pairs [B,3C,H,W] (see <see cref="Pair"/>) to logits [B]: above 0 leans towards "a copy of this
+    /// record".</summary>
     public override Tensor forward(Tensor pairs) => head.forward(features.forward(pairs)).squeeze(1);
 
-    /// <summary>Query and record [B,C,H,W] in [-1, 1], each in canonical pose, and their difference, stacked on channels.</summary>
+    /// <summary>Query and record [B,C,H,W] in [-1, 1], each in canonical pose, and their difference, stacked on
+    /// channels.</summary>
     public Tensor Pair(Tensor queries, Tensor records)
     {
         using var scope = NewDisposeScope();
@@ -43,7 +52,8 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
         return cat([q, r, q - r], 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Logits for many (query, record) pairs, in batches on the verifier's device, without gradients; [N] on the CPU.</summary>
+    /// <summary>Logits for many (query, record) pairs, in batches on the verifier's device, without gradients; [N] on
+    /// the CPU.</summary>
     public float[] Score(Func<int, int, (Tensor Queries, Tensor Records)> batchOf, int count, int batchSize = 512)
     {
         using var noGrad = no_grad();

@@ -6,28 +6,41 @@ public sealed record PairVerifierConfig
     /// <summary>Names the network and its training; part of every cache key.</summary>
     public string Architecture { get; init; } = "pair-cnn-v3-resumable";
     public int Width { get; init; } = 32;
+
     /// <summary>
     /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
     /// compound copies at alpha 2%: 6,000 steps catch 88.8%, 12,000 94.6%, 24,000 96.6% (docs/lab-notebook.md).
     /// </summary>
     public int Steps { get; init; } = 24_000;
+
     /// <summary>Pairs per batch: half copies of their record, half look-alikes of it.</summary>
     public int BatchSize { get; init; } = 128;
+
     /// <summary>
-    /// Peak learning rate, annealed to zero on a cosine. 3e-3 does not buy the recall in fewer steps: at 12,000 steps it
+    /// Peak learning rate, annealed to zero on a cosine. 3e-3 does not buy the recall in fewer steps: at 12,000 steps
+    /// it
     /// caught 89.4% of the planted compound copies against 93.2% at 1e-3 (docs/lab-notebook.md).
     /// </summary>
     public double LearningRate { get; init; } = 1e-3;
     public long Seed { get; init; } = 23;
+
     /// <summary>Negatives are drawn among each record's this many nearest other records under the encoder.</summary>
     public int LookAlikeNeighbours { get; init; } = 8;
     public double CanonicalBlur { get; init; } = 0.5;
+
     /// <summary>
     /// The changes a copy may carry in training: between the canaries' and the encoder's ranges (measured: wider ranges
     /// teach the verifier to accept look-alikes too, narrower ones to miss compound copies).
     /// </summary>
-    public PerturbationRanges Augmentation { get; init; } = new()
-    {
-        MaxShift = 2.5, MaxRotationDegrees = 4, MaxScale = 0.04, MaxBlur = 0.9, MaxContrast = 0.15, MaxBrightness = 0.12, MaxNoise = 0.06,
-    };
+    public PerturbationRanges Augmentation { get; init; } =
+        new()
+        {
+            MaxShift = 2.5,
+            MaxRotationDegrees = 4,
+            MaxScale = 0.04,
+            MaxBlur = 0.9,
+            MaxContrast = 0.15,
+            MaxBrightness = 0.12,
+            MaxNoise = 0.06,
+        };
 }

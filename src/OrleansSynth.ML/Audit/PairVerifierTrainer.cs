@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace OrleansSynth.ML.Audit;
 
 /// <summary>
-/// Trains the <see cref="PairVerifier"/> on the real training records alone: half of each batch pairs a perturbed copy of
+/// Trains the <see cref="PairVerifier"/> on the real training records alone: half of each batch pairs a perturbed copy
+/// of
 /// a record with the record, half pairs a (perturbed) look-alike — one of the record's nearest other records under the
 /// encoder — with it. Those look-alikes are what unseen real images resemble, so they are the negatives that matter.
 /// </summary>
@@ -17,13 +18,28 @@ public static class PairVerifierTrainer
     /// <summary>Steps between checkpoints: about 12 s of training on 2 CPU cores.</summary>
     public const int CheckpointEvery = 200;
 
-    public sealed record CheckpointHeader(PairVerifierConfig Config, int Step, double LastLoss, string TrainingFingerprint);
+    public sealed record CheckpointHeader(
+        PairVerifierConfig Config,
+        int Step,
+        double LastLoss,
+        string TrainingFingerprint
+    );
 
-    /// <param name="checkpointPath">When given, the run checkpoints there every <see cref="CheckpointEvery"/> steps and on cancellation, and resumes from it if it exists.</param>
-    public static PairVerifier Train(ImageDataset training, EmbeddingSet trainingEmbeddings, PairVerifierConfig config, Device? device = null,
-        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default, string? checkpointPath = null, Action<int>? checkpointed = null)
+    /// <param name="checkpointPath">When given, the run checkpoints there every <see cref="CheckpointEvery"/> steps and
+    /// on cancellation, and resumes from it if it exists.</param>
+    public static PairVerifier Train(
+        ImageDataset training,
+        EmbeddingSet trainingEmbeddings,
+        PairVerifierConfig config,
+        Device? device = null,
+        Action<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        string? checkpointPath = null,
+        Action<int>? checkpointed = null
+    )
     {
-        if (training.Count < 2) throw new ArgumentException($"{training.Name}: at least 2 training records are needed.");
+        if (training.Count < 2)
+            throw new ArgumentException($"{training.Name}: at least 2 training records are needed.");
         device ??= CPU;
         manual_seed(config.Seed);
         var verifier = new PairVerifier(config, training.Channels, training.Height);
@@ -39,13 +55,22 @@ public static class PairVerifierTrainer
         {
             var header = ModelCheckpoint<CheckpointHeader>.Load(checkpointPath, CheckpointMagic, verifier, optimizer);
             if (header.TrainingFingerprint != fingerprint || header.Config != config)
-                throw new InvalidDataException($"{checkpointPath} belongs to another verifier run (different data, encoder or settings).");
+                throw new InvalidDataException(
+                    $"{checkpointPath} belongs to another verifier run (different data, encoder or settings)."
+                );
             (firstStep, lastLoss) = (header.Step, header.LastLoss);
         }
         void Checkpoint(int step)
         {
-            if (checkpointPath is null) return;
-            ModelCheckpoint<CheckpointHeader>.Save(checkpointPath, CheckpointMagic, new CheckpointHeader(config, step, lastLoss, fingerprint), verifier, optimizer);
+            if (checkpointPath is null)
+                return;
+            ModelCheckpoint<CheckpointHeader>.Save(
+                checkpointPath,
+                CheckpointMagic,
+                new CheckpointHeader(config, step, lastLoss, fingerprint),
+                verifier,
+                optimizer
+            );
             checkpointed?.Invoke(step);
         }
         var started = DateTime.UtcNow;
@@ -63,7 +88,9 @@ public static class PairVerifierTrainer
             var random = new Random(unchecked((int)SeedMixer.Mix(config.Seed, 7_000_003 + step)));
             LearningRateSchedule.Apply(optimizer, LearningRateSchedule.Cosine(config.LearningRate, step, config.Steps));
             var records = Enumerable.Range(0, 2 * half).Select(_ => random.Next(training.Count)).ToArray();
-            var queries = records.Select((r, i) => i < half ? r : neighbours[r][random.Next(neighbours[r].Length)]).ToArray();
+            var queries = records
+                .Select((r, i) => i < half ? r : neighbours[r][random.Next(neighbours[r].Length)])
+                .ToArray();
             // Perturbed on the training device (its draws come from the CPU generator, so any device trains alike).
             var queryImages = training.Batch(queries, device).Images;
             var copies = NearCopyPerturbations.Apply(queryImages, config.Augmentation, generator);
@@ -79,9 +106,17 @@ public static class PairVerifierTrainer
             {
                 lastLoss = loss.item<float>();
                 var elapsed = (DateTime.UtcNow - started).TotalSeconds;
-                progress?.Invoke(new TrainingProgress(step + 1, config.Steps, lastLoss, elapsed > 0 ? (step + 1 - firstStep) * 2 * half / elapsed : 0));
+                progress?.Invoke(
+                    new TrainingProgress(
+                        step + 1,
+                        config.Steps,
+                        lastLoss,
+                        elapsed > 0 ? (step + 1 - firstStep) * 2 * half / elapsed : 0
+                    )
+                );
             }
-            if ((step + 1) % CheckpointEvery == 0) Checkpoint(step + 1);
+            if ((step + 1) % CheckpointEvery == 0)
+                Checkpoint(step + 1);
         }
         verifier.eval();
         return verifier;
@@ -92,8 +127,16 @@ public static class PairVerifierTrainer
     {
         using var all = embeddings.ToTensor();
         var matches = PairwiseScan.Run(all, all, k + 1);
-        return Enumerable.Range(0, embeddings.Count)
-            .Select(i => Enumerable.Range(0, k + 1).Select(j => matches.RealIndices[i * (k + 1) + j]).Where(j => j != i).Take(k).ToArray())
+        return Enumerable
+            .Range(0, embeddings.Count)
+            .Select(i =>
+                Enumerable
+                    .Range(0, k + 1)
+                    .Select(j => matches.RealIndices[i * (k + 1) + j])
+                    .Where(j => j != i)
+                    .Take(k)
+                    .ToArray()
+            )
             .ToArray();
     }
 }

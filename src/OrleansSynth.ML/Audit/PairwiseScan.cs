@@ -13,14 +13,17 @@ public static class PairwiseScan
     public const int DefaultRealTile = 8192;
 
     /// <summary>
-    /// Real columns per matrix product within a tile on a CPU: a 1,024 x 1,024 product (4 MiB) is still in cache when the
+    /// Real columns per matrix product within a tile on a CPU: a 1,024 x 1,024 product (4 MiB) is still in cache when
+    /// the
     /// top-k reads it, and a narrow product of all the tile's synthetic rows is also faster than a whole tile's
-    /// (bench scan, 20,000 x 60,000, dim 128: 1.7-1.9 s of such products against 1.9-2.9 s in one product per tile; blocks
+    /// (bench scan, 20,000 x 60,000, dim 128: 1.7-1.9 s of such products against 1.9-2.9 s in one product per tile;
+    /// blocks
     /// of 256 synthetic rows took 2.6 s). A GPU takes the whole tile in one product.
     /// </summary>
     public const int ColumnsPerProduct = 1024;
 
-    /// <summary>One tile: its synthetic rows against its real block. Indices in the result are global real indices.</summary>
+    /// <summary>One tile: its synthetic rows against its real block. Indices in the result are global real
+    /// indices.</summary>
     public static TopKMatches RunTile(Tensor synthetic, Tensor real, ScanTile tile, int k)
     {
         using var block = synthetic.narrow(0, tile.SyntheticStart, tile.SyntheticCount);
@@ -28,15 +31,20 @@ public static class PairwiseScan
         return RunSlices(block, candidates, tile, k);
     }
 
-    /// <summary>One tile from its slices alone (its synthetic rows, its real block), as a tile on a silo reads them.</summary>
+    /// <summary>One tile from its slices alone (its synthetic rows, its real block), as a tile on a silo reads
+    /// them.</summary>
     public static TopKMatches RunSlices(Tensor block, Tensor candidates, ScanTile tile, int k)
     {
         if (block.shape[0] != tile.SyntheticCount || candidates.shape[0] != tile.RealCount)
-            throw new ArgumentException($"slices of {block.shape[0]} and {candidates.shape[0]} rows for a tile of {tile.SyntheticCount} x {tile.RealCount}.");
+            throw new ArgumentException(
+                $"slices of {block.shape[0]} and {candidates.shape[0]} rows for a tile of {tile.SyntheticCount} x "
+                    + $"{tile.RealCount}."
+            );
         var result = TopKMatches.Empty(tile.SyntheticStart, tile.SyntheticCount, k);
         // Column blocks in order, each folded into the rows' slots, so ties still go to the lower real index.
         ForEachProduct(block, candidates, (column, similarities) =>
-            RowTopK.SelectInto(similarities, k, result.Scores, result.RealIndices, tile.RealStart + column));
+            RowTopK.SelectInto(similarities, k, result.Scores, result.RealIndices, tile.RealStart + column)
+        );
         return result;
     }
 
@@ -58,9 +66,16 @@ public static class PairwiseScan
         }
     }
 
-    /// <summary>Runs every tile of the plan in-process and reduces them; the cluster runs the same tiles on many silos.</summary>
-    public static TopKMatches Run(Tensor synthetic, Tensor real, int k, int syntheticTile = DefaultSyntheticTile, int realTile = DefaultRealTile,
-        Action<int, int>? progress = null)
+    /// <summary>Runs every tile of the plan in-process and reduces them; the cluster runs the same tiles on many
+    /// silos.</summary>
+    public static TopKMatches Run(
+        Tensor synthetic,
+        Tensor real,
+        int k,
+        int syntheticTile = DefaultSyntheticTile,
+        int realTile = DefaultRealTile,
+        Action<int, int>? progress = null
+    )
     {
         CheckInputs(synthetic, real, k);
         var count = (int)synthetic.shape[0];
@@ -77,8 +92,13 @@ public static class PairwiseScan
     private static void CheckInputs(Tensor synthetic, Tensor real, int k)
     {
         if (synthetic.dim() != 2 || real.dim() != 2 || synthetic.shape[1] != real.shape[1])
-            throw new ArgumentException($"Embeddings must be [N, D] with the same D; got [{string.Join(",", synthetic.shape)}] and [{string.Join(",", real.shape)}].");
-        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 1.");
-        if (real.shape[0] == 0) throw new ArgumentException("There are no real embeddings to scan against.");
+            throw new ArgumentException(
+                $"Embeddings must be [N, D] with the same D; got [{string.Join(",", synthetic.shape)}] and "
+                    + $"[{string.Join(",", real.shape)}]."
+            );
+        if (k < 1)
+            throw new ArgumentOutOfRangeException(nameof(k), "k must be at least 1.");
+        if (real.shape[0] == 0)
+            throw new ArgumentException("There are no real embeddings to scan against.");
     }
 }

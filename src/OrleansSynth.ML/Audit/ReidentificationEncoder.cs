@@ -12,16 +12,22 @@ public sealed class ReidentificationEncoder : nn.Module<Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> features;
     private readonly nn.Module<Tensor, Tensor> projection;
 
-    public ReidentificationEncoder(ReidentificationEncoderConfig config) : base(nameof(ReidentificationEncoder))
+    public ReidentificationEncoder(ReidentificationEncoderConfig config)
+        : base(nameof(ReidentificationEncoder))
     {
         Config = config;
         var w = config.Width;
         features = nn.Sequential(
-            nn.Conv2d(config.ImageChannels, w, 3, padding: 1), nn.ReLU(),
-            nn.Conv2d(w, w, 3, stride: 2, padding: 1), nn.ReLU(),
-            nn.Conv2d(w, 2 * w, 3, padding: 1), nn.ReLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, stride: 2, padding: 1), nn.ReLU(),
-            nn.Flatten());
+            nn.Conv2d(config.ImageChannels, w, 3, padding: 1),
+            nn.ReLU(),
+            nn.Conv2d(w, w, 3, stride: 2, padding: 1),
+            nn.ReLU(),
+            nn.Conv2d(w, 2 * w, 3, padding: 1),
+            nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, stride: 2, padding: 1),
+            nn.ReLU(),
+            nn.Flatten()
+        );
         // Two stride-2 convolutions with padding 1: ceil(size / 4) per side.
         var flat = 2 * w * ((config.ImageSize + 3) / 4) * ((config.ImageSize + 3) / 4);
         projection = nn.Sequential(nn.Linear(flat, 256), nn.ReLU(), nn.Linear(256, config.EmbeddingDim));
@@ -37,8 +43,14 @@ public sealed class ReidentificationEncoder : nn.Module<Tensor, Tensor>
         return nn.functional.normalize(embedding, p: 2, dim: 1).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Embeds many images in batches on the encoder's device without tracking gradients; returns [N, EmbeddingDim] on the CPU.</summary>
-    public Tensor Embed(Func<int, int, Tensor> batchOf, int count, int batchSize = 512, Action<int, int>? progress = null)
+    /// <summary>Embeds many images in batches on the encoder's device without tracking gradients; returns [N,
+    /// EmbeddingDim] on the CPU.</summary>
+    public Tensor Embed(
+        Func<int, int, Tensor> batchOf,
+        int count,
+        int batchSize = 512,
+        Action<int, int>? progress = null
+    )
     {
         using var noGrad = no_grad();
         var device = parameters().First().device;
@@ -59,7 +71,11 @@ public sealed class ReidentificationEncoder : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { features.Dispose(); projection.Dispose(); }
+        if (disposing)
+        {
+            features.Dispose();
+            projection.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

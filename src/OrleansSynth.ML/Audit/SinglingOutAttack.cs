@@ -14,12 +14,26 @@ namespace OrleansSynth.ML.Audit;
 public static class SinglingOutAttack
 {
     /// <param name="trainingMatches">Top-k (k at least 2) of every query against the whole training set.</param>
-    /// <param name="queries">The synthetic embeddings, one row per query, in the rows of <paramref name="trainingMatches"/>.</param>
-    public static SinglingOutRisk Run(TopKMatches trainingMatches, int queryCount, int trainingCount, Tensor queries, Tensor control, float threshold, ulong seed = 29)
+    /// <param name="queries">The synthetic embeddings, one row per query, in the rows of <paramref
+    /// name="trainingMatches"/>.</param>
+    public static SinglingOutRisk Run(
+        TopKMatches trainingMatches,
+        int queryCount,
+        int trainingCount,
+        Tensor queries,
+        Tensor control,
+        float threshold,
+        ulong seed = 29
+    )
     {
-        if (trainingMatches.K < 2) throw new ArgumentException("Singling out needs the top 2 matches of every query.");
-        var trainingSuccesses = Enumerable.Range(0, queryCount)
-            .Count(i => trainingMatches.Scores[i * trainingMatches.K] > threshold && trainingMatches.Scores[i * trainingMatches.K + 1] <= threshold);
+        if (trainingMatches.K < 2)
+            throw new ArgumentException("Singling out needs the top 2 matches of every query.");
+        var trainingSuccesses = Enumerable
+            .Range(0, queryCount)
+            .Count(i =>
+                trainingMatches.Scores[i * trainingMatches.K] > threshold
+                && trainingMatches.Scores[i * trainingMatches.K + 1] <= threshold
+            );
 
         var controlCount = (int)control.shape[0];
         var matches = ControlMatches(queries.narrow(0, 0, queryCount), control, threshold);
@@ -35,18 +49,34 @@ public static class SinglingOutAttack
         var attack = SuccessRate.Of(trainingSuccesses, queryCount);
         var baseline = SuccessRate.Of(correctedControl, queryCount);
         var residual = (attack.Value - baseline.Value) / (1 - baseline.Value);
-        var error = Math.Sqrt(Math.Pow(attack.Error / Math.Abs(1 - baseline.Value), 2)
-                              + Math.Pow(baseline.Error * (attack.Value - 1) / Math.Pow(1 - baseline.Value, 2), 2));
-        return new SinglingOutRisk(queryCount, trainingSuccesses, controlSuccesses, correction, attack.Value, baseline.Value,
-            residual, Math.Clamp(residual, 0, 1), Math.Clamp(residual - error, 0, 1), Math.Clamp(residual + error, 0, 1), trainingCount, controlCount);
+        var error = Math.Sqrt(
+            Math.Pow(attack.Error / Math.Abs(1 - baseline.Value), 2)
+                + Math.Pow(baseline.Error * (attack.Value - 1) / Math.Pow(1 - baseline.Value, 2), 2)
+        );
+        return new SinglingOutRisk(
+            queryCount,
+            trainingSuccesses,
+            controlSuccesses,
+            correction,
+            attack.Value,
+            baseline.Value,
+            residual,
+            Math.Clamp(residual, 0, 1),
+            Math.Clamp(residual - error, 0, 1),
+            Math.Clamp(residual + error, 0, 1),
+            trainingCount,
+            controlCount
+        );
     }
 
-    /// <summary>For each query, the control records above the threshold (few: the threshold flags about alpha of unseen images).</summary>
+    /// <summary>For each query, the control records above the threshold (few: the threshold flags about alpha of unseen
+    /// images).</summary>
     private static int[][] ControlMatches(Tensor queries, Tensor control, float threshold, int tile = 1024)
     {
         var count = (int)queries.shape[0];
         var result = new List<int>[count];
-        for (var i = 0; i < count; i++) result[i] = [];
+        for (var i = 0; i < count; i++)
+            result[i] = [];
         using Scalar heldThreshold = threshold;
         for (var start = 0; start < count; start += tile)
         {
@@ -54,9 +84,11 @@ public static class SinglingOutAttack
             using var noGrad = no_grad();
             var rows = Math.Min(tile, count - start);
             var above = mm(queries.narrow(0, start, rows), control.t()).gt(heldThreshold).nonzero();
-            if (above.numel() == 0) continue;
+            if (above.numel() == 0)
+                continue;
             var hits = above.cpu().data<long>().ToArray();
-            for (var h = 0; h < hits.Length; h += 2) result[start + (int)hits[h]].Add((int)hits[h + 1]);
+            for (var h = 0; h < hits.Length; h += 2)
+                result[start + (int)hits[h]].Add((int)hits[h + 1]);
         }
         return result.Select(r => r.ToArray()).ToArray();
     }
@@ -68,10 +100,14 @@ public static class SinglingOutAttack
 
         public static SuccessRate Of(double successes, int total)
         {
-            if (total == 0) return new SuccessRate(0, 1);
+            if (total == 0)
+                return new SuccessRate(0, 1);
             var denominator = total + Z * Z;
             var variance = successes * (total - successes) / total;
-            return new SuccessRate((successes + 0.5 * Z * Z) / denominator, Z / denominator * Math.Sqrt(variance + 0.25 * Z * Z));
+            return new SuccessRate(
+                (successes + 0.5 * Z * Z) / denominator,
+                Z / denominator * Math.Sqrt(variance + 0.25 * Z * Z)
+            );
         }
     }
 
@@ -99,12 +135,14 @@ public static class SinglingOutAttack
                     var order = Enumerable.Range(0, controlCount).ToArray();
                     random.Shuffle(order);
                     var inSample = new bool[controlCount];
-                    foreach (var index in order.AsSpan(0, size)) inSample[index] = true;
+                    foreach (var index in order.AsSpan(0, size))
+                        inSample[index] = true;
                     sizes.Add(size);
                     successes.Add(matches.Count(q => q.Count(i => inSample[i]) == 1));
                 }
             }
-            // For a fixed weight the best norm is a least-squares ratio; the weight is searched on a log grid, then refined.
+            // For a fixed weight the best norm is a least-squares ratio; the weight is searched on a log grid, then
+            // refined.
             (double Loss, SizeModel Model) Best(double w)
             {
                 var f = sizes.Select(n => Integral(n, w)).ToArray();
@@ -117,7 +155,8 @@ public static class SinglingOutAttack
             {
                 var logW = Math.Log10(best.Model.Weight);
                 foreach (var candidate in new[] { logW - step, logW + step })
-                    if (candidate <= 0 && Best(Math.Pow(10, candidate)) is var r && r.Loss < best.Loss) best = r;
+                    if (candidate <= 0 && Best(Math.Pow(10, candidate)) is var r && r.Loss < best.Loss)
+                        best = r;
             }
             return best.Model;
         }
@@ -130,9 +169,21 @@ public static class SinglingOutAttack
 /// </summary>
 /// <param name="Attacks">Queries: one per synthetic sample.</param>
 /// <param name="TrainingSuccesses">Queries that single out exactly one record of the whole training set.</param>
-/// <param name="ControlSuccesses">Queries that single out exactly one control record, before the size correction.</param>
-/// <param name="ControlSizeCorrection">Factor from the control's size to the training set's size (1 when they are equal).</param>
+/// <param name="ControlSuccesses">Queries that single out exactly one control record, before the size
+/// correction.</param>
+/// <param name="ControlSizeCorrection">Factor from the control's size to the training set's size (1 when they are
+/// equal).</param>
 public sealed record SinglingOutRisk(
-    int Attacks, int TrainingSuccesses, int ControlSuccesses, double ControlSizeCorrection,
-    double TrainingRate, double ControlRate, double Residual, double Risk, double Lower, double Upper,
-    int TrainingRecords, int ControlRecords);
+    int Attacks,
+    int TrainingSuccesses,
+    int ControlSuccesses,
+    double ControlSizeCorrection,
+    double TrainingRate,
+    double ControlRate,
+    double Residual,
+    double Risk,
+    double Lower,
+    double Upper,
+    int TrainingRecords,
+    int ControlRecords
+);

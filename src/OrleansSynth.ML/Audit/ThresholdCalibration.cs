@@ -6,18 +6,33 @@ namespace OrleansSynth.ML.Audit;
 /// <param name="HeldOutCount">Held-out real images whose nearest-training similarity set the threshold.</param>
 /// <param name="ReferenceCount">Training records they were compared against.</param>
 /// <param name="HeldOutFlagged">Held-out images that the threshold still flags (at most Alpha x HeldOutCount).</param>
-/// <param name="HeldOutCopiesLeftOut">Held-out images left out because they are near-copies of a training record, not unseen people.</param>
-public sealed record ThresholdCalibration(float Threshold, double Alpha, int HeldOutCount, int ReferenceCount, int HeldOutFlagged, int HeldOutCopiesLeftOut = 0)
+/// <param name="HeldOutCopiesLeftOut">Held-out images left out because they are near-copies of a training record, not
+/// unseen people.</param>
+public sealed record ThresholdCalibration(
+    float Threshold,
+    double Alpha,
+    int HeldOutCount,
+    int ReferenceCount,
+    int HeldOutFlagged,
+    int HeldOutCopiesLeftOut = 0
+)
 {
     /// <summary>
     /// Picks the smallest threshold that flags at most floor(alpha x n) of the held-out maxima: the
     /// (floor(alpha x n) + 1)-th largest score, so anything strictly above it is flagged.
     /// </summary>
-    public static ThresholdCalibration FromHeldOutScores(IReadOnlyList<float> heldOutNearestScores, double alpha, int referenceCount, int copiesLeftOut = 0)
+    public static ThresholdCalibration FromHeldOutScores(
+        IReadOnlyList<float> heldOutNearestScores,
+        double alpha,
+        int referenceCount,
+        int copiesLeftOut = 0
+    )
     {
-        if (alpha is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be strictly between 0 and 1.");
+        if (alpha is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be strictly between 0 and 1.");
         var n = heldOutNearestScores.Count;
-        if (n == 0) throw new ArgumentException("Calibration needs held-out images.");
+        if (n == 0)
+            throw new ArgumentException("Calibration needs held-out images.");
         var sorted = heldOutNearestScores.OrderByDescending(s => s).ToArray();
         var allowed = (int)Math.Floor(alpha * n);
         var threshold = sorted[Math.Min(allowed, n - 1)];

@@ -1,6 +1,7 @@
 namespace OrleansSynth.ML.Classification;
 
-/// <summary>The utility classifier: shape and training. Its penultimate layer doubles as the feature extractor.</summary>
+/// <summary>The utility classifier: shape and training. Its penultimate layer doubles as the feature
+/// extractor.</summary>
 public sealed record ClassifierConfig
 {
     public int ImageChannels { get; init; } = 1;

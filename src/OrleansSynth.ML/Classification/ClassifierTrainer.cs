@@ -50,18 +50,29 @@ public sealed class ClassifierTrainer : IDisposable
         var header = ModelCheckpoint<Header>.ReadHeader(checkpointPath, CheckpointMagic);
         var model = new ImageClassifier(header.Config);
         ModelCheckpoint<Header>.Load(checkpointPath, CheckpointMagic, model, null);
-        if (device is not null) model.to(device);
+        if (device is not null)
+            model.to(device);
         model.eval();
         return model;
     }
 
-    public void Train(ImageDataset data, string? checkpointPath = null, Action<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default, Action<int>? checkpointed = null)
+    public void Train(
+        ImageDataset data,
+        string? checkpointPath = null,
+        Action<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        Action<int>? checkpointed = null
+    )
     {
-        if (data.Count == 0) throw new ArgumentException($"{data.Name}: no training images.");
+        if (data.Count == 0)
+            throw new ArgumentException($"{data.Name}: no training images.");
         if (data.Channels != Config.ImageChannels || data.Height != Config.ImageSize || data.Width != Config.ImageSize)
-            throw new ArgumentException($"{data.Name}: images are {data.Channels}x{data.Height}x{data.Width}, the classifier expects {Config.ImageChannels}x{Config.ImageSize}x{Config.ImageSize}.");
-        if (data.Labels.Any(l => l >= Config.NumClasses)) throw new ArgumentException($"{data.Name}: labels exceed the classifier's {Config.NumClasses} classes.");
+            throw new ArgumentException(
+                $"{data.Name}: images are {data.Channels}x{data.Height}x{data.Width}, the classifier expects "
+                    + $"{Config.ImageChannels}x{Config.ImageSize}x{Config.ImageSize}."
+            );
+        if (data.Labels.Any(l => l >= Config.NumClasses))
+            throw new ArgumentException($"{data.Name}: labels exceed the classifier's {Config.NumClasses} classes.");
         var schedule = new BatchSchedule(data.Count, Math.Min(Config.BatchSize, data.Count), Config.Seed);
         var started = DateTime.UtcNow;
         var startStep = Step;
@@ -75,10 +86,18 @@ public sealed class ClassifierTrainer : IDisposable
                 using (var generator = new Generator(SeedMixer.Mix(Config.Seed, Step), CPU))
                 {
                     if (Config.CosineDecay)
-                        LearningRateSchedule.Apply(_optimizer, LearningRateSchedule.Cosine(Config.LearningRate, Step, Config.Steps));
+                        LearningRateSchedule.Apply(
+                            _optimizer,
+                            LearningRateSchedule.Cosine(Config.LearningRate, Step, Config.Steps)
+                        );
                     var (images, labels) = data.Batch(schedule.IndicesForStep(Step));
-                    // Mild shifts and noise: the same perturbations the audit tolerates, so synthetic and real agree on features.
-                    var augmented = NearCopyPerturbations.Apply(images, PerturbationRanges.ClassifierTraining, generator);
+                    // Mild shifts and noise: the same perturbations the audit tolerates, so synthetic and real agree on
+                    // features.
+                    var augmented = NearCopyPerturbations.Apply(
+                        images,
+                        PerturbationRanges.ClassifierTraining,
+                        generator
+                    );
                     _optimizer.zero_grad();
                     var loss = nn.functional.cross_entropy(Model.forward(augmented.to(_device)), labels.to(_device));
                     loss.backward();
@@ -87,8 +106,16 @@ public sealed class ClassifierTrainer : IDisposable
                 }
                 Step++;
                 if (Step % Config.ReportEvery == 0 || Step == Config.Steps)
-                    progress?.Invoke(new TrainingProgress(Step, Config.Steps, LastLoss, (Step - startStep) * (double)Config.BatchSize / (DateTime.UtcNow - started).TotalSeconds));
-                if (checkpointPath is not null && Config.CheckpointEvery > 0 && Step % Config.CheckpointEvery == 0) Checkpoint(checkpointPath, checkpointed);
+                    progress?.Invoke(
+                        new TrainingProgress(
+                            Step,
+                            Config.Steps,
+                            LastLoss,
+                            (Step - startStep) * (double)Config.BatchSize / (DateTime.UtcNow - started).TotalSeconds
+                        )
+                    );
+                if (checkpointPath is not null && Config.CheckpointEvery > 0 && Step % Config.CheckpointEvery == 0)
+                    Checkpoint(checkpointPath, checkpointed);
             }
         }
         catch (OperationCanceledException) when (checkpointPath is not null)
@@ -96,7 +123,8 @@ public sealed class ClassifierTrainer : IDisposable
             Checkpoint(checkpointPath, checkpointed);
             throw;
         }
-        if (checkpointPath is not null) Checkpoint(checkpointPath, checkpointed);
+        if (checkpointPath is not null)
+            Checkpoint(checkpointPath, checkpointed);
         Model.eval();
     }
 
@@ -127,18 +155,27 @@ public sealed class ClassifierTrainer : IDisposable
         {
             var row = probabilities.AsSpan(i * classes, classes);
             var best = 0;
-            for (var c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-            if (best == test.Labels[i]) correct++;
+            for (var c = 1; c < classes; c++)
+                if (row[c] > row[best])
+                    best = c;
+            if (best == test.Labels[i])
+                correct++;
         }
         var aucs = new List<double>();
         for (var c = 0; c < classes; c++)
         {
             var positive = new List<float>();
             var negative = new List<float>();
-            for (var i = 0; i < test.Count; i++) (test.Labels[i] == c ? positive : negative).Add(probabilities[i * classes + c]);
-            if (positive.Count > 0 && negative.Count > 0) aucs.Add(RocAuc.Compute(positive, negative));
+            for (var i = 0; i < test.Count; i++)
+                (test.Labels[i] == c ? positive : negative).Add(probabilities[i * classes + c]);
+            if (positive.Count > 0 && negative.Count > 0)
+                aucs.Add(RocAuc.Compute(positive, negative));
         }
-        return new ClassifierEvaluation(test.Count, (double)correct / test.Count, aucs.Count == 0 ? double.NaN : aucs.Average());
+        return new ClassifierEvaluation(
+            test.Count,
+            (double)correct / test.Count,
+            aucs.Count == 0 ? double.NaN : aucs.Average()
+        );
     }
 
     public void Dispose()

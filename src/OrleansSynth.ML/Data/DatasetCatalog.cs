@@ -10,12 +10,15 @@ public static class DatasetCatalog
     /// <summary>Overrides where named datasets are looked for (default /usr/share/datasets).</summary>
     public const string RootVariable = "ORLEANSSYNTH_DATASETS";
 
-    public static readonly IReadOnlyDictionary<string, string> KnownNames = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, string> KnownNames = new Dictionary<string, string>(
+        StringComparer.OrdinalIgnoreCase
+    )
     {
         ["fashion-mnist"] = "fashion-mnist",
     };
 
-    public static string DatasetsRoot => Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } root ? root : "/usr/share/datasets";
+    public static string DatasetsRoot =>
+        Environment.GetEnvironmentVariable(RootVariable) is { Length: > 0 } root ? root : "/usr/share/datasets";
 
     public static (DatasetFormat Format, string Path) Resolve(string nameOrPath)
     {
@@ -23,7 +26,10 @@ public static class DatasetCatalog
         {
             var path = System.IO.Path.Combine(DatasetsRoot, folder);
             if (!Directory.Exists(path))
-                throw new DatasetFormatException(path, $"dataset '{nameOrPath}' is not installed (on Debian/Ubuntu: apt-get install dataset-{folder}).");
+                throw new DatasetFormatException(
+                    path,
+                    $"dataset '{nameOrPath}' is not installed (on Debian/Ubuntu: apt-get install dataset-{folder})."
+                );
             return (DatasetFormat.Idx, path);
         }
         if (Directory.Exists(nameOrPath))
@@ -34,11 +40,17 @@ public static class DatasetCatalog
             {
                 ".npz" => (DatasetFormat.Npz, nameOrPath),
                 ".csv" => (DatasetFormat.ImageFolder, nameOrPath),
-                var other => throw new DatasetFormatException(nameOrPath, $"unknown dataset file type '{other}'; expected a .npz archive or a .csv manifest."),
+                var other => throw new DatasetFormatException(
+                    nameOrPath,
+                    $"unknown dataset file type '{other}'; expected a .npz archive or a .csv manifest."
+                ),
             };
         }
-        throw new DatasetFormatException(nameOrPath,
-            $"no such dataset: not a known name ({string.Join(", ", KnownNames.Keys)}), a folder of DICOM or IDX files, a .npz archive or a .csv manifest.");
+        throw new DatasetFormatException(
+            nameOrPath,
+            $"no such dataset: not a known name ({string.Join(", ", KnownNames.Keys)}), a folder of DICOM or IDX "
+                + $"files, a .npz archive or a .csv manifest."
+        );
     }
 
     /// <summary>
@@ -53,21 +65,35 @@ public static class DatasetCatalog
         {
             DatasetFormat.Idx => IdxDataset.Load(path, split),
             DatasetFormat.Npz => NpzDataset.Load(path, split),
-            DatasetFormat.ImageFolder => SplitFolder(ImageFolderDataset.Load(path, allowPathsOutside: allowPathsOutside), split),
+            DatasetFormat.ImageFolder => SplitFolder(
+                ImageFolderDataset.Load(path, allowPathsOutside: allowPathsOutside),
+                split
+            ),
             DatasetFormat.Dicom => SplitFolder(DicomDataset.Load(path), split),
             _ => throw new ArgumentOutOfRangeException(nameof(nameOrPath)),
         };
     }
 
-    /// <summary>The file a record of a split was read from: the manifest row's image, else the split's IDX or npz file.</summary>
+    /// <summary>The file a record of a split was read from: the manifest row's image, else the split's IDX or npz
+    /// file.</summary>
     public static string SourceFileOf(string nameOrPath, DatasetSplit split, string recordId)
     {
         var (format, path) = Resolve(nameOrPath);
         return format switch
         {
-            DatasetFormat.ImageFolder => System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, recordId[..recordId.LastIndexOf('#')])),
-            DatasetFormat.Dicom => System.IO.Path.GetFullPath(System.IO.Path.Combine(path, recordId[..recordId.LastIndexOf('#')])),
-            DatasetFormat.Idx => System.IO.Path.Combine(path, $"{(split == DatasetSplit.Train ? "train" : "t10k")}-images-idx3-ubyte.gz"),
+            DatasetFormat.ImageFolder => System.IO.Path.GetFullPath(
+                System.IO.Path.Combine(
+                    System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!,
+                    recordId[..recordId.LastIndexOf('#')]
+                )
+            ),
+            DatasetFormat.Dicom => System.IO.Path.GetFullPath(
+                System.IO.Path.Combine(path, recordId[..recordId.LastIndexOf('#')])
+            ),
+            DatasetFormat.Idx => System.IO.Path.Combine(
+                path,
+                $"{(split == DatasetSplit.Train ? "train" : "t10k")}-images-idx3-ubyte.gz"
+            ),
             _ => path,
         };
     }

@@ -13,7 +13,8 @@ public static class DatasetContentHash
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes($"{data.Count}:{data.Channels}x{data.Height}x{data.Width}\n"));
-        foreach (var segment in data.Pixels.Segments()) hash.AppendData(segment.Span);
+        foreach (var segment in data.Pixels.Segments())
+            hash.AppendData(segment.Span);
         for (var i = 0; i < data.Count; i++)
             hash.AppendData(Encoding.UTF8.GetBytes($"{data.Labels[i]}\t{data.RecordIds[i]}\t{data.PatientIds?[i]}\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());

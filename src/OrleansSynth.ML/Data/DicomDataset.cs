@@ -27,11 +27,17 @@ public static class DicomDataset
         var labelsFile = options.Labels is null ? null : Path.GetFullPath(Path.Combine(root, options.Labels));
         var labelTable = labelsFile is null ? null : ReadLabels(labelsFile);
         var labelTag = options.LabelTag is null ? null : DicomFile.ParseTag(options.LabelTag);
-        var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => f != labelsFile && Path.GetFileName(f) is not (DicomDatasetOptions.FileName or "DICOMDIR")
-                && !Path.GetFileName(f).StartsWith('.'))
-            .Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) throw new DatasetFormatException(root, "holds no DICOM files.");
+        var files = Directory
+            .EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f =>
+                f != labelsFile
+                && Path.GetFileName(f) is not (DicomDatasetOptions.FileName or "DICOMDIR")
+                && !Path.GetFileName(f).StartsWith('.')
+            )
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        if (files.Count == 0)
+            throw new DatasetFormatException(root, "holds no DICOM files.");
 
         var size = options.ImageSize;
         var pixels = ImagePixels.Allocate(files.Count, size * size);
@@ -48,28 +54,46 @@ public static class DicomDataset
             {
                 throw new DatasetFormatException(files[i], e.Message, e);
             }
-            var window = options.Window == "file" && image.FileWindow is { } own
-                ? own
-                : IntensityWindow.Percentiles(image.Values, options.Percentiles[0], options.Percentiles[1]);
+            var window =
+                options.Window == "file" && image.FileWindow is { } own
+                    ? own
+                    : IntensityWindow.Percentiles(image.Values, options.Percentiles[0], options.Percentiles[1]);
             Square(window.Apply(image.Values, image.Monochrome1), image.Height, image.Width, size)
                 .CopyTo(pixels.Image(i));
             labelTexts[i] = labelTable is not null
-                ? (image.SopInstanceUid is { } uid && labelTable.TryGetValue(uid, out var byUid) ? byUid
+                ? (
+                    image.SopInstanceUid is { } uid && labelTable.TryGetValue(uid, out var byUid) ? byUid
                     : labelTable.TryGetValue(relative, out var byName) ? byName
-                    : throw new DatasetFormatException(files[i],
-                        $"has no row in {Path.GetFileName(labelsFile)} (by SOP Instance UID or file name)."))
-                : image.LabelTagValue ?? throw new DatasetFormatException(files[i],
-                    $"has no value in the label tag ({options.LabelTag}).");
+                    : throw new DatasetFormatException(
+                        files[i],
+                        $"has no row in {Path.GetFileName(labelsFile)} (by SOP Instance UID or file name)."
+                    )
+                )
+                : image.LabelTagValue
+                    ?? throw new DatasetFormatException(
+                        files[i],
+                        $"has no value in the label tag ({options.LabelTag})."
+                    );
             patients[i] = image.PatientId;
             ids[i] = $"{relative}#{RecordIds.ContentHash(pixels.Image(i))}";
         }
         var withPatient = patients.Count(p => p is not null);
         if (withPatient > 0 && withPatient < files.Count)
-            throw new DatasetFormatException(files[Array.FindIndex(patients, p => p is null)],
+            throw new DatasetFormatException(
+                files[Array.FindIndex(patients, p => p is null)],
                 $"has no PatientID (0010,0020), but {withPatient} of {files.Count} files have one; splits by patient "
-                + "need every file's.");
-        return new ImageDataset(name ?? Path.GetFileName(root), pixels, 1, size, size, Labels(labelTexts, root), ids,
-            withPatient > 0 ? patients : null);
+                    + "need every file's."
+            );
+        return new ImageDataset(
+            name ?? Path.GetFileName(root),
+            pixels,
+            1,
+            size,
+            size,
+            Labels(labelTexts, root),
+            ids,
+            withPatient > 0 ? patients : null
+        );
     }
 
     /// <summary>Labels as class numbers: integers as they are, else the distinct texts in ordinal order.</summary>
@@ -78,35 +102,59 @@ public static class DicomDataset
         var numbers = new long[texts.Length];
         if (texts.All(t => long.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
         {
-            for (var i = 0; i < texts.Length; i++) numbers[i] = long.Parse(texts[i], CultureInfo.InvariantCulture);
+            for (var i = 0; i < texts.Length; i++)
+                numbers[i] = long.Parse(texts[i], CultureInfo.InvariantCulture);
             if (numbers.Any(n => n < 0 || n >= ImageDataset.MaxClasses))
-                throw new DatasetFormatException(root, $"labels must be class numbers from 0 to {ImageDataset.MaxClasses - 1}.");
+                throw new DatasetFormatException(
+                    root,
+                    $"labels must be class numbers from 0 to {ImageDataset.MaxClasses - 1}."
+                );
             return numbers;
         }
-        var classes = texts.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)
-            .Select((text, index) => (text, index)).ToDictionary(c => c.text, c => (long)c.index, StringComparer.Ordinal);
+        var classes = texts
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select((text, index) => (text, index))
+            .ToDictionary(c => c.text, c => (long)c.index, StringComparer.Ordinal);
         return texts.Select(t => classes[t]).ToArray();
     }
 
     /// <summary>The CSV's label by SOP Instance UID and by file name (relative to the folder).</summary>
     private static Dictionary<string, string> ReadLabels(string path)
     {
-        if (!File.Exists(path)) throw new DatasetFormatException(path, "labels file not found.");
-        using var csv = CsvReader.FromFile(path, new CsvReaderOptions { TrackLineNumbers = true }, FileOptions.SequentialScan);
+        if (!File.Exists(path))
+            throw new DatasetFormatException(path, "labels file not found.");
+        using var csv = CsvReader.FromFile(
+            path,
+            new CsvReaderOptions { TrackLineNumbers = true },
+            FileOptions.SequentialScan
+        );
         csv.ReadHeader();
         var header = csv.Headers.Select(h => h.Trim().ToLowerInvariant()).ToList();
-        var (label, uid, file) = (header.IndexOf("label"), header.IndexOf("sop_instance_uid"), header.IndexOf("file_name"));
+        var (label, uid, file) = (
+            header.IndexOf("label"),
+            header.IndexOf("sop_instance_uid"),
+            header.IndexOf("file_name")
+        );
         if (label < 0 || (uid < 0 && file < 0))
-            throw new DatasetFormatException(path, "header must name a 'label' column and a 'sop_instance_uid' or "
-                + $"'file_name' one; found '{string.Join(",", header)}'.");
+            throw new DatasetFormatException(
+                path,
+                "header must name a 'label' column and a 'sop_instance_uid' or "
+                    + $"'file_name' one; found '{string.Join(",", header)}'."
+            );
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         while (csv.Read())
         {
             if (csv.FieldCount < header.Count)
-                throw new DatasetFormatException(path, $"line {csv.LineNumber}: {csv.FieldCount} fields, fewer than the header's.");
+                throw new DatasetFormatException(
+                    path,
+                    $"line {csv.LineNumber}: {csv.FieldCount} fields, fewer than the header's."
+                );
             var value = csv.GetString(label).Trim();
-            if (uid >= 0 && csv.GetString(uid).Trim() is { Length: > 0 } key) labels[key] = value;
-            if (file >= 0 && csv.GetString(file).Trim() is { Length: > 0 } name) labels[name] = value;
+            if (uid >= 0 && csv.GetString(uid).Trim() is { Length: > 0 } key)
+                labels[key] = value;
+            if (file >= 0 && csv.GetString(file).Trim() is { Length: > 0 } name)
+                labels[name] = value;
         }
         return labels;
     }
@@ -121,8 +169,10 @@ public static class DicomDataset
         using var square = new SKBitmap();
         if (!source.ExtractSubset(square, SKRectI.Create((width - side) / 2, (height - side) / 2, side, side)))
             throw new InvalidOperationException("The centred square could not be cut out.");
-        using var resized = square.Resize(new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque),
-            new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear));
+        using var resized = square.Resize(
+            new SKImageInfo(size, size, SKColorType.Gray8, SKAlphaType.Opaque),
+            new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)
+        );
         var result = new byte[size * size];
         var span = resized.GetPixelSpan();
         for (var row = 0; row < size; row++)

@@ -15,13 +15,19 @@ public sealed record DicomDatasetOptions
     public const string DefaultLabelsFile = "labels.csv";
     public const int DefaultImageSize = 64;
 
-    /// <summary>A CSV in the folder with a <c>label</c> column and a <c>sop_instance_uid</c> or <c>file_name</c> one.</summary>
+    /// <summary>A CSV in the folder with a <c>label</c> column and a <c>sop_instance_uid</c> or <c>file_name</c>
+    /// one.</summary>
     public string? Labels { get; init; }
-    /// <summary>The label from this tag instead ("gggg,eeee"): integers as they are, text as classes in sorted order.</summary>
+
+    /// <summary>The label from this tag instead ("gggg,eeee"): integers as they are, text as classes in sorted
+    /// order.</summary>
     public string? LabelTag { get; init; }
-    /// <summary><c>file</c>: each file's own window, the percentile window where it has none; <c>percentile</c>.</summary>
+
+    /// <summary><c>file</c>: each file's own window, the percentile window where it has none;
+    /// <c>percentile</c>.</summary>
     public string Window { get; init; } = "file";
-    public double[] Percentiles { get; init; } = [IntensityWindow.DefaultLowPercentile, IntensityWindow.DefaultHighPercentile];
+    public double[] Percentiles { get; init; } =
+    [IntensityWindow.DefaultLowPercentile, IntensityWindow.DefaultHighPercentile];
     public int ImageSize { get; init; } = DefaultImageSize;
 
     public static DicomDatasetOptions Load(string folder)
@@ -41,7 +47,11 @@ public sealed record DicomDatasetOptions
             }
             catch (YamlException e)
             {
-                throw new DatasetFormatException(path, $"line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}", e);
+                throw new DatasetFormatException(
+                    path,
+                    $"line {e.Start.Line}: {e.InnerException?.Message ?? e.Message}",
+                    e
+                );
             }
         }
         if (options.Labels is null && options.LabelTag is null && File.Exists(Path.Combine(folder, DefaultLabelsFile)))
@@ -53,8 +63,11 @@ public sealed record DicomDatasetOptions
     private void Validate(string path)
     {
         if (Labels is null && LabelTag is null)
-            throw new DatasetFormatException(path, $"says nothing of labels: give 'labels' (a CSV) or 'labelTag', or put "
-                + $"a {DefaultLabelsFile} in the folder.");
+            throw new DatasetFormatException(
+                path,
+                $"says nothing of labels: give 'labels' (a CSV) or 'labelTag', or put "
+                    + $"a {DefaultLabelsFile} in the folder."
+            );
         if (Labels is not null && LabelTag is not null)
             throw new DatasetFormatException(path, "gives both 'labels' and 'labelTag'; give one.");
         if (Window is not ("file" or "percentile"))

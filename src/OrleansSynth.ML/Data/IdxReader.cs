@@ -17,7 +17,8 @@ public static class IdxReader
         var (count, rows, cols) = (header[0], header[1], header[2]);
         var what = $"{count} images of {rows}x{cols}";
         var bytes = (long)count * rows * cols;
-        if (rows * (long)cols > int.MaxValue) throw new DatasetFormatException(path, $"header declares {what}: one image is larger than 2 GiB.");
+        if (rows * (long)cols > int.MaxValue)
+            throw new DatasetFormatException(path, $"header declares {what}: one image is larger than 2 GiB.");
         ImagePixels? pixels;
         long read;
         try
@@ -28,7 +29,11 @@ public static class IdxReader
         {
             throw new DatasetFormatException(path, $"corrupt or truncated gzip stream ({e.Message}).", e);
         }
-        if (pixels is null) throw new DatasetFormatException(path, $"truncated: header promises {what} ({bytes} bytes) but the file has {read}.");
+        if (pixels is null)
+            throw new DatasetFormatException(
+                path,
+                $"truncated: header promises {what} ({bytes} bytes) but the file has {read}."
+            );
         RefuseMore(path, stream, what, bytes);
         return (pixels, count, rows, cols);
     }
@@ -39,16 +44,25 @@ public static class IdxReader
         var count = Header(path, stream, LabelsMagic, dimensions: 1)[0];
         var data = new byte[count];
         var read = ReadFully(path, stream, data);
-        if (read < count) throw new DatasetFormatException(path, $"truncated: header promises {count} labels but the file has {read}.");
+        if (read < count)
+            throw new DatasetFormatException(
+                path,
+                $"truncated: header promises {count} labels but the file has {read}."
+            );
         RefuseMore(path, stream, $"{count} labels", count);
         return data;
     }
 
-    /// <summary>A file (or gzip stream) that holds more than its header declares is refused, so a small file cannot inflate without bound.</summary>
+    /// <summary>A file (or gzip stream) that holds more than its header declares is refused, so a small file cannot
+    /// inflate without bound.</summary>
     private static void RefuseMore(string path, Stream stream, string what, long bytes)
     {
         if (ReadFully(path, stream, new byte[1]) > 0)
-            throw new DatasetFormatException(path, $"holds more data than its header declares ({what}, {bytes} bytes); refusing a file that inflates beyond its declared size.");
+            throw new DatasetFormatException(
+                path,
+                $"holds more data than its header declares ({what}, {bytes} bytes); refusing a file that inflates "
+                    + $"beyond its declared size."
+            );
     }
 
     private static int[] Header(string path, Stream stream, int magic, int dimensions)
@@ -57,14 +71,22 @@ public static class IdxReader
         var header = new byte[headerBytes];
         var read = ReadFully(path, stream, header);
         if (read >= 4 && BinaryPrimitives.ReadInt32BigEndian(header) is var found && found != magic)
-            throw new DatasetFormatException(path, $"wrong magic number 0x{found:X8}; expected 0x{magic:X8} ({(magic == ImagesMagic ? "IDX images" : "IDX labels")}).");
+            throw new DatasetFormatException(
+                path,
+                $"wrong magic number 0x{found:X8}; expected 0x{magic:X8} "
+                    + $"({(magic == ImagesMagic ? "IDX images" : "IDX labels")})."
+            );
         if (read < headerBytes)
-            throw new DatasetFormatException(path, $"truncated: {read} bytes is shorter than the {headerBytes}-byte IDX header.");
+            throw new DatasetFormatException(
+                path,
+                $"truncated: {read} bytes is shorter than the {headerBytes}-byte IDX header."
+            );
         var dims = new int[dimensions];
         for (var i = 0; i < dimensions; i++)
         {
             dims[i] = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(4 + 4 * i));
-            if (dims[i] <= 0) throw new DatasetFormatException(path, $"dimension {i} is {dims[i]}; IDX dimensions must be positive.");
+            if (dims[i] <= 0)
+                throw new DatasetFormatException(path, $"dimension {i} is {dims[i]}; IDX dimensions must be positive.");
         }
         return dims;
     }
@@ -84,7 +106,8 @@ public static class IdxReader
     /// <summary>The file, through a gzip decoder when it starts with the gzip magic.</summary>
     private static Stream Open(string path)
     {
-        if (!File.Exists(path)) throw new DatasetFormatException(path, "file not found.");
+        if (!File.Exists(path))
+            throw new DatasetFormatException(path, "file not found.");
         var file = File.OpenRead(path);
         Span<byte> magic = stackalloc byte[2];
         var gzip = file.Read(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;

@@ -13,20 +13,54 @@ public sealed class ImageDataset
     // Static: a temporary Scalar can be freed by its finalizer mid-call (see Runtime.TensorArithmetic).
     private static readonly Scalar HalfByteRange = 127.5;
 
-    public ImageDataset(string name, byte[] pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
-        : this(name, ImagePixels.Wrap(pixels, Math.Max(1, channels * height * width)), channels, height, width, labels, recordIds, patientIds, numClasses)
-    {
-    }
+    public ImageDataset(
+        string name,
+        byte[] pixels,
+        int channels,
+        int height,
+        int width,
+        long[] labels,
+        string[] recordIds,
+        string?[]? patientIds = null,
+        int? numClasses = null
+    )
+        : this(
+            name,
+            ImagePixels.Wrap(pixels, Math.Max(1, channels * height * width)),
+            channels,
+            height,
+            width,
+            labels,
+            recordIds,
+            patientIds,
+            numClasses
+        ) { }
 
-    public ImageDataset(string name, ImagePixels pixels, int channels, int height, int width, long[] labels, string[] recordIds, string?[]? patientIds = null, int? numClasses = null)
+    public ImageDataset(
+        string name,
+        ImagePixels pixels,
+        int channels,
+        int height,
+        int width,
+        long[] labels,
+        string[] recordIds,
+        string?[]? patientIds = null,
+        int? numClasses = null
+    )
     {
         var count = labels.Length;
         if (pixels.ImageBytes != channels * height * width || pixels.Count != count)
-            throw new ArgumentException($"{name}: {pixels.Length} pixel bytes do not match {count} images of {channels}x{height}x{width}.");
-        if (recordIds.Length != count) throw new ArgumentException($"{name}: {recordIds.Length} record ids for {count} images.");
+            throw new ArgumentException(
+                $"{name}: {pixels.Length} pixel bytes do not match {count} images of {channels}x{height}x{width}."
+            );
+        if (recordIds.Length != count)
+            throw new ArgumentException($"{name}: {recordIds.Length} record ids for {count} images.");
         if (Array.FindIndex(labels, l => l < 0 || l >= MaxClasses) is var bad and >= 0)
-            throw new ArgumentException($"{name}: label {labels[bad]} of image {bad} is not a class number from 0 to {MaxClasses - 1}.");
-        if (patientIds is not null && patientIds.Length != count) throw new ArgumentException($"{name}: {patientIds.Length} patient ids for {count} images.");
+            throw new ArgumentException(
+                $"{name}: label {labels[bad]} of image {bad} is not a class number from 0 to {MaxClasses - 1}."
+            );
+        if (patientIds is not null && patientIds.Length != count)
+            throw new ArgumentException($"{name}: {patientIds.Length} patient ids for {count} images.");
         Name = name;
         Pixels = pixels;
         Channels = channels;
@@ -79,29 +113,49 @@ public sealed class ImageDataset
         for (var i = 0; i < indices.Count; i++)
             Pixels.Image(indices[i]).CopyTo(pixels.Image(i));
         return new ImageDataset(
-            name ?? Name, pixels, Channels, Height, Width,
+            name ?? Name,
+            pixels,
+            Channels,
+            Height,
+            Width,
             indices.Select(i => Labels[i]).ToArray(),
             indices.Select(i => RecordIds[i]).ToArray(),
             PatientIds is null ? null : indices.Select(i => PatientIds[i]).ToArray(),
-            NumClasses);
+            NumClasses
+        );
     }
 
-    /// <summary>This dataset followed by <paramref name="other"/>'s images (same shape); patient ids are dropped.</summary>
+    /// <summary>This dataset followed by <paramref name="other"/>'s images (same shape); patient ids are
+    /// dropped.</summary>
     public ImageDataset Append(ImageDataset other, string? name = null)
     {
         if (other.Channels != Channels || other.Height != Height || other.Width != Width)
-            throw new ArgumentException($"{other.Name}: images are {other.Channels}x{other.Height}x{other.Width}, {Name}'s {Channels}x{Height}x{Width}.");
-        return new ImageDataset(name ?? Name, ImagePixels.Concat([Pixels, other.Pixels]), Channels, Height, Width, [.. Labels, .. other.Labels],
-            [.. RecordIds, .. other.RecordIds], numClasses: Math.Max(NumClasses, other.NumClasses));
+            throw new ArgumentException(
+                $"{other.Name}: images are {other.Channels}x{other.Height}x{other.Width}, {Name}'s "
+                    + $"{Channels}x{Height}x{Width}."
+            );
+        return new ImageDataset(
+            name ?? Name,
+            ImagePixels.Concat([Pixels, other.Pixels]),
+            Channels,
+            Height,
+            Width,
+            [.. Labels, .. other.Labels],
+            [.. RecordIds, .. other.RecordIds],
+            numClasses: Math.Max(NumClasses, other.NumClasses)
+        );
     }
 
-    /// <summary>The records whose ids are in <paramref name="keep"/>, in this dataset's order; every id must be present.</summary>
+    /// <summary>The records whose ids are in <paramref name="keep"/>, in this dataset's order; every id must be
+    /// present.</summary>
     public ImageDataset WithRecordIds(IReadOnlyCollection<string> keep, string? name = null)
     {
         var wanted = keep.ToHashSet(StringComparer.Ordinal);
         var indices = Enumerable.Range(0, Count).Where(i => wanted.Contains(RecordIds[i])).ToArray();
         if (indices.Length != wanted.Count)
-            throw new InvalidDataException($"{wanted.Count - indices.Length} of the requested records are not in {Name}.");
+            throw new InvalidDataException(
+                $"{wanted.Count - indices.Length} of the requested records are not in {Name}."
+            );
         return Subset(indices, name);
     }
 
@@ -109,7 +163,8 @@ public sealed class ImageDataset
     public int[] LabelCounts()
     {
         var counts = new int[NumClasses];
-        foreach (var label in Labels) counts[label]++;
+        foreach (var label in Labels)
+            counts[label]++;
         return counts;
     }
 }

@@ -17,10 +17,12 @@ public static class ImageFolderDataset
     /// <param name="allowPathsOutside">Accept absolute paths and paths that climb out of the manifest's folder.</param>
     public static ImageDataset Load(string manifestPath, string? name = null, bool allowPathsOutside = false)
     {
-        if (!File.Exists(manifestPath)) throw new DatasetFormatException(manifestPath, "manifest file not found.");
+        if (!File.Exists(manifestPath))
+            throw new DatasetFormatException(manifestPath, "manifest file not found.");
         var root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         var rows = ReadManifest(manifestPath);
-        if (rows.Count == 0) throw new DatasetFormatException(manifestPath, "manifest has no rows.");
+        if (rows.Count == 0)
+            throw new DatasetFormatException(manifestPath, "manifest has no rows.");
 
         PngImage? first = null;
         ImagePixels? pixels = null;
@@ -28,17 +30,32 @@ public static class ImageFolderDataset
         if (withPatient > 0 && withPatient < rows.Count)
         {
             var missing = rows.First(r => string.IsNullOrEmpty(r.PatientId));
-            throw new DatasetFormatException(manifestPath, $"line {missing.Line}: '{missing.Path}' has no patient id, but {withPatient} of {rows.Count} rows have one; give every row a patient id (or none), so no patient can land on both sides of a split.");
+            throw new DatasetFormatException(
+                manifestPath,
+                $"line {missing.Line}: '{missing.Path}' has no patient id, but {withPatient} of {rows.Count} rows "
+                    + $"have one; give every row a patient id (or none), so no patient can land on both sides of a "
+                    + $"split."
+            );
         }
         var ids = new string[rows.Count];
         for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
-            if (!allowPathsOutside && (Path.IsPathRooted(row.Path) || !IsInside(root, Path.GetFullPath(Path.Combine(root, row.Path)))))
-                throw new DatasetFormatException(manifestPath, $"line {row.Line}: '{row.Path}' is outside the manifest's folder {root}; paths must be relative and stay inside it (allow them explicitly to override).");
+            if (
+                !allowPathsOutside
+                && (Path.IsPathRooted(row.Path) || !IsInside(root, Path.GetFullPath(Path.Combine(root, row.Path))))
+            )
+                throw new DatasetFormatException(
+                    manifestPath,
+                    $"line {row.Line}: '{row.Path}' is outside the manifest's folder {root}; paths must be relative "
+                        + $"and stay inside it (allow them explicitly to override)."
+                );
             var imagePath = Path.GetFullPath(Path.Combine(root, row.Path));
             if (!File.Exists(imagePath))
-                throw new DatasetFormatException(manifestPath, $"line {row.Line}: image '{row.Path}' does not exist ({imagePath}).");
+                throw new DatasetFormatException(
+                    manifestPath,
+                    $"line {row.Line}: image '{row.Path}' does not exist ({imagePath})."
+                );
             PngImage image;
             try
             {
@@ -46,40 +63,65 @@ public static class ImageFolderDataset
             }
             catch (InvalidDataException e)
             {
-                throw new DatasetFormatException(imagePath, $"listed on line {row.Line} of the manifest, is not a readable image ({e.Message}).", e);
+                throw new DatasetFormatException(
+                    imagePath,
+                    $"listed on line {row.Line} of the manifest, is not a readable image ({e.Message}).",
+                    e
+                );
             }
             first ??= image;
             if (image.Height != first.Height || image.Width != first.Width || image.Channels != first.Channels)
-                throw new DatasetFormatException(imagePath,
-                    $"is {image.Width}x{image.Height} with {image.Channels} channel(s) but the dataset's first image is {first.Width}x{first.Height} with {first.Channels}; all images must match.");
+                throw new DatasetFormatException(
+                    imagePath,
+                    $"is {image.Width}x{image.Height} with {image.Channels} channel(s) but the dataset's first "
+                        + $"image is {first.Width}x{first.Height} with {first.Channels}; all images must match."
+                );
             pixels ??= ImagePixels.Allocate(rows.Count, image.Pixels.Length);
             image.Pixels.CopyTo(pixels.Image(i));
             ids[i] = $"{row.Path}#{RecordIds.ContentHash(image.Pixels)}";
         }
 
         return new ImageDataset(
-            name ?? Path.GetFileName(root), pixels!, first!.Channels, first.Height, first.Width,
-            rows.Select(r => r.Label).ToArray(), ids,
-            withPatient > 0 ? rows.Select(r => r.PatientId).ToArray() : null);
+            name ?? Path.GetFileName(root),
+            pixels!,
+            first!.Channels,
+            first.Height,
+            first.Width,
+            rows.Select(r => r.Label).ToArray(),
+            ids,
+            withPatient > 0 ? rows.Select(r => r.PatientId).ToArray() : null
+        );
     }
 
     private static bool IsInside(string root, string path) =>
-        path.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        path.StartsWith(
+            Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar,
+            StringComparison.Ordinal
+        );
 
     private sealed record ManifestRow(int Line, string Path, long Label, string? PatientId);
 
     private static List<ManifestRow> ReadManifest(string manifestPath)
     {
-        using var csv = CsvReader.FromFile(manifestPath, new CsvReaderOptions { TrackLineNumbers = true }, FileOptions.SequentialScan);
+        using var csv = CsvReader.FromFile(
+            manifestPath,
+            new CsvReaderOptions { TrackLineNumbers = true },
+            FileOptions.SequentialScan
+        );
         csv.ReadHeader();
         var header = csv.Headers.Select(h => h.Trim().ToLowerInvariant()).ToList();
         // 'file_name' is what a release's metadata.csv calls the path (the Hugging Face imagefolder layout), so a
         // released set loads as a dataset as it is; 'file' is what older releases' labels.csv called it.
-        var pathColumn = new[] { "path", "file_name", "file" }.Select(name => header.IndexOf(name))
+        var pathColumn = new[] { "path", "file_name", "file" }
+            .Select(name => header.IndexOf(name))
             .FirstOrDefault(i => i >= 0, -1);
         var (labelColumn, patientColumn) = (header.IndexOf("label"), header.IndexOf("patient_id"));
         if (pathColumn < 0 || labelColumn < 0)
-            throw new DatasetFormatException(manifestPath, $"header must name 'path' and 'label' columns ('file_name' also names the path); found '{string.Join(",", header)}'.");
+            throw new DatasetFormatException(
+                manifestPath,
+                $"header must name 'path' and 'label' columns ('file_name' also names the path); found "
+                    + $"'{string.Join(",", header)}'."
+            );
 
         var rows = new List<ManifestRow>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -87,14 +129,28 @@ public static class ImageFolderDataset
         {
             var line = (int)csv.LineNumber;
             if (csv.FieldCount <= Math.Max(pathColumn, Math.Max(labelColumn, patientColumn)))
-                throw new DatasetFormatException(manifestPath, $"line {line}: {csv.FieldCount} fields, fewer than the header's {header.Count}.");
+                throw new DatasetFormatException(
+                    manifestPath,
+                    $"line {line}: {csv.FieldCount} fields, fewer than the header's {header.Count}."
+                );
             var path = csv.GetString(pathColumn).Trim();
             var labelText = csv.GetString(labelColumn).Trim();
-            if (path.Length == 0) throw new DatasetFormatException(manifestPath, $"line {line}: empty path.");
-            if (!long.TryParse(labelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label) || label < 0 || label >= ImageDataset.MaxClasses)
-                throw new DatasetFormatException(manifestPath, $"line {line}: label '{labelText}' is not a class number from 0 to {ImageDataset.MaxClasses - 1}.");
-            if (!seen.Add(path)) throw new DatasetFormatException(manifestPath, $"line {line}: '{path}' is listed twice.");
-            rows.Add(new ManifestRow(line, path, label, patientColumn >= 0 ? csv.GetString(patientColumn).Trim() : null));
+            if (path.Length == 0)
+                throw new DatasetFormatException(manifestPath, $"line {line}: empty path.");
+            if (
+                !long.TryParse(labelText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var label)
+                || label < 0
+                || label >= ImageDataset.MaxClasses
+            )
+                throw new DatasetFormatException(
+                    manifestPath,
+                    $"line {line}: label '{labelText}' is not a class number from 0 to {ImageDataset.MaxClasses - 1}."
+                );
+            if (!seen.Add(path))
+                throw new DatasetFormatException(manifestPath, $"line {line}: '{path}' is listed twice.");
+            rows.Add(
+                new ManifestRow(line, path, label, patientColumn >= 0 ? csv.GetString(patientColumn).Trim() : null)
+            );
         }
         return rows;
     }

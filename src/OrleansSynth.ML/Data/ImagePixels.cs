@@ -32,7 +32,8 @@ public sealed class ImagePixels
     public static ImagePixels Wrap(byte[] pixels, int imageBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageBytes);
-        if (pixels.Length % imageBytes != 0) throw new ArgumentException($"{pixels.Length} bytes are not a whole number of {imageBytes}-byte images.");
+        if (pixels.Length % imageBytes != 0)
+            throw new ArgumentException($"{pixels.Length} bytes are not a whole number of {imageBytes}-byte images.");
         var count = pixels.Length / imageBytes;
         return new ImagePixels([pixels], count, imageBytes, Math.Max(1, count));
     }
@@ -47,10 +48,17 @@ public sealed class ImagePixels
     }
 
     /// <summary>
-    /// Exactly <paramref name="count"/> images from <paramref name="stream"/>; null when the stream ends first, with the
+    /// Exactly <paramref name="count"/> images from <paramref name="stream"/>; null when the stream ends first, with
+    /// the
     /// bytes it held in <paramref name="bytesRead"/>. Memory grows with the data actually read.
     /// </summary>
-    public static ImagePixels? Read(Stream stream, int count, int imageBytes, out long bytesRead, int chunkBytes = DefaultChunkBytes)
+    public static ImagePixels? Read(
+        Stream stream,
+        int count,
+        int imageBytes,
+        out long bytesRead,
+        int chunkBytes = DefaultChunkBytes
+    )
     {
         var pixels = Empty(count, imageBytes, chunkBytes);
         bytesRead = 0;
@@ -59,7 +67,8 @@ public sealed class ImagePixels
             var chunk = new byte[(long)Math.Min(pixels._imagesPerChunk, count - start) * imageBytes];
             var read = stream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
             bytesRead += read;
-            if (read < chunk.Length) return null;
+            if (read < chunk.Length)
+                return null;
             pixels._chunks.Add(chunk);
         }
         return pixels;
@@ -68,9 +77,11 @@ public sealed class ImagePixels
     /// <summary>The parts, one after the other.</summary>
     public static ImagePixels Concat(IReadOnlyList<ImagePixels> parts)
     {
-        if (parts.Count == 0) throw new ArgumentException("Nothing to concatenate.");
+        if (parts.Count == 0)
+            throw new ArgumentException("Nothing to concatenate.");
         var imageBytes = parts[0].ImageBytes;
-        if (parts.Any(p => p.ImageBytes != imageBytes)) throw new ArgumentException("Images of different sizes cannot be concatenated.");
+        if (parts.Any(p => p.ImageBytes != imageBytes))
+            throw new ArgumentException("Images of different sizes cannot be concatenated.");
         var result = Allocate(checked(parts.Sum(p => p.Count)), imageBytes);
         var next = 0;
         foreach (var part in parts)
@@ -82,7 +93,8 @@ public sealed class ImagePixels
     /// <summary>The bytes of image <paramref name="index"/>, [C,H,W] row-major.</summary>
     public Span<byte> Image(int index)
     {
-        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), $"image {index} of {Count}");
+        if ((uint)index >= (uint)Count)
+            throw new ArgumentOutOfRangeException(nameof(index), $"image {index} of {Count}");
         return _chunks[index / _imagesPerChunk].AsSpan(index % _imagesPerChunk * ImageBytes, ImageBytes);
     }
 
@@ -91,14 +103,17 @@ public sealed class ImagePixels
 
     public void WriteTo(Stream stream)
     {
-        foreach (var chunk in _chunks) stream.Write(chunk);
+        foreach (var chunk in _chunks)
+            stream.Write(chunk);
     }
 
     /// <summary>All pixels in one array; only for sets under 2 GiB.</summary>
     public byte[] ToArray()
     {
-        if (Length > Array.MaxLength) throw new InvalidOperationException($"{Length} bytes of pixels do not fit one array.");
-        if (_chunks.Count == 1) return (byte[])_chunks[0].Clone();
+        if (Length > Array.MaxLength)
+            throw new InvalidOperationException($"{Length} bytes of pixels do not fit one array.");
+        if (_chunks.Count == 1)
+            return (byte[])_chunks[0].Clone();
         var all = new byte[Length];
         var offset = 0;
         foreach (var chunk in _chunks)

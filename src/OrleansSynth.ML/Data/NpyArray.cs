@@ -26,8 +26,10 @@ internal sealed partial class NpyArray
     public string DType { get; }
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
 
-    /// <summary>Reads the header; the values follow in <paramref name="stream"/>, which the caller keeps open.</summary>
-    /// <param name="availableBytes">The bytes the array may hold at most (the archive entry's size): a header that declares more is refused before anything is allocated.</param>
+    /// <summary>Reads the header; the values follow in <paramref name="stream"/>, which the caller keeps
+    /// open.</summary>
+    /// <param name="availableBytes">The bytes the array may hold at most (the archive entry's size): a header that
+    /// declares more is refused before anything is allocated.</param>
     public static NpyArray Open(Stream stream, string source, long availableBytes)
     {
         using var reader = new BinaryReader(stream, Encoding.Latin1, leaveOpen: true);
@@ -37,25 +39,42 @@ internal sealed partial class NpyArray
         var major = reader.ReadByte();
         reader.ReadByte();
         var headerLength = major == 1 ? reader.ReadUInt16() : (long)reader.ReadUInt32();
-        if (headerLength > 65536) throw new DatasetFormatException(source, $"the .npy header claims {headerLength} bytes; headers are far smaller.");
+        if (headerLength > 65536)
+            throw new DatasetFormatException(
+                source,
+                $"the .npy header claims {headerLength} bytes; headers are far smaller."
+            );
         var header = Encoding.Latin1.GetString(reader.ReadBytes((int)headerLength));
 
         var descr = DescrPattern().Match(header);
         var shape = ShapePattern().Match(header);
-        if (!descr.Success || !shape.Success) throw new DatasetFormatException(source, $"unreadable .npy header: {header.Trim()}");
-        if (header.Contains("'fortran_order': True")) throw new DatasetFormatException(source, "Fortran-ordered arrays are not supported; save with C order.");
-        var dimTexts = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (!descr.Success || !shape.Success)
+            throw new DatasetFormatException(source, $"unreadable .npy header: {header.Trim()}");
+        if (header.Contains("'fortran_order': True"))
+            throw new DatasetFormatException(source, "Fortran-ordered arrays are not supported; save with C order.");
+        var dimTexts = shape
+            .Groups[1]
+            .Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var dims = new int[dimTexts.Length];
         for (var i = 0; i < dims.Length; i++)
             if (!int.TryParse(dimTexts[i], out dims[i]) || dims[i] < 0)
-                throw new DatasetFormatException(source, $"the .npy header declares shape ({shape.Groups[1].Value}); every dimension must be a non-negative integer.");
+                throw new DatasetFormatException(
+                    source,
+                    $"the .npy header declares shape ({shape.Groups[1].Value}); every dimension must be a "
+                        + $"non-negative integer."
+                );
         var dtype = descr.Groups[1].Value;
         var itemSize = ItemSize(dtype, source);
         // Checked against what the file holds before allocating: a forged header must not make us reserve gigabytes.
         var count = 1.0;
-        foreach (var d in dims) count *= d;
+        foreach (var d in dims)
+            count *= d;
         if (count * itemSize > availableBytes)
-            throw new DatasetFormatException(source, $"the .npy header declares shape ({string.Join(", ", dims)}) of {dtype}, {count * itemSize:G4} bytes, but the array holds at most {availableBytes} bytes.");
+            throw new DatasetFormatException(
+                source,
+                $"the .npy header declares shape ({string.Join(", ", dims)}) of {dtype}, {count * itemSize:G4} "
+                    + $"bytes, but the array holds at most {availableBytes} bytes."
+            );
         return new NpyArray(stream, source, dims, dtype);
     }
 
@@ -71,11 +90,16 @@ internal sealed partial class NpyArray
         var pixels = DType switch
         {
             "|u1" or "<u1" or "u1" => ImagePixels.Read(_stream, count, imageBytes, out var read)
-                ?? throw new DatasetFormatException(_source, $"truncated: shape ({string.Join(", ", Shape)}) needs "
-                    + $"{(long)count * imageBytes} bytes, found {read}."),
+                ?? throw new DatasetFormatException(
+                    _source,
+                    $"truncated: shape ({string.Join(", ", Shape)}) needs "
+                        + $"{(long)count * imageBytes} bytes, found {read}."
+                ),
             "<u2" or "<i2" or "<f4" or "<f8" => ReadDeepImages(count, imageBytes),
-            _ => throw new DatasetFormatException(_source,
-                $"images must be uint8, uint16, int16, float32 or float64 (little endian), found {DType}."),
+            _ => throw new DatasetFormatException(
+                _source,
+                $"images must be uint8, uint16, int16, float32 or float64 (little endian), found {DType}."
+            ),
         };
         if (channels > 1)
         {
@@ -105,8 +129,10 @@ internal sealed partial class NpyArray
         {
             var read = _stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
             if (read < buffer.Length)
-                throw new DatasetFormatException(_source, $"truncated: shape ({string.Join(", ", Shape)}) of {DType} "
-                    + $"ends in image {n}.");
+                throw new DatasetFormatException(
+                    _source,
+                    $"truncated: shape ({string.Join(", ", Shape)}) of {DType} " + $"ends in image {n}."
+                );
             for (var i = 0; i < values; i++)
             {
                 var span = buffer.AsSpan(i * size, size);
@@ -131,7 +157,10 @@ internal sealed partial class NpyArray
         var data = new byte[checked((int)(Count * size))];
         var read = _stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
         if (read < data.Length)
-            throw new DatasetFormatException(_source, $"truncated: shape ({string.Join(", ", Shape)}) of {DType} needs {data.Length} bytes, found {read}.");
+            throw new DatasetFormatException(
+                _source,
+                $"truncated: shape ({string.Join(", ", Shape)}) of {DType} needs {data.Length} bytes, found {read}."
+            );
         var result = new long[Count];
         for (var i = 0; i < result.Length; i++)
         {
@@ -152,11 +181,12 @@ internal sealed partial class NpyArray
         return result;
     }
 
-    private static int ItemSize(string dtype, string source) => dtype[^1] switch
-    {
-        >= '1' and <= '8' => dtype[^1] - '0',
-        _ => throw new DatasetFormatException(source, $"unsupported dtype {dtype}."),
-    };
+    private static int ItemSize(string dtype, string source) =>
+        dtype[^1] switch
+        {
+            >= '1' and <= '8' => dtype[^1] - '0',
+            _ => throw new DatasetFormatException(source, $"unsupported dtype {dtype}."),
+        };
 
     [GeneratedRegex(@"'descr':\s*'([^']+)'")]
     private static partial Regex DescrPattern();

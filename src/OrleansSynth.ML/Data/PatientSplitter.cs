@@ -10,9 +10,19 @@ namespace OrleansSynth.ML.Data;
 /// </summary>
 public static class PatientSplitter
 {
-    public static (ImageDataset First, ImageDataset Second) Split(ImageDataset dataset, double secondFraction, ulong seed, string firstName, string secondName)
+    public static (ImageDataset First, ImageDataset Second) Split(
+        ImageDataset dataset,
+        double secondFraction,
+        ulong seed,
+        string firstName,
+        string secondName
+    )
     {
-        if (secondFraction is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(secondFraction), "The held-out fraction must be strictly between 0 and 1.");
+        if (secondFraction is <= 0 or >= 1)
+            throw new ArgumentOutOfRangeException(
+                nameof(secondFraction),
+                "The held-out fraction must be strictly between 0 and 1."
+            );
         var first = new List<int>();
         var second = new List<int>();
         var byPatient = dataset.HasPatientIds;

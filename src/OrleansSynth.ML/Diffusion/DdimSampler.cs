@@ -18,11 +18,17 @@ public sealed class DdimSampler : IDiffusionSampler
     public DdimSampler(GaussianDiffusion diffusion, int steps, double eta = 0.0)
     {
         var total = diffusion.Schedule.Timesteps;
-        if (steps < 1 || steps > total) throw new ArgumentOutOfRangeException(nameof(steps), $"DDIM steps must be 1..{total}, was {steps}.");
-        if (eta < 0) throw new ArgumentOutOfRangeException(nameof(eta), "eta must be non-negative.");
+        if (steps < 1 || steps > total)
+            throw new ArgumentOutOfRangeException(nameof(steps), $"DDIM steps must be 1..{total}, was {steps}.");
+        if (eta < 0)
+            throw new ArgumentOutOfRangeException(nameof(eta), "eta must be non-negative.");
         _diffusion = diffusion;
         _eta = eta;
-        _timesteps = Enumerable.Range(0, steps).Select(i => (int)Math.Round((double)i * (total - 1) / Math.Max(steps - 1, 1))).Distinct().ToArray();
+        _timesteps = Enumerable
+            .Range(0, steps)
+            .Select(i => (int)Math.Round((double)i * (total - 1) / Math.Max(steps - 1, 1)))
+            .Distinct()
+            .ToArray();
     }
 
     public int StepCount => _timesteps.Length;
@@ -43,8 +49,14 @@ public sealed class DdimSampler : IDiffusionSampler
             var alphaBarPrev = i > 0 ? alphaBars[_timesteps[i - 1]] : 1.0;
             var (x0, eps) = SamplerSteps.Denoise(_diffusion, model, x, t, labels, extra, request.GuidanceScale);
             var sigma = _eta * Math.Sqrt((1 - alphaBarPrev) / (1 - alphaBar) * (1 - alphaBar / alphaBarPrev));
-            var next = TensorArithmetic.LinearCombination(Math.Sqrt(alphaBarPrev), x0, Math.Sqrt(Math.Max(1 - alphaBarPrev - sigma * sigma, 0)), eps);
-            if (sigma > 0 && i > 0) next = next.Plus(randn(x.shape, generator: generator).to(x.device).Times(sigma));
+            var next = TensorArithmetic.LinearCombination(
+                Math.Sqrt(alphaBarPrev),
+                x0,
+                Math.Sqrt(Math.Max(1 - alphaBarPrev - sigma * sigma, 0)),
+                eps
+            );
+            if (sigma > 0 && i > 0)
+                next = next.Plus(randn(x.shape, generator: generator).to(x.device).Times(sigma));
             x.Dispose();
             x = next.MoveToOuterDisposeScope();
             progress?.Invoke(_timesteps.Length - i, _timesteps.Length);

@@ -20,9 +20,17 @@ public sealed class DpmSolverSampler : IDiffusionSampler
     public DpmSolverSampler(GaussianDiffusion diffusion, int steps)
     {
         var total = diffusion.Schedule.Timesteps;
-        if (steps < 1 || steps > total - 1) throw new ArgumentOutOfRangeException(nameof(steps), $"DPM-Solver++ steps must be 1..{total - 1}, was {steps}.");
+        if (steps < 1 || steps > total - 1)
+            throw new ArgumentOutOfRangeException(
+                nameof(steps),
+                $"DPM-Solver++ steps must be 1..{total - 1}, was {steps}."
+            );
         _diffusion = diffusion;
-        _timesteps = Enumerable.Range(1, steps).Select(k => (int)Math.Round((double)k * (total - 1) / steps)).Distinct().ToArray();
+        _timesteps = Enumerable
+            .Range(1, steps)
+            .Select(k => (int)Math.Round((double)k * (total - 1) / steps))
+            .Distinct()
+            .ToArray();
     }
 
     public int StepCount => _timesteps.Length;
@@ -43,17 +51,32 @@ public sealed class DpmSolverSampler : IDiffusionSampler
             {
                 using var scope = NewDisposeScope();
                 var alphaBar = alphaBars[_timesteps[i]];
-                var x0 = SamplerSteps.Denoise(_diffusion, model, x, _timesteps[i], labels, extra, request.GuidanceScale).CleanEstimate;
+                var x0 = SamplerSteps
+                    .Denoise(_diffusion, model, x, _timesteps[i], labels, extra, request.GuidanceScale)
+                    .CleanEstimate;
                 Tensor next;
                 var h = 0.0;
-                if (i == 0) next = x0.clone();
+                if (i == 0)
+                    next = x0.clone();
                 else
                 {
                     var alphaBarNext = alphaBars[_timesteps[i - 1]];
                     h = HalfLogSnr(alphaBarNext) - HalfLogSnr(alphaBar);
                     // Second order from the previous step's estimate: the 2M update's extrapolation of x0 in lambda.
-                    var estimate = previousX0 is null ? x0 : TensorArithmetic.LinearCombination(1 + h / (2 * previousH), x0, -(h / (2 * previousH)), previousX0);
-                    next = TensorArithmetic.LinearCombination(Math.Sqrt((1 - alphaBarNext) / (1 - alphaBar)), x, -(Math.Sqrt(alphaBarNext) * double.ExpM1(-h)), estimate);
+                    var estimate = previousX0 is null
+                        ? x0
+                        : TensorArithmetic.LinearCombination(
+                            1 + h / (2 * previousH),
+                            x0,
+                            -(h / (2 * previousH)),
+                            previousX0
+                        );
+                    next = TensorArithmetic.LinearCombination(
+                        Math.Sqrt((1 - alphaBarNext) / (1 - alphaBar)),
+                        x,
+                        -(Math.Sqrt(alphaBarNext) * double.ExpM1(-h)),
+                        estimate
+                    );
                 }
                 previousX0?.Dispose();
                 previousX0 = x0.MoveToOuterDisposeScope();

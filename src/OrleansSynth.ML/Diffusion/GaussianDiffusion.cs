@@ -39,8 +39,15 @@ public sealed class GaussianDiffusion
     /// When positive, each sample's error is weighted by min(SNR, gamma) / SNR (Hang et al. 2023, "Min-SNR weighting"):
     /// nearly clean timesteps, whose noise is easy to guess and whose gradients conflict with the rest, count less.
     /// </param>
-    public Tensor TrainingLoss(UNet model, Tensor cleanImages, Tensor labels, double labelDropout, Generator generator, Tensor? extraCondition = null,
-        double minSnrGamma = 0)
+    public Tensor TrainingLoss(
+        UNet model,
+        Tensor cleanImages,
+        Tensor labels,
+        double labelDropout,
+        Generator generator,
+        Tensor? extraCondition = null,
+        double minSnrGamma = 0
+    )
     {
         using var scope = NewDisposeScope();
         var batch = cleanImages.shape[0];
@@ -53,40 +60,56 @@ public sealed class GaussianDiffusion
             using Scalar dropoutRate = labelDropout;
             var drop = rand([batch], generator: generator).to(device).lt(dropoutRate);
             labels = where(drop, TensorArithmetic.FullLike(labels, model.Config.NullLabel), labels);
-            if (extraCondition is not null) extraCondition = where(drop.unsqueeze(1), zeros_like(extraCondition), extraCondition);
+            if (extraCondition is not null)
+                extraCondition = where(drop.unsqueeze(1), zeros_like(extraCondition), extraCondition);
         }
         var predicted = model.Predict(noisy, timesteps, labels, extraCondition);
-        if (minSnrGamma <= 0) return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
+        if (minSnrGamma <= 0)
+            return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
         var weights = tensor(MinSnrWeightsCached(minSnrGamma), device: device).index_select(0, timesteps);
         return (weights * (predicted - noise).Squared().mean([1, 2, 3])).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>min(SNR_t, gamma) / SNR_t for every timestep, with SNR_t = abar_t / (1 - abar_t).</summary>
     public float[] MinSnrWeights(double gamma) =>
-        Schedule.AlphaBars.Select(abar => abar / (1 - abar)).Select(snr => snr <= gamma ? 1f : (float)(gamma / snr)).ToArray();
+        Schedule
+            .AlphaBars.Select(abar => abar / (1 - abar))
+            .Select(snr => snr <= gamma ? 1f : (float)(gamma / snr))
+            .ToArray();
 
     // A run trains with one gamma: the table is computed once, not at every step (a reference swap, so thread-safe).
     private sealed record MinSnrTable(double Gamma, float[] Weights);
+
     private MinSnrTable? _minSnr;
 
     private float[] MinSnrWeightsCached(double gamma)
     {
         var table = _minSnr;
-        if (table is null || table.Gamma != gamma) _minSnr = table = new MinSnrTable(gamma, MinSnrWeights(gamma));
+        if (table is null || table.Gamma != gamma)
+            _minSnr = table = new MinSnrTable(gamma, MinSnrWeights(gamma));
         return table.Weights;
     }
 
     /// <summary>
     /// Network rows per evaluation on a CPU. Larger batches leave the caches and, above glibc's largest mmap threshold
-    /// (32 MiB of activations), fault in fresh pages at every step: on 2 cores 512 rows ran 30% slower per image than 128.
+    /// (32 MiB of activations), fault in fresh pages at every step: on 2 cores 512 rows ran 30% slower per image than
+    /// 128.
     /// </summary>
     public const int CpuRowsPerEvaluation = 128;
 
     /// <summary>
-    /// eps = eps_null + w (eps_label - eps_null); w = 1 is plain conditional, w = 0 unconditional. On a CPU the batch is
+    /// eps = eps_null + w (eps_label - eps_null); w = 1 is plain conditional, w = 0 unconditional. On a CPU the batch
+    /// is
     /// evaluated in slices of <see cref="CpuRowsPerEvaluation"/> network rows (the same numbers, only faster).
     /// </summary>
-    public Tensor GuidedNoise(UNet model, Tensor noisyImages, Tensor timesteps, Tensor labels, double guidanceScale, Tensor? extraCondition = null)
+    public Tensor GuidedNoise(
+        UNet model,
+        Tensor noisyImages,
+        Tensor timesteps,
+        Tensor labels,
+        double guidanceScale,
+        Tensor? extraCondition = null
+    )
     {
         var count = noisyImages.shape[0];
         var slice = guidanceScale is 0.0 or 1.0 ? CpuRowsPerEvaluation : CpuRowsPerEvaluation / 2;
@@ -97,13 +120,28 @@ public sealed class GaussianDiffusion
         for (long start = 0; start < count; start += slice)
         {
             var length = Math.Min(slice, count - start);
-            parts.Add(GuidedNoiseOfBatch(model, noisyImages.narrow(0, start, length), timesteps.narrow(0, start, length),
-                labels.narrow(0, start, length), guidanceScale, extraCondition?.narrow(0, start, length)));
+            parts.Add(
+                GuidedNoiseOfBatch(
+                    model,
+                    noisyImages.narrow(0, start, length),
+                    timesteps.narrow(0, start, length),
+                    labels.narrow(0, start, length),
+                    guidanceScale,
+                    extraCondition?.narrow(0, start, length)
+                )
+            );
         }
         return cat(parts).MoveToOuterDisposeScope();
     }
 
-    private Tensor GuidedNoiseOfBatch(UNet model, Tensor noisyImages, Tensor timesteps, Tensor labels, double guidanceScale, Tensor? extraCondition)
+    private Tensor GuidedNoiseOfBatch(
+        UNet model,
+        Tensor noisyImages,
+        Tensor timesteps,
+        Tensor labels,
+        double guidanceScale,
+        Tensor? extraCondition
+    )
     {
         using var scope = NewDisposeScope();
         if (guidanceScale == 1.0)
@@ -114,8 +152,11 @@ public sealed class GaussianDiffusion
             return model.Predict(noisyImages, timesteps, nullLabels, nullExtra).MoveToOuterDisposeScope();
         // One batched forward pass for both branches.
         var both = model.Predict(
-            cat([noisyImages, noisyImages]), cat([timesteps, timesteps]), cat([labels, nullLabels]),
-            extraCondition is null ? null : cat([extraCondition, nullExtra!]));
+            cat([noisyImages, noisyImages]),
+            cat([timesteps, timesteps]),
+            cat([labels, nullLabels]),
+            extraCondition is null ? null : cat([extraCondition, nullExtra!])
+        );
         var parts = both.chunk(2);
         return parts[1].Plus((parts[0] - parts[1]).Times(guidanceScale)).MoveToOuterDisposeScope();
     }

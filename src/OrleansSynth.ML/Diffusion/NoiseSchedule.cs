@@ -9,7 +9,8 @@ public sealed class NoiseSchedule
 {
     public NoiseSchedule(NoiseScheduleKind kind, int timesteps)
     {
-        if (timesteps < 2) throw new ArgumentOutOfRangeException(nameof(timesteps), "A schedule needs at least 2 timesteps.");
+        if (timesteps < 2)
+            throw new ArgumentOutOfRangeException(nameof(timesteps), "A schedule needs at least 2 timesteps.");
         Kind = kind;
         Timesteps = timesteps;
         Betas = kind switch
@@ -30,12 +31,14 @@ public sealed class NoiseSchedule
     public NoiseScheduleKind Kind { get; }
     public int Timesteps { get; }
     public double[] Betas { get; }
+
     /// <summary>Cumulative product of (1 - beta) up to and including t.</summary>
     public double[] AlphaBars { get; }
 
     public double AlphaBarBefore(int t) => t > 0 ? AlphaBars[t - 1] : 1.0;
 
-    /// <summary>sqrt(alpha-bar_t) and sqrt(1 - alpha-bar_t) gathered for a batch of timesteps, shaped [B,1,1,1].</summary>
+    /// <summary>sqrt(alpha-bar_t) and sqrt(1 - alpha-bar_t) gathered for a batch of timesteps, shaped
+    /// [B,1,1,1].</summary>
     public (Tensor SignalScale, Tensor NoiseScale) ScalesFor(Tensor timesteps)
     {
         using var scope = NewDisposeScope();
@@ -57,11 +60,14 @@ public sealed class NoiseSchedule
     {
         static double F(double u, double s) => Math.Pow(Math.Cos((u + s) / (1 + s) * Math.PI / 2), 2);
         var f0 = F(0, offset);
-        return Enumerable.Range(0, timesteps).Select(i =>
-        {
-            var next = F((i + 1.0) / timesteps, offset) / f0;
-            var current = F((double)i / timesteps, offset) / f0;
-            return Math.Min(1 - next / current, 0.999);
-        }).ToArray();
+        return Enumerable
+            .Range(0, timesteps)
+            .Select(i =>
+            {
+                var next = F((i + 1.0) / timesteps, offset) / f0;
+                var current = F((double)i / timesteps, offset) / f0;
+                return Math.Min(1 - next / current, 0.999);
+            })
+            .ToArray();
     }
 }

@@ -15,12 +15,16 @@ public static class SamplerCatalog
 
     /// <param name="steps">Denoising steps (DDPM always takes every timestep).</param>
     /// <param name="eta">DDIM's stochasticity (0: deterministic); the other samplers ignore it.</param>
-    public static IDiffusionSampler Create(string name, GaussianDiffusion diffusion, int steps, double eta = 0) => name switch
-    {
-        Ddpm => new DdpmSampler(diffusion),
-        Ddim => new DdimSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps), eta),
-        // Second order needs a step before the last timestep to look back on.
-        DpmSolverPlusPlus => new DpmSolverSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps - 1)),
-        _ => throw new ArgumentException($"Unknown sampler '{name}'; use {string.Join(", ", Names)}.", nameof(name)),
-    };
+    public static IDiffusionSampler Create(string name, GaussianDiffusion diffusion, int steps, double eta = 0) =>
+        name switch
+        {
+            Ddpm => new DdpmSampler(diffusion),
+            Ddim => new DdimSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps), eta),
+            // Second order needs a step before the last timestep to look back on.
+            DpmSolverPlusPlus => new DpmSolverSampler(diffusion, Math.Min(steps, diffusion.Schedule.Timesteps - 1)),
+            _ => throw new ArgumentException(
+                $"Unknown sampler '{name}'; use {string.Join(", ", Names)}.",
+                nameof(name)
+            ),
+        };
 }

@@ -8,31 +8,54 @@ namespace OrleansSynth.ML.Diffusion;
 /// <summary>Pieces shared by the samplers: starting noise, the guided x0 estimate.</summary>
 internal static class SamplerSteps
 {
-    public static (Tensor Noise, Tensor Labels, Tensor? Extra, Generator Generator) Start(UNet model, SamplingRequest request)
+    public static (Tensor Noise, Tensor Labels, Tensor? Extra, Generator Generator) Start(
+        UNet model,
+        SamplingRequest request
+    )
     {
-        if (request.Labels.Length == 0) throw new ArgumentException("Nothing to sample: no labels were given.");
+        if (request.Labels.Length == 0)
+            throw new ArgumentException("Nothing to sample: no labels were given.");
         var config = model.Config;
         foreach (var label in request.Labels)
             if (label < 0 || label > config.NullLabel)
-                throw new ArgumentOutOfRangeException(nameof(request), $"Label {label} is outside 0..{config.NullLabel} (the last is the null label).");
+                throw new ArgumentOutOfRangeException(
+                    nameof(request),
+                    $"Label {label} is outside 0..{config.NullLabel} (the last is the null label)."
+                );
         var device = model.parameters().First().device;
         // A CPU generator keeps results identical across devices for the same seed.
         var generator = new Generator((ulong)request.Seed, CPU);
-        var noise = randn([request.Labels.Length, config.ImageChannels, config.ImageSize, config.ImageSize], generator: generator).to(device);
+        var noise = randn(
+                [request.Labels.Length, config.ImageChannels, config.ImageSize, config.ImageSize],
+                generator: generator
+            )
+            .to(device);
         var labels = tensor(request.Labels, dtype: int64, device: device);
         Tensor? extra = null;
         if (request.ExtraCondition is { } values)
         {
             if (values.Length != request.Labels.Length * config.ExtraConditionDim)
-                throw new ArgumentException($"ExtraCondition has {values.Length} values; expected {request.Labels.Length} x {config.ExtraConditionDim}.");
-            extra = tensor(values, dtype: float32, device: device).view(request.Labels.Length, config.ExtraConditionDim);
+                throw new ArgumentException(
+                    $"ExtraCondition has {values.Length} values; expected {request.Labels.Length} x "
+                        + $"{config.ExtraConditionDim}."
+                );
+            extra = tensor(values, dtype: float32, device: device)
+                .view(request.Labels.Length, config.ExtraConditionDim);
         }
         return (noise, labels, extra, generator);
     }
 
-    /// <summary>Predicts x0 from x_t, clamps it to the data range and returns the noise consistent with the clamped x0.</summary>
+    /// <summary>Predicts x0 from x_t, clamps it to the data range and returns the noise consistent with the clamped
+    /// x0.</summary>
     public static (Tensor CleanEstimate, Tensor Noise) Denoise(
-        GaussianDiffusion diffusion, UNet model, Tensor x, int t, Tensor labels, Tensor? extra, double guidance)
+        GaussianDiffusion diffusion,
+        UNet model,
+        Tensor x,
+        int t,
+        Tensor labels,
+        Tensor? extra,
+        double guidance
+    )
     {
         var alphaBar = diffusion.Schedule.AlphaBars[t];
         using var timesteps = TensorArithmetic.Full([x.shape[0]], t, int64, x.device);

@@ -2,7 +2,8 @@ namespace OrleansSynth.ML.Diffusion;
 
 /// <summary>What to sample: one image per label, reproducibly from <paramref name="Seed"/>.</summary>
 /// <param name="Labels">Class label per image; the null label samples unconditionally.</param>
-/// <param name="GuidanceScale">Classifier-free guidance weight: 1 = conditional, 0 = unconditional, above 1 sharper.</param>
+/// <param name="GuidanceScale">Classifier-free guidance weight: 1 = conditional, 0 = unconditional, above 1
+/// sharper.</param>
 public sealed record SamplingRequest(long[] Labels, long Seed, double GuidanceScale = 1.0)
 {
     /// <summary>Optional per-sample extra conditioning, row-major [Labels.Length, ExtraConditionDim].</summary>

@@ -18,7 +18,12 @@ namespace OrleansSynth.ML.Diversity;
 /// the work runs on (the diffusion model's).
 /// </summary>
 public sealed class TwinGenerator(
-    UNet model, IDiffusionSampler sampler, ImageClassifier classifier, ReidentificationModel reidentification, TwinSettings settings)
+    UNet model,
+    IDiffusionSampler sampler,
+    ImageClassifier classifier,
+    ReidentificationModel reidentification,
+    TwinSettings settings
+)
 {
     public const int DefaultSamplingBatch = 256;
 
@@ -28,7 +33,12 @@ public sealed class TwinGenerator(
     /// <summary>Twins for <paramref name="sources"/> (real records); the result holds only synthetic images.</summary>
     /// <param name="seed">Fixes every draw, so the same records and seed give the same twins.</param>
     /// <param name="round">Called after each round with (round, records still without a twin).</param>
-    public TwinBatch Generate(ImageDataset sources, long seed, Action<int, int>? round = null, CancellationToken cancellationToken = default)
+    public TwinBatch Generate(
+        ImageDataset sources,
+        long seed,
+        Action<int, int>? round = null,
+        CancellationToken cancellationToken = default
+    )
     {
         settings.Validate();
         using var noGrad = no_grad();
@@ -54,12 +64,15 @@ public sealed class TwinGenerator(
                 stats = stats with { Skipped = stats.Skipped + pending.Count };
                 break;
             }
-            if (r > 0) stats = stats with { Retries = stats.Retries + pending.Count };
+            if (r > 0)
+                stats = stats with { Retries = stats.Retries + pending.Count };
             var k = settings.Candidates;
             var rows = pending.SelectMany(p => Enumerable.Repeat(p, k)).ToArray();
             using var candidates = Draw(rows, sourceLabels, sourceConditions, guidance, SeedMixer.Mix(seed, r));
             using var rowIndex = tensor(rows.Select(i => (long)i).ToArray(), device: device);
-            using var similarity = (reidentification.Encoder.forward(candidates) * sourceEmbeddings.index_select(0, rowIndex)).sum(1);
+            using var similarity = (
+                reidentification.Encoder.forward(candidates) * sourceEmbeddings.index_select(0, rowIndex)
+            ).sum(1);
             using var logProbabilities = nn.functional.log_softmax(classifier.forward(candidates), 1);
             using var consistency = -(sourceProbabilities.index_select(0, rowIndex) * logProbabilities).sum(1);
             var sims = similarity.cpu().data<float>().ToArray();
@@ -70,10 +83,15 @@ public sealed class TwinGenerator(
             var stillPending = new List<int>();
             for (var p = 0; p < pending.Count; p++)
             {
-                var scores = Enumerable.Range(0, k)
+                var scores = Enumerable
+                    .Range(0, k)
                     .Select(c => new CandidateScore(c, sims[p * k + c], sims[p * k + c] > threshold, cons[p * k + c]))
                     .ToList();
-                stats = stats with { CandidatesDrawn = stats.CandidatesDrawn + k, RejectedLinked = stats.RejectedLinked + scores.Count(s => s.Linked) };
+                stats = stats with
+                {
+                    CandidatesDrawn = stats.CandidatesDrawn + k,
+                    RejectedLinked = stats.RejectedLinked + scores.Count(s => s.Linked),
+                };
                 var winners = TwinSelection.Choose(scores, settings);
                 if (winners.Count == 0)
                 {
@@ -81,11 +99,19 @@ public sealed class TwinGenerator(
                     continue;
                 }
                 for (var rank = 0; rank < winners.Count; rank++)
-                    chosen.Add((pending[p], rank, bytes.AsSpan((p * k + winners[rank].Candidate) * imageBytes, imageBytes).ToArray()));
+                    chosen.Add(
+                        (
+                            pending[p],
+                            rank,
+                            bytes.AsSpan((p * k + winners[rank].Candidate) * imageBytes, imageBytes).ToArray()
+                        )
+                    );
                 stats = stats with
                 {
-                    Twins = stats.Twins + 1, Extras = stats.Extras + winners.Count - 1,
-                    FinalGuidanceSum = stats.FinalGuidanceSum + guidance, LowestFinalGuidance = Math.Min(stats.LowestFinalGuidance, guidance),
+                    Twins = stats.Twins + 1,
+                    Extras = stats.Extras + winners.Count - 1,
+                    FinalGuidanceSum = stats.FinalGuidanceSum + guidance,
+                    LowestFinalGuidance = Math.Min(stats.LowestFinalGuidance, guidance),
                 };
             }
             pending = stillPending;
@@ -98,7 +124,8 @@ public sealed class TwinGenerator(
             ordered.SelectMany(c => c.Pixels).ToArray(),
             ordered.Select(c => sources.Labels[c.Record]).ToArray(),
             ordered.Select(c => c.Record).ToArray(),
-            stats);
+            stats
+        );
     }
 
     private Tensor Draw(int[] rows, Tensor labels, Tensor conditions, double guidance, ulong seed)
@@ -110,19 +137,25 @@ public sealed class TwinGenerator(
             using var index = tensor(chunk.Select(i => (long)i).ToArray(), device: labels.device);
             using var chunkConditions = conditions.index_select(0, index).cpu();
             using var chunkLabels = labels.index_select(0, index).cpu();
-            var request = new SamplingRequest(chunkLabels.data<long>().ToArray(), (long)SeedMixer.Mix((long)seed, start), guidance)
+            var request = new SamplingRequest(
+                chunkLabels.data<long>().ToArray(),
+                (long)SeedMixer.Mix((long)seed, start),
+                guidance
+            )
             {
                 ExtraCondition = chunkConditions.contiguous().data<float>().ToArray(),
             };
             parts.Add(sampler.Sample(model, request));
         }
         var all = cat(parts);
-        foreach (var part in parts) part.Dispose();
+        foreach (var part in parts)
+            part.Dispose();
         return all;
     }
 }
 
-/// <summary>Synthetic twins: 8-bit pixels [N,C,H,W], labels, and each twin's source position in the input (internal; never released).</summary>
+/// <summary>Synthetic twins: 8-bit pixels [N,C,H,W], labels, and each twin's source position in the input (internal;
+/// never released).</summary>
 public sealed record TwinBatch(byte[] Pixels, long[] Labels, int[] SourcePositions, TwinStatistics Statistics)
 {
     public int Count => Labels.Length;

@@ -6,8 +6,12 @@ namespace OrleansSynth.ML.Diversity;
 /// </summary>
 public static class TwinSelection
 {
-    /// <returns>The chosen candidates, best first: none when every candidate is linked, else up to <see cref="TwinSettings.TwinsPerRecord"/>.</returns>
-    public static IReadOnlyList<CandidateScore> Choose(IReadOnlyList<CandidateScore> candidates, TwinSettings settings) =>
+    /// <returns>The chosen candidates, best first: none when every candidate is linked, else up to <see
+    /// cref="TwinSettings.TwinsPerRecord"/>.</returns>
+    public static IReadOnlyList<CandidateScore> Choose(
+        IReadOnlyList<CandidateScore> candidates,
+        TwinSettings settings
+    ) =>
         candidates
             .Where(c => !c.Linked)
             .OrderBy(c => c.Cost(settings.LinkPenalty))

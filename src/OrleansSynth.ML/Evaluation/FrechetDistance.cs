@@ -14,8 +14,10 @@ public static class FrechetDistance
     /// <param name="b">[M, D] features.</param>
     public static double Compute(Tensor a, Tensor b)
     {
-        if (a.dim() != 2 || b.dim() != 2 || a.shape[1] != b.shape[1]) throw new ArgumentException("Features must be [N, D] with the same D.");
-        if (a.shape[0] < 2 || b.shape[0] < 2) throw new ArgumentException("Each feature set needs at least 2 rows.");
+        if (a.dim() != 2 || b.dim() != 2 || a.shape[1] != b.shape[1])
+            throw new ArgumentException("Features must be [N, D] with the same D.");
+        if (a.shape[0] < 2 || b.shape[0] < 2)
+            throw new ArgumentException("Each feature set needs at least 2 rows.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (x, y) = (a.to_type(float64), b.to_type(float64));

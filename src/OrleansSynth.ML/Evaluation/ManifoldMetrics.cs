@@ -13,12 +13,13 @@ public sealed record ManifoldMetrics(double Precision, double Recall, double Cov
 {
     public static ManifoldMetrics Compute(Tensor real, Tensor synthetic, int k = 5)
     {
-        if (real.shape[0] <= k || synthetic.shape[0] <= k) throw new ArgumentException($"Both sets need more than k = {k} rows.");
+        if (real.shape[0] <= k || synthetic.shape[0] <= k)
+            throw new ArgumentException($"Both sets need more than k = {k} rows.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var realRadii = KthNeighbourDistance(real, k);
         var syntheticRadii = KthNeighbourDistance(synthetic, k);
-        var toReal = cdist(synthetic, real);                       // [M, N]
+        var toReal = cdist(synthetic, real); // [M, N]
         var precision = (toReal <= realRadii.unsqueeze(0)).any(1).to_type(float64).mean().item<double>();
         var recall = (toReal.t() <= syntheticRadii.unsqueeze(0)).any(1).to_type(float64).mean().item<double>();
         var coverage = (toReal.min(0).values <= realRadii).to_type(float64).mean().item<double>();

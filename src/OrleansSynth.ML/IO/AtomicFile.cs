@@ -6,7 +6,8 @@ public static class AtomicFile
     public static void Write(string path, Action<BinaryWriter> write)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
+        if (directory is not null)
+            Directory.CreateDirectory(directory);
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -16,7 +17,8 @@ public static class AtomicFile
         }
         finally
         {
-            if (File.Exists(temporary)) File.Delete(temporary);
+            if (File.Exists(temporary))
+                File.Delete(temporary);
         }
     }
 }

@@ -15,9 +15,12 @@ public static class DeepPng
     {
         Span<byte> head = stackalloc byte[26];
         using var file = File.OpenRead(path);
-        if (file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length) return false;
-        return head[..8].SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a])
-            && head[12..16].SequenceEqual("IHDR"u8) && head[24] == 16;
+        if (file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false) < head.Length)
+            return false;
+        return head[..8]
+                .SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a])
+            && head[12..16].SequenceEqual("IHDR"u8)
+            && head[24] == 16;
     }
 
     public static unsafe PngImage Read(string path)
@@ -25,15 +28,29 @@ public static class DeepPng
         using var file = File.OpenRead(path);
         var header = ImageInfo.FromStream(file) ?? throw new InvalidDataException($"{path}: not a readable PNG.");
         // The header's size, checked before any pixel is decoded.
-        if (header.Width > PngImage.MaxSide || header.Height > PngImage.MaxSide
-            || (long)header.Width * header.Height > PngImage.MaxPixels)
-            throw new InvalidDataException($"{path}: the image declares {header.Width}x{header.Height} pixels, more than "
-                + $"the {PngImage.MaxSide}x{PngImage.MaxSide} (and {PngImage.MaxPixels} pixels) an image may have here.");
+        if (
+            header.Width > PngImage.MaxSide
+            || header.Height > PngImage.MaxSide
+            || (long)header.Width * header.Height > PngImage.MaxPixels
+        )
+            throw new InvalidDataException(
+                $"{path}: the image declares {header.Width}x{header.Height} pixels, more than "
+                    + $"the {PngImage.MaxSide}x{PngImage.MaxSide} (and {PngImage.MaxPixels} pixels) an image may "
+                    + $"have here."
+            );
         file.Position = 0;
-        int width, height, components;
-        var data = StbImage.stbi__load_and_postprocess_16bit(new StbImage.stbi__context(file), &width, &height,
-            &components, 0);
-        if (data is null) throw new InvalidDataException($"{path}: the 16-bit PNG could not be decoded.");
+        int width,
+            height,
+            components;
+        var data = StbImage.stbi__load_and_postprocess_16bit(
+            new StbImage.stbi__context(file),
+            &width,
+            &height,
+            &components,
+            0
+        );
+        if (data is null)
+            throw new InvalidDataException($"{path}: the 16-bit PNG could not be decoded.");
         try
         {
             var samples = new ReadOnlySpan<ushort>(data, width * height * components);
@@ -58,7 +75,8 @@ public static class DeepPng
     private static bool IsGrey(ReadOnlySpan<ushort> samples, int components)
     {
         for (var i = 0; i + 2 < samples.Length; i += components)
-            if (samples[i] != samples[i + 1] || samples[i] != samples[i + 2]) return false;
+            if (samples[i] != samples[i + 1] || samples[i] != samples[i + 2])
+                return false;
         return true;
     }
 }

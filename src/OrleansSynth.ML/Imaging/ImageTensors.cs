@@ -11,7 +11,15 @@ public static class ImageTensors
     public static byte[] ToBytes(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var bytes = images.detach().cpu().Plus(1).Times(127.5).round().Clamp(0, 255).to_type(ScalarType.Byte).contiguous();
+        var bytes = images
+            .detach()
+            .cpu()
+            .Plus(1)
+            .Times(127.5)
+            .round()
+            .Clamp(0, 255)
+            .to_type(ScalarType.Byte)
+            .contiguous();
         return bytes.data<byte>().ToArray();
     }
 
@@ -23,11 +31,13 @@ public static class ImageTensors
         return new PngImage(ToBytes(one), c, h, w);
     }
 
-    /// <summary>Tiles [N,C,H,W] images in [-1, 1] row by row into one image, with a 2-pixel dark border between tiles.</summary>
+    /// <summary>Tiles [N,C,H,W] images in [-1, 1] row by row into one image, with a 2-pixel dark border between
+    /// tiles.</summary>
     public static PngImage Grid(Tensor images, int columns, int scale = 1, int padding = 2)
     {
         var (n, c, h, w) = ((int)images.shape[0], (int)images.shape[1], (int)images.shape[2], (int)images.shape[3]);
-        if (n == 0) throw new ArgumentException("No images to tile.");
+        if (n == 0)
+            throw new ArgumentException("No images to tile.");
         columns = Math.Clamp(columns, 1, n);
         var rows = (n + columns - 1) / columns;
         var (tileH, tileW) = (h * scale, w * scale);
@@ -40,7 +50,9 @@ public static class ImageTensors
             for (var ch = 0; ch < c; ch++)
             for (var y = 0; y < tileH; y++)
             for (var x = 0; x < tileW; x++)
-                grid[ch * gridH * gridW + (top + y) * gridW + left + x] = source[((i * c + ch) * h + y / scale) * w + x / scale];
+                grid[ch * gridH * gridW + (top + y) * gridW + left + x] = source[
+                    ((i * c + ch) * h + y / scale) * w + x / scale
+                ];
         }
         return new PngImage(grid, c, gridH, gridW);
     }

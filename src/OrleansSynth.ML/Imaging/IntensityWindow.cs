@@ -15,10 +15,14 @@ public readonly record struct IntensityWindow(double Low, double High)
         new(centre - width / 2, centre + width / 2);
 
     /// <summary>The values' low and high percentiles (nearest rank).</summary>
-    public static IntensityWindow Percentiles(ReadOnlySpan<double> values, double low = DefaultLowPercentile,
-        double high = DefaultHighPercentile)
+    public static IntensityWindow Percentiles(
+        ReadOnlySpan<double> values,
+        double low = DefaultLowPercentile,
+        double high = DefaultHighPercentile
+    )
     {
-        if (values.IsEmpty) return new(0, 0);
+        if (values.IsEmpty)
+            return new(0, 0);
         var sorted = values.ToArray();
         Array.Sort(sorted);
         double At(double percentile) =>

@@ -8,7 +8,8 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> conv;
 
-    public Downsample(int channels) : base(nameof(Downsample))
+    public Downsample(int channels)
+        : base(nameof(Downsample))
     {
         conv = nn.Conv2d(channels, channels, 3, stride: 2, padding: 1);
         RegisterComponents();
@@ -18,7 +19,8 @@ public sealed class Downsample : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) conv.Dispose();
+        if (disposing)
+            conv.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -44,8 +44,13 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor, Tensor>
     {
         if (disposing)
         {
-            norm1.Dispose(); conv1.Dispose(); conditionProjection.Dispose();
-            norm2.Dispose(); dropout.Dispose(); conv2.Dispose(); skip.Dispose();
+            norm1.Dispose();
+            conv1.Dispose();
+            conditionProjection.Dispose();
+            norm2.Dispose();
+            dropout.Dispose();
+            conv2.Dispose();
+            skip.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -4,14 +4,16 @@ using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Models;
 
-/// <summary>Single-head spatial self-attention with a residual connection; used at the lowest resolution only.</summary>
+/// <summary>Single-head spatial self-attention with a residual connection; used at the lowest resolution
+/// only.</summary>
 public sealed class SelfAttentionBlock : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> norm;
     private readonly nn.Module<Tensor, Tensor> qkv;
     private readonly nn.Module<Tensor, Tensor> output;
 
-    public SelfAttentionBlock(int channels, int groups) : base(nameof(SelfAttentionBlock))
+    public SelfAttentionBlock(int channels, int groups)
+        : base(nameof(SelfAttentionBlock))
     {
         norm = Normalization.Group(groups, channels);
         qkv = nn.Conv2d(channels, channels * 3, 1);
@@ -32,7 +34,12 @@ public sealed class SelfAttentionBlock : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) { norm.Dispose(); qkv.Dispose(); output.Dispose(); }
+        if (disposing)
+        {
+            norm.Dispose();
+            qkv.Dispose();
+            output.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -10,7 +10,8 @@ public sealed class SinusoidalTimeEmbedding : nn.Module<Tensor, Tensor>
     private readonly int _frequencyDim;
     private readonly nn.Module<Tensor, Tensor> mlp;
 
-    public SinusoidalTimeEmbedding(int frequencyDim, int outputDim) : base(nameof(SinusoidalTimeEmbedding))
+    public SinusoidalTimeEmbedding(int frequencyDim, int outputDim)
+        : base(nameof(SinusoidalTimeEmbedding))
     {
         _frequencyDim = frequencyDim;
         mlp = nn.Sequential(nn.Linear(frequencyDim, outputDim), nn.SiLU(), nn.Linear(outputDim, outputDim));
@@ -21,7 +22,10 @@ public sealed class SinusoidalTimeEmbedding : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var half = _frequencyDim / 2;
-        var exponent = TensorArithmetic.Range(half, float32, timesteps.device).Times(-Math.Log(10000.0)).DividedBy(half);
+        var exponent = TensorArithmetic
+            .Range(half, float32, timesteps.device)
+            .Times(-Math.Log(10000.0))
+            .DividedBy(half);
         var angles = timesteps.to_type(float32).unsqueeze(1) * exp(exponent).unsqueeze(0);
         var features = cat([sin(angles), cos(angles)], dim: 1);
         return mlp.forward(features).MoveToOuterDisposeScope();
@@ -29,7 +33,8 @@ public sealed class SinusoidalTimeEmbedding : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) mlp.Dispose();
+        if (disposing)
+            mlp.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -26,7 +26,8 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly nn.Module<Tensor, Tensor> outputNorm;
     private readonly Conv2d outputConv;
 
-    public UNet(UNetConfig config) : base(nameof(UNet))
+    public UNet(UNetConfig config)
+        : base(nameof(UNet))
     {
         config.Validate();
         _config = config;
@@ -36,7 +37,8 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
         timeEmbedding = new SinusoidalTimeEmbedding(config.BaseChannels, cond);
         labelEmbedding = nn.Embedding(config.NumClasses + 1, cond);
-        if (config.ExtraConditionDim > 0) extraConditionProjection = nn.Linear(config.ExtraConditionDim, cond);
+        if (config.ExtraConditionDim > 0)
+            extraConditionProjection = nn.Linear(config.ExtraConditionDim, cond);
         inputConv = nn.Conv2d(config.ImageChannels, config.BaseChannels, 3, padding: 1);
 
         var channels = config.BaseChannels;
@@ -76,7 +78,8 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor noisyImages, Tensor timesteps, Tensor labels) =>
         Predict(noisyImages, timesteps, labels, null);
 
-    /// <summary>Noise prediction with an optional per-sample extra condition of size <see cref="UNetConfig.ExtraConditionDim"/>.</summary>
+    /// <summary>Noise prediction with an optional per-sample extra condition of size <see
+    /// cref="UNetConfig.ExtraConditionDim"/>.</summary>
     public Tensor Predict(Tensor noisyImages, Tensor timesteps, Tensor labels, Tensor? extraCondition)
     {
         using var scope = NewDisposeScope();
@@ -84,8 +87,17 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
         // Without record features the model gets the zero condition its training's dropout showed it, so a
         // pseudo-conditioned model (a released student) still samples plainly from its label alone.
         if (extraConditionProjection is not null)
-            condition = condition.Plus(extraConditionProjection.forward(
-                extraCondition ?? zeros(noisyImages.shape[0], _config.ExtraConditionDim, dtype: noisyImages.dtype, device: noisyImages.device)));
+            condition = condition.Plus(
+                extraConditionProjection.forward(
+                    extraCondition
+                        ?? zeros(
+                            noisyImages.shape[0],
+                            _config.ExtraConditionDim,
+                            dtype: noisyImages.dtype,
+                            device: noisyImages.device
+                        )
+                )
+            );
 
         var h = inputConv.forward(noisyImages);
         var skips = new Stack<Tensor>();
@@ -93,7 +105,8 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
         var perLevel = _config.ResBlocksPerLevel;
         for (var level = 0; level < levels; level++)
         {
-            for (var i = 0; i < perLevel; i++) h = downBlocks[level * perLevel + i].forward(h, condition);
+            for (var i = 0; i < perLevel; i++)
+                h = downBlocks[level * perLevel + i].forward(h, condition);
             skips.Push(h);
             h = downsamplers[level].forward(h);
         }
@@ -103,22 +116,34 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
         for (var up = 0; up < levels; up++)
         {
             h = cat([h, skips.Pop()], dim: 1);
-            for (var i = 0; i < perLevel; i++) h = upBlocks[up * perLevel + i].forward(h, condition);
+            for (var i = 0; i < perLevel; i++)
+                h = upBlocks[up * perLevel + i].forward(h, condition);
             h = upsamplers[up].forward(h);
         }
 
         // One output channel per image channel: fewer than a oneDNN block, so padded (WholeBlockConvolution says why).
-        return WholeBlockConvolution.Forward(outputConv, nn.functional.silu(outputNorm.forward(h)), padding: 1).MoveToOuterDisposeScope();
+        return WholeBlockConvolution
+            .Forward(outputConv, nn.functional.silu(outputNorm.forward(h)), padding: 1)
+            .MoveToOuterDisposeScope();
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            timeEmbedding.Dispose(); labelEmbedding.Dispose(); extraConditionProjection?.Dispose();
-            inputConv.Dispose(); downBlocks.Dispose(); downsamplers.Dispose();
-            middleBlock1.Dispose(); middleAttention.Dispose(); middleBlock2.Dispose();
-            upBlocks.Dispose(); upsamplers.Dispose(); outputNorm.Dispose(); outputConv.Dispose();
+            timeEmbedding.Dispose();
+            labelEmbedding.Dispose();
+            extraConditionProjection?.Dispose();
+            inputConv.Dispose();
+            downBlocks.Dispose();
+            downsamplers.Dispose();
+            middleBlock1.Dispose();
+            middleAttention.Dispose();
+            middleBlock2.Dispose();
+            upBlocks.Dispose();
+            upsamplers.Dispose();
+            outputNorm.Dispose();
+            outputConv.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -8,7 +8,8 @@ public sealed class Upsample : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> conv;
 
-    public Upsample(int channels) : base(nameof(Upsample))
+    public Upsample(int channels)
+        : base(nameof(Upsample))
     {
         conv = nn.Conv2d(channels, channels, 3, padding: 1);
         RegisterComponents();
@@ -22,7 +23,8 @@ public sealed class Upsample : nn.Module<Tensor, Tensor>
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) conv.Dispose();
+        if (disposing)
+            conv.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -14,21 +14,26 @@ namespace OrleansSynth.ML.Models;
 /// </summary>
 public static class WholeBlockConvolution
 {
-    /// <summary>The widest channel block oneDNN uses for 32-bit floats (AVX-512); it is a multiple of every narrower one.</summary>
+    /// <summary>The widest channel block oneDNN uses for 32-bit floats (AVX-512); it is a multiple of every narrower
+    /// one.</summary>
     public const int ChannelBlock = 16;
 
-    /// <summary><paramref name="conv"/> applied to <paramref name="input"/> (stride 1, the given padding); the same numbers as <c>conv.forward</c>.</summary>
+    /// <summary><paramref name="conv"/> applied to <paramref name="input"/> (stride 1, the given padding); the same
+    /// numbers as <c>conv.forward</c>.</summary>
     public static Tensor Forward(Conv2d conv, Tensor input, long padding)
     {
         var weight = conv.weight ?? throw new InvalidOperationException("The convolution has no weight.");
         var outChannels = weight.shape[0];
         var missing = (ChannelBlock - outChannels % ChannelBlock) % ChannelBlock;
         // Without gradients there is no backward pass to read the padding; on a GPU there is no oneDNN.
-        if (missing == 0 || input.device.type != DeviceType.CPU || !is_grad_enabled()) return conv.forward(input);
+        if (missing == 0 || input.device.type != DeviceType.CPU || !is_grad_enabled())
+            return conv.forward(input);
         using var scope = NewDisposeScope();
         var paddedWeight = cat([weight, zeros([missing, .. weight.shape[1..]], weight.dtype, weight.device)]);
         var paddedBias = conv.bias is { } bias ? cat([bias, zeros(missing, bias.dtype, bias.device)]) : null;
-        return nn.functional.conv2d(input, paddedWeight, paddedBias, padding: [padding, padding])
-            .narrow(1, 0, outChannels).MoveToOuterDisposeScope();
+        return nn
+            .functional.conv2d(input, paddedWeight, paddedBias, padding: [padding, padding])
+            .narrow(1, 0, outChannels)
+            .MoveToOuterDisposeScope();
     }
 }

@@ -17,22 +17,30 @@ public static class ReleasedModel
     public const string ConfigFile = "config.json";
     public const string SamplerFile = "sample.py";
 
-    public static JsonSerializerOptions Json { get; } = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+    public static JsonSerializerOptions Json { get; } =
+        new()
+        {
+            WriteIndented = true,
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        };
 
     /// <summary>Writes the folder from a training checkpoint (or a released .ckpt).</summary>
-    public static void Write(string checkpoint, string folder, ReleasedSamplerDefaults sampler,
-        IReadOnlyList<string>? classNames = null)
+    public static void Write(
+        string checkpoint,
+        string folder,
+        ReleasedSamplerDefaults sampler,
+        IReadOnlyList<string>? classNames = null
+    )
     {
         Directory.CreateDirectory(folder);
         var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint);
         using (model)
-            SafetensorsFile.Write(Path.Combine(folder, WeightsFile), model.state_dict(),
-                new Dictionary<string, string> { ["format"] = "pt" });
+            SafetensorsFile.Write(
+                Path.Combine(folder, WeightsFile),
+                model.state_dict(),
+                new Dictionary<string, string> { ["format"] = "pt" }
+            );
         var config = new ReleasedModelConfig
         {
             Model = header.Config.Model,
@@ -42,7 +50,9 @@ public static class ReleasedModel
         };
         File.WriteAllBytes(Path.Combine(folder, ConfigFile), JsonSerializer.SerializeToUtf8Bytes(config, Json));
         using var script = typeof(ReleasedModel).Assembly.GetManifestResourceStream(SamplerResource)
-            ?? throw new InvalidOperationException($"{SamplerResource} is not embedded in {typeof(ReleasedModel).Assembly}.");
+            ?? throw new InvalidOperationException(
+                $"{SamplerResource} is not embedded in {typeof(ReleasedModel).Assembly}."
+            );
         using var target = File.Create(Path.Combine(folder, SamplerFile));
         script.CopyTo(target);
     }
@@ -51,10 +61,13 @@ public static class ReleasedModel
     public static (UNet Model, ReleasedModelConfig Config) Load(string folder)
     {
         var config = JsonSerializer.Deserialize<ReleasedModelConfig>(
-            File.ReadAllBytes(Path.Combine(folder, ConfigFile)), Json)
-            ?? throw new InvalidDataException($"{folder}: {ConfigFile} is empty.");
+            File.ReadAllBytes(Path.Combine(folder, ConfigFile)),
+            Json
+        ) ?? throw new InvalidDataException($"{folder}: {ConfigFile} is empty.");
         if (config.Format != ReleasedModelConfig.FormatName)
-            throw new InvalidDataException($"{folder}: {ConfigFile} describes '{config.Format}', not a released model.");
+            throw new InvalidDataException(
+                $"{folder}: {ConfigFile} describes '{config.Format}', not a released model."
+            );
         var model = new UNet(config.Model);
         var weights = SafetensorsFile.Read(Path.Combine(folder, config.Weights));
         try
@@ -63,7 +76,8 @@ public static class ReleasedModel
         }
         finally
         {
-            foreach (var tensor in weights.Values) tensor.Dispose();
+            foreach (var tensor in weights.Values)
+                tensor.Dispose();
         }
         model.eval();
         return (model, config);

@@ -18,6 +18,7 @@ public sealed record ReleasedModelConfig
     public required ReleasedSamplerDefaults Sampler { get; init; }
     public string Weights { get; init; } = ReleasedModel.WeightsFile;
     public PixelRule Pixels { get; init; } = new();
+
     /// <summary>Class names by label, where the spec gives them; otherwise the labels themselves.</summary>
     public IReadOnlyList<string> Classes { get; init; } = [];
 }

@@ -15,12 +15,17 @@ public static class SafetensorsFile
     /// <summary>A header longer than this is refused before it is read.</summary>
     private const long MaxHeaderBytes = 16 * 1024 * 1024;
 
-    public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(
+        string path,
+        IEnumerable<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         var header = new JsonObject();
         if (metadata is { Count: > 0 })
-            header["__metadata__"] = new JsonObject(metadata.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value)));
+            header["__metadata__"] = new JsonObject(
+                metadata.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))
+            );
         var blobs = new List<float[]>();
         long offset = 0;
         foreach (var (name, tensor) in tensors)
@@ -44,7 +49,8 @@ public static class SafetensorsFile
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
         file.Write(length);
         file.Write(json);
-        for (var i = json.Length; i < padded; i++) file.WriteByte((byte)' ');
+        for (var i = json.Length; i < padded; i++)
+            file.WriteByte((byte)' ');
         foreach (var data in blobs)
         {
             var bytes = new byte[data.Length * 4];
@@ -69,7 +75,8 @@ public static class SafetensorsFile
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, node) in JsonNode.Parse(json)!.AsObject())
         {
-            if (name == "__metadata__") continue;
+            if (name == "__metadata__")
+                continue;
             var entry = node!.AsObject();
             if ((string?)entry["dtype"] != "F32")
                 throw new InvalidDataException($"{path}: tensor '{name}' is {entry["dtype"]}; only F32 is read here.");
@@ -82,7 +89,8 @@ public static class SafetensorsFile
             file.Position = dataStart + offsets[0];
             file.ReadExactly(bytes);
             var values = new float[count];
-            for (var i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
+            for (var i = 0; i < values.Length; i++)
+                values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
             tensors[name] = tensor(values, shape);
         }
         return tensors;

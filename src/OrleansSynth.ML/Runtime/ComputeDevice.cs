@@ -13,7 +13,9 @@ public static class ComputeDevice
         {
             var device = torch.device(requested);
             if (device.type == DeviceType.CUDA && !cuda.is_available())
-                throw new InvalidOperationException($"Device '{requested}' was requested but CUDA is not available on this machine.");
+                throw new InvalidOperationException(
+                    $"Device '{requested}' was requested but CUDA is not available on this machine."
+                );
             return device;
         }
         return cuda.is_available() ? CUDA : CPU;

@@ -5,17 +5,21 @@ namespace OrleansSynth.ML.Runtime;
 /// <summary>
 /// Tunes glibc's allocator for tensor work. By default it returns freed blocks above 128 KiB to the kernel and trims
 /// the heap top, so every sampling step's activations come back as fresh zero-filled pages: a default diversity-aware
-/// run spent 18% of its CPU time in the kernel on page faults. Keeping freed memory for reuse removes most of that (docs/lab-notebook.md,
-/// "A better teacher in the same half hour"). It also keeps every thread on the main heap: other threads (the silo's compute
+/// run spent 18% of its CPU time in the kernel on page faults. Keeping freed memory for reuse removes most of that
+/// (docs/lab-notebook.md,
+/// "A better teacher in the same half hour"). It also keeps every thread on the main heap: other threads (the silo's
+/// compute
 /// thread, libtorch's OpenMP workers) otherwise get arenas of at most 64 MiB, too small for a sampling batch's tensors,
 /// which glibc then maps and unmaps on every use (twins on a dedicated thread: 6.3 million minor faults and 45 s in the
-/// kernel, against 0.7 million and 6 s on one arena; docs/lab-notebook.md, "One allocator arena"). A computing process calls
+/// kernel, against 0.7 million and 6 s on one arena; docs/lab-notebook.md, "One allocator arena"). A computing process
+/// calls
 /// <see cref="ConfigureAtStart"/> first thing.
 /// </summary>
 public static class NativeAllocator
 {
     /// <summary>The largest mmap threshold glibc accepts on 64-bit (half its heap size).</summary>
     public const int MmapThresholdBytes = 32 << 20;
+
     /// <summary>
     /// No block is mapped on its own, however large: above the threshold glibc would map and unmap it on every use, and
     /// a sampling slice's widest activation (128 rows of 96 channels at 28 x 28, 37 MiB) is above it.
@@ -23,15 +27,24 @@ public static class NativeAllocator
     public const int MmapCount = 0;
     public const int TrimThresholdBytes = 1 << 30;
     public const int TopPadBytes = 64 << 20;
-    /// <summary>One arena: the computing threads are few, so sharing its lock costs less than per-thread heaps that shrink.</summary>
+
+    /// <summary>One arena: the computing threads are few, so sharing its lock costs less than per-thread heaps that
+    /// shrink.</summary>
     public const int ArenaCount = 1;
 
     // mallopt parameters, from <malloc.h>.
-    private const int TrimThreshold = -1, TopPad = -2, MmapThreshold = -3, MmapMax = -4, ArenaMax = -8;
+    private const int TrimThreshold = -1,
+        TopPad = -2,
+        MmapThreshold = -3,
+        MmapMax = -4,
+        ArenaMax = -8;
 
-    /// <summary>The same settings as glibc tunables, for a child process (the PyTorch reference runs under them too).</summary>
+    /// <summary>The same settings as glibc tunables, for a child process (the PyTorch reference runs under them
+    /// too).</summary>
     public static string GlibcTunables =>
-        $"glibc.malloc.mmap_threshold={MmapThresholdBytes}:glibc.malloc.trim_threshold={TrimThresholdBytes}:glibc.malloc.top_pad={TopPadBytes}:glibc.malloc.mmap_max={MmapCount}:glibc.malloc.arena_max={ArenaCount}";
+        $"glibc.malloc.mmap_threshold={MmapThresholdBytes}:glibc.malloc.trim_threshold={TrimThresholdBytes}:"
+        + $"glibc.malloc.top_pad={TopPadBytes}:glibc.malloc.mmap_max={MmapCount}:"
+        + $"glibc.malloc.arena_max={ArenaCount}";
 
     /// <summary>The environment variable glibc reads its tunables from, once, when a process starts.</summary>
     public const string TunablesVariable = "GLIBC_TUNABLES";
@@ -50,7 +63,8 @@ public static class NativeAllocator
     /// </summary>
     public static void ConfigureAtStart()
     {
-        if (OperatingSystem.IsLinux() && !StartedUnderTunables) ExecuteAgainUnderTunables();
+        if (OperatingSystem.IsLinux() && !StartedUnderTunables)
+            ExecuteAgainUnderTunables();
         KeepFreedMemory();
     }
 
@@ -67,7 +81,9 @@ public static class NativeAllocator
             return;
         }
         var existing = Environment.GetEnvironmentVariable(TunablesVariable);
-        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+        var environment = Environment
+            .GetEnvironmentVariables()
+            .Cast<System.Collections.DictionaryEntry>()
             .Where(e => (string)e.Key != TunablesVariable)
             .Select(e => $"{e.Key}={e.Value}")
             .Append($"{TunablesVariable}={(string.IsNullOrEmpty(existing) ? "" : existing + ":")}{GlibcTunables}")
@@ -85,17 +101,21 @@ public static class NativeAllocator
         }
         finally
         {
-            foreach (var pointer in argv.Concat(envp)) Marshal.FreeCoTaskMem(pointer);
+            foreach (var pointer in argv.Concat(envp))
+                Marshal.FreeCoTaskMem(pointer);
         }
     }
 
     // A NULL-terminated array of UTF-8 strings, as execve takes them.
-    private static IntPtr[] ToNative(string[] strings) => [.. strings.Select(Marshal.StringToCoTaskMemUTF8), IntPtr.Zero];
+    private static IntPtr[] ToNative(string[] strings) =>
+        [.. strings.Select(Marshal.StringToCoTaskMemUTF8), IntPtr.Zero];
 
-    /// <summary>Keeps freed native memory for reuse; false where the C library is not glibc (nothing changed then).</summary>
+    /// <summary>Keeps freed native memory for reuse; false where the C library is not glibc (nothing changed
+    /// then).</summary>
     public static bool KeepFreedMemory()
     {
-        if (!OperatingSystem.IsLinux()) return false;
+        if (!OperatingSystem.IsLinux())
+            return false;
         try
         {
             return mallopt(MmapThreshold, MmapThresholdBytes) == 1

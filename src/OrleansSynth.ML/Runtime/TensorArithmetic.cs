@@ -7,8 +7,10 @@ namespace OrleansSynth.ML.Runtime;
 /// Tensor arithmetic with numbers, whose scalars outlive the native call. TorchSharp's operators and overloads such as
 /// <c>x * 0.5</c>, <c>x + y</c> (an addition with alpha 1) or <c>clamp(0, 1)</c> turn each number into a temporary
 /// <see cref="Scalar"/> and pass libtorch its handle; nothing references the object during the call, so a garbage
-/// collection started by another thread can finalize it and free the native scalar while libtorch reads it. CI saw it fail
-/// training runs ("Unknown scalar type"); reused memory could as well give a wrong number silently. Here every scalar is a
+/// collection started by another thread can finalize it and free the native scalar while libtorch reads it. CI saw it
+/// fail
+/// training runs ("Unknown scalar type"); reused memory could as well give a wrong number silently. Here every scalar
+/// is a
 /// static field or a <c>using</c> local that is disposed only after the call returns. The OS0001 analyzer
 /// (src/OrleansSynth.Analyzers) fails the build wherever a temporary scalar would be made.
 /// </summary>
@@ -27,7 +29,8 @@ public static class TensorArithmetic
         return tensor.add(held, One);
     }
 
-    /// <summary><c>tensor + value</c>, keeping an integer tensor integer (an <c>int</c> argument picks this one).</summary>
+    /// <summary><c>tensor + value</c>, keeping an integer tensor integer (an <c>int</c> argument picks this
+    /// one).</summary>
     public static Tensor Plus(this Tensor tensor, long value)
     {
         using Scalar held = value;
@@ -55,7 +58,8 @@ public static class TensorArithmetic
         return tensor.mul(held);
     }
 
-    /// <summary><c>tensor * value</c>, keeping an integer tensor integer (an <c>int</c> argument picks this one).</summary>
+    /// <summary><c>tensor * value</c>, keeping an integer tensor integer (an <c>int</c> argument picks this
+    /// one).</summary>
     public static Tensor Times(this Tensor tensor, long value)
     {
         using Scalar held = value;
@@ -80,14 +84,16 @@ public static class TensorArithmetic
     /// <summary><c>tensor.clamp(min, max)</c>.</summary>
     public static Tensor Clamp(this Tensor tensor, double min, double max)
     {
-        using Scalar heldMin = min, heldMax = max;
+        using Scalar heldMin = min,
+            heldMax = max;
         return tensor.clamp(heldMin, heldMax);
     }
 
     /// <summary><c>tensor.clamp_(min, max)</c>, in place.</summary>
     public static Tensor ClampInPlace(this Tensor tensor, double min, double max)
     {
-        using Scalar heldMin = min, heldMax = max;
+        using Scalar heldMin = min,
+            heldMax = max;
         return tensor.clamp_(heldMin, heldMax);
     }
 
@@ -105,13 +111,16 @@ public static class TensorArithmetic
         return tensor.masked_fill(mask, held);
     }
 
-    /// <summary><c>tensor * tensor</c>: TorchSharp's <c>square()</c> is a <c>pow(2)</c> with a temporary exponent.</summary>
+    /// <summary><c>tensor * tensor</c>: TorchSharp's <c>square()</c> is a <c>pow(2)</c> with a temporary
+    /// exponent.</summary>
     public static Tensor Squared(this Tensor tensor) => tensor.mul(tensor);
 
     /// <summary><c>0, 1, ..., count - 1</c> as a 1-D tensor.</summary>
     public static Tensor Range(long count, ScalarType dtype, Device device)
     {
-        using Scalar start = 0L, stop = count, step = 1L;
+        using Scalar start = 0L,
+            stop = count,
+            step = 1L;
         return arange(start, stop, step, dtype, device);
     }
 

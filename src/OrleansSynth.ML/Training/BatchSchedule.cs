@@ -11,7 +11,8 @@ public sealed class BatchSchedule(int recordCount, int batchSize, long seed)
 
     public int[] IndicesForStep(int step)
     {
-        if (recordCount == 0) throw new InvalidOperationException("Cannot draw batches from an empty dataset.");
+        if (recordCount == 0)
+            throw new InvalidOperationException("Cannot draw batches from an empty dataset.");
         var batch = new int[batchSize];
         var position = (long)step * batchSize;
         for (var i = 0; i < batchSize; i++, position++)
@@ -24,7 +25,8 @@ public sealed class BatchSchedule(int recordCount, int batchSize, long seed)
 
     private int[] Permutation(int epoch)
     {
-        if (epoch == _cachedEpoch) return _permutation;
+        if (epoch == _cachedEpoch)
+            return _permutation;
         var random = new Random(unchecked((int)SeedMixer.Mix(seed, epoch)));
         _permutation = Enumerable.Range(0, recordCount).ToArray();
         random.Shuffle(_permutation);

@@ -11,14 +11,17 @@ namespace OrleansSynth.ML.Training;
 
 /// <summary>
 /// One file holding a diffusion training run's full state: a JSON header (config, step, seed, loss history,
-/// dataset) then the model, EMA and optimizer tensors, written atomically. Its released form (<see cref="WriteRelease"/>)
+/// dataset) then the model, EMA and optimizer tensors, written atomically. Its released form (<see
+/// cref="WriteRelease"/>)
 /// holds what sampling needs and nothing else.
 /// </summary>
 public static class DiffusionCheckpoint
 {
     private const string Magic = "ORLEANSSYNTH-DIFFUSION-CHECKPOINT";
     private const int FormatVersion = 1;
-    /// <summary>A released model: the header's config holds the architecture and noise schedule; the EMA weights follow alone.</summary>
+
+    /// <summary>A released model: the header's config holds the architecture and noise schedule; the EMA weights follow
+    /// alone.</summary>
     private const int ReleaseFormatVersion = 2;
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
@@ -29,7 +32,12 @@ public static class DiffusionCheckpoint
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public sealed record Header(DiffusionModelConfig Config, int Step, IReadOnlyList<LossPoint> LossHistory, string DatasetName);
+    public sealed record Header(
+        DiffusionModelConfig Config,
+        int Step,
+        IReadOnlyList<LossPoint> LossHistory,
+        string DatasetName
+    );
 
     public static void Save(string path, Header header, UNet model, UNet ema, OptimizerHelper optimizer) =>
         AtomicFile.Write(path, writer =>
@@ -56,7 +64,12 @@ public static class DiffusionCheckpoint
             {
                 writer.Write(Magic);
                 writer.Write(ReleaseFormatVersion);
-                writer.Write(JsonSerializer.Serialize(new { Config = new { header.Config.Model, header.Config.Diffusion } }, JsonOptions));
+                writer.Write(
+                    JsonSerializer.Serialize(
+                        new { Config = new { header.Config.Model, header.Config.Diffusion } },
+                        JsonOptions
+                    )
+                );
                 ema.save(writer);
             });
         }
@@ -68,12 +81,15 @@ public static class DiffusionCheckpoint
         return ReadHeaderBody(reader, path);
     }
 
-    /// <summary>Loads the weights into existing modules; <paramref name="optimizer"/> may be null when only sampling.</summary>
+    /// <summary>Loads the weights into existing modules; <paramref name="optimizer"/> may be null when only
+    /// sampling.</summary>
     public static Header Load(string path, UNet model, UNet ema, OptimizerHelper? optimizer)
     {
         using var reader = OpenAndCheck(path, out var version);
         if (version == ReleaseFormatVersion)
-            throw new InvalidDataException($"{path}: a released model holds the EMA weights alone; it samples but cannot resume training.");
+            throw new InvalidDataException(
+                $"{path}: a released model holds the EMA weights alone; it samples but cannot resume training."
+            );
         var header = ReadHeaderBody(reader, path);
         model.load(reader);
         ema.load(reader);
@@ -81,7 +97,8 @@ public static class DiffusionCheckpoint
         return header;
     }
 
-    /// <summary>The EMA weights as a ready-to-sample model in eval mode, from a training checkpoint or a released model.</summary>
+    /// <summary>The EMA weights as a ready-to-sample model in eval mode, from a training checkpoint or a released
+    /// model.</summary>
     public static (UNet Model, Header Header) LoadForSampling(string path, Device? device = null)
     {
         var header = ReadHeader(path);
@@ -96,7 +113,8 @@ public static class DiffusionCheckpoint
             }
             model.load(reader); // the EMA weights sample better than the live ones; a release holds only them
         }
-        if (device is not null) model.to(device);
+        if (device is not null)
+            model.to(device);
         model.eval();
         return (model, header);
     }
@@ -105,14 +123,19 @@ public static class DiffusionCheckpoint
 
     private static BinaryReader OpenAndCheck(string path, out int version)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: checkpoint not found.", path);
         var reader = new BinaryReader(File.OpenRead(path));
         try
         {
-            if (reader.ReadString() != Magic) throw new InvalidDataException($"{path}: not an OrleansSynth diffusion checkpoint.");
+            if (reader.ReadString() != Magic)
+                throw new InvalidDataException($"{path}: not an OrleansSynth diffusion checkpoint.");
             version = reader.ReadInt32();
             if (version is not (FormatVersion or ReleaseFormatVersion))
-                throw new InvalidDataException($"{path}: checkpoint format {version} is not supported (expected {FormatVersion} or {ReleaseFormatVersion}).");
+                throw new InvalidDataException(
+                    $"{path}: checkpoint format {version} is not supported (expected {FormatVersion} or "
+                        + $"{ReleaseFormatVersion})."
+                );
             return reader;
         }
         catch (EndOfStreamException e)
@@ -129,8 +152,11 @@ public static class DiffusionCheckpoint
 
     private static Header ReadHeaderBody(BinaryReader reader, string path)
     {
-        var json = JsonNode.Parse(reader.ReadString()) as JsonObject ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
-        // A released model's header holds only the config's architecture and schedule: the run's own fields read as empty.
+        var json =
+            JsonNode.Parse(reader.ReadString()) as JsonObject
+            ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+        // A released model's header holds only the config's architecture and schedule: the run's own fields read as
+        // empty.
         json.TryAdd(nameof(Header.Step), 0);
         json.TryAdd(nameof(Header.LossHistory), new JsonArray());
         json.TryAdd(nameof(Header.DatasetName), "");
@@ -141,6 +167,7 @@ public static class DiffusionCheckpoint
             training.TryAdd(nameof(TrainingConfig.CosineDecay), false);
             training.TryAdd(nameof(TrainingConfig.MinSnrGamma), 0);
         }
-        return json.Deserialize<Header>(JsonOptions) ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
+        return json.Deserialize<Header>(JsonOptions)
+            ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");
     }
 }

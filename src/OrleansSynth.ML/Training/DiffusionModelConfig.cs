@@ -4,17 +4,21 @@ using OrleansSynth.ML.Models;
 
 namespace OrleansSynth.ML.Training;
 
-/// <summary>Everything needed to rebuild a trained diffusion model: network shape, forward process, optimisation.</summary>
+/// <summary>Everything needed to rebuild a trained diffusion model: network shape, forward process,
+/// optimisation.</summary>
 public sealed record DiffusionModelConfig
 {
     public UNetConfig Model { get; init; } = new();
     public DiffusionConfig Diffusion { get; init; } = new();
     public TrainingConfig Training { get; init; } = new();
 
-    /// <summary>True when a run saved with this config can continue as <paramref name="other"/>: everything but the step target matches.</summary>
+    /// <summary>True when a run saved with this config can continue as <paramref name="other"/>: everything but the
+    /// step target matches.</summary>
     public bool CanResumeAs(DiffusionModelConfig other) =>
-        Canonical(this with { Training = Training with { Steps = 0 } }) == Canonical(other with { Training = other.Training with { Steps = 0 } });
+        Canonical(this with { Training = Training with { Steps = 0 } })
+        == Canonical(other with { Training = other.Training with { Steps = 0 } });
 
     // Records compare arrays by reference, so compare the serialised form instead.
-    private static string Canonical(DiffusionModelConfig config) => JsonSerializer.Serialize(config, DiffusionCheckpoint.JsonOptions);
+    private static string Canonical(DiffusionModelConfig config) =>
+        JsonSerializer.Serialize(config, DiffusionCheckpoint.JsonOptions);
 }

@@ -41,14 +41,17 @@ public sealed class DiffusionTrainer : IDisposable
     public GaussianDiffusion Diffusion { get; }
     public UNet Model { get; }
     public UNet Ema { get; }
+
     /// <summary>Steps completed so far.</summary>
     public int Step { get; private set; }
     public string DatasetName { get; private set; } = "";
     public IReadOnlyList<LossPoint> LossHistory => _lossHistory;
+
     /// <summary>Steps of this process whose gradients were not finite, so the weights were left as they were.</summary>
     public int SkippedSteps { get; private set; }
 
-    /// <summary>Consecutive non-finite steps after which training stops with an error instead of skipping more.</summary>
+    /// <summary>Consecutive non-finite steps after which training stops with an error instead of skipping
+    /// more.</summary>
     public const int MaxConsecutiveSkippedSteps = 20;
 
     /// <summary>
@@ -59,7 +62,12 @@ public sealed class DiffusionTrainer : IDisposable
     public static DiffusionTrainer Resume(string checkpointPath, Device? device = null, int? targetSteps = null)
     {
         var header = DiffusionCheckpoint.ReadHeader(checkpointPath);
-        var config = targetSteps is { } steps ? header.Config with { Training = header.Config.Training with { Steps = steps } } : header.Config;
+        var config = targetSteps is { } steps
+            ? header.Config with
+            {
+                Training = header.Config.Training with { Steps = steps },
+            }
+            : header.Config;
         var trainer = new DiffusionTrainer(config, device);
         try
         {
@@ -82,9 +90,17 @@ public sealed class DiffusionTrainer : IDisposable
     /// state is checkpointed before <see cref="OperationCanceledException"/> propagates, so no step is lost.
     /// </summary>
     /// <param name="checkpointed">Called with the step after every checkpoint write, e.g. to publish it.</param>
-    /// <param name="recordConditions">Per-record conditions [data.Count, ExtraConditionDim] for a pseudo-conditioned model; required exactly when the model has an extra condition.</param>
-    public void Train(ImageDataset data, string? checkpointPath = null, Action<TrainingProgress>? progress = null,
-        CancellationToken cancellationToken = default, int? stopAfterStep = null, Action<int>? checkpointed = null, Tensor? recordConditions = null)
+    /// <param name="recordConditions">Per-record conditions [data.Count, ExtraConditionDim] for a pseudo-conditioned
+    /// model; required exactly when the model has an extra condition.</param>
+    public void Train(
+        ImageDataset data,
+        string? checkpointPath = null,
+        Action<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default,
+        int? stopAfterStep = null,
+        Action<int>? checkpointed = null,
+        Tensor? recordConditions = null
+    )
     {
         CheckCompatible(data, recordConditions);
         DatasetName = data.Name;
@@ -106,8 +122,11 @@ public sealed class DiffusionTrainer : IDisposable
                 }
                 else if (++consecutiveSkips > MaxConsecutiveSkippedSteps)
                 {
-                    throw new InvalidOperationException($"Diffusion training diverged: {consecutiveSkips} steps in a row up to step {Step + 1} had " +
-                        "non-finite gradients. Lower the learning rate or check the data for NaN or infinite pixels.");
+                    throw new InvalidOperationException(
+                        $"Diffusion training diverged: {consecutiveSkips} steps in a row up to step {Step + 1} had "
+                            + "non-finite gradients. Lower the learning rate or check the data for NaN or infinite "
+                            + "pixels."
+                    );
                 }
                 Step++;
 
@@ -116,7 +135,14 @@ public sealed class DiffusionTrainer : IDisposable
                 {
                     var point = new LossPoint(Step, windowLoss / windowSteps);
                     _lossHistory.Add(point);
-                    progress?.Invoke(new TrainingProgress(Step, training.Steps, point.Loss, windowSteps * training.BatchSize / window.Elapsed.TotalSeconds));
+                    progress?.Invoke(
+                        new TrainingProgress(
+                            Step,
+                            training.Steps,
+                            point.Loss,
+                            windowSteps * training.BatchSize / window.Elapsed.TotalSeconds
+                        )
+                    );
                     (windowLoss, windowSteps) = (0.0, 0);
                     window.Restart();
                 }
@@ -129,7 +155,8 @@ public sealed class DiffusionTrainer : IDisposable
             Checkpoint(checkpointPath, checkpointed);
             throw;
         }
-        if (checkpointPath is not null) Checkpoint(checkpointPath, checkpointed);
+        if (checkpointPath is not null)
+            Checkpoint(checkpointPath, checkpointed);
     }
 
     private void Checkpoint(string path, Action<int>? checkpointed)
@@ -139,9 +166,16 @@ public sealed class DiffusionTrainer : IDisposable
     }
 
     public void SaveCheckpoint(string path) =>
-        DiffusionCheckpoint.Save(path, new DiffusionCheckpoint.Header(Config, Step, _lossHistory.ToList(), DatasetName), Model, Ema, _optimizer);
+        DiffusionCheckpoint.Save(
+            path,
+            new DiffusionCheckpoint.Header(Config, Step, _lossHistory.ToList(), DatasetName),
+            Model,
+            Ema,
+            _optimizer
+        );
 
-    /// <summary>One optimiser step; null when the gradients were not finite and the step was skipped (weights, moments and EMA untouched).</summary>
+    /// <summary>One optimiser step; null when the gradients were not finite and the step was skipped (weights, moments
+    /// and EMA untouched).</summary>
     private double? TrainStep(ImageDataset data, BatchSchedule schedule, Tensor? recordConditions)
     {
         var training = Config.Training;
@@ -154,7 +188,15 @@ public sealed class DiffusionTrainer : IDisposable
         LearningRateSchedule.Apply(_optimizer, LearningRateAt(Step));
 
         _optimizer.zero_grad();
-        var loss = Diffusion.TrainingLoss(Model, images, labels, training.LabelDropout, generator, conditions, training.MinSnrGamma);
+        var loss = Diffusion.TrainingLoss(
+            Model,
+            images,
+            labels,
+            training.LabelDropout,
+            generator,
+            conditions,
+            training.MinSnrGamma
+        );
         loss.backward();
         // One NaN step would leave the weights and Adam's moments NaN for good: skip it, as mixed-precision scalers do.
         var gradientNorm = nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
@@ -172,24 +214,43 @@ public sealed class DiffusionTrainer : IDisposable
     }
 
     /// <summary>The rate at a step: <see cref="LearningRateSchedule.WarmupThen"/> with this run's settings.</summary>
-    public double LearningRateAt(int step) => LearningRateSchedule.WarmupThen(
-        Config.Training.LearningRate, step, Config.Training.Steps, Config.Training.WarmupSteps, Config.Training.CosineDecay);
+    public double LearningRateAt(int step) =>
+        LearningRateSchedule.WarmupThen(
+            Config.Training.LearningRate,
+            step,
+            Config.Training.Steps,
+            Config.Training.WarmupSteps,
+            Config.Training.CosineDecay
+        );
 
     private void CheckCompatible(ImageDataset data, Tensor? recordConditions)
     {
         var model = Config.Model;
-        if (data.Count == 0) throw new ArgumentException($"{data.Name}: the dataset is empty.");
+        if (data.Count == 0)
+            throw new ArgumentException($"{data.Name}: the dataset is empty.");
         if ((model.ExtraConditionDim > 0) != (recordConditions is not null))
-            throw new ArgumentException(model.ExtraConditionDim > 0
-                ? $"The model is conditioned on {model.ExtraConditionDim}-d record features; pass them."
-                : "The model has no record condition, but record conditions were passed.");
-        if (recordConditions is not null && (recordConditions.shape[0] != data.Count || recordConditions.shape[1] != model.ExtraConditionDim))
-            throw new ArgumentException($"Record conditions are [{string.Join(", ", recordConditions.shape)}]; expected [{data.Count}, {model.ExtraConditionDim}].");
+            throw new ArgumentException(
+                model.ExtraConditionDim > 0
+                    ? $"The model is conditioned on {model.ExtraConditionDim}-d record features; pass them."
+                    : "The model has no record condition, but record conditions were passed."
+            );
+        if (
+            recordConditions is not null
+            && (recordConditions.shape[0] != data.Count || recordConditions.shape[1] != model.ExtraConditionDim)
+        )
+            throw new ArgumentException(
+                $"Record conditions are [{string.Join(", ", recordConditions.shape)}]; expected [{data.Count}, "
+                    + $"{model.ExtraConditionDim}]."
+            );
         if (data.Channels != model.ImageChannels || data.Height != model.ImageSize || data.Width != model.ImageSize)
             throw new ArgumentException(
-                $"{data.Name}: images are {data.Channels}x{data.Height}x{data.Width} but the model expects {model.ImageChannels}x{model.ImageSize}x{model.ImageSize}.");
+                $"{data.Name}: images are {data.Channels}x{data.Height}x{data.Width} but the model expects "
+                    + $"{model.ImageChannels}x{model.ImageSize}x{model.ImageSize}."
+            );
         if (data.NumClasses > model.NumClasses)
-            throw new ArgumentException($"{data.Name}: {data.NumClasses} classes but the model was built for {model.NumClasses}.");
+            throw new ArgumentException(
+                $"{data.Name}: {data.NumClasses} classes but the model was built for {model.NumClasses}."
+            );
     }
 
     public void Dispose()

@@ -12,13 +12,16 @@ public static class ExponentialMovingAverage
     {
         using var noGrad = no_grad();
         // Held for the whole loop: a temporary Scalar can be freed by its finalizer during the native call (see Adam).
-        using Scalar kept = decay, share = 1 - decay;
+        using Scalar kept = decay,
+            share = 1 - decay;
         var sourceState = source.state_dict();
         foreach (var (name, targetTensor) in target.state_dict())
         {
             var sourceTensor = sourceState[name];
-            if (decay == 0.0 || !targetTensor.is_floating_point()) targetTensor.copy_(sourceTensor);
-            else targetTensor.mul_(kept).add_(sourceTensor, alpha: share);
+            if (decay == 0.0 || !targetTensor.is_floating_point())
+                targetTensor.copy_(sourceTensor);
+            else
+                targetTensor.mul_(kept).add_(sourceTensor, alpha: share);
         }
     }
 }

@@ -11,8 +11,13 @@ namespace OrleansSynth.ML.Training;
 /// </summary>
 public static class ModelCheckpoint<THeader>
 {
-    public static void Save(string path, string magic, THeader header, torch.nn.Module module, OptimizerHelper? optimizer) =>
-        AtomicFile.Write(path, writer =>
+    public static void Save(
+        string path,
+        string magic,
+        THeader header,
+        torch.nn.Module module,
+        OptimizerHelper? optimizer
+    ) => AtomicFile.Write(path, writer =>
         {
             writer.Write(magic);
             writer.Write(JsonSerializer.Serialize(header, DiffusionCheckpoint.JsonOptions));
@@ -27,23 +32,27 @@ public static class ModelCheckpoint<THeader>
         return ReadHeaderBody(reader, path);
     }
 
-    /// <summary>Loads weights (and optimizer state, when both the file and the caller have one) into existing objects.</summary>
+    /// <summary>Loads weights (and optimizer state, when both the file and the caller have one) into existing
+    /// objects.</summary>
     public static THeader Load(string path, string magic, torch.nn.Module module, OptimizerHelper? optimizer)
     {
         using var reader = Open(path, magic);
         var header = ReadHeaderBody(reader, path);
         module.load(reader);
-        if (reader.ReadBoolean() && optimizer is not null) optimizer.load_state_dict(reader);
+        if (reader.ReadBoolean() && optimizer is not null)
+            optimizer.load_state_dict(reader);
         return header;
     }
 
     private static BinaryReader Open(string path, string magic)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: checkpoint not found.", path);
         var reader = new BinaryReader(File.OpenRead(path));
         try
         {
-            if (reader.ReadString() != magic) throw new InvalidDataException($"{path}: not a {magic} checkpoint.");
+            if (reader.ReadString() != magic)
+                throw new InvalidDataException($"{path}: not a {magic} checkpoint.");
             return reader;
         }
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException)

@@ -7,7 +7,8 @@ namespace OrleansSynth.Silo.Storage;
 /// file and renamed so a crash never leaves a torn state. ETags are the write counter, so a stale writer (an
 /// activation that lost its silo) is refused instead of overwriting newer state.
 /// </summary>
-public sealed class FileGrainStorage(FileGrainStorageOptions options, OrleansGrainStorageSerializer serializer) : IGrainStorage
+public sealed class FileGrainStorage(FileGrainStorageOptions options, OrleansGrainStorageSerializer serializer)
+    : IGrainStorage
 {
     private readonly string _root = Path.GetFullPath(options.Root);
 
@@ -30,7 +31,11 @@ public sealed class FileGrainStorage(FileGrainStorageOptions options, OrleansGra
         var path = PathOf(stateName, grainId);
         var stored = File.Exists(path) ? Split(await File.ReadAllBytesAsync(path)).ETag : null;
         if (stored != grainState.ETag)
-            throw new InconsistentStateException($"ETag mismatch writing {stateName} of {grainId}", stored ?? "", grainState.ETag ?? "");
+            throw new InconsistentStateException(
+                $"ETag mismatch writing {stateName} of {grainId}",
+                stored ?? "",
+                grainState.ETag ?? ""
+            );
         var etag = ((stored is null ? 0 : long.Parse(stored)) + 1).ToString();
         var payload = serializer.Serialize(grainState.State).ToArray();
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -53,7 +58,8 @@ public sealed class FileGrainStorage(FileGrainStorageOptions options, OrleansGra
         return Task.CompletedTask;
     }
 
-    private static (string ETag, byte[] Payload) Split(byte[] content) => (BitConverter.ToInt64(content).ToString(), content[8..]);
+    private static (string ETag, byte[] Payload) Split(byte[] content) =>
+        (BitConverter.ToInt64(content).ToString(), content[8..]);
 
     private string PathOf(string stateName, GrainId grainId) =>
         Path.Combine(_root, Uri.EscapeDataString(stateName), Uri.EscapeDataString(grainId.ToString()) + ".state");

@@ -12,7 +12,11 @@ public static class FileGrainStorageExtensions
         silo.Services.AddOptions<FileGrainStorageOptions>(name).Configure(options => options.Root = root);
         silo.Services.TryAddSingleton<OrleansGrainStorageSerializer>();
         silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
-            new FileGrainStorage(sp.GetRequiredService<IOptionsMonitor<FileGrainStorageOptions>>().Get(name), sp.GetRequiredService<OrleansGrainStorageSerializer>()));
+            new FileGrainStorage(
+                sp.GetRequiredService<IOptionsMonitor<FileGrainStorageOptions>>().Get(name),
+                sp.GetRequiredService<OrleansGrainStorageSerializer>()
+            )
+        );
         return silo;
     }
 }

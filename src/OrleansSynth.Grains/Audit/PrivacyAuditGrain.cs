@@ -54,33 +54,25 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task<AuditStatus> Start(AuditSpec spec)
     {
-        if (state.State.Spec is { } existing)
-        {
-            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec))
-                throw new InvalidOperationException(
-                    $"Audit {this.GetPrimaryKeyString()} was already started with a different spec."
-                );
-            return Snapshot();
-        }
+        if (await StartOnceAsync(state.State, spec, "Audit", Validate, Persist))
+            _work = RunAsync();
+        return Snapshot();
+    }
+
+    private static Task Validate(AuditSpec spec)
+    {
         if (spec.SampleBundles.Count == 0)
             throw new ArgumentException("An audit needs at least one sample bundle.");
         if (spec.VerifierSteps < 0)
             throw new ArgumentException($"VerifierSteps must not be negative, was {spec.VerifierSteps}.");
-        state.State.Spec = spec;
-        state.State.State = WorkState.Running;
-        await WriteOneAtATimeAsync(state);
-        await KeepResumingAsync();
-        _work = RunAsync();
-        return Snapshot();
+        return Task.CompletedTask;
     }
+
+    private Task Persist() => WriteOneAtATimeAsync(state);
 
     public async Task<AuditStatus> Retry()
     {
-        await RetryIfFailedAsync(
-            state.State.State == WorkState.Failed,
-            () => (state.State.State, state.State.Error) = (WorkState.Running, null),
-            () => WriteOneAtATimeAsync(state)
-        );
+        await RetryFailedAsync(state.State, Persist);
         return Snapshot();
     }
 
@@ -88,11 +80,7 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task Cancel()
     {
-        await CancelIfRunningAsync(
-            IsRunning,
-            () => state.State.State = WorkState.Cancelled,
-            () => WriteOneAtATimeAsync(state)
-        );
+        await CancelRunningAsync(state.State, Persist);
         // Tiles queued or scanning on other silos stop too; a finished tile ignores it.
         await Task.WhenAll(_tiles.Select(t => TileGrain(t).Cancel()));
     }
@@ -321,7 +309,7 @@ public sealed partial class PrivacyAuditGrain(
 }
 
 [GenerateSerializer]
-public sealed class PrivacyAuditState
+public sealed class PrivacyAuditState : IStageWork<AuditSpec>
 {
     [Id(0)]
     public AuditSpec? Spec { get; set; }

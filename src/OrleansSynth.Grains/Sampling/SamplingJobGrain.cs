@@ -52,14 +52,13 @@ public sealed partial class SamplingJobGrain(
 
     public async Task<SamplingJobStatus> Start(SamplingJobSpec spec)
     {
-        if (state.State.Spec is { } existing)
-        {
-            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec))
-                throw new InvalidOperationException(
-                    $"Sampling job {this.GetPrimaryKeyString()} was already started with a different spec."
-                );
-            return Snapshot();
-        }
+        if (await StartOnceAsync(state.State, spec, "Sampling job", Validate, Persist))
+            _work = RunAsync();
+        return Snapshot();
+    }
+
+    private async Task Validate(SamplingJobSpec spec)
+    {
         if (spec.Count < 1 || spec.ShardSize < 1)
             throw new ArgumentOutOfRangeException(nameof(spec), "Count and ShardSize must be positive.");
         if (spec.Twins is { } twins)
@@ -78,21 +77,13 @@ public sealed partial class SamplingJobGrain(
                     $"Cannot twin {spec.Count} records of {records}{(twins.Sources is null ? "" : " synthetic ones")}."
                 );
         }
-        state.State.Spec = spec;
-        state.State.State = WorkState.Running;
-        await WriteOneAtATimeAsync(state);
-        await KeepResumingAsync();
-        _work = RunAsync();
-        return Snapshot();
     }
+
+    private Task Persist() => WriteOneAtATimeAsync(state);
 
     public async Task<SamplingJobStatus> Retry()
     {
-        await RetryIfFailedAsync(
-            state.State.State == WorkState.Failed,
-            () => (state.State.State, state.State.Error) = (WorkState.Running, null),
-            () => WriteOneAtATimeAsync(state)
-        );
+        await RetryFailedAsync(state.State, Persist);
         return Snapshot();
     }
 
@@ -100,11 +91,7 @@ public sealed partial class SamplingJobGrain(
 
     public async Task Cancel()
     {
-        await CancelIfRunningAsync(
-            IsRunning,
-            () => state.State.State = WorkState.Cancelled,
-            () => WriteOneAtATimeAsync(state)
-        );
+        await CancelRunningAsync(state.State, Persist);
         // Shards queued or sampling on other silos stop too; a finished shard ignores it.
         await Task.WhenAll(_shards.Select(s => ShardGrain(s).Cancel()));
     }
@@ -258,7 +245,7 @@ public sealed partial class SamplingJobGrain(
 }
 
 [GenerateSerializer]
-public sealed class SamplingJobState
+public sealed class SamplingJobState : IStageWork<SamplingJobSpec>
 {
     [Id(0)]
     public SamplingJobSpec? Spec { get; set; }

@@ -81,14 +81,13 @@ public sealed partial class TrainingRunGrain(
 
     public async Task<TrainingStatus> Start(TrainingRunSpec spec)
     {
-        if (state.State.Spec is { } existing)
-        {
-            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec))
-                throw new InvalidOperationException(
-                    $"Run {this.GetPrimaryKeyString()} was already started with a different spec."
-                );
-            return Snapshot();
-        }
+        if (await StartOnceAsync(state.State, spec, "Run", Validate, Persist))
+            _work = RunAsync();
+        return Snapshot();
+    }
+
+    private async Task Validate(TrainingRunSpec spec)
+    {
         if (spec.Steps < 1)
             throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
         if (spec.Synthetic is { } synthetic)
@@ -105,41 +104,24 @@ public sealed partial class TrainingRunGrain(
             && await GrainFactory.GetGrain<IDatasetGrain>(spec.Dataset).GetInfo() is null
         )
             throw new InvalidOperationException($"Dataset '{spec.Dataset}' is not registered.");
-        state.State.Spec = spec;
-        state.State.State = WorkState.Running;
+    }
+
+    /// <summary>Writes the state and notes what was written (progress publishing reads the persisted state).</summary>
+    private async Task Persist()
+    {
         await WriteOneAtATimeAsync(state);
-        _persistedState = WorkState.Running;
-        await KeepResumingAsync();
-        _work = RunAsync();
-        return Snapshot();
+        _persistedState = state.State.State;
     }
 
     public async Task<TrainingStatus> Retry()
     {
-        await RetryIfFailedAsync(
-            state.State.State == WorkState.Failed,
-            () => (state.State.State, state.State.Error) = (WorkState.Running, null),
-            async () =>
-            {
-                await WriteOneAtATimeAsync(state);
-                _persistedState = WorkState.Running;
-            }
-        );
+        await RetryFailedAsync(state.State, Persist);
         return Snapshot();
     }
 
     public Task<TrainingStatus> GetStatus() => Task.FromResult(Snapshot());
 
-    public Task Cancel() =>
-        CancelIfRunningAsync(
-            IsRunning,
-            () => state.State.State = WorkState.Cancelled,
-            async () =>
-            {
-                await WriteOneAtATimeAsync(state);
-                _persistedState = WorkState.Cancelled;
-            }
-        );
+    public Task Cancel() => CancelRunningAsync(state.State, Persist);
 
     public async IAsyncEnumerable<TrainingStatus> Follow(
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default

@@ -3,7 +3,7 @@ using OrleansSynth.Abstractions;
 namespace OrleansSynth.Grains.Training;
 
 [GenerateSerializer]
-public sealed class TrainingRunState
+public sealed class TrainingRunState : IStageWork<TrainingRunSpec>
 {
     [Id(0)]
     public TrainingRunSpec? Spec { get; set; }

@@ -18,13 +18,6 @@ public static class PairVerifierTrainer
     /// <summary>Steps between checkpoints: about 12 s of training on 2 CPU cores.</summary>
     public const int CheckpointEvery = 200;
 
-    public sealed record CheckpointHeader(
-        PairVerifierConfig Config,
-        int Step,
-        double LastLoss,
-        string TrainingFingerprint
-    );
-
     /// <param name="checkpointPath">When given, the run checkpoints there every <see cref="CheckpointEvery"/> steps and
     /// on cancellation, and resumes from it if it exists.</param>
     public static PairVerifier Train(
@@ -49,39 +42,22 @@ public static class PairVerifierTrainer
         var half = Math.Max(1, config.BatchSize / 2);
         using var targets = cat([ones(half), zeros(half)]).to(device);
         var fingerprint = $"{ReidentificationTrainer.Fingerprint(training)}:{trainingEmbeddings.EncoderFingerprint}";
-        var firstStep = 0;
-        var lastLoss = double.NaN;
-        if (checkpointPath is not null && File.Exists(checkpointPath))
-        {
-            var header = ModelCheckpoint<CheckpointHeader>.Load(checkpointPath, CheckpointMagic, verifier, optimizer);
-            if (header.TrainingFingerprint != fingerprint || header.Config != config)
-                throw new InvalidDataException(
-                    $"{checkpointPath} belongs to another verifier run (different data, encoder or settings)."
-                );
-            (firstStep, lastLoss) = (header.Step, header.LastLoss);
-        }
-        void Checkpoint(int step)
-        {
-            if (checkpointPath is null)
-                return;
-            ModelCheckpoint<CheckpointHeader>.Save(
-                checkpointPath,
-                CheckpointMagic,
-                new CheckpointHeader(config, step, lastLoss, fingerprint),
-                verifier,
-                optimizer
-            );
-            checkpointed?.Invoke(step);
-        }
+        var checkpoint = new ResumableTraining<PairVerifierConfig>(
+            checkpointPath,
+            CheckpointMagic,
+            "verifier",
+            config,
+            fingerprint,
+            verifier,
+            optimizer,
+            checkpointed
+        );
+        var (firstStep, lastLoss) = checkpoint.Resume();
         var started = DateTime.UtcNow;
         verifier.train();
         for (var step = firstStep; step < config.Steps; step++)
         {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                Checkpoint(step);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+            checkpoint.SaveIfCancelled(step, lastLoss, cancellationToken);
             using var scope = NewDisposeScope();
             // Each step's draws depend on the step alone, so a resumed run trains exactly as an uninterrupted one.
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
@@ -116,7 +92,7 @@ public static class PairVerifierTrainer
                 );
             }
             if ((step + 1) % CheckpointEvery == 0)
-                Checkpoint(step + 1);
+                checkpoint.Save(step + 1, lastLoss);
         }
         verifier.eval();
         return verifier;

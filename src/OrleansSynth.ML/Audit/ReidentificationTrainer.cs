@@ -13,13 +13,6 @@ public static class ReidentificationTrainer
 {
     public const string CheckpointMagic = "ORLEANSSYNTH-REID-CHECKPOINT";
 
-    public sealed record CheckpointHeader(
-        ReidentificationEncoderConfig Config,
-        int Step,
-        double LastLoss,
-        string TrainingFingerprint
-    );
-
     /// <param name="checkpointPath">When given, the run checkpoints there every 100 steps and on cancellation, and
     /// resumes from it if it exists.</param>
     public static ReidentificationModel Train(
@@ -58,39 +51,22 @@ public static class ReidentificationTrainer
                 records.Length
             );
         var started = DateTime.UtcNow;
-        var lastLoss = double.NaN;
-        var firstStep = 0;
         var fingerprint = Fingerprint(training);
-        if (checkpointPath is not null && File.Exists(checkpointPath))
-        {
-            var header = ModelCheckpoint<CheckpointHeader>.Load(checkpointPath, CheckpointMagic, encoder, optimizer);
-            if (header.TrainingFingerprint != fingerprint || header.Config != config)
-                throw new InvalidDataException(
-                    $"{checkpointPath} belongs to another encoder run (different data or settings)."
-                );
-            (firstStep, lastLoss) = (header.Step, header.LastLoss);
-        }
-        void Checkpoint(int step)
-        {
-            if (checkpointPath is null)
-                return;
-            ModelCheckpoint<CheckpointHeader>.Save(
-                checkpointPath,
-                CheckpointMagic,
-                new CheckpointHeader(config, step, lastLoss, fingerprint),
-                encoder,
-                optimizer
-            );
-            checkpointed?.Invoke(step);
-        }
+        var checkpoint = new ResumableTraining<ReidentificationEncoderConfig>(
+            checkpointPath,
+            CheckpointMagic,
+            "encoder",
+            config,
+            fingerprint,
+            encoder,
+            optimizer,
+            checkpointed
+        );
+        var (firstStep, lastLoss) = checkpoint.Resume();
         encoder.train();
         for (var step = firstStep; step < config.Steps; step++)
         {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                Checkpoint(step);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+            checkpoint.SaveIfCancelled(step, lastLoss, cancellationToken);
             using var scope = NewDisposeScope();
             using var generator = new Generator(SeedMixer.Mix(config.Seed, step), CPU);
             // Every other step, once the encoder has learnt something, a batch of look-alikes: the hard negatives.
@@ -124,9 +100,9 @@ public static class ReidentificationTrainer
                     )
                 );
             if ((step + 1) % 100 == 0)
-                Checkpoint(step + 1);
+                checkpoint.Save(step + 1, lastLoss);
         }
-        Checkpoint(config.Steps);
+        checkpoint.Save(config.Steps, lastLoss);
         encoder.eval();
         var info = new ReidentificationModel.Metadata(
             config,

@@ -114,15 +114,13 @@ internal static class AuditCommands
     {
         var name = NameArgument();
         var command = new Command("status", "An audit's state, progress and summary.") { name };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var status = await (await Existing(cluster, parse.GetValue(name)!)).GetStatus();
-                    Show(parse.GetValue(name)!, status, parse.GetValue(ClientOptions.Json));
-                    return CliErrors.Done;
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var status = await (await Existing(cluster, parse.GetValue(name)!)).GetStatus();
+                Show(parse.GetValue(name)!, status, parse.GetValue(ClientOptions.Json));
+                return CliErrors.Done;
+            }
         );
         return command;
     }
@@ -147,35 +145,33 @@ internal static class AuditCommands
             to,
             @internal,
         };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var audit = await Existing(cluster, parse.GetValue(name)!);
-                    var status = await audit.GetStatus();
-                    if (status.State != WorkState.Completed)
-                        throw new InvalidOperationException(
-                            $"audit {parse.GetValue(name)} is {status.State.ToString().ToLowerInvariant()}: "
-                                + $"{status.Error}"
-                        );
-                    if (parse.GetValue(@internal))
-                        await ReleaseExporter.DownloadFileAsync(
-                            (offset, count) => audit.ReadInternalReport(offset, count),
-                            status.InternalReport!,
-                            parse.GetValue(to)!,
-                            cancellationToken
-                        );
-                    else
-                        await ReleaseExporter.DownloadFileAsync(
-                            audit.ReadReport,
-                            status.Report!,
-                            parse.GetValue(to)!,
-                            cancellationToken
-                        );
-                    Console.WriteLine($"report: {Path.GetFullPath(parse.GetValue(to)!)}");
-                    return CliErrors.Done;
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var audit = await Existing(cluster, parse.GetValue(name)!);
+                var status = await audit.GetStatus();
+                if (status.State != WorkState.Completed)
+                    throw new InvalidOperationException(
+                        $"audit {parse.GetValue(name)} is {status.State.ToString().ToLowerInvariant()}: "
+                            + $"{status.Error}"
+                    );
+                if (parse.GetValue(@internal))
+                    await ReleaseExporter.DownloadFileAsync(
+                        (offset, count) => audit.ReadInternalReport(offset, count),
+                        status.InternalReport!,
+                        parse.GetValue(to)!,
+                        cancellationToken
+                    );
+                else
+                    await ReleaseExporter.DownloadFileAsync(
+                        audit.ReadReport,
+                        status.Report!,
+                        parse.GetValue(to)!,
+                        cancellationToken
+                    );
+                Console.WriteLine($"report: {Path.GetFullPath(parse.GetValue(to)!)}");
+                return CliErrors.Done;
+            }
         );
         return command;
     }

@@ -72,29 +72,27 @@ internal static class RunCommands
     private static Command List()
     {
         var command = new Command("list", "List the cluster's runs with their state and current stage.");
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var runs = await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).List();
+                if (parse.GetValue(ClientOptions.Json))
                 {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var runs = await cluster.Grains.GetGrain<IRunRegistryGrain>(IRunRegistryGrain.Key).List();
-                    if (parse.GetValue(ClientOptions.Json))
-                    {
-                        JsonOutput.Write(runs);
-                        return CliErrors.Done;
-                    }
-                    var table = new Table().AddColumns("run", "state", "stage", "strategy", "submitted");
-                    foreach (var r in runs)
-                        table.AddRow(
-                            Markup.Escape(r.Name),
-                            r.State.ToString(),
-                            Markup.Escape(r.Stage ?? ""),
-                            r.Strategy,
-                            $"{r.SubmittedAt:u}"
-                        );
-                    AnsiConsole.Write(table);
+                    JsonOutput.Write(runs);
                     return CliErrors.Done;
-                })
+                }
+                var table = new Table().AddColumns("run", "state", "stage", "strategy", "submitted");
+                foreach (var r in runs)
+                    table.AddRow(
+                        Markup.Escape(r.Name),
+                        r.State.ToString(),
+                        Markup.Escape(r.Stage ?? ""),
+                        r.Strategy,
+                        $"{r.SubmittedAt:u}"
+                    );
+                AnsiConsole.Write(table);
+                return CliErrors.Done;
+            }
         );
         return command;
     }
@@ -106,29 +104,27 @@ internal static class RunCommands
         {
             run,
         };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var coordinator = await Existing(cluster, parse.GetValue(run)!);
-                    var status = await coordinator.GetPipelineStatus();
-                    var progress = await coordinator.GetProgress();
-                    var decision = (await coordinator.GetDecisions()).LastOrDefault();
-                    if (parse.GetValue(ClientOptions.Json))
-                        JsonOutput.Write(
-                            new
-                            {
-                                run = parse.GetValue(run),
-                                status,
-                                progress,
-                                gate = decision,
-                            }
-                        );
-                    else
-                        RunView.Status(parse.GetValue(run)!, status, progress, decision);
-                    return CliErrors.Done;
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var coordinator = await Existing(cluster, parse.GetValue(run)!);
+                var status = await coordinator.GetPipelineStatus();
+                var progress = await coordinator.GetProgress();
+                var decision = (await coordinator.GetDecisions()).LastOrDefault();
+                if (parse.GetValue(ClientOptions.Json))
+                    JsonOutput.Write(
+                        new
+                        {
+                            run = parse.GetValue(run),
+                            status,
+                            progress,
+                            gate = decision,
+                        }
+                    );
+                else
+                    RunView.Status(parse.GetValue(run)!, status, progress, decision);
+                return CliErrors.Done;
+            }
         );
         return command;
     }
@@ -143,20 +139,18 @@ internal static class RunCommands
         {
             run,
         };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var coordinator = await Existing(cluster, parse.GetValue(run)!);
-                    var json = parse.GetValue(ClientOptions.Json);
-                    var status = await RunWatcher.WatchAsync(coordinator, json, cancellationToken);
-                    if (json)
-                        JsonOutput.Write(status);
-                    else
-                        Ended(parse.GetValue(run)!, status);
-                    return RunView.ExitCode(status.State);
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var coordinator = await Existing(cluster, parse.GetValue(run)!);
+                var json = parse.GetValue(ClientOptions.Json);
+                var status = await RunWatcher.WatchAsync(coordinator, json, cancellationToken);
+                if (json)
+                    JsonOutput.Write(status);
+                else
+                    Ended(parse.GetValue(run)!, status);
+                return RunView.ExitCode(status.State);
+            }
         );
         return command;
     }
@@ -174,24 +168,22 @@ internal static class RunCommands
             run,
             note,
         };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var coordinator = await Existing(cluster, parse.GetValue(run)!);
-                    if (
-                        (await coordinator.GetDecisions()).LastOrDefault() is { } decision
-                        && !parse.GetValue(ClientOptions.Json)
-                    )
-                        RunView.Evidence(decision);
-                    await coordinator.Approve(parse.GetValue(note));
-                    if (parse.GetValue(ClientOptions.Json))
-                        JsonOutput.Write(new { run = parse.GetValue(run), approved = true });
-                    else
-                        Console.WriteLine("approved");
-                    return CliErrors.Done;
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var coordinator = await Existing(cluster, parse.GetValue(run)!);
+                if (
+                    (await coordinator.GetDecisions()).LastOrDefault() is { } decision
+                    && !parse.GetValue(ClientOptions.Json)
+                )
+                    RunView.Evidence(decision);
+                await coordinator.Approve(parse.GetValue(note));
+                if (parse.GetValue(ClientOptions.Json))
+                    JsonOutput.Write(new { run = parse.GetValue(run), approved = true });
+                else
+                    Console.WriteLine("approved");
+                return CliErrors.Done;
+            }
         );
         return command;
     }
@@ -207,18 +199,16 @@ internal static class RunCommands
         {
             run,
         };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var status = await (await Existing(cluster, parse.GetValue(run)!)).Cancel();
-                    if (parse.GetValue(ClientOptions.Json))
-                        JsonOutput.Write(status);
-                    else
-                        Console.WriteLine($"{parse.GetValue(run)}: {RunView.Describe(status.State)}");
-                    return CliErrors.Done;
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var status = await (await Existing(cluster, parse.GetValue(run)!)).Cancel();
+                if (parse.GetValue(ClientOptions.Json))
+                    JsonOutput.Write(status);
+                else
+                    Console.WriteLine($"{parse.GetValue(run)}: {RunView.Describe(status.State)}");
+                return CliErrors.Done;
+            }
         );
         return command;
     }
@@ -227,24 +217,22 @@ internal static class RunCommands
     {
         var run = RunArgument();
         var command = new Command("retry", "Continue a failed run from its last finished stage.") { run };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
-                {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var coordinator = await Existing(cluster, parse.GetValue(run)!);
-                    var before = (await coordinator.GetPipelineStatus()).State;
-                    if (before != WorkState.Failed)
-                        throw new InvalidOperationException(
-                            $"run {parse.GetValue(run)} is {RunView.Describe(before)}; only a failed run is retried."
-                        );
-                    var status = await coordinator.Retry();
-                    if (parse.GetValue(ClientOptions.Json))
-                        JsonOutput.Write(status);
-                    else
-                        Console.WriteLine($"{parse.GetValue(run)}: {RunView.Describe(status.State)}");
-                    return CliErrors.Done;
-                })
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var coordinator = await Existing(cluster, parse.GetValue(run)!);
+                var before = (await coordinator.GetPipelineStatus()).State;
+                if (before != WorkState.Failed)
+                    throw new InvalidOperationException(
+                        $"run {parse.GetValue(run)} is {RunView.Describe(before)}; only a failed run is retried."
+                    );
+                var status = await coordinator.Retry();
+                if (parse.GetValue(ClientOptions.Json))
+                    JsonOutput.Write(status);
+                else
+                    Console.WriteLine($"{parse.GetValue(run)}: {RunView.Describe(status.State)}");
+                return CliErrors.Done;
+            }
         );
         return command;
     }
@@ -272,56 +260,54 @@ internal static class RunCommands
             to,
             internalReport,
         };
-        command.SetAction(
-            (parse, cancellationToken) =>
-                CliErrors.Run(async () =>
+        command.SetClusterAction(
+            async (parse, cluster, cancellationToken) =>
+            {
+                var coordinator = await Existing(cluster, parse.GetValue(run)!);
+                var status = await coordinator.GetPipelineStatus();
+                if (
+                    status.State is not (WorkState.Running or WorkState.NotStarted)
+                    && await coordinator.GetRelease() is null
+                )
                 {
-                    await using var cluster = await ClientOptions.ConnectAsync(parse, cancellationToken);
-                    var coordinator = await Existing(cluster, parse.GetValue(run)!);
-                    var status = await coordinator.GetPipelineStatus();
-                    if (
-                        status.State is not (WorkState.Running or WorkState.NotStarted)
-                        && await coordinator.GetRelease() is null
-                    )
-                    {
-                        // Ended before a release was written (refused at the distillation gate, failed or cancelled):
-                        // nothing to download.
-                        Ended(parse.GetValue(run)!, status);
-                        Console.Error.WriteLine(
-                            "nothing was written for this run, so there is nothing to export (synth run status "
-                                + "shows the gate's evidence)."
-                        );
-                        return RunView.ExitCode(status.State);
-                    }
-                    // The role is checked before anything is written: a refused export leaves nothing behind.
-                    if (parse.GetValue(internalReport) is not null)
-                        await coordinator.GetInternalReport();
-                    var manifest = await ReleaseExporter.ExportAsync(
-                        coordinator,
-                        parse.GetValue(to)!,
-                        null,
-                        cancellationToken
+                    // Ended before a release was written (refused at the distillation gate, failed or cancelled):
+                    // nothing to download.
+                    Ended(parse.GetValue(run)!, status);
+                    Console.Error.WriteLine(
+                        "nothing was written for this run, so there is nothing to export (synth run status "
+                            + "shows the gate's evidence)."
                     );
-                    if (parse.GetValue(internalReport) is { } path)
-                        await ReleaseExporter.ExportInternalReportAsync(coordinator, path, cancellationToken);
-                    if (parse.GetValue(ClientOptions.Json))
-                        JsonOutput.Write(
-                            new
-                            {
-                                run = parse.GetValue(run),
-                                to = Path.GetFullPath(parse.GetValue(to)!),
-                                manifest,
-                            }
-                        );
-                    else
-                        Console.WriteLine(
-                            $"{manifest.Files.Count} files "
-                                + $"({manifest.Files.Sum(f => f.Artifact.Length) / 1024.0:F0} KiB) verified and "
-                                + $"written to {Path.GetFullPath(parse.GetValue(to)!)}"
-                                + (manifest.Released ? "" : "; the release was refused: report only")
-                        );
-                    return manifest.Released ? CliErrors.Done : RunView.ExitCode(status.State);
-                })
+                    return RunView.ExitCode(status.State);
+                }
+                // The role is checked before anything is written: a refused export leaves nothing behind.
+                if (parse.GetValue(internalReport) is not null)
+                    await coordinator.GetInternalReport();
+                var manifest = await ReleaseExporter.ExportAsync(
+                    coordinator,
+                    parse.GetValue(to)!,
+                    null,
+                    cancellationToken
+                );
+                if (parse.GetValue(internalReport) is { } path)
+                    await ReleaseExporter.ExportInternalReportAsync(coordinator, path, cancellationToken);
+                if (parse.GetValue(ClientOptions.Json))
+                    JsonOutput.Write(
+                        new
+                        {
+                            run = parse.GetValue(run),
+                            to = Path.GetFullPath(parse.GetValue(to)!),
+                            manifest,
+                        }
+                    );
+                else
+                    Console.WriteLine(
+                        $"{manifest.Files.Count} files "
+                            + $"({manifest.Files.Sum(f => f.Artifact.Length) / 1024.0:F0} KiB) verified and "
+                            + $"written to {Path.GetFullPath(parse.GetValue(to)!)}"
+                            + (manifest.Released ? "" : "; the release was refused: report only")
+                    );
+                return manifest.Released ? CliErrors.Done : RunView.ExitCode(status.State);
+            }
         );
         return command;
     }

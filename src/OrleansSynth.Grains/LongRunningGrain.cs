@@ -101,50 +101,6 @@ public abstract class LongRunningGrain : Grain, IRemindable
     }
 
     /// <summary>
-    /// Starts a stage's work once. A second start with the same spec (compared by content) answers as the first; one
-    /// with another spec is refused, so no caller can swap the work behind a run. A new spec is validated, recorded as
-    /// running and written before the reminder is registered.
-    /// </summary>
-    /// <returns>True when this call started the work (the caller then runs it); false when it had begun.</returns>
-    protected async Task<bool> StartOnceAsync<TSpec>(
-        IStageWork<TSpec> work,
-        TSpec spec,
-        string what,
-        Func<TSpec, Task> validate,
-        Func<Task> writeState
-    )
-        where TSpec : class
-    {
-        if (work.Spec is { } existing)
-        {
-            if (SpecFingerprint.Of(existing) != SpecFingerprint.Of(spec))
-                throw new InvalidOperationException(
-                    $"{what} {this.GetPrimaryKeyString()} was already started with a different spec."
-                );
-            return false;
-        }
-        await validate(spec);
-        (work.Spec, work.State) = (spec, WorkState.Running);
-        await writeState();
-        await KeepResumingAsync();
-        return true;
-    }
-
-    /// <summary>Starts a stage's failed work again (see <see cref="RetryIfFailedAsync"/>).</summary>
-    protected Task RetryFailedAsync<TSpec>(IStageWork<TSpec> work, Func<Task> writeState)
-        where TSpec : class =>
-        RetryIfFailedAsync(
-            work.State == WorkState.Failed,
-            () => (work.State, work.Error) = (WorkState.Running, null),
-            writeState
-        );
-
-    /// <summary>Cancels a stage's unfinished work for good (see <see cref="CancelIfRunningAsync"/>).</summary>
-    protected Task CancelRunningAsync<TSpec>(IStageWork<TSpec> work, Func<Task> writeState)
-        where TSpec : class =>
-        CancelIfRunningAsync(work.State == WorkState.Running, () => work.State = WorkState.Cancelled, writeState);
-
-    /// <summary>
     /// Starts failed work again: <paramref name="markRunning"/> clears the failure in the state, which is written
     /// before
     /// the work resumes. Does nothing unless <paramref name="failed"/>.

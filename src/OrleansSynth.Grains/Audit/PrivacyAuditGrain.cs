@@ -28,9 +28,8 @@ public sealed partial class PrivacyAuditGrain(
     IOptions<ComputeWorkerOptions> options,
     Telemetry.PipelineMetrics metrics,
     ILogger<PrivacyAuditGrain> logger
-) : LongRunningGrain, IPrivacyAuditGrain
+) : StageGrain<AuditSpec>, IPrivacyAuditGrain
 {
-    private Task? _work;
     private List<AuditTileSpec> _tiles = [];
     private int _tilesTotal;
     private int _tilesDone;
@@ -38,28 +37,17 @@ public sealed partial class PrivacyAuditGrain(
     // Written by the compute slot that trains the audit's models, read by status calls.
     private volatile WorkProgress? _preparation;
 
-    protected override bool IsRunning => state.State.State == WorkState.Running;
+    protected override IStageWork<AuditSpec> StageState => state.State;
 
-    protected override bool IsWorking => _work is { IsCompleted: false };
-
-    protected override void ResumeWork() => _work = RunAsync();
-
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        KeepActiveWhile(() => IsRunning);
-        if (IsRunning)
-            ResumeWork();
-        return Task.CompletedTask;
-    }
+    protected override string StageName => "Audit";
 
     public async Task<AuditStatus> Start(AuditSpec spec)
     {
-        if (await StartOnceAsync(state.State, spec, "Audit", Validate, Persist))
-            _work = RunAsync();
+        await StartStageAsync(spec);
         return Snapshot();
     }
 
-    private static Task Validate(AuditSpec spec)
+    protected override Task ValidateAsync(AuditSpec spec)
     {
         if (spec.SampleBundles.Count == 0)
             throw new ArgumentException("An audit needs at least one sample bundle.");
@@ -68,11 +56,11 @@ public sealed partial class PrivacyAuditGrain(
         return Task.CompletedTask;
     }
 
-    private Task Persist() => WriteOneAtATimeAsync(state);
+    protected override Task PersistAsync() => WriteOneAtATimeAsync(state);
 
     public async Task<AuditStatus> Retry()
     {
-        await RetryFailedAsync(state.State, Persist);
+        await RetryStageAsync();
         return Snapshot();
     }
 
@@ -80,7 +68,7 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task Cancel()
     {
-        await CancelRunningAsync(state.State, Persist);
+        await CancelStageAsync();
         // Tiles queued or scanning on other silos stop too; a finished tile ignores it.
         await Task.WhenAll(_tiles.Select(t => TileGrain(t).Cancel()));
     }
@@ -88,7 +76,7 @@ public sealed partial class PrivacyAuditGrain(
     private IAuditTileGrain TileGrain(AuditTileSpec tile) =>
         GrainFactory.GetGrain<IAuditTileGrain>($"{tile.AuditId}/{tile.SyntheticStart}-{tile.RealStart}");
 
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var spec = state.State.Spec!;
         var auditId = this.GetPrimaryKeyString();

@@ -28,36 +28,24 @@ public sealed partial class SamplingJobGrain(
     IOptions<ComputeWorkerOptions> options,
     Telemetry.PipelineMetrics metrics,
     ILogger<SamplingJobGrain> logger
-) : LongRunningGrain, ISamplingJobGrain
+) : StageGrain<SamplingJobSpec>, ISamplingJobGrain
 {
-    private Task? _work;
     private List<SamplingShardSpec> _shards = [];
 
     // Written by the compute slot that trains the twins' encoder, read by status calls.
     private volatile WorkProgress? _preparation;
 
-    protected override bool IsRunning => state.State.State == WorkState.Running;
+    protected override IStageWork<SamplingJobSpec> StageState => state.State;
 
-    protected override bool IsWorking => _work is { IsCompleted: false };
-
-    protected override void ResumeWork() => _work = RunAsync();
-
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        KeepActiveWhile(() => IsRunning);
-        if (IsRunning)
-            ResumeWork();
-        return Task.CompletedTask;
-    }
+    protected override string StageName => "Sampling job";
 
     public async Task<SamplingJobStatus> Start(SamplingJobSpec spec)
     {
-        if (await StartOnceAsync(state.State, spec, "Sampling job", Validate, Persist))
-            _work = RunAsync();
+        await StartStageAsync(spec);
         return Snapshot();
     }
 
-    private async Task Validate(SamplingJobSpec spec)
+    protected override async Task ValidateAsync(SamplingJobSpec spec)
     {
         if (spec.Count < 1 || spec.ShardSize < 1)
             throw new ArgumentOutOfRangeException(nameof(spec), "Count and ShardSize must be positive.");
@@ -79,11 +67,11 @@ public sealed partial class SamplingJobGrain(
         }
     }
 
-    private Task Persist() => WriteOneAtATimeAsync(state);
+    protected override Task PersistAsync() => WriteOneAtATimeAsync(state);
 
     public async Task<SamplingJobStatus> Retry()
     {
-        await RetryFailedAsync(state.State, Persist);
+        await RetryStageAsync();
         return Snapshot();
     }
 
@@ -91,7 +79,7 @@ public sealed partial class SamplingJobGrain(
 
     public async Task Cancel()
     {
-        await CancelRunningAsync(state.State, Persist);
+        await CancelStageAsync();
         // Shards queued or sampling on other silos stop too; a finished shard ignores it.
         await Task.WhenAll(_shards.Select(s => ShardGrain(s).Cancel()));
     }
@@ -99,7 +87,7 @@ public sealed partial class SamplingJobGrain(
     private ISamplingShardGrain ShardGrain(SamplingShardSpec shard) =>
         GrainFactory.GetGrain<ISamplingShardGrain>($"{shard.JobId}/{shard.ShardIndex}");
 
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var spec = state.State.Spec!;
         var jobId = this.GetPrimaryKeyString();

@@ -29,14 +29,13 @@ public sealed partial class TrainingRunGrain(
     ILocalSiloDetails silo,
     Telemetry.PipelineMetrics metrics,
     ILogger<TrainingRunGrain> logger
-) : LongRunningGrain, ITrainingRunGrain
+) : StageGrain<TrainingRunSpec>, ITrainingRunGrain
 {
     private readonly CancellationTokenSource _deactivating = new();
 
     // Written by the compute thread, read by the grain: always replaced whole.
     private volatile LiveProgress _live = new(0, null, null, 0, null);
     private readonly List<Channel<TrainingStatus>> _followers = [];
-    private Task? _work;
     private WorkState _persistedState;
 
     // Whether this activation still has to tell the metrics its run ended.
@@ -50,21 +49,20 @@ public sealed partial class TrainingRunGrain(
         double? ImagesPerSecond
     );
 
-    protected override bool IsRunning => state.State.State == WorkState.Running;
+    protected override IStageWork<TrainingRunSpec> StageState => state.State;
 
-    protected override bool IsWorking => _work is { IsCompleted: false };
+    protected override string StageName => "Run";
 
     protected override void ResumeWork()
     {
         // The silo running this before was lost or stopped: carry on from the last checkpoint.
         state.State.Resumes++;
         LogResuming(this.GetPrimaryKeyString(), state.State.CheckpointStep);
-        _work = RunAsync();
+        base.ResumeWork();
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        KeepActiveWhile(() => IsRunning);
         _persistedState = state.State.State;
         _live = new LiveProgress(
             state.State.CheckpointStep,
@@ -74,19 +72,16 @@ public sealed partial class TrainingRunGrain(
             null
         );
         this.RegisterGrainTimer(PublishProgress, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
-        if (IsRunning)
-            ResumeWork();
-        return Task.CompletedTask;
+        return base.OnActivateAsync(cancellationToken);
     }
 
     public async Task<TrainingStatus> Start(TrainingRunSpec spec)
     {
-        if (await StartOnceAsync(state.State, spec, "Run", Validate, Persist))
-            _work = RunAsync();
+        await StartStageAsync(spec);
         return Snapshot();
     }
 
-    private async Task Validate(TrainingRunSpec spec)
+    protected override async Task ValidateAsync(TrainingRunSpec spec)
     {
         if (spec.Steps < 1)
             throw new ArgumentOutOfRangeException(nameof(spec), "Steps must be positive.");
@@ -107,7 +102,7 @@ public sealed partial class TrainingRunGrain(
     }
 
     /// <summary>Writes the state and notes what was written (progress publishing reads the persisted state).</summary>
-    private async Task Persist()
+    protected override async Task PersistAsync()
     {
         await WriteOneAtATimeAsync(state);
         _persistedState = state.State.State;
@@ -115,13 +110,13 @@ public sealed partial class TrainingRunGrain(
 
     public async Task<TrainingStatus> Retry()
     {
-        await RetryFailedAsync(state.State, Persist);
+        await RetryStageAsync();
         return Snapshot();
     }
 
     public Task<TrainingStatus> GetStatus() => Task.FromResult(Snapshot());
 
-    public Task Cancel() => CancelRunningAsync(state.State, Persist);
+    public Task Cancel() => CancelStageAsync();
 
     public async IAsyncEnumerable<TrainingStatus> Follow(
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default
@@ -150,18 +145,18 @@ public sealed partial class TrainingRunGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await _deactivating.CancelAsync();
-        if (_work is not null)
+        if (BackgroundWork is { } work)
         {
             try
             {
-                await _work.WaitAsync(cancellationToken);
+                await work.WaitAsync(cancellationToken);
             }
             catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
         }
         await PublishProgress(cancellationToken);
     }
 
-    private async Task RunAsync()
+    protected override async Task RunAsync()
     {
         var spec = state.State.Spec!;
         var key = this.GetPrimaryKeyString();

@@ -2,7 +2,7 @@ using OrleansSynth.Abstractions;
 using OrleansSynth.Cli.Client;
 using Spectre.Console;
 
-namespace OrleansSynth.Cluster.Tests;
+namespace OrleansSynth.Cli.Tests;
 
 /// <summary>
 /// How <c>synth run watch</c> and <c>synth demo</c> show a run: live bars on a terminal, a line per change in a log.

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using OrleansSynth.Cli.Commands;
 
-namespace OrleansSynth.Cluster.Tests;
+namespace OrleansSynth.Cli.Tests;
 
 /// <summary>The README and docs/ as a reader meets them: every relative link resolves, every `synth` command
 /// parses.</summary>

@@ -1,7 +1,7 @@
 using OrleansSynth.Abstractions;
 using OrleansSynth.Cli.Specs;
 
-namespace OrleansSynth.Cluster.Tests;
+namespace OrleansSynth.Cli.Tests;
 
 public sealed class PipelineSpecFileTests : IDisposable
 {

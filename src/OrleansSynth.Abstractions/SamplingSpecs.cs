@@ -49,7 +49,8 @@ public sealed record SamplingJobSpec(
 /// The job's Guidance is ignored: <see cref="DiversityOptions.Guidance"/> is the starting scale.
 /// </summary>
 /// <param name="Sources">Synthetic records to twin instead of real ones: a student's own training set, so that its
-/// samples, like the teacher's twins, spread over the records' variety while the student still sees no patient.</param>
+/// samples, like the teacher's twins, spread over the records' variety while the student still trains on synthetic
+/// images only (the teacher's twins it learns from were each drawn for a real record).</param>
 [GenerateSerializer, Immutable]
 public sealed record TwinSamplingSpec(
     [property: Id(0)] string Dataset,

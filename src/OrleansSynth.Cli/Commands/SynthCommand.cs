@@ -9,8 +9,8 @@ internal static class SynthCommand
     public static RootCommand Create()
     {
         var root = new RootCommand(
-            "synth: shareable synthetic medical images, with evidence that no patient can be "
-                + "singled out. A thin client of an OrleansSynth cluster (or of a local silo)."
+            "synth: shareable synthetic medical images, each audited against every real training record before "
+                + "release. A thin client of an OrleansSynth cluster (or of a local silo)."
         )
         {
             RunCommands.Create(),

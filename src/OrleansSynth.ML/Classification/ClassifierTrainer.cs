@@ -77,54 +77,45 @@ public sealed class ClassifierTrainer : IDisposable
         var started = DateTime.UtcNow;
         var startStep = Step;
         Model.train();
-        try
+        void TrainOneStep()
         {
-            while (Step < Config.Steps)
+            using (var scope = NewDisposeScope())
+            using (var generator = new Generator(SeedMixer.Mix(Config.Seed, Step), CPU))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                using (var scope = NewDisposeScope())
-                using (var generator = new Generator(SeedMixer.Mix(Config.Seed, Step), CPU))
-                {
-                    if (Config.CosineDecay)
-                        LearningRateSchedule.Apply(
-                            _optimizer,
-                            LearningRateSchedule.Cosine(Config.LearningRate, Step, Config.Steps)
-                        );
-                    var (images, labels) = data.Batch(schedule.IndicesForStep(Step));
-                    // Mild shifts and noise: the same perturbations the audit tolerates, so synthetic and real agree on
-                    // features.
-                    var augmented = NearCopyPerturbations.Apply(
-                        images,
-                        PerturbationRanges.ClassifierTraining,
-                        generator
+                if (Config.CosineDecay)
+                    LearningRateSchedule.Apply(
+                        _optimizer,
+                        LearningRateSchedule.Cosine(Config.LearningRate, Step, Config.Steps)
                     );
-                    _optimizer.zero_grad();
-                    var loss = nn.functional.cross_entropy(Model.forward(augmented.to(_device)), labels.to(_device));
-                    loss.backward();
-                    _optimizer.step();
-                    LastLoss = loss.item<float>();
-                }
-                Step++;
-                if (Step % Config.ReportEvery == 0 || Step == Config.Steps)
-                    progress?.Invoke(
-                        new TrainingProgress(
-                            Step,
-                            Config.Steps,
-                            LastLoss,
-                            (Step - startStep) * (double)Config.BatchSize / (DateTime.UtcNow - started).TotalSeconds
-                        )
-                    );
-                if (checkpointPath is not null && Config.CheckpointEvery > 0 && Step % Config.CheckpointEvery == 0)
-                    Checkpoint(checkpointPath, checkpointed);
+                var (images, labels) = data.Batch(schedule.IndicesForStep(Step));
+                // Mild shifts and noise: the same perturbations the audit tolerates, so synthetic and real agree on
+                // features.
+                var augmented = NearCopyPerturbations.Apply(images, PerturbationRanges.ClassifierTraining, generator);
+                _optimizer.zero_grad();
+                var loss = nn.functional.cross_entropy(Model.forward(augmented.to(_device)), labels.to(_device));
+                loss.backward();
+                _optimizer.step();
+                LastLoss = loss.item<float>();
             }
+            Step++;
+            if (Step % Config.ReportEvery == 0 || Step == Config.Steps)
+                progress?.Invoke(
+                    new TrainingProgress(
+                        Step,
+                        Config.Steps,
+                        LastLoss,
+                        (Step - startStep) * (double)Config.BatchSize / (DateTime.UtcNow - started).TotalSeconds
+                    )
+                );
         }
-        catch (OperationCanceledException) when (checkpointPath is not null)
-        {
-            Checkpoint(checkpointPath, checkpointed);
-            throw;
-        }
-        if (checkpointPath is not null)
-            Checkpoint(checkpointPath, checkpointed);
+        CheckpointedLoop.Run(
+            () => Step,
+            Config.Steps,
+            TrainOneStep,
+            Config.CheckpointEvery,
+            checkpointPath is null ? null : () => Checkpoint(checkpointPath, checkpointed),
+            cancellationToken
+        );
         Model.eval();
     }
 

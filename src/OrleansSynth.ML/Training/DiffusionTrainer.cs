@@ -111,52 +111,47 @@ public sealed class DiffusionTrainer : IDisposable
 
         var window = Stopwatch.StartNew();
         var (windowLoss, windowSteps, consecutiveSkips) = (0.0, 0, 0);
-        try
+        void TrainOneStep()
         {
-            while (Step < lastStep)
+            if (TrainStep(data, schedule, recordConditions) is { } loss)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (TrainStep(data, schedule, recordConditions) is { } loss)
-                {
-                    (windowLoss, windowSteps, consecutiveSkips) = (windowLoss + loss, windowSteps + 1, 0);
-                }
-                else if (++consecutiveSkips > MaxConsecutiveSkippedSteps)
-                {
-                    throw new InvalidOperationException(
-                        $"Diffusion training diverged: {consecutiveSkips} steps in a row up to step {Step + 1} had "
-                            + "non-finite gradients. Lower the learning rate or check the data for NaN or infinite "
-                            + "pixels."
-                    );
-                }
-                Step++;
+                (windowLoss, windowSteps, consecutiveSkips) = (windowLoss + loss, windowSteps + 1, 0);
+            }
+            else if (++consecutiveSkips > MaxConsecutiveSkippedSteps)
+            {
+                throw new InvalidOperationException(
+                    $"Diffusion training diverged: {consecutiveSkips} steps in a row up to step {Step + 1} had "
+                        + "non-finite gradients. Lower the learning rate or check the data for NaN or infinite "
+                        + "pixels."
+                );
+            }
+            Step++;
 
-                // Report on a fixed grid so an interrupted and resumed run records the same loss history.
-                if (Step % training.ReportEvery == 0 || Step == training.Steps)
-                {
-                    var point = new LossPoint(Step, windowLoss / windowSteps);
-                    _lossHistory.Add(point);
-                    progress?.Invoke(
-                        new TrainingProgress(
-                            Step,
-                            training.Steps,
-                            point.Loss,
-                            windowSteps * training.BatchSize / window.Elapsed.TotalSeconds
-                        )
-                    );
-                    (windowLoss, windowSteps) = (0.0, 0);
-                    window.Restart();
-                }
-                if (checkpointPath is not null && training.CheckpointEvery > 0 && Step % training.CheckpointEvery == 0)
-                    Checkpoint(checkpointPath, checkpointed);
+            // Report on a fixed grid so an interrupted and resumed run records the same loss history.
+            if (Step % training.ReportEvery == 0 || Step == training.Steps)
+            {
+                var point = new LossPoint(Step, windowLoss / windowSteps);
+                _lossHistory.Add(point);
+                progress?.Invoke(
+                    new TrainingProgress(
+                        Step,
+                        training.Steps,
+                        point.Loss,
+                        windowSteps * training.BatchSize / window.Elapsed.TotalSeconds
+                    )
+                );
+                (windowLoss, windowSteps) = (0.0, 0);
+                window.Restart();
             }
         }
-        catch (OperationCanceledException) when (checkpointPath is not null)
-        {
-            Checkpoint(checkpointPath, checkpointed);
-            throw;
-        }
-        if (checkpointPath is not null)
-            Checkpoint(checkpointPath, checkpointed);
+        CheckpointedLoop.Run(
+            () => Step,
+            lastStep,
+            TrainOneStep,
+            training.CheckpointEvery,
+            checkpointPath is null ? null : () => Checkpoint(checkpointPath, checkpointed),
+            cancellationToken
+        );
     }
 
     private void Checkpoint(string path, Action<int>? checkpointed)

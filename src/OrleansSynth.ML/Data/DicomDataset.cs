@@ -15,10 +15,18 @@ namespace OrleansSynth.ML.Data;
 /// </summary>
 public static class DicomDataset
 {
-    /// <summary>A folder is taken for DICOM when it has a dataset.yaml or its first files are DICOM.</summary>
-    public static bool IsDicomFolder(string folder) =>
-        File.Exists(Path.Combine(folder, DicomDatasetOptions.FileName))
-        || Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).Take(8).Any(DicomFile.HasDicomPreamble);
+    /// <summary>
+    /// A folder is taken for DICOM when it has a dataset.yaml, or holds no IDX file and its first files are DICOM. An
+    /// IDX folder's files are not opened here: a job reading one split must not depend on the other split's files.
+    /// </summary>
+    public static bool IsDicomFolder(string folder)
+    {
+        if (File.Exists(Path.Combine(folder, DicomDatasetOptions.FileName)))
+            return true;
+        var first = Directory.EnumerateFiles(folder).Order(StringComparer.Ordinal).Take(8).ToList();
+        return !first.Any(f => Path.GetFileName(f).Contains("-idx", StringComparison.Ordinal))
+            && first.Any(DicomFile.HasDicomPreamble);
+    }
 
     public static ImageDataset Load(string folder, string? name = null)
     {

@@ -117,16 +117,26 @@ public sealed record DicomFile(
         return new gdcm.Tag(group, element);
     }
 
-    /// <summary>Whether the file starts like a DICOM Part 10 file: 128 bytes of preamble, then "DICM".</summary>
+    /// <summary>
+    /// Whether the file starts like a DICOM Part 10 file: 128 bytes of preamble, then "DICM". A file that cannot be
+    /// read (gone since it was listed, not readable) is not.
+    /// </summary>
     public static bool HasDicomPreamble(string path)
     {
-        using var file = File.OpenRead(path);
-        if (file.Length < 132)
+        try
+        {
+            using var file = File.OpenRead(path);
+            if (file.Length < 132)
+                return false;
+            Span<byte> magic = stackalloc byte[4];
+            file.Position = 128;
+            file.ReadExactly(magic);
+            return magic.SequenceEqual("DICM"u8);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
             return false;
-        Span<byte> magic = stackalloc byte[4];
-        file.Position = 128;
-        file.ReadExactly(magic);
-        return magic.SequenceEqual("DICM"u8);
+        }
     }
 
     private static byte[] DecodePixels(string path, string transferSyntax, long expectedBytes)

@@ -28,16 +28,8 @@ public static class DeepPng
         using var file = File.OpenRead(path);
         var header = ImageInfo.FromStream(file) ?? throw new InvalidDataException($"{path}: not a readable PNG.");
         // The header's size, checked before any pixel is decoded.
-        if (
-            header.Width > PngImage.MaxSide
-            || header.Height > PngImage.MaxSide
-            || (long)header.Width * header.Height > PngImage.MaxPixels
-        )
-            throw new InvalidDataException(
-                $"{path}: the image declares {header.Width}x{header.Height} pixels, more than "
-                    + $"the {PngImage.MaxSide}x{PngImage.MaxSide} (and {PngImage.MaxPixels} pixels) an image may "
-                    + $"have here."
-            );
+        if (PngImage.RefusedSize(header.Width, header.Height) is { } tooLarge)
+            throw new InvalidDataException($"{path}: the image {tooLarge}");
         file.Position = 0;
         int width,
             height,

@@ -59,11 +59,8 @@ public sealed record DicomFile(
         var (rows, columns) = ((int)(Number(0x0028, 0x0010) ?? 0), (int)(Number(0x0028, 0x0011) ?? 0));
         if (rows < 1 || columns < 1)
             throw new InvalidDataException("has no image (Rows and Columns are missing).");
-        if (rows > PngImage.MaxSide || columns > PngImage.MaxSide || (long)rows * columns > PngImage.MaxPixels)
-            throw new InvalidDataException(
-                $"declares {columns}x{rows} pixels, more than the {PngImage.MaxSide}x"
-                    + $"{PngImage.MaxSide} (and {PngImage.MaxPixels} pixels) an image may have here."
-            );
+        if (PngImage.RefusedSize(columns, rows) is { } tooLarge)
+            throw new InvalidDataException(tooLarge);
         if (Number(0x0028, 0x0008) is > 1 and var frames)
             throw new InvalidDataException($"is multi-frame ({frames} frames); only single-frame images are read.");
         if (Number(0x0028, 0x0002) is { } samples && samples != 1)

@@ -8,6 +8,13 @@ public sealed record PngImage(byte[] Pixels, int Channels, int Height, int Width
     public const int MaxSide = 8192;
     public const long MaxPixels = 16L * 1024 * 1024;
 
+    /// <summary>Why a size an image's header declares is refused, or null: every reader asks before decoding.</summary>
+    public static string? RefusedSize(long width, long height) =>
+        width > MaxSide || height > MaxSide || width * height > MaxPixels
+            ? $"declares {width}x{height} pixels, more than the {MaxSide}x{MaxSide} (and {MaxPixels} pixels) an "
+                + "image may have here."
+            : null;
+
     /// <summary>Decodes PNG (or any format SkiaSharp reads; 16-bit PNGs through <see cref="DeepPng"/>). Grey images,
     /// and colour images whose pixels are all grey, have 1 channel.</summary>
     public static PngImage Read(string path)
@@ -18,15 +25,8 @@ public sealed record PngImage(byte[] Pixels, int Channels, int Height, int Width
             return DeepPng.Read(path);
         using var codec = SKCodec.Create(path) ?? throw new InvalidDataException($"{path}: not a readable image.");
         // The header's size, checked before any pixel is decoded: a few bytes must not make us allocate gigabytes.
-        if (
-            codec.Info.Width > MaxSide
-            || codec.Info.Height > MaxSide
-            || (long)codec.Info.Width * codec.Info.Height > MaxPixels
-        )
-            throw new InvalidDataException(
-                $"{path}: the image declares {codec.Info.Width}x{codec.Info.Height} pixels, more than the "
-                    + $"{MaxSide}x{MaxSide} (and {MaxPixels} pixels) an image may have here."
-            );
+        if (RefusedSize(codec.Info.Width, codec.Info.Height) is { } tooLarge)
+            throw new InvalidDataException($"{path}: the image {tooLarge}");
         using var bitmap = SKBitmap.Decode(
             codec,
             codec.Info.WithColorType(SKColorType.Rgba8888).WithAlphaType(SKAlphaType.Unpremul)

@@ -24,12 +24,19 @@ public static class PlantedCopiesBenchmark
         double alpha,
         int verifierSteps,
         int? verifierBatch = null,
-        double? verifierLearningRate = null
+        double? verifierLearningRate = null,
+        int? records = null,
+        string dataset = "fashion-mnist"
     )
     {
         var clock = Stopwatch.StartNew();
         var training = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);
+        if (records is { } slice)
+            training = training.Subset(Enumerable.Range(0, slice).ToArray(), $"fashion-mnist/train-{slice}");
         var heldOut = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Test);
+        // Sparse images (mostly black, as digits): where a fixed pixel tolerance would call distinct people copies.
+        if (dataset == "thumbnails")
+            (training, heldOut) = (SparseThumbnails.Of(training), SparseThumbnails.Of(heldOut));
         var config = new ReidentificationEncoderConfig { Steps = encoderSteps };
         var verifier = new PairVerifierConfig { Steps = verifierSteps };
         if (verifierBatch is { } batch)
@@ -61,7 +68,8 @@ public static class PlantedCopiesBenchmark
             pixels.AddRange(HandMadeNearCopy.Make(training.ImageAt(random.Next(training.Count)).ToArray(), random));
             ids.Add($"copy-{i:D5}");
         }
-        var control = reference.Control;
+        // The whole control half, the held-out split's own near-copies included: a flag on any of them is a false flag.
+        var (_, control) = AuditPreparation.SplitHeldOut(heldOut);
         // Drawn without repeats: with the whole control asked for, the false-flag rate is measured on every unseen
         // image once.
         var unseenPositions = Enumerable.Range(0, control.Count).ToArray();
@@ -92,7 +100,8 @@ public static class PlantedCopiesBenchmark
         Console.WriteLine(
             $"threshold {report.Summary.Threshold:F4} at alpha {report.Summary.Alpha} "
                 + $"({report.Summary.CalibrationImages} calibration images; "
-                + $"{report.Summary.HeldOutNearCopies} held-out near-copies of training records left out), encoder "
+                + $"{report.Summary.HeldOutNearCopies} held-out near-copies of training records left out; near-copy "
+                + $"tolerance {report.Metrics.NearCopyTolerance:P2}), encoder "
                 + $"{encoderSteps} steps, verifier {verifierSteps} steps of {verifier.BatchSize} at "
                 + $"{verifier.LearningRate}, AUC {report.Summary.EncoderAuc:F4}; audit "
                 + $"{scan.Elapsed.TotalSeconds:F0} s"
@@ -104,6 +113,21 @@ public static class PlantedCopiesBenchmark
         Console.WriteLine(
             $"unseen real images flagged: {falseFlags.Successes}/{falseFlags.Trials} = {falseFlags.Rate:P1} (95% CI "
                 + $"{falseFlags.Lower:P1}-{falseFlags.Upper:P1})"
+        );
+        // What a fixed tolerance at the ceiling would have flagged among them by pixels alone.
+        var position = training.RecordIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
+        var images = report.Samples.ToDictionary(s => s.File, s => s);
+        var withinCeiling = Enumerable
+            .Range(0, ids.Count - copies)
+            .Count(i =>
+                AuditReference.PixelDifference(
+                    synthetic.ImageAt(copies + i),
+                    training.ImageAt(position[images[ids[copies + i]].NearestRecordId])
+                ) <= settings.NearCopyTolerance
+            );
+        Console.WriteLine(
+            $"unseen real images within the ceiling ({settings.NearCopyTolerance:P0}) of their nearest record: "
+                + $"{withinCeiling}"
         );
         Console.WriteLine(
             $"canary recall (the audit's own estimate): {c.Caught}/{c.Planted} = {c.Recall:P1} (95% CI "

@@ -2,7 +2,8 @@ using OrleansSynth.Benchmarks;
 
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim] [rounds]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache
-// folder] [alpha] [verifier steps] [verifier batch] [verifier learning rate]
+// folder] [alpha] [verifier steps] [verifier batch] [verifier learning rate | -] [training records | -]
+// [fashion-mnist | thumbnails]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch]
 // [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch]
@@ -42,7 +43,11 @@ switch (benchmark)
             args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.01,
             args.Length > 6 ? int.Parse(args[6]) : 0,
             args.Length > 7 ? int.Parse(args[7]) : null,
-            args.Length > 8 ? double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture) : null
+            args.Length > 8 && args[8] != "-"
+                ? double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture)
+                : null,
+            args.Length > 9 && args[9] != "-" ? int.Parse(args[9]) : null,
+            args.Length > 10 ? args[10] : "fashion-mnist"
         );
         return 0;
     case "versus-pytorch":

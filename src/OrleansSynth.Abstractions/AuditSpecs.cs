@@ -3,6 +3,7 @@ namespace OrleansSynth.Abstractions;
 /// <summary>A cluster audit: every sample in the bundles against every training record of the dataset.</summary>
 /// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts; 0: the encoder's link
 /// rule decides.</param>
+/// <param name="VerifierBatch">Pairs per pair-verifier training step.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditSpec(
     [property: Id(0)] string Dataset,
@@ -13,7 +14,8 @@ public sealed record AuditSpec(
     [property: Id(5)] int RealTile = 8192,
     [property: Id(6)] int EncoderSteps = 3000,
     [property: Id(7)] int Canaries = 200,
-    [property: Id(8)] int VerifierSteps = 0
+    [property: Id(8)] int VerifierSteps = 0,
+    [property: Id(9)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch
 );
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>

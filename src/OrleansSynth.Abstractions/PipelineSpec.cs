@@ -16,6 +16,7 @@ namespace OrleansSynth.Abstractions;
 /// guidance).</param>
 /// <param name="VerifierSteps">Training steps of the audits' pair verifier (trained once per dataset and cached); 0:
 /// verdicts by the encoder's link rule.</param>
+/// <param name="VerifierBatch">Pairs per pair-verifier training step.</param>
 /// <param name="Description">What the release's cards say about the data, its use, licence and contact.</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of
 /// class-balanced.</param>
@@ -41,9 +42,18 @@ public sealed record PipelineSpec(
     [property: Id(17)] int Canaries = 200,
     [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim,
     [property: Id(19)] int VerifierSteps = 0,
-    [property: Id(20)] ReleaseDescription? Description = null
+    [property: Id(20)] ReleaseDescription? Description = null,
+    [property: Id(21)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch
 )
 {
+    /// <summary>The pair verifier's batch unless a spec says otherwise.</summary>
+    public const int DefaultVerifierBatch = 128;
+
+    /// <summary>The verifier's batch must lie in this range: fewer pairs make too noisy a step, more do not fit the
+    /// compute slot's memory budget.</summary>
+    public const int MinVerifierBatch = 16,
+        MaxVerifierBatch = 1024;
+
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent =>
         Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

@@ -97,9 +97,9 @@ public static class HtmlReport
         html.Append($"</table><p>{verdict}; encoder verification AUC {Num(report.Teacher.Summary.EncoderAuc)}. ");
         if (report.Teacher.Summary.HeldOutNearCopies is > 0 and var heldOutCopies)
             html.Append(
-                $"{heldOutCopies} held-out real images are themselves near-copies of training records; they were "
-                    + $"left out of calibration and control, so they neither set the threshold nor count as unseen "
-                    + $"people. "
+                $"{heldOutCopies} held-out real images are within the near-copy rule's calibrated tolerance of a "
+                    + $"training record; its flags on them count against alpha, and they were left out of the "
+                    + $"thresholds' calibration and of the control. "
             );
         html.Append(
             $"The filter removed {report.FilteredOut} {teacherSet} samples and kept {report.KeptAfterFilter}"

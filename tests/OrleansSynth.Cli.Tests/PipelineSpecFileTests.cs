@@ -171,6 +171,28 @@ public sealed class PipelineSpecFileTests : IDisposable
     }
 
     [Fact]
+    public void ReadsTheVerifierBatch() =>
+        Assert.Equal(
+            (PipelineSpec.DefaultVerifierBatch, 64),
+            (
+                PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder).VerifierBatch,
+                PipelineSpecFile
+                    .Load(Write("dataset: fashion-mnist\naudit: { verifierBatch: 64 }\n"), outputRoot: _folder)
+                    .VerifierBatch
+            )
+        );
+
+    [Fact]
+    public void TheQuickPresetRunsTheUsersKindOfAuditUnderTheDefaultGateOnASlice()
+    {
+        var quick = DemoPresets.For("quick", DemoPresets.DatasetFor("quick"), _folder);
+        Assert.Equal("fashion-mnist-6k", quick.Dataset);
+        Assert.Equal((0.02, 4000, 64), (quick.Alpha, quick.VerifierSteps, quick.VerifierBatch));
+        Assert.Equal(new PipelinePolicy(150, RequireApproval: false), quick.Gate);
+        Assert.Equal("fashion-mnist", DemoPresets.DatasetFor("default"));
+    }
+
+    [Fact]
     public void ReadsTheStrategyAndTheDiversityOptions()
     {
         var spec = PipelineSpecFile.Load(

@@ -137,6 +137,66 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         }
     }
 
+    /// <summary>
+    /// The default gate (canary recall at least 0.95, the student's flagged rate under 5%) opens on a real run: on 300
+    /// training records a 600-step encoder's link rule catches all of its canaries at alpha 2% (the planted benchmark
+    /// on the same size: 99.3% of compound copies, docs/lab-notebook.md), where a verifier of the few steps the suite
+    /// can afford would catch fewer.
+    /// </summary>
+    [Fact]
+    public async Task ARunReleasesUnderTheDefaultGateOnTheAuditsOwnEvidence()
+    {
+        const int samples = 200;
+        var output = Path.Combine(cluster.Root, "default-gate-out");
+        var dataset = SmallFashionMnist.Write(Path.Combine(cluster.Root, "three-hundred"), train: 300, test: 600);
+        var diffusion = new TrainingRunSpec(
+            "",
+            Steps: 20,
+            BatchSize: 16,
+            BaseChannels: 16,
+            Timesteps: 50,
+            CheckpointEvery: 10
+        );
+        var spec = new PipelineSpec(
+            dataset,
+            diffusion,
+            diffusion,
+            // Enough student samples for the default ceiling's 95% upper bound to fall under 5%.
+            SampleCount: samples,
+            ShardSize: 50,
+            Gate: new PipelinePolicy(MinimumSamples: 5, RequireApproval: false),
+            Output: output,
+            SamplerSteps: 4,
+            Alpha: 0.02,
+            EncoderSteps: 600,
+            ClassifierSteps: 40,
+            SyntheticTile: 64,
+            RealTile: 512
+        );
+        var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("default-gate");
+        await cluster.Submit(coordinator, spec);
+        var status = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
+        Assert.True(status.State == WorkState.Completed, $"{status.State}: {status.Error}");
+        Assert.Equal(new PipelinePolicy(MinimumSamples: 5, RequireApproval: false), status.Policy);
+
+        foreach (var audit in new[] { "default-gate/teacher-audit", "default-gate/student-audit" })
+        {
+            var summary = (await cluster.Grains.GetGrain<IPrivacyAuditGrain>(audit).GetStatus()).Summary!;
+            Assert.True(summary.CanaryRecall >= 0.95, $"{audit}: canary recall {summary.CanaryRecall:P1}");
+        }
+        await TwoSiloCluster.ExportRelease(coordinator, output);
+        var studentAudit = await cluster.Grains.GetGrain<IPrivacyAuditGrain>("default-gate/student-audit").GetStatus();
+        Assert.Equal(
+            samples - studentAudit.FlaggedSampleIds.Count + 1,
+            File.ReadAllLines(Path.Combine(output, "release", "synthetic", "metadata.csv")).Length
+        );
+    }
+
     [Theory]
     [InlineData(PipelineStrategy.DiversityAware)]
     [InlineData(PipelineStrategy.DiversityAwareDistillation)]

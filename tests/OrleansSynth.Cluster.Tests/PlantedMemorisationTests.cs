@@ -35,9 +35,15 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
             student,
             SampleCount: 80,
             ShardSize: 20,
-            // A 150-step encoder is too small to prove its recall on canaries; this test is about the filter, so the
-            // minimum is off.
-            Gate: new PipelinePolicy(MinimumSamples: 1, RequireApproval: false, MinimumCanaryRecall: 0),
+            // A 150-step encoder is too small to prove its recall on canaries, and the student of 20 memorised images
+            // may still be flagged: this test is about the filter, so those two conditions are off and a release is
+            // always written, for the check below.
+            Gate: new PipelinePolicy(
+                MinimumSamples: 1,
+                RequireApproval: false,
+                MinimumCanaryRecall: 0,
+                StudentFlaggedRateCeiling: 1
+            ),
             Output: Path.Combine(cluster.Root, "memorise-out"),
             SamplerSteps: 10,
             EncoderSteps: 150,
@@ -53,7 +59,7 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
             TimeSpan.FromMinutes(10),
             TimeSpan.FromSeconds(1)
         );
-        Assert.True(status.State is WorkState.Completed or WorkState.Refused, status.Error);
+        Assert.True(status.State == WorkState.Completed, $"{status.State}: {status.Error}");
         // Where the test's minutes go, for whoever next shortens the suite.
         foreach (var stage in status.Stages.Where(s => s.StartedAt is not null && s.FinishedAt is not null))
             output.WriteLine($"{stage.Name}: {(stage.FinishedAt!.Value - stage.StartedAt!.Value).TotalSeconds:F1} s");
@@ -73,29 +79,27 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
         Assert.Equal(0, decisions[^1].Evidence.FlaggedRemaining);
         // Every released image passed both audits: no flagged teacher or student sample is among the released pixels.
         var release = Path.Combine(cluster.Root, "memorise-out", "release", "synthetic");
-        if (Directory.Exists(release))
-        {
-            var released = Directory
-                .GetFiles(release, "*.png")
-                .Select(f => Convert.ToHexString(ML.Imaging.PngImage.Read(f).Pixels))
-                .ToHashSet();
-            foreach (
-                var (job, audit) in new[]
-                {
-                    ("memorise/teacher-samples", teacherAudit),
-                    ("memorise/student-samples", studentAudit),
-                }
-            )
+        Assert.True(Directory.Exists(release), $"no release at {release}");
+        var released = Directory
+            .GetFiles(release, "*.png")
+            .Select(f => Convert.ToHexString(ML.Imaging.PngImage.Read(f).Pixels))
+            .ToHashSet();
+        foreach (
+            var (job, audit) in new[]
             {
-                var flagged = audit.FlaggedSampleIds.ToHashSet();
-                var samples = await cluster.Grains.GetGrain<ISamplingJobGrain>(job).GetStatus();
-                foreach (var shard in samples.Shards)
-                {
-                    var bundle = ML.Data.SampleBundle.Read(await cluster.ArtifactPath(shard.Samples));
-                    for (var i = 0; i < bundle.Count; i++)
-                        if (flagged.Contains(bundle.RecordIds[i]))
-                            Assert.DoesNotContain(Convert.ToHexString(bundle.ImageAt(i).ToArray()), released);
-                }
+                ("memorise/teacher-samples", teacherAudit),
+                ("memorise/student-samples", studentAudit),
+            }
+        )
+        {
+            var flagged = audit.FlaggedSampleIds.ToHashSet();
+            var samples = await cluster.Grains.GetGrain<ISamplingJobGrain>(job).GetStatus();
+            foreach (var shard in samples.Shards)
+            {
+                var bundle = ML.Data.SampleBundle.Read(await cluster.ArtifactPath(shard.Samples));
+                for (var i = 0; i < bundle.Count; i++)
+                    if (flagged.Contains(bundle.RecordIds[i]))
+                        Assert.DoesNotContain(Convert.ToHexString(bundle.ImageAt(i).ToArray()), released);
             }
         }
         Assert.True(

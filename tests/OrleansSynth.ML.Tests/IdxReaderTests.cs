@@ -16,6 +16,15 @@ public class IdxReaderTests(FashionMnistFixture fashion)
     }
 
     [Fact]
+    public void TheQuickSliceHoldsTheFirst6000TrainingRecordsAndTheWholeTestSplit()
+    {
+        var train = DatasetCatalog.Load("fashion-mnist-6k", DatasetSplit.Train);
+        Assert.Equal(fashion.Train.RecordIds[..6000], train.RecordIds);
+        Assert.Equal(fashion.Test.RecordIds, DatasetCatalog.Load("fashion-mnist-6k", DatasetSplit.Test).RecordIds);
+        Assert.True(train.ImageAt(5999).SequenceEqual(fashion.Train.ImageAt(5999)));
+    }
+
+    [Fact]
     public void RecordIdsAreUniqueAndStableAcrossLoads()
     {
         Assert.Equal(fashion.Train.Count, fashion.Train.RecordIds.Distinct().Count());

@@ -15,13 +15,25 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
 {
     private static readonly ReidentificationEncoderConfig FastEncoder = new() { Steps = 600, BatchSize = 128 };
 
+    /// <summary>
+    /// The users' kind of audit (an encoder, then the pair verifier's verdicts at alpha 2%), sized for a 3,000-record
+    /// slice and the suite's minutes: on the planted benchmark it caught 88.8% of 500 compound copies and 94.5% of its
+    /// canaries (docs/lab-notebook.md). The users' default audit reaches 96.4% on all 60,000 records, but its models
+    /// take 35 minutes to train: that is measured by the benchmark, not here.
+    /// </summary>
+    private static readonly AuditSettings UsersAudit = new()
+    {
+        Alpha = 0.02,
+        Verifier = new PairVerifierConfig { Steps = 2000, BatchSize = 64 },
+    };
+
     [Fact]
-    public void ReportsItsRecallOnCompoundNearCopiesAndFlagsAboutAlphaOfUnseenImages()
+    public void CatchesCompoundNearCopiesWithTheUsersKindOfAuditAndFlagsAboutAlphaOfUnseenImages()
     {
         using var files = new TestFiles();
-        var training = fashion.Train.Subset(Enumerable.Range(0, 6000).ToArray(), "fashion-mnist/train-6k");
+        var training = fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "fashion-mnist/train-3k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 4000).ToArray(), "fashion-mnist/test-4k");
-        var settings = new AuditSettings { Alpha = 0.01 };
+        var settings = UsersAudit;
         using var reference = AuditPreparation.Prepare(
             training,
             heldOut,
@@ -53,20 +65,17 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var unseenVerdicts = report.Samples.Where(s => s.File.StartsWith("unseen-")).ToList();
         var copyRecall = copyVerdicts.Count(s => s.Flagged) / (double)copies;
         var unseenRate = unseenVerdicts.Count(s => s.Flagged) / (double)unseenVerdicts.Count;
-        // Known gap (issue 9): compound near-copies are caught at about 55% (canaries about 70%), not the 95% wanted.
-        // The
-        // canaries make the gate refuse such an audit; here the exact copies at least must all be caught.
         Assert.True(copyVerdicts.Take(20).All(s => s.Flagged), "an exact copy was not flagged");
         Assert.True(
-            copyRecall >= 0.3,
-            $"flagged {copyRecall:P1} of compound copies (threshold {report.Summary.Threshold:F3})"
+            copyRecall >= 0.85,
+            $"flagged {copyRecall:P1} of compound copies (verifier threshold {report.Summary.VerifierThreshold:F3})"
         );
         // The audit's own estimate must track the recall measured on copies it knows nothing about.
-        Assert.InRange(report.Summary.Canaries.Recall - copyRecall, -0.25, 0.25);
-        // alpha = 1%: 300 unseen images flag ~3; 9 or more would be a 1-in-1000 event if calibration were right.
+        Assert.InRange(report.Summary.Canaries.Recall - copyRecall, -0.08, 0.08);
+        // alpha = 2%: 300 unseen images flag ~6; 15 or more would be a 1-in-1000 event if calibration were right.
         Assert.True(
-            unseenRate <= 0.03,
-            $"flagged {unseenRate:P1} of unseen images (threshold {report.Summary.Threshold:F3})"
+            unseenRate < 0.05,
+            $"flagged {unseenRate:P1} of unseen images (verifier threshold {report.Summary.VerifierThreshold:F3})"
         );
         Assert.Equal(20, report.Metrics.ExactCopies);
         Assert.Equal(500, report.Summary.Total);
@@ -85,8 +94,7 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
                 + $"the planted copies"
         );
         // 200 of 500 samples are copies of training records, but the training side of the holdout test is a random set
-        // of
-        // the holdout's size (a third of the 6,000 records here), so about a third of the copies' sources are on it.
+        // of the holdout's size (about two thirds of the 3,000 records here), so only some copies' sources are on it.
         var holdout = report.Metrics.HoldoutDistance;
         Assert.True(
             holdout.Excess > 0.03 && holdout.PValue < 0.01,

@@ -53,6 +53,11 @@ public sealed partial class PrivacyAuditGrain(
             throw new ArgumentException("An audit needs at least one sample bundle.");
         if (spec.VerifierSteps < 0)
             throw new ArgumentException($"VerifierSteps must not be negative, was {spec.VerifierSteps}.");
+        if (spec.VerifierBatch is < PipelineSpec.MinVerifierBatch or > PipelineSpec.MaxVerifierBatch)
+            throw new ArgumentException(
+                $"VerifierBatch must be from {PipelineSpec.MinVerifierBatch} to {PipelineSpec.MaxVerifierBatch}, was "
+                    + $"{spec.VerifierBatch}."
+            );
         return Task.CompletedTask;
     }
 
@@ -87,7 +92,10 @@ public sealed partial class PrivacyAuditGrain(
             SyntheticTile = spec.SyntheticTile,
             RealTile = spec.RealTile,
             Canaries = spec.Canaries,
-            Verifier = spec.VerifierSteps > 0 ? new PairVerifierConfig { Steps = spec.VerifierSteps } : null,
+            Verifier =
+                spec.VerifierSteps > 0
+                    ? new PairVerifierConfig { Steps = spec.VerifierSteps, BatchSize = spec.VerifierBatch }
+                    : null,
         };
         try
         {

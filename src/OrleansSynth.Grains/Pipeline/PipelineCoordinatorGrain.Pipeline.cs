@@ -325,7 +325,8 @@ public sealed partial class PipelineCoordinatorGrain
                 spec.RealTile,
                 spec.EncoderSteps,
                 spec.Canaries,
-                spec.VerifierSteps
+                spec.VerifierSteps,
+                spec.VerifierBatch
             )
         );
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);

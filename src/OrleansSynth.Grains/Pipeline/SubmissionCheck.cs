@@ -44,6 +44,10 @@ public static class SubmissionCheck
         if (spec.VerifierSteps < floor.VerifierSteps)
             yield return Weaker("audit.verifierSteps", spec.VerifierSteps, "at least", floor.VerifierSteps);
 
+        if (spec.VerifierBatch is < PipelineSpec.MinVerifierBatch or > PipelineSpec.MaxVerifierBatch)
+            yield return $"audit.verifierBatch {spec.VerifierBatch} must be from {PipelineSpec.MinVerifierBatch} to "
+                + $"{PipelineSpec.MaxVerifierBatch}";
+
         if (spec.SampleCount < 1)
             yield return $"sampling.count {spec.SampleCount} must be positive";
         if (spec.ShardSize < 1)

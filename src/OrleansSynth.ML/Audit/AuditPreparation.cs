@@ -8,9 +8,9 @@ namespace OrleansSynth.ML.Audit;
 /// Builds an <see cref="AuditReference"/>: trains the encoder on the training records (or reuses it from the
 /// cache folder), measures its verification AUC and calibrates its threshold on one half of the held-out
 /// records; then trains the pair verifier on the encoder's look-alikes and calibrates it on the same half; and keeps
-/// the other half as the audit's control. A held-out image within the near-copy tolerance of its nearest training
-/// record is a copy the dataset itself holds, not an unseen person: it is left out of calibration (where it would spend
-/// the false flags alpha allows on copies and so raise the threshold) and of the control, and counted.
+/// the other half as the audit's control. The near-copy rule's tolerance is calibrated first (<see
+/// cref="NearCopyRule"/>): the held-out images within it are flagged by that rule, so they are left out of the
+/// thresholds' calibration and their flags counted against alpha; they are left out of the control too, and counted.
 /// Models and embeddings are cached by content. Everything trains and embeds
 /// on <c>device</c>, where the returned models stay.
 /// </summary>
@@ -37,13 +37,7 @@ public static class AuditPreparation
         CancellationToken cancellationToken = default
     )
     {
-        var (calibration, control) = PatientSplitter.Split(
-            heldOut,
-            0.5,
-            seed: 41,
-            $"{heldOut.Name}/calibration",
-            $"{heldOut.Name}/control"
-        );
+        var (calibration, control) = SplitHeldOut(heldOut);
         if (calibration.Count == 0 || control.Count == 0)
             throw new ArgumentException(
                 $"{heldOut.Name}: too few held-out records ({heldOut.Count}) to calibrate and control."
@@ -85,11 +79,11 @@ public static class AuditPreparation
         );
         var calibrationKey =
             $"{ReidentificationTrainer.Fingerprint(calibration)}:{settings.Alpha}:{settings.NearCopyTolerance}:"
-            + $"link{settings.LinkNeighbours}";
+            + $"{settings.NearCopyShare}:link{settings.LinkNeighbours}:copies-counted";
         if (model.Info.Calibration is null || model.Info.Link is null || model.Info.CalibrationKey != calibrationKey)
         {
             ReidentificationTrainer.MeasureVerification(model, calibration);
-            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(
+            var (embeddings, nearest, differences) = EmbedAndMeasure(
                 model,
                 trainingEmbeddings,
                 training,
@@ -97,27 +91,32 @@ public static class AuditPreparation
                 settings
             );
             embeddings.Dispose();
+            var tolerance = NearCopyRule.Calibrate(
+                differences,
+                settings.NearCopyTolerance,
+                settings.Alpha,
+                settings.NearCopyShare
+            );
+            var unseen = Beyond(differences, tolerance);
+            var copies = calibration.Count - unseen.Length;
             var scores = unseen.Select(nearest.BestScore).ToArray();
             var contrasts = unseen
                 .Select(i => LinkRule.Contrast(nearest.RowScores(i), settings.LinkNeighbours))
                 .ToArray();
             model.SetCalibration(
-                ThresholdCalibration.FromHeldOutScores(
-                    scores,
-                    settings.Alpha,
-                    training.Count,
-                    calibration.Count - unseen.Length
-                ),
-                LinkRule.Calibrate(scores, contrasts, settings.LinkNeighbours, settings.Alpha),
+                ThresholdCalibration.FromHeldOutScores(scores, settings.Alpha, training.Count, copies, tolerance),
+                LinkRule.Calibrate(scores, contrasts, settings.LinkNeighbours, settings.Alpha, copies),
                 calibrationKey
             );
             model.Save(modelPath);
         }
+        var nearCopyTolerance = model.Calibration.NearCopyTolerance;
         var link = model.Link;
         log?.Invoke(
             $"threshold {model.Calibration.Threshold:F4} (alpha {model.Calibration.Alpha}, "
                 + $"{model.Calibration.HeldOutCount} held-out images, "
-                + $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out), encoder AUC "
+                + $"{model.Calibration.HeldOutCopiesLeftOut} near-copies of training records left out, near-copy "
+                + $"tolerance {nearCopyTolerance:P2}), encoder AUC "
                 + $"{model.Info.VerificationAuc:F4}; "
                 + $"link rule: similarity above {link.SimilarityThreshold:F4} or contrast over {link.Neighbours} "
                 + $"neighbours above {link.ContrastThreshold:F4} ({link.HeldOutFlagged} of {link.HeldOutCount} "
@@ -138,7 +137,14 @@ public static class AuditPreparation
             progress,
             cancellationToken
         );
-        var (allControl, _, unseenControl) = EmbedAndFindUnseen(model, trainingEmbeddings, training, control, settings);
+        var (allControl, _, controlDifferences) = EmbedAndMeasure(
+            model,
+            trainingEmbeddings,
+            training,
+            control,
+            settings
+        );
+        var unseenControl = Beyond(controlDifferences, nearCopyTolerance);
         var controlCopies = control.Count - unseenControl.Length;
         using var controlTensor = controlCopies == 0 ? allControl : KeepRows(allControl, unseenControl);
         if (controlCopies > 0)
@@ -158,12 +164,16 @@ public static class AuditPreparation
         );
     }
 
+    /// <summary>The held-out split's two halves, by patient: one sets the thresholds, the other is the
+    /// control.</summary>
+    public static (ImageDataset Calibration, ImageDataset Control) SplitHeldOut(ImageDataset heldOut) =>
+        PatientSplitter.Split(heldOut, 0.5, seed: 41, $"{heldOut.Name}/calibration", $"{heldOut.Name}/control");
+
     /// <summary>
-    /// The held-out images' embeddings (the caller disposes them), each one's nearest training record under the
-    /// encoder,
-    /// and the positions of the images that are not within the near-copy tolerance of it: the unseen ones.
+    /// The held-out images' embeddings (the caller disposes them), each one's nearest training records under the
+    /// encoder, and its mean absolute pixel difference to the nearest.
     /// </summary>
-    private static (Tensor Embeddings, TopKMatches Nearest, int[] Unseen) EmbedAndFindUnseen(
+    private static (Tensor Embeddings, TopKMatches Nearest, double[] Differences) EmbedAndMeasure(
         ReidentificationModel model,
         EmbeddingSet trainingEmbeddings,
         ImageDataset training,
@@ -181,15 +191,16 @@ public static class AuditPreparation
             settings.SyntheticTile,
             settings.RealTile
         );
-        var unseen = Enumerable
+        var differences = Enumerable
             .Range(0, heldOut.Count)
-            .Where(i =>
-                AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i)))
-                > settings.NearCopyTolerance
-            )
+            .Select(i => AuditReference.PixelDifference(heldOut.ImageAt(i), training.ImageAt(nearest.BestIndex(i))))
             .ToArray();
-        return (embeddings, nearest, unseen);
+        return (embeddings, nearest, differences);
     }
+
+    /// <summary>Positions of the held-out images beyond the near-copy tolerance: the unseen ones.</summary>
+    private static int[] Beyond(double[] differences, double tolerance) =>
+        Enumerable.Range(0, differences.Length).Where(i => differences[i] > tolerance).ToArray();
 
     /// <summary>The given rows of <paramref name="all"/>, which it disposes.</summary>
     private static Tensor KeepRows(Tensor all, int[] rows)
@@ -253,7 +264,7 @@ public static class AuditPreparation
         {
             // The same rule as the audit's verdict: each unseen held-out image against its nearest training record
             // under the encoder.
-            var (embeddings, nearest, unseen) = EmbedAndFindUnseen(
+            var (embeddings, nearest, differences) = EmbedAndMeasure(
                 model,
                 trainingEmbeddings,
                 training,
@@ -261,6 +272,8 @@ public static class AuditPreparation
                 settings
             );
             embeddings.Dispose();
+            var tolerance = model.Calibration.NearCopyTolerance;
+            var unseen = Beyond(differences, tolerance);
             var scores = verifier.Scores(
                 calibration.Subset(unseen, calibration.Name),
                 training,
@@ -271,7 +284,8 @@ public static class AuditPreparation
                     scores,
                     settings.Alpha,
                     training.Count,
-                    calibration.Count - unseen.Length
+                    calibration.Count - unseen.Length,
+                    tolerance
                 ),
                 calibrationKey
             );

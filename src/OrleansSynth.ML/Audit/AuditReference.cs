@@ -44,19 +44,17 @@ public sealed class AuditReference : IDisposable
     /// <summary>
     /// Whether each query is flagged, given its nearest training record under the encoder, that similarity and the
     /// contrast of its neighbourhood (<see cref="LinkRule.Contrast"/>): by the verifier when there is one, else by the
-    /// encoder's <see cref="LinkRule"/>. Also returns the verifier's scores (null without one).
+    /// encoder's <see cref="LinkRule"/>; and whatever the scores say when within <see cref="NearCopyTolerance"/> of its
+    /// nearest record. Also returns the verifier's scores (null without one).
     /// </summary>
-    /// <param name="nearCopyTolerance">A query within this mean absolute pixel difference (fraction of full scale) of
-    /// its nearest record is flagged whatever the scores say.</param>
     public (bool[] Flagged, float[]? VerifierScores) Verdicts(
         ImageDataset queries,
         IReadOnlyList<int> nearest,
         IReadOnlyList<float> similarity,
-        IReadOnlyList<float> contrast,
-        double nearCopyTolerance
+        IReadOnlyList<float> contrast
     )
     {
-        bool NearCopy(int i) => PixelDifference(queries.ImageAt(i), Training.ImageAt(nearest[i])) <= nearCopyTolerance;
+        bool NearCopy(int i) => PixelDifference(queries.ImageAt(i), Training.ImageAt(nearest[i])) <= NearCopyTolerance;
         if (Verifier is { } verifier)
         {
             var scores = verifier.Scores(queries, Training, nearest);
@@ -65,6 +63,10 @@ public sealed class AuditReference : IDisposable
         var rule = Model.Link;
         return (similarity.Select((s, i) => rule.Links(s, contrast[i]) || NearCopy(i)).ToArray(), null);
     }
+
+    /// <summary>The near-copy rule's calibrated tolerance: mean absolute pixel difference, fraction of full
+    /// scale.</summary>
+    public double NearCopyTolerance => Model.Calibration.NearCopyTolerance;
 
     public ReidentificationModel Model { get; }
     public ImageDataset Training { get; }

@@ -11,9 +11,13 @@ public sealed record AuditSettings
     /// <summary>Target false-flag rate on unseen people, used when calibrating.</summary>
     public double Alpha { get; init; } = 0.01;
 
-    /// <summary>Mean absolute pixel difference (fraction of full scale) under which a sample counts as a near-exact
-    /// copy.</summary>
+    /// <summary>Largest mean absolute pixel difference (fraction of full scale) under which a sample counts as a
+    /// near-exact copy; the audit lowers it where held-out images come that close (<see cref="NearCopyRule"/>).
+    /// </summary>
     public double NearCopyTolerance { get; init; } = 0.02;
+
+    /// <summary>Share of alpha the near-copy rule may spend on held-out images (<see cref="NearCopyRule"/>).</summary>
+    public double NearCopyShare { get; init; } = 0.25;
 
     /// <summary>Canaries planted in every scan to measure the audit's own recall.</summary>
     public int Canaries { get; init; } = 200;

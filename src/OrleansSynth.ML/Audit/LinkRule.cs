@@ -44,13 +44,15 @@ public sealed record LinkRule(
 
     /// <summary>
     /// Sets both thresholds at the same rank j of their held-out scores (each alone would flag at most j), with j the
-    /// largest rank at which the two together flag at most floor(alpha x n) of the held-out images.
+    /// largest rank at which the two together flag at most what alpha leaves them (<see
+    /// cref="ThresholdCalibration.Allowed"/>: the near-copy rule's <paramref name="copiesLeftOut"/> count against it).
     /// </summary>
     public static LinkRule Calibrate(
         IReadOnlyList<float> similarity,
         IReadOnlyList<float> contrast,
         int neighbours,
-        double alpha
+        double alpha,
+        int copiesLeftOut = 0
     )
     {
         if (alpha is <= 0 or >= 1)
@@ -62,7 +64,7 @@ public sealed record LinkRule(
             throw new ArgumentException("One contrast per similarity is needed.");
         var bySimilarity = similarity.OrderByDescending(s => s).ToArray();
         var byContrast = contrast.OrderByDescending(c => c).ToArray();
-        var allowed = (int)Math.Floor(alpha * n);
+        var allowed = ThresholdCalibration.Allowed(alpha, n, copiesLeftOut);
         LinkRule At(int rank)
         {
             var (s, c) = (bySimilarity[Math.Min(rank, n - 1)], byContrast[Math.Min(rank, n - 1)]);

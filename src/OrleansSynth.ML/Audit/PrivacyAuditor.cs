@@ -98,8 +98,7 @@ public static class PrivacyAuditor
             synthetic.Append(canaries.Images),
             rows.Select(matches.BestIndex).ToArray(),
             rows.Select(matches.BestScore).ToArray(),
-            rows.Select(r => LinkRule.Contrast(matches.RowScores(r), reference.Model.Link.Neighbours)).ToArray(),
-            settings.NearCopyTolerance
+            rows.Select(r => LinkRule.Contrast(matches.RowScores(r), reference.Model.Link.Neighbours)).ToArray()
         );
         var samples = new SampleVerdict[synthetic.Count];
         for (var i = 0; i < synthetic.Count; i++)
@@ -154,7 +153,7 @@ public static class PrivacyAuditor
             reference.Verifier is null ? reference.Model.Link : null
         );
 
-        var (exact, nearExact) = CountCopies(synthetic, training, matches, settings.NearCopyTolerance);
+        var (exact, nearExact) = CountCopies(synthetic, training, matches, reference.NearCopyTolerance);
         var metrics = new AuditMetrics(
             Distribution.Of(Best(matches, synthetic.Count), -1, 1),
             Distribution.Of(Best(controlMatches, reference.Control.Count), -1, 1),
@@ -173,7 +172,7 @@ public static class PrivacyAuditor
             HoldoutDistanceTest.Run(syntheticEmbeddings, trainingTensor, controlTensor),
             exact,
             nearExact,
-            settings.NearCopyTolerance
+            reference.NearCopyTolerance
         );
         return new AuditReport(summary, metrics, samples);
     }

@@ -6,26 +6,30 @@ namespace OrleansSynth.ML.Audit;
 /// <param name="HeldOutCount">Held-out real images whose nearest-training similarity set the threshold.</param>
 /// <param name="ReferenceCount">Training records they were compared against.</param>
 /// <param name="HeldOutFlagged">Held-out images that the threshold still flags (at most Alpha x HeldOutCount).</param>
-/// <param name="HeldOutCopiesLeftOut">Held-out images left out because they are near-copies of a training record, not
-/// unseen people.</param>
+/// <param name="HeldOutCopiesLeftOut">Held-out images left out because the near-copy rule flags them; their flags
+/// count against alpha.</param>
+/// <param name="NearCopyTolerance">The near-copy rule's calibrated tolerance (<see cref="NearCopyRule"/>).</param>
 public sealed record ThresholdCalibration(
     float Threshold,
     double Alpha,
     int HeldOutCount,
     int ReferenceCount,
     int HeldOutFlagged,
-    int HeldOutCopiesLeftOut = 0
+    int HeldOutCopiesLeftOut = 0,
+    double NearCopyTolerance = 0
 )
 {
     /// <summary>
-    /// Picks the smallest threshold that flags at most floor(alpha x n) of the held-out maxima: the
-    /// (floor(alpha x n) + 1)-th largest score, so anything strictly above it is flagged.
+    /// Picks the smallest threshold that flags at most floor(alpha x (n + c)) - c of the n held-out maxima, c the
+    /// held-out images the near-copy rule flags (left out of the scores): the rule and the threshold together flag at
+    /// most alpha of all held-out images. Anything strictly above the threshold is flagged.
     /// </summary>
     public static ThresholdCalibration FromHeldOutScores(
         IReadOnlyList<float> heldOutNearestScores,
         double alpha,
         int referenceCount,
-        int copiesLeftOut = 0
+        int copiesLeftOut = 0,
+        double nearCopyTolerance = 0
     )
     {
         if (alpha is <= 0 or >= 1)
@@ -34,9 +38,14 @@ public sealed record ThresholdCalibration(
         if (n == 0)
             throw new ArgumentException("Calibration needs held-out images.");
         var sorted = heldOutNearestScores.OrderByDescending(s => s).ToArray();
-        var allowed = (int)Math.Floor(alpha * n);
+        var allowed = Allowed(alpha, n, copiesLeftOut);
         var threshold = sorted[Math.Min(allowed, n - 1)];
         var flagged = sorted.Count(s => s > threshold);
-        return new ThresholdCalibration(threshold, alpha, n, referenceCount, flagged, copiesLeftOut);
+        return new ThresholdCalibration(threshold, alpha, n, referenceCount, flagged, copiesLeftOut, nearCopyTolerance);
     }
+
+    /// <summary>Flags a threshold may spend on <paramref name="n"/> held-out images when the near-copy rule already
+    /// flags <paramref name="copiesLeftOut"/> others.</summary>
+    public static int Allowed(double alpha, int n, int copiesLeftOut) =>
+        Math.Max(0, (int)Math.Floor(alpha * (n + copiesLeftOut)) - copiesLeftOut);
 }

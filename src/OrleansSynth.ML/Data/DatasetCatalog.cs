@@ -2,19 +2,25 @@ namespace OrleansSynth.ML.Data;
 
 /// <summary>
 /// Resolves a dataset name or path to its format and location, and loads its splits.
-/// Known names: <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package). Anything else is a path:
-/// a folder of DICOM files, a folder of IDX files, a .npz archive, or a .csv manifest.
+/// Known names: <c>fashion-mnist</c> (Debian's dataset-fashion-mnist package) and <c>fashion-mnist-6k</c>, the first
+/// 6,000 of its training records with all of its test records (<c>synth demo --preset quick</c>'s slice). Anything
+/// else is a path: a folder of DICOM files, a folder of IDX files, a .npz archive, or a .csv manifest.
 /// </summary>
 public static class DatasetCatalog
 {
+    /// <summary>A named dataset: its folder under <see cref="DatasetsRoot"/>, and how many of its training records it
+    /// keeps (null: all).</summary>
+    public sealed record KnownDataset(string Folder, int? TrainingRecords = null);
+
     /// <summary>Overrides where named datasets are looked for (default /usr/share/datasets).</summary>
     public const string RootVariable = "ORLEANSSYNTH_DATASETS";
 
-    public static readonly IReadOnlyDictionary<string, string> KnownNames = new Dictionary<string, string>(
+    public static readonly IReadOnlyDictionary<string, KnownDataset> KnownNames = new Dictionary<string, KnownDataset>(
         StringComparer.OrdinalIgnoreCase
     )
     {
-        ["fashion-mnist"] = "fashion-mnist",
+        ["fashion-mnist"] = new("fashion-mnist"),
+        ["fashion-mnist-6k"] = new("fashion-mnist", TrainingRecords: 6000),
     };
 
     public static string DatasetsRoot =>
@@ -22,8 +28,9 @@ public static class DatasetCatalog
 
     public static (DatasetFormat Format, string Path) Resolve(string nameOrPath)
     {
-        if (KnownNames.TryGetValue(nameOrPath, out var folder))
+        if (KnownNames.TryGetValue(nameOrPath, out var known))
         {
+            var folder = known.Folder;
             var path = System.IO.Path.Combine(DatasetsRoot, folder);
             if (!Directory.Exists(path))
                 throw new DatasetFormatException(
@@ -63,6 +70,9 @@ public static class DatasetCatalog
         var (format, path) = Resolve(nameOrPath);
         return format switch
         {
+            DatasetFormat.Idx
+                when KnownNames.GetValueOrDefault(nameOrPath)?.TrainingRecords is { } records
+                    && split == DatasetSplit.Train => Slice(IdxDataset.Load(path, split), records, nameOrPath),
             DatasetFormat.Idx => IdxDataset.Load(path, split),
             DatasetFormat.Npz => NpzDataset.Load(path, split),
             DatasetFormat.ImageFolder => SplitFolder(
@@ -97,6 +107,9 @@ public static class DatasetCatalog
             _ => path,
         };
     }
+
+    private static ImageDataset Slice(ImageDataset all, int records, string name) =>
+        all.Subset(Enumerable.Range(0, Math.Min(records, all.Count)).ToArray(), $"{name}/train");
 
     private static ImageDataset SplitFolder(ImageDataset all, DatasetSplit split)
     {

@@ -8,6 +8,16 @@ namespace OrleansSynth.Cluster.Tests;
 /// <summary>The whole pipeline, driven by the coordinator, on two silos with reduced sizes: each strategy.</summary>
 public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<TwoSiloCluster>
 {
+    /// <summary>A diffusion run small enough for every stage of a pipeline to finish in seconds.</summary>
+    private static readonly TrainingRunSpec TinyDiffusion = new(
+        "",
+        Steps: 20,
+        BatchSize: 16,
+        BaseChannels: 16,
+        Timesteps: 50,
+        CheckpointEvery: 10
+    );
+
     /// <summary>From DICOM files with patients, names, dates and UIDs in their tags: none of it reaches the
     /// release.</summary>
     [Fact]
@@ -20,14 +30,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             count: 2100,
             perPatient: 3
         );
-        var diffusion = new TrainingRunSpec(
-            "",
-            Steps: 20,
-            BatchSize: 16,
-            BaseChannels: 16,
-            Timesteps: 50,
-            CheckpointEvery: 10
-        );
+        var diffusion = TinyDiffusion;
         var spec = new PipelineSpec(
             dicom,
             diffusion,
@@ -149,14 +152,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         const int samples = 200;
         var output = Path.Combine(cluster.Root, "default-gate-out");
         var dataset = SmallFashionMnist.Write(Path.Combine(cluster.Root, "three-hundred"), train: 300, test: 600);
-        var diffusion = new TrainingRunSpec(
-            "",
-            Steps: 20,
-            BatchSize: 16,
-            BaseChannels: 16,
-            Timesteps: 50,
-            CheckpointEvery: 10
-        );
+        var diffusion = TinyDiffusion;
         var spec = new PipelineSpec(
             dataset,
             diffusion,
@@ -210,14 +206,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         var (dataset, records) = withStudent
             ? (cluster.Dataset, 24)
             : (SmallFashionMnist.Write(Path.Combine(cluster.Root, "twenty-records"), train: 20, test: 600), 20);
-        var diffusion = new TrainingRunSpec(
-            "",
-            Steps: 20,
-            BatchSize: 16,
-            BaseChannels: 16,
-            Timesteps: 50,
-            CheckpointEvery: 10
-        );
+        var diffusion = TinyDiffusion;
         var spec = new PipelineSpec(
             dataset,
             diffusion,
@@ -335,14 +324,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     public async Task AStudentOverTheCeilingIsRefusedAndNothingIsReleased()
     {
         var output = Path.Combine(cluster.Root, "pipeline-refused");
-        var diffusion = new TrainingRunSpec(
-            "",
-            Steps: 10,
-            BatchSize: 16,
-            BaseChannels: 16,
-            Timesteps: 50,
-            CheckpointEvery: 10
-        );
+        var diffusion = TinyDiffusion with { Steps = 10 };
         // 20 student samples cannot bound their flagged rate under 0.1%: the Wilson upper bound of 0 in 20 is 16%.
         var spec = new PipelineSpec(
             cluster.Dataset,
@@ -389,14 +371,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     public async Task AnAuditTooWeakToCatchItsCanariesIsRefusedByTheGate()
     {
         var output = Path.Combine(cluster.Root, "pipeline-weak-audit");
-        var diffusion = new TrainingRunSpec(
-            "",
-            Steps: 10,
-            BatchSize: 16,
-            BaseChannels: 16,
-            Timesteps: 50,
-            CheckpointEvery: 10
-        );
+        var diffusion = TinyDiffusion with { Steps = 10 };
         // An untrained encoder (0 steps), with the default policy: its canary recall must fall short and close the
         // gate.
         var spec = new PipelineSpec(
@@ -439,14 +414,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
     {
         var dataset = SmallFashionMnist.Write(Path.Combine(cluster.Root, "retry-dataset"), train: 400, test: 200);
         var output = Path.Combine(cluster.Root, "pipeline-retry");
-        var diffusion = new TrainingRunSpec(
-            "",
-            Steps: 40,
-            BatchSize: 16,
-            BaseChannels: 16,
-            Timesteps: 50,
-            CheckpointEvery: 10
-        );
+        var diffusion = TinyDiffusion with { Steps = 40 };
         var spec = new PipelineSpec(
             dataset,
             diffusion,

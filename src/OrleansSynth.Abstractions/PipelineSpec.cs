@@ -54,6 +54,8 @@ public sealed record PipelineSpec(
     public const int MinVerifierBatch = 16,
         MaxVerifierBatch = 1024;
 
+    public static bool IsVerifierBatchInRange(int batch) => batch is >= MinVerifierBatch and <= MaxVerifierBatch;
+
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent =>
         Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

@@ -53,7 +53,7 @@ public sealed partial class PrivacyAuditGrain(
             throw new ArgumentException("An audit needs at least one sample bundle.");
         if (spec.VerifierSteps < 0)
             throw new ArgumentException($"VerifierSteps must not be negative, was {spec.VerifierSteps}.");
-        if (spec.VerifierBatch is < PipelineSpec.MinVerifierBatch or > PipelineSpec.MaxVerifierBatch)
+        if (!PipelineSpec.IsVerifierBatchInRange(spec.VerifierBatch))
             throw new ArgumentException(
                 $"VerifierBatch must be from {PipelineSpec.MinVerifierBatch} to {PipelineSpec.MaxVerifierBatch}, was "
                     + $"{spec.VerifierBatch}."

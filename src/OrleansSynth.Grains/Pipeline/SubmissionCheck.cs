@@ -44,7 +44,7 @@ public static class SubmissionCheck
         if (spec.VerifierSteps < floor.VerifierSteps)
             yield return Weaker("audit.verifierSteps", spec.VerifierSteps, "at least", floor.VerifierSteps);
 
-        if (spec.VerifierBatch is < PipelineSpec.MinVerifierBatch or > PipelineSpec.MaxVerifierBatch)
+        if (!PipelineSpec.IsVerifierBatchInRange(spec.VerifierBatch))
             yield return $"audit.verifierBatch {spec.VerifierBatch} must be from {PipelineSpec.MinVerifierBatch} to "
                 + $"{PipelineSpec.MaxVerifierBatch}";
 

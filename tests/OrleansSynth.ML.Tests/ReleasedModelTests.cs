@@ -87,6 +87,74 @@ public class ReleasedModelTests(FashionMnistFixture fashion, ITestOutputHelper o
         }
     }
 
+    /// <summary>
+    /// A model trained with reports, released: PyTorch reads its prompt with the release's tokenizer file and draws
+    /// the image C# draws for the same prompt, and nothing of the training reports is in the folder.
+    /// </summary>
+    [Fact]
+    public void PyTorchPromptsAReleasedTextModelAsCSharpDoes()
+    {
+        using var files = new TestFiles();
+        var checkpoint = files.PathOf("run.ckpt");
+        var text = new Models.TextEncoderConfig
+        {
+            Dim = 16,
+            Heads = 2,
+            Layers = 1,
+            MaxTokens = 24,
+        };
+        var tiny = TinyModels.Diffusion(steps: 6);
+        var subset = fashion.BalancedTrainSubset(4);
+        const string secret = "patient zebulon quartermaine";
+        var withReports = new Data.ImageDataset(subset.Name, subset.Pixels, 1, 28, 28, subset.Labels, subset.RecordIds)
+        {
+            Reports = subset.Labels.Select(l => $"{secret} has a garment of class {l}").ToArray(),
+        };
+        using (var trainer = new DiffusionTrainer(tiny with { Model = tiny.Model with { Text = text } }))
+            trainer.Train(withReports, checkpoint);
+        var folder = files.PathOf("model");
+        ReleasedModel.Write(checkpoint, folder, new ReleasedSamplerDefaults(SamplerCatalog.Ddim, 5, 0, 2.0));
+        foreach (var file in Directory.GetFiles(folder))
+            Assert.DoesNotContain("zebulon", File.ReadAllText(file), StringComparison.OrdinalIgnoreCase);
+
+        var (model, released) = ReleasedModel.Load(folder);
+        using (model)
+        {
+            // ASCII, punctuation, digits and a word beyond ASCII, each tokenized by both sides.
+            foreach (var prompt in new[] { "A bright coat, size 42!", "Épanchement pleural gauche" })
+            {
+                long[] labels = [4, 4];
+                const long seed = 3;
+                using var noise = randn([labels.Length, 1, 28, 28], generator: new Generator(seed, CPU));
+                WriteNpy(files.PathOf("noise.npy"), noise);
+                var request = new SamplingRequest(labels, seed, 2.0)
+                {
+                    PromptTokens = new Text.ReportTokenizer(text).Rows([prompt, prompt]),
+                };
+                using var expected = new DdimSampler(new GaussianDiffusion(released.Diffusion), 5).Sample(
+                    model,
+                    request
+                );
+                var array = files.PathOf("prompted.npy");
+                RunPython(
+                    Path.Combine(folder, ReleasedModel.SamplerFile),
+                    "--labels",
+                    "4,4",
+                    "--noise",
+                    files.PathOf("noise.npy"),
+                    "--array",
+                    array,
+                    "--prompt",
+                    prompt
+                );
+                using var actual = ReadNpy(array);
+                var largest = (expected - actual).abs().max().item<float>();
+                output.WriteLine($"'{prompt}': largest difference {largest:G3}");
+                Assert.True(largest < Tolerance, $"'{prompt}': PyTorch's images differ from C#'s by up to {largest}");
+            }
+        }
+    }
+
     /// <summary>Debian's python3 with python3-torch (ORLEANSSYNTH_PYTHON overrides), not whatever python3 is
     /// first.</summary>
     private static string Python =>

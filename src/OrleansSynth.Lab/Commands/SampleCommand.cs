@@ -42,6 +42,12 @@ internal static class SampleCommand
             Description = "Classifier-free guidance scale (1 = plain conditional).",
             DefaultValueFactory = _ => 2.0,
         };
+        var prompt = new Option<string?>("--prompt")
+        {
+            Description =
+                "Text every image is drawn from, for a model trained with reports (guidance applies to it "
+                + "as to the label).",
+        };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { DefaultValueFactory = _ => "auto" };
 
@@ -54,6 +60,7 @@ internal static class SampleCommand
             steps,
             eta,
             guidance,
+            prompt,
             seed,
             device,
         };
@@ -78,7 +85,8 @@ internal static class SampleCommand
                         parse.GetValue(perClass),
                         parse.GetValue(guidance),
                         parse.GetValue(seed),
-                        parse.GetValue(output)!
+                        parse.GetValue(output)!,
+                        parse.GetValue(prompt)
                     );
                 }
                 return Task.FromResult(0);

@@ -10,7 +10,8 @@ namespace OrleansSynth.Lab.Commands;
 
 /// <summary>
 /// <c>synth train</c>: trains a class-conditional diffusion model on a real dataset, in-process, and writes a
-/// checkpoint, the loss curve and a grid of samples. Re-running it resumes from the checkpoint in --out.
+/// checkpoint, the loss curve and a grid of samples. A dataset with reports trains a model that also reads them
+/// (prompted by text). Re-running it resumes from the checkpoint in --out.
 /// </summary>
 internal static class TrainCommand
 {
@@ -57,6 +58,12 @@ internal static class TrainCommand
             Description = "auto, cpu or cuda[:N].",
             DefaultValueFactory = _ => "auto",
         };
+        var reportColumn = new Option<string?>("--report-column")
+        {
+            Description =
+                "The manifest column of reports (default 'report', when present). A dataset with reports "
+                + "trains a model prompted by text.",
+        };
         var perClass = new Option<int>("--samples-per-class") { DefaultValueFactory = _ => 10 };
         var samplingSteps = new Option<int>("--sampling-steps")
         {
@@ -83,6 +90,7 @@ internal static class TrainCommand
             timesteps,
             schedule,
             limit,
+            reportColumn,
             seed,
             fresh,
             device,
@@ -99,13 +107,18 @@ internal static class TrainCommand
                     var checkpoint = Path.Combine(outDir, "checkpoint.ckpt");
                     var torchDevice = ComputeDevice.Select(parse.GetValue(device));
 
-                    var data = DatasetCatalog.Load(parse.GetValue(dataset)!, DatasetSplit.Train);
+                    var data = DatasetCatalog.Load(
+                        parse.GetValue(dataset)!,
+                        DatasetSplit.Train,
+                        reportColumn: parse.GetValue(reportColumn)
+                    );
                     ModelInputShape.Check(parse.GetValue(dataset)!, data);
                     if (parse.GetValue(limit) is { } n)
                         data = data.Subset(Enumerable.Range(0, Math.Min(n, data.Count)).ToArray());
                     AnsiConsole.WriteLine(
                         $"dataset {data.Name}: {data.Count} images {data.Channels}x{data.Height}x{data.Width}, "
-                            + $"{data.NumClasses} classes; device {torchDevice}"
+                            + $"{data.NumClasses} classes{(data.HasReports ? ", with reports" : "")}; device "
+                            + $"{torchDevice}"
                     );
 
                     var config = new DiffusionModelConfig
@@ -116,6 +129,7 @@ internal static class TrainCommand
                             ImageSize = data.Height,
                             NumClasses = data.NumClasses,
                             BaseChannels = parse.GetValue(baseChannels),
+                            Text = data.HasReports ? new TextEncoderConfig() : null,
                         },
                         Diffusion = new DiffusionConfig
                         {

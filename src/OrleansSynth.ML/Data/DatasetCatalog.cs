@@ -65,7 +65,14 @@ public static class DatasetCatalog
     /// patient (20% test) with a fixed seed so every caller sees the same split.
     /// </summary>
     /// <param name="allowPathsOutside">For a CSV manifest: accept image paths outside the manifest's folder.</param>
-    public static ImageDataset Load(string nameOrPath, DatasetSplit split, bool allowPathsOutside = false)
+    /// <param name="reportColumn">For a CSV manifest: the column of reports (default <c>report</c>, if
+    /// present).</param>
+    public static ImageDataset Load(
+        string nameOrPath,
+        DatasetSplit split,
+        bool allowPathsOutside = false,
+        string? reportColumn = null
+    )
     {
         var (format, path) = Resolve(nameOrPath);
         return format switch
@@ -76,7 +83,7 @@ public static class DatasetCatalog
             DatasetFormat.Idx => IdxDataset.Load(path, split),
             DatasetFormat.Npz => NpzDataset.Load(path, split),
             DatasetFormat.ImageFolder => SplitFolder(
-                ImageFolderDataset.Load(path, allowPathsOutside: allowPathsOutside),
+                ImageFolderDataset.Load(path, allowPathsOutside: allowPathsOutside, reportColumn: reportColumn),
                 split
             ),
             DatasetFormat.Dicom => SplitFolder(DicomDataset.Load(path), split),

@@ -6,7 +6,7 @@ namespace OrleansSynth.ML.Data;
 
 /// <summary>
 /// An in-memory image set: pixels as bytes [N,C,H,W] (in chunks, so it may exceed 2 GiB), a label and a stable record
-/// id per image, and a patient id where the source has one.
+/// id per image, and a patient id and a report where the source has them.
 /// </summary>
 public sealed class ImageDataset
 {
@@ -84,6 +84,22 @@ public sealed class ImageDataset
     public string[] RecordIds { get; }
     public string?[]? PatientIds { get; }
     public int NumClasses { get; }
+
+    /// <summary>The text beside each image (a radiology report, a caption), where the source has it; null entries
+    /// are images without one. Real reports never leave the silos: only prompts a user writes are shareable.</summary>
+    public string?[]? Reports
+    {
+        get => _reports;
+        init =>
+            _reports =
+                value is null || value.Length == Labels.Length
+                    ? value
+                    : throw new ArgumentException($"{Name}: {value.Length} reports for {Labels.Length} images.");
+    }
+
+    private readonly string?[]? _reports;
+
+    public bool HasReports => Reports is not null && Reports.Any(r => !string.IsNullOrEmpty(r));
     public int Count => Labels.Length;
     public int ImageBytes => Channels * Height * Width;
     public bool HasPatientIds => PatientIds is not null && PatientIds.All(p => !string.IsNullOrEmpty(p));
@@ -122,7 +138,10 @@ public sealed class ImageDataset
             indices.Select(i => RecordIds[i]).ToArray(),
             PatientIds is null ? null : indices.Select(i => PatientIds[i]).ToArray(),
             NumClasses
-        );
+        )
+        {
+            Reports = Reports is null ? null : indices.Select(i => Reports[i]).ToArray(),
+        };
     }
 
     /// <summary>This dataset followed by <paramref name="other"/>'s images (same shape); patient ids are
@@ -143,7 +162,13 @@ public sealed class ImageDataset
             [.. Labels, .. other.Labels],
             [.. RecordIds, .. other.RecordIds],
             numClasses: Math.Max(NumClasses, other.NumClasses)
-        );
+        )
+        {
+            Reports =
+                Reports is null && other.Reports is null
+                    ? null
+                    : [.. Reports ?? new string?[Count], .. other.Reports ?? new string?[other.Count]],
+        };
     }
 
     /// <summary>The records whose ids are in <paramref name="keep"/>, in this dataset's order; every id must be

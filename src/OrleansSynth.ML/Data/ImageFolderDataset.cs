@@ -1,12 +1,14 @@
 using System.Globalization;
 using CsvHelper;
 using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Text;
 
 namespace OrleansSynth.ML.Data;
 
 /// <summary>
-/// A folder of images described by a CSV manifest with a header row: <c>path,label[,patient_id]</c> (<c>file_name</c>
-/// for <c>path</c> also works: a release's metadata.csv).
+/// A folder of images described by a CSV manifest with a header row: <c>path,label[,patient_id][,report]</c>
+/// (<c>file_name</c> for <c>path</c> also works: a release's metadata.csv). Reports, like patient ids, are all or
+/// nothing, and each at most <see cref="ReportText.MaxTokens"/> tokens of UTF-8 text.
 /// Paths are relative to the manifest's folder and must stay inside it unless the caller allows otherwise. A record
 /// id is the manifest path with a hash of the image's pixels, so a changed image behind an unchanged path is a
 /// different record. Patient ids are all or nothing: a manifest that has them on some rows only is refused, since
@@ -15,12 +17,21 @@ namespace OrleansSynth.ML.Data;
 public static class ImageFolderDataset
 {
     /// <param name="allowPathsOutside">Accept absolute paths and paths that climb out of the manifest's folder.</param>
-    public static ImageDataset Load(string manifestPath, string? name = null, bool allowPathsOutside = false)
+    /// <param name="reportColumn">The column holding each image's report; by default <c>report</c>, when the
+    /// manifest has one.</param>
+    public static ImageDataset Load(
+        string manifestPath,
+        string? name = null,
+        bool allowPathsOutside = false,
+        string? reportColumn = null
+    )
     {
         if (!File.Exists(manifestPath))
             throw new DatasetFormatException(manifestPath, "manifest file not found.");
+        if (ReportText.FirstInvalidUtf8Line(manifestPath) is { } badLine)
+            throw new DatasetFormatException(manifestPath, $"line {badLine}: not valid UTF-8 text.");
         var root = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
-        var rows = ReadManifest(manifestPath);
+        var rows = ReadManifest(manifestPath, reportColumn);
         if (rows.Count == 0)
             throw new DatasetFormatException(manifestPath, "manifest has no rows.");
 
@@ -35,6 +46,16 @@ public static class ImageFolderDataset
                 $"line {missing.Line}: '{missing.Path}' has no patient id, but {withPatient} of {rows.Count} rows "
                     + $"have one; give every row a patient id (or none), so no patient can land on both sides of a "
                     + $"split."
+            );
+        }
+        var withReport = rows.Count(r => !string.IsNullOrWhiteSpace(r.Report));
+        if (withReport > 0 && withReport < rows.Count)
+        {
+            var missing = rows.First(r => string.IsNullOrWhiteSpace(r.Report));
+            throw new DatasetFormatException(
+                manifestPath,
+                $"line {missing.Line}: '{missing.Path}' has no report, but {withReport} of {rows.Count} rows have "
+                    + "one; give every row a report (or none)."
             );
         }
         var ids = new string[rows.Count];
@@ -90,7 +111,10 @@ public static class ImageFolderDataset
             rows.Select(r => r.Label).ToArray(),
             ids,
             withPatient > 0 ? rows.Select(r => r.PatientId).ToArray() : null
-        );
+        )
+        {
+            Reports = withReport > 0 ? rows.Select(r => r.Report).ToArray() : null,
+        };
     }
 
     private static bool IsInside(string root, string path) =>
@@ -99,9 +123,12 @@ public static class ImageFolderDataset
             StringComparison.Ordinal
         );
 
-    private sealed record ManifestRow(int Line, string Path, long Label, string? PatientId);
+    private sealed record ManifestRow(int Line, string Path, long Label, string? PatientId, string? Report);
 
-    private static List<ManifestRow> ReadManifest(string manifestPath)
+    /// <summary>The column reports are read from when none is named.</summary>
+    public const string DefaultReportColumn = "report";
+
+    private static List<ManifestRow> ReadManifest(string manifestPath, string? reportColumnName)
     {
         using var csv = CsvReader.FromFile(
             manifestPath,
@@ -116,6 +143,12 @@ public static class ImageFolderDataset
             .Select(name => header.IndexOf(name))
             .FirstOrDefault(i => i >= 0, -1);
         var (labelColumn, patientColumn) = (header.IndexOf("label"), header.IndexOf("patient_id"));
+        var reportColumn = header.IndexOf((reportColumnName ?? DefaultReportColumn).Trim().ToLowerInvariant());
+        if (reportColumnName is not null && reportColumn < 0)
+            throw new DatasetFormatException(
+                manifestPath,
+                $"has no '{reportColumnName}' column for reports; found '{string.Join(",", header)}'."
+            );
         if (pathColumn < 0 || labelColumn < 0)
             throw new DatasetFormatException(
                 manifestPath,
@@ -128,7 +161,7 @@ public static class ImageFolderDataset
         while (csv.Read())
         {
             var line = (int)csv.LineNumber;
-            if (csv.FieldCount <= Math.Max(pathColumn, Math.Max(labelColumn, patientColumn)))
+            if (csv.FieldCount <= new[] { pathColumn, labelColumn, patientColumn, reportColumn }.Max())
                 throw new DatasetFormatException(
                     manifestPath,
                     $"line {line}: {csv.FieldCount} fields, fewer than the header's {header.Count}."
@@ -148,8 +181,17 @@ public static class ImageFolderDataset
                 );
             if (!seen.Add(path))
                 throw new DatasetFormatException(manifestPath, $"line {line}: '{path}' is listed twice.");
+            var report = reportColumn >= 0 ? csv.GetString(reportColumn).Trim() : null;
+            if (report is not null && ReportText.Check(report) is { } problem)
+                throw new DatasetFormatException(manifestPath, $"line {line}: {problem}.");
             rows.Add(
-                new ManifestRow(line, path, label, patientColumn >= 0 ? csv.GetString(patientColumn).Trim() : null)
+                new ManifestRow(
+                    line,
+                    path,
+                    label,
+                    patientColumn >= 0 ? csv.GetString(patientColumn).Trim() : null,
+                    report
+                )
             );
         }
         return rows;

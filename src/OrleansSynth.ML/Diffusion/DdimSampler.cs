@@ -36,10 +36,9 @@ public sealed class DdimSampler : IDiffusionSampler
     public Tensor Sample(UNet model, SamplingRequest request, Action<int, int>? progress = null)
     {
         using var noGrad = no_grad();
-        var (x, labels, extra, generator) = SamplerSteps.Start(model, request);
+        var (x, conditions, generator) = SamplerSteps.Start(model, request);
         using var _ = generator;
-        using var __ = labels;
-        using var ___ = extra;
+        using var __ = conditions;
         var alphaBars = _diffusion.Schedule.AlphaBars;
         for (var i = _timesteps.Length - 1; i >= 0; i--)
         {
@@ -47,7 +46,7 @@ public sealed class DdimSampler : IDiffusionSampler
             var t = _timesteps[i];
             var alphaBar = alphaBars[t];
             var alphaBarPrev = i > 0 ? alphaBars[_timesteps[i - 1]] : 1.0;
-            var (x0, eps) = SamplerSteps.Denoise(_diffusion, model, x, t, labels, extra, request.GuidanceScale);
+            var (x0, eps) = SamplerSteps.Denoise(_diffusion, model, x, t, conditions, request.GuidanceScale);
             var sigma = _eta * Math.Sqrt((1 - alphaBarPrev) / (1 - alphaBar) * (1 - alphaBar / alphaBarPrev));
             var next = TensorArithmetic.LinearCombination(
                 Math.Sqrt(alphaBarPrev),

@@ -13,16 +13,15 @@ public sealed class DdpmSampler(GaussianDiffusion diffusion) : IDiffusionSampler
     public Tensor Sample(UNet model, SamplingRequest request, Action<int, int>? progress = null)
     {
         using var noGrad = no_grad();
-        var (x, labels, extra, generator) = SamplerSteps.Start(model, request);
+        var (x, conditions, generator) = SamplerSteps.Start(model, request);
         using var _ = generator;
-        using var __ = labels;
-        using var ___ = extra;
+        using var __ = conditions;
         var schedule = diffusion.Schedule;
         for (var t = schedule.Timesteps - 1; t >= 0; t--)
         {
             using var scope = NewDisposeScope();
             var (alphaBar, alphaBarPrev, beta) = (schedule.AlphaBars[t], schedule.AlphaBarBefore(t), schedule.Betas[t]);
-            var (x0, _) = SamplerSteps.Denoise(diffusion, model, x, t, labels, extra, request.GuidanceScale);
+            var (x0, _) = SamplerSteps.Denoise(diffusion, model, x, t, conditions, request.GuidanceScale);
             // Posterior q(x_{t-1} | x_t, x0).
             var meanX0 = beta * Math.Sqrt(alphaBarPrev) / (1 - alphaBar);
             var meanXt = (1 - alphaBarPrev) * Math.Sqrt(1 - beta) / (1 - alphaBar);

@@ -38,10 +38,9 @@ public sealed class DpmSolverSampler : IDiffusionSampler
     public Tensor Sample(UNet model, SamplingRequest request, Action<int, int>? progress = null)
     {
         using var noGrad = no_grad();
-        var (x, labels, extra, generator) = SamplerSteps.Start(model, request);
+        var (x, conditions, generator) = SamplerSteps.Start(model, request);
         using var _ = generator;
-        using var __ = labels;
-        using var ___ = extra;
+        using var __ = conditions;
         var alphaBars = _diffusion.Schedule.AlphaBars;
         Tensor? previousX0 = null;
         var previousH = 0.0;
@@ -52,7 +51,7 @@ public sealed class DpmSolverSampler : IDiffusionSampler
                 using var scope = NewDisposeScope();
                 var alphaBar = alphaBars[_timesteps[i]];
                 var x0 = SamplerSteps
-                    .Denoise(_diffusion, model, x, _timesteps[i], labels, extra, request.GuidanceScale)
+                    .Denoise(_diffusion, model, x, _timesteps[i], conditions, request.GuidanceScale)
                     .CleanEstimate;
                 Tensor next;
                 var h = 0.0;

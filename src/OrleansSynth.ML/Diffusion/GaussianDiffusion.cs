@@ -32,7 +32,8 @@ public sealed class GaussianDiffusion
     /// <summary>
     /// Mean squared error between the true and predicted noise at uniformly drawn timesteps.
     /// Labels are replaced by the null label with probability <paramref name="labelDropout"/> so the
-    /// same network learns the unconditional branch used for guidance.
+    /// same network learns the unconditional branch used for guidance; record features and prompts are dropped with
+    /// them (to zeros and the null prompt).
     /// </summary>
     /// <param name="generator">CPU generator for every random draw, so a step is reproducible from its seed.</param>
     /// <param name="minSnrGamma">
@@ -46,7 +47,8 @@ public sealed class GaussianDiffusion
         double labelDropout,
         Generator generator,
         Tensor? extraCondition = null,
-        double minSnrGamma = 0
+        double minSnrGamma = 0,
+        Tensor? prompts = null
     )
     {
         using var scope = NewDisposeScope();
@@ -62,8 +64,10 @@ public sealed class GaussianDiffusion
             labels = where(drop, TensorArithmetic.FullLike(labels, model.Config.NullLabel), labels);
             if (extraCondition is not null)
                 extraCondition = where(drop.unsqueeze(1), zeros_like(extraCondition), extraCondition);
+            if (prompts is not null)
+                prompts = where(drop.unsqueeze(1), model.NullPrompts(batch, device), prompts);
         }
-        var predicted = model.Predict(noisy, timesteps, labels, extraCondition);
+        var predicted = model.Predict(noisy, timesteps, labels, extraCondition, prompts);
         if (minSnrGamma <= 0)
             return nn.functional.mse_loss(predicted, noise).MoveToOuterDisposeScope();
         var weights = tensor(MinSnrWeightsCached(minSnrGamma), device: device).index_select(0, timesteps);
@@ -108,13 +112,14 @@ public sealed class GaussianDiffusion
         Tensor timesteps,
         Tensor labels,
         double guidanceScale,
-        Tensor? extraCondition = null
+        Tensor? extraCondition = null,
+        Tensor? prompts = null
     )
     {
         var count = noisyImages.shape[0];
         var slice = guidanceScale is 0.0 or 1.0 ? CpuRowsPerEvaluation : CpuRowsPerEvaluation / 2;
         if (noisyImages.device.type != DeviceType.CPU || count <= slice)
-            return GuidedNoiseOfBatch(model, noisyImages, timesteps, labels, guidanceScale, extraCondition);
+            return GuidedNoiseOfBatch(model, noisyImages, timesteps, labels, guidanceScale, extraCondition, prompts);
         using var scope = NewDisposeScope();
         var parts = new List<Tensor>();
         for (long start = 0; start < count; start += slice)
@@ -127,7 +132,8 @@ public sealed class GaussianDiffusion
                     timesteps.narrow(0, start, length),
                     labels.narrow(0, start, length),
                     guidanceScale,
-                    extraCondition?.narrow(0, start, length)
+                    extraCondition?.narrow(0, start, length),
+                    prompts?.narrow(0, start, length)
                 )
             );
         }
@@ -140,22 +146,26 @@ public sealed class GaussianDiffusion
         Tensor timesteps,
         Tensor labels,
         double guidanceScale,
-        Tensor? extraCondition
+        Tensor? extraCondition,
+        Tensor? prompts
     )
     {
         using var scope = NewDisposeScope();
         if (guidanceScale == 1.0)
-            return model.Predict(noisyImages, timesteps, labels, extraCondition).MoveToOuterDisposeScope();
+            return model.Predict(noisyImages, timesteps, labels, extraCondition, prompts).MoveToOuterDisposeScope();
+        // The null branch: null label, zero features, the null prompt (a text model reads it when given none).
         var nullLabels = TensorArithmetic.FullLike(labels, model.Config.NullLabel);
         var nullExtra = extraCondition is null ? null : zeros_like(extraCondition);
+        var nullPrompts = prompts is null ? null : model.NullPrompts(prompts.shape[0], prompts.device);
         if (guidanceScale == 0.0)
-            return model.Predict(noisyImages, timesteps, nullLabels, nullExtra).MoveToOuterDisposeScope();
+            return model.Predict(noisyImages, timesteps, nullLabels, nullExtra, nullPrompts).MoveToOuterDisposeScope();
         // One batched forward pass for both branches.
         var both = model.Predict(
             cat([noisyImages, noisyImages]),
             cat([timesteps, timesteps]),
             cat([labels, nullLabels]),
-            extraCondition is null ? null : cat([extraCondition, nullExtra!])
+            extraCondition is null ? null : cat([extraCondition, nullExtra!]),
+            prompts is null ? null : cat([prompts, nullPrompts!])
         );
         var parts = both.chunk(2);
         return parts[1].Plus((parts[0] - parts[1]).Times(guidanceScale)).MoveToOuterDisposeScope();

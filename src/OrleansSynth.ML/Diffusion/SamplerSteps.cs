@@ -5,10 +5,21 @@ using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Diffusion;
 
+/// <summary>What every denoising step of one request is conditioned on.</summary>
+internal sealed record SampleConditions(Tensor Labels, Tensor? Extra, Tensor? Prompts) : IDisposable
+{
+    public void Dispose()
+    {
+        Labels.Dispose();
+        Extra?.Dispose();
+        Prompts?.Dispose();
+    }
+}
+
 /// <summary>Pieces shared by the samplers: starting noise, the guided x0 estimate.</summary>
 internal static class SamplerSteps
 {
-    public static (Tensor Noise, Tensor Labels, Tensor? Extra, Generator Generator) Start(
+    public static (Tensor Noise, SampleConditions Conditions, Generator Generator) Start(
         UNet model,
         SamplingRequest request
     )
@@ -22,27 +33,35 @@ internal static class SamplerSteps
                     nameof(request),
                     $"Label {label} is outside 0..{config.NullLabel} (the last is the null label)."
                 );
+        var count = request.Labels.Length;
         var device = model.parameters().First().device;
         // A CPU generator keeps results identical across devices for the same seed.
         var generator = new Generator((ulong)request.Seed, CPU);
-        var noise = randn(
-                [request.Labels.Length, config.ImageChannels, config.ImageSize, config.ImageSize],
-                generator: generator
-            )
+        var noise = randn([count, config.ImageChannels, config.ImageSize, config.ImageSize], generator: generator)
             .to(device);
         var labels = tensor(request.Labels, dtype: int64, device: device);
         Tensor? extra = null;
         if (request.ExtraCondition is { } values)
         {
-            if (values.Length != request.Labels.Length * config.ExtraConditionDim)
+            if (values.Length != count * config.ExtraConditionDim)
                 throw new ArgumentException(
-                    $"ExtraCondition has {values.Length} values; expected {request.Labels.Length} x "
-                        + $"{config.ExtraConditionDim}."
+                    $"ExtraCondition has {values.Length} values; expected {count} x {config.ExtraConditionDim}."
                 );
-            extra = tensor(values, dtype: float32, device: device)
-                .view(request.Labels.Length, config.ExtraConditionDim);
+            extra = tensor(values, dtype: float32, device: device).view(count, config.ExtraConditionDim);
         }
-        return (noise, labels, extra, generator);
+        Tensor? prompts = null;
+        if (request.PromptTokens is { } tokens)
+        {
+            var text = config.Text ?? throw new ArgumentException("The model reads no text, but prompts were given.");
+            if (tokens.Length != count * text.MaxTokens)
+                throw new ArgumentException(
+                    $"PromptTokens has {tokens.Length} ids; expected {count} x {text.MaxTokens}."
+                );
+            if (tokens.Any(t => t < 0 || t > text.PadToken))
+                throw new ArgumentException($"A prompt token is outside 0..{text.PadToken}.");
+            prompts = tensor(tokens, dtype: int64, device: device).view(count, text.MaxTokens);
+        }
+        return (noise, new SampleConditions(labels, extra, prompts), generator);
     }
 
     /// <summary>Predicts x0 from x_t, clamps it to the data range and returns the noise consistent with the clamped
@@ -52,14 +71,21 @@ internal static class SamplerSteps
         UNet model,
         Tensor x,
         int t,
-        Tensor labels,
-        Tensor? extra,
+        SampleConditions conditions,
         double guidance
     )
     {
         var alphaBar = diffusion.Schedule.AlphaBars[t];
         using var timesteps = TensorArithmetic.Full([x.shape[0]], t, int64, x.device);
-        using var eps = diffusion.GuidedNoise(model, x, timesteps, labels, guidance, extra);
+        using var eps = diffusion.GuidedNoise(
+            model,
+            x,
+            timesteps,
+            conditions.Labels,
+            guidance,
+            conditions.Extra,
+            conditions.Prompts
+        );
         var x0 = (x - eps.Times(Math.Sqrt(1 - alphaBar))).DividedBy(Math.Sqrt(alphaBar)).ClampInPlace(-1, 1);
         var consistentEps = (x - x0.Times(Math.Sqrt(alphaBar))).DividedBy(Math.Sqrt(1 - alphaBar));
         return (x0, consistentEps);

@@ -8,4 +8,8 @@ public sealed record SamplingRequest(long[] Labels, long Seed, double GuidanceSc
 {
     /// <summary>Optional per-sample extra conditioning, row-major [Labels.Length, ExtraConditionDim].</summary>
     public float[]? ExtraCondition { get; init; }
+
+    /// <summary>For a text model, each image's prompt as token ids, row-major [Labels.Length, MaxTokens]
+    /// (<see cref="Text.ReportTokenizer"/> makes them); none samples from the null prompt.</summary>
+    public long[]? PromptTokens { get; init; }
 }

@@ -2,7 +2,8 @@ using System.Text.Json.Serialization;
 
 namespace OrleansSynth.ML.Models;
 
-/// <summary>Shape of a class-conditional UNet. Defaults suit 28x28 grey images on a CPU.</summary>
+/// <summary>Shape of a class- (and optionally text-) conditional UNet. Defaults suit 28x28 grey images on a
+/// CPU.</summary>
 public sealed record UNetConfig
 {
     public int ImageChannels { get; init; } = 1;
@@ -20,6 +21,10 @@ public sealed record UNetConfig
 
     /// <summary>Extra per-sample conditioning vector (e.g. a record embedding); 0 disables it.</summary>
     public int ExtraConditionDim { get; init; } = 0;
+
+    /// <summary>The prompt reader of a text-conditioned model (cross-attention at the lower resolutions); null for
+    /// a model conditioned on labels alone.</summary>
+    public TextEncoderConfig? Text { get; init; }
 
     [JsonIgnore]
     public int NullLabel => NumClasses;
@@ -48,5 +53,6 @@ public sealed record UNetConfig
             );
         if (NumClasses < 1)
             throw new ArgumentException("NumClasses must be at least 1.");
+        Text?.Validate();
     }
 }

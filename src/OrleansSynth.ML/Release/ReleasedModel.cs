@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Text;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.ML.Release;
@@ -9,13 +10,18 @@ namespace OrleansSynth.ML.Release;
 /// <summary>
 /// A released model as a PyTorch user reads it without .NET: the EMA weights as safetensors, a config.json with the
 /// architecture, noise schedule and sampler defaults, and sample.py, which rebuilds the network with PyTorch alone and
-/// samples from it. Nothing of training goes with it (no seed, step, loss history, dataset or optimizer state).
+/// samples from it; a text model adds its tokenizer's public vocabulary. Nothing of training goes with it (no seed,
+/// step, loss history, dataset, report or optimizer state).
 /// </summary>
 public static class ReleasedModel
 {
     public const string WeightsFile = "model.safetensors";
     public const string ConfigFile = "config.json";
     public const string SamplerFile = "sample.py";
+
+    /// <summary>A text model's tokenizer vocabulary (GPT-2's, public): the Python sampler reads prompts with
+    /// it.</summary>
+    public const string TokenizerFile = "tokenizer.tiktoken";
 
     public static JsonSerializerOptions Json { get; } =
         new()
@@ -49,6 +55,8 @@ public static class ReleasedModel
             Classes = classNames ?? Enumerable.Range(0, header.Config.Model.NumClasses).Select(c => $"{c}").ToArray(),
         };
         File.WriteAllBytes(Path.Combine(folder, ConfigFile), JsonSerializer.SerializeToUtf8Bytes(config, Json));
+        if (header.Config.Model.Text is not null)
+            ReportTokenizer.WriteVocabulary(Path.Combine(folder, TokenizerFile));
         using var script = typeof(ReleasedModel).Assembly.GetManifestResourceStream(SamplerResource)
             ?? throw new InvalidOperationException(
                 $"{SamplerResource} is not embedded in {typeof(ReleasedModel).Assembly}."

@@ -20,13 +20,20 @@ From Python or a notebook:
     images = sample(model, config, labels=[0, 1, 2], seed=0)   # float32 [N,C,H,W] in [-1, 1]
 
 Label ``num_classes`` is the null label: it samples unconditionally.
+
+A model trained with reports also reads a prompt (``--prompt "small left effusion"``, or ``prompts=[...]``): it
+tokenizes it with GPT-2's byte-level BPE from the release's tokenizer.tiktoken, as .NET does (Python's ``regex``
+module is used when installed; without it, letters and digits are told apart by ``re``, exact for ASCII text).
+No prompt is the null prompt; guidance applies to the prompt and the label together.
 """
 
 import argparse
 import ast
+import base64
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -113,6 +120,76 @@ class Upsample(nn.Module):
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
+class TransformerBlock(nn.Module):
+    """Pre-norm self-attention (padding ignored through an additive key bias) and a GELU MLP."""
+
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.heads = heads
+        self.attentionNorm = nn.LayerNorm(dim)
+        self.qkv = nn.Linear(dim, dim * 3)
+        self.attentionOutput = nn.Linear(dim, dim)
+        self.mlpNorm = nn.LayerNorm(dim)
+        self.mlpIn = nn.Linear(dim, dim * 4)
+        self.mlpOut = nn.Linear(dim * 4, dim)
+
+    def forward(self, x, key_bias):
+        b, l, d = x.shape
+        head_dim = d // self.heads
+        q, k, v = self.qkv(self.attentionNorm(x)).view(b, l, 3, self.heads, head_dim).permute(2, 0, 3, 1, 4)
+        scores = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(head_dim) + key_bias
+        attended = torch.matmul(torch.softmax(scores, dim=-1), v).transpose(1, 2).reshape(b, l, d)
+        x = x + self.attentionOutput(attended)
+        return x + self.mlpOut(F.gelu(self.mlpIn(self.mlpNorm(x))))
+
+
+class TextEncoder(nn.Module):
+    """Token and position embeddings, transformer blocks, a final layer norm (TextEncoder.cs)."""
+
+    PADDING_BIAS = -1e9
+
+    def __init__(self, text):
+        super().__init__()
+        self.text = text
+        self.tokenEmbedding = nn.Embedding(text["vocabulary_size"] + 2, text["dim"])
+        self.positionEmbedding = nn.Parameter(torch.zeros(text["max_tokens"], text["dim"]))
+        self.layers = nn.ModuleList(TransformerBlock(text["dim"], text["heads"]) for _ in range(text["layers"]))
+        self.outputNorm = nn.LayerNorm(text["dim"])
+
+    def encode(self, tokens):
+        """(token vectors [B,L,D], key bias [B,1,L], mean vector [B,D])."""
+        b, l = tokens.shape
+        valid = tokens != self.text["vocabulary_size"] + 1
+        key_bias = torch.zeros(b, 1, l, device=tokens.device).masked_fill(~valid.unsqueeze(1), self.PADDING_BIAS)
+        x = self.tokenEmbedding(tokens) + self.positionEmbedding.unsqueeze(0)
+        for layer in self.layers:
+            x = layer(x, key_bias.unsqueeze(1))
+        x = self.outputNorm(x)
+        weights = valid.to(x.dtype).unsqueeze(-1)
+        pooled = (x * weights).sum(1) / weights.sum(1).clamp_min(1)
+        return x, key_bias, pooled
+
+
+class CrossAttentionBlock(nn.Module):
+    """Image features attend to the prompt's token vectors (single head, residual)."""
+
+    def __init__(self, channels, text_dim, groups):
+        super().__init__()
+        self.norm = group_norm(groups, channels)
+        self.query = nn.Conv2d(channels, channels, 1)
+        self.key = nn.Linear(text_dim, channels)
+        self.value = nn.Linear(text_dim, channels)
+        self.output = nn.Conv2d(channels, channels, 1)
+
+    def forward(self, x, prompt):
+        tokens, key_bias, _ = prompt
+        b, c, h, w = x.shape
+        q = self.query(self.norm(x)).view(b, c, h * w).transpose(1, 2)
+        scores = torch.matmul(q, self.key(tokens).transpose(1, 2)) / math.sqrt(c) + key_bias
+        attended = torch.matmul(torch.softmax(scores, dim=-1), self.value(tokens)).transpose(1, 2).reshape(b, c, h, w)
+        return x + self.output(attended)
+
+
 class UNet(nn.Module):
     """Class-conditional noise predictor; label ``num_classes`` is the null (unconditional) label."""
 
@@ -133,6 +210,15 @@ class UNet(nn.Module):
             self.extraConditionProjection = nn.Linear(cfg["extra_condition_dim"], cond)
         else:
             self.extraConditionProjection = None
+        text = cfg["text"]
+        if text is not None:
+            self.textEncoder = TextEncoder(text)
+            self.promptProjection = nn.Linear(text["dim"], cond)
+        else:
+            self.textEncoder = None
+            self.promptProjection = None
+        self.downCrossAttention = nn.ModuleList()
+        self.upCrossAttention = nn.ModuleList()
         self.inputConv = nn.Conv2d(cfg["image_channels"], cfg["base_channels"], 3, padding=1)
 
         self.downBlocks = nn.ModuleList()
@@ -142,10 +228,13 @@ class UNet(nn.Module):
             for _ in range(per_level):
                 self.downBlocks.append(ResidualBlock(channels, levels[level], cond, groups, dropout))
                 channels = levels[level]
+                if text is not None and level > 0:
+                    self.downCrossAttention.append(CrossAttentionBlock(channels, text["dim"], groups))
             self.downsamplers.append(Downsample(channels) if level < len(levels) - 1 else nn.Identity())
 
         self.middleBlock1 = ResidualBlock(channels, channels, cond, groups, dropout)
         self.middleAttention = SelfAttentionBlock(channels, groups)
+        self.middleCrossAttention = CrossAttentionBlock(channels, text["dim"], groups) if text is not None else None
         self.middleBlock2 = ResidualBlock(channels, channels, cond, groups, dropout)
 
         self.upBlocks = nn.ModuleList()
@@ -156,13 +245,30 @@ class UNet(nn.Module):
                 in_channels = channels + levels[level] if i == 0 else channels
                 self.upBlocks.append(ResidualBlock(in_channels, levels[level], cond, groups, dropout))
                 channels = levels[level]
+                if text is not None and level > 0:
+                    self.upCrossAttention.append(CrossAttentionBlock(channels, text["dim"], groups))
             self.upsamplers.append(Upsample(channels) if level > 0 else nn.Identity())
 
         self.outputNorm = group_norm(groups, channels)
         self.outputConv = nn.Conv2d(channels, cfg["image_channels"], 3, padding=1)
 
-    def forward(self, noisy_images, timesteps, labels, extra_condition=None):
+    def null_prompts(self, count, device):
+        """The null prompt for every row: the start token, then padding."""
+        text = self.config["text"]
+        row = [text["vocabulary_size"] + 1] * text["max_tokens"]
+        row[0] = text["vocabulary_size"]
+        return torch.tensor([row] * count, dtype=torch.int64, device=device)
+
+    def forward(self, noisy_images, timesteps, labels, extra_condition=None, prompts=None):
         condition = self.timeEmbedding(timesteps) + self.labelEmbedding(labels)
+        if prompts is not None and self.textEncoder is None:
+            raise ValueError("The model reads no text, but prompts were passed.")
+        prompt = None
+        if self.textEncoder is not None:
+            if prompts is None:
+                prompts = self.null_prompts(noisy_images.shape[0], noisy_images.device)
+            prompt = self.textEncoder.encode(prompts)
+            condition = condition + self.promptProjection(prompt[2])
         if self.extraConditionProjection is not None:
             # No extra condition means the zero vector (UNet.Predict), which still adds the projection's bias.
             if extra_condition is None:
@@ -174,18 +280,29 @@ class UNet(nn.Module):
         skips = []
         levels = len(self.config["channel_multipliers"])
         per_level = self.config["res_blocks_per_level"]
+        cross = 0
         for level in range(levels):
             for i in range(per_level):
                 h = self.downBlocks[level * per_level + i](h, condition)
+                if prompt is not None and level > 0:
+                    h = self.downCrossAttention[cross](h, prompt)
+                    cross += 1
             skips.append(h)
             h = self.downsamplers[level](h)
 
-        h = self.middleBlock2(self.middleAttention(self.middleBlock1(h, condition)), condition)
+        h = self.middleAttention(self.middleBlock1(h, condition))
+        if prompt is not None:
+            h = self.middleCrossAttention(h, prompt)
+        h = self.middleBlock2(h, condition)
 
+        cross = 0
         for up in range(levels):
             h = torch.cat([h, skips.pop()], dim=1)
             for i in range(per_level):
                 h = self.upBlocks[up * per_level + i](h, condition)
+                if prompt is not None and up < levels - 1:
+                    h = self.upCrossAttention[cross](h, prompt)
+                    cross += 1
             h = self.upsamplers[up](h)
 
         # C# pads this convolution's output channels only while gradients are on (WholeBlockConvolution); without
@@ -199,6 +316,7 @@ def _model_settings(model_config):
            "res_blocks_per_level": 1, "num_classes": 10, "group_norm_groups": 8, "dropout": 0.0,
            "extra_condition_dim": 0}
     cfg.update(model_config or {})
+    cfg["text"] = _text_settings(cfg.get("text"))
     cfg["channel_multipliers"] = [int(m) for m in cfg["channel_multipliers"]]
     for key in ("image_channels", "image_size", "base_channels", "res_blocks_per_level", "num_classes",
                 "group_norm_groups", "extra_condition_dim"):
@@ -217,6 +335,87 @@ def _model_settings(model_config):
     if cfg["num_classes"] < 1:
         raise ValueError("num_classes must be at least 1.")
     return cfg
+
+
+def _text_settings(text):
+    """config.json's "model"."text" with TextEncoderConfig's defaults, or None for a model that reads no text."""
+    if text is None:
+        return None
+    settings = {"vocabulary_size": 50257, "dim": 64, "layers": 2, "heads": 4, "max_tokens": 64}
+    settings.update(text)
+    settings = {key: int(value) for key, value in settings.items()}
+    if settings["dim"] % settings["heads"] != 0:
+        raise ValueError(f"text dim ({settings['dim']}) must be a multiple of heads ({settings['heads']}).")
+    return settings
+
+
+# --- Prompts: GPT-2's byte-level BPE, as Microsoft.ML.Tokenizers' tiktoken port (ReportTokenizer.cs). ---
+
+END_OF_TEXT = "<|endoftext|>"
+
+
+class Gpt2Tokenizer:
+    """Reads tiktoken's vocabulary file (a base64 token and its rank per line) and encodes text."""
+
+    def __init__(self, path):
+        self.ranks = {}
+        with open(path, "rb") as f:
+            for line in f:
+                if line.strip():
+                    token, rank = line.split()
+                    self.ranks[base64.b64decode(token)] = int(rank)
+        if sorted(self.ranks.values()) != list(range(len(self.ranks))):
+            raise ValueError(f"{path}: the ranks are not 0..{len(self.ranks) - 1}.")
+        self.end_of_text = len(self.ranks)
+        try:
+            import regex
+            self.pattern = regex.compile(
+                r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+""")
+        except ImportError:
+            self.pattern = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+
+    def encode(self, text):
+        ids = []
+        for i, part in enumerate(text.split(END_OF_TEXT)):
+            if i > 0:
+                ids.append(self.end_of_text)
+            for piece in self.pattern.findall(part):
+                ids.extend(self._merge(piece.encode("utf-8")))
+        return ids
+
+    def _merge(self, piece):
+        if piece in self.ranks:
+            return [self.ranks[piece]]
+        parts = [piece[i:i + 1] for i in range(len(piece))]
+        while len(parts) > 1:
+            best, best_rank = None, None
+            for i in range(len(parts) - 1):
+                rank = self.ranks.get(parts[i] + parts[i + 1])
+                if rank is not None and (best_rank is None or rank < best_rank):
+                    best, best_rank = i, rank
+            if best is None:
+                break
+            parts[best:best + 2] = [parts[best] + parts[best + 1]]
+        return [self.ranks[p] for p in parts]
+
+
+def normalize_prompt(text):
+    """Lower case, white space collapsed: ReportTokenizer.Normalize."""
+    return " ".join(text.split()).lower()
+
+
+def prompt_rows(tokenizer, text_settings, prompts):
+    """Token rows [N, max_tokens]: the start token, the prompt's ids, padding; empty or None is the null prompt."""
+    start, width = text_settings["vocabulary_size"], text_settings["max_tokens"]
+    pad = start + 1
+    rows = []
+    for number, prompt in enumerate(prompts, 1):
+        ids = [] if prompt is None or not prompt.strip() else tokenizer.encode(normalize_prompt(prompt))
+        if len(ids) > width - 1:
+            raise ValueError(f"Prompt {number} of {len(prompts)}: the prompt is {len(ids)} tokens long; the model "
+                             f"reads at most {width - 1}.")
+        rows.append([start] + ids + [pad] * (width - 1 - len(ids)))
+    return torch.tensor(rows, dtype=torch.int64)
 
 
 # --- Noise schedule, in float64 as NoiseSchedule.cs. ---
@@ -266,40 +465,45 @@ def _cosine_betas(timesteps, offset=0.008):
 
 # --- Guided noise prediction and the samplers (GaussianDiffusion.cs, SamplerSteps.cs, *Sampler.cs). ---
 
-def guided_noise(model, x, timesteps, labels, guidance, extra=None):
+def guided_noise(model, x, timesteps, labels, guidance, extra=None, prompts=None):
     """eps = eps_null + w (eps_label - eps_null); on a CPU in slices of rows, as in .NET."""
     count = x.shape[0]
     rows = CPU_ROWS_PER_EVALUATION if guidance in (0.0, 1.0) else CPU_ROWS_PER_EVALUATION // 2
     if x.device.type != "cpu" or count <= rows:
-        return _guided_noise_of_batch(model, x, timesteps, labels, guidance, extra)
+        return _guided_noise_of_batch(model, x, timesteps, labels, guidance, extra, prompts)
     parts = []
     for start in range(0, count, rows):
         length = min(rows, count - start)
         parts.append(_guided_noise_of_batch(
             model, x.narrow(0, start, length), timesteps.narrow(0, start, length), labels.narrow(0, start, length),
-            guidance, None if extra is None else extra.narrow(0, start, length)))
+            guidance, None if extra is None else extra.narrow(0, start, length),
+            None if prompts is None else prompts.narrow(0, start, length)))
     return torch.cat(parts)
 
 
-def _guided_noise_of_batch(model, x, timesteps, labels, guidance, extra):
+def _guided_noise_of_batch(model, x, timesteps, labels, guidance, extra, prompts):
     if guidance == 1.0:
-        return model(x, timesteps, labels, extra)
+        return model(x, timesteps, labels, extra, prompts)
+    # The null branch: null label, zero features, the null prompt.
     null_labels = torch.full_like(labels, model.config["num_classes"])
     null_extra = None if extra is None else torch.zeros_like(extra)
+    null_prompts = None if prompts is None else model.null_prompts(prompts.shape[0], prompts.device)
     if guidance == 0.0:
-        return model(x, timesteps, null_labels, null_extra)
+        return model(x, timesteps, null_labels, null_extra, null_prompts)
     # One batched forward pass for both branches.
     both = model(torch.cat([x, x]), torch.cat([timesteps, timesteps]), torch.cat([labels, null_labels]),
-                 None if extra is None else torch.cat([extra, null_extra]))
+                 None if extra is None else torch.cat([extra, null_extra]),
+                 None if prompts is None else torch.cat([prompts, null_prompts]))
     conditional, unconditional = both.chunk(2)
     return unconditional + (conditional - unconditional) * guidance
 
 
-def denoise(schedule, model, x, t, labels, extra, guidance):
-    """Clamped x0 estimate from x_t and the noise consistent with it."""
+def denoise(schedule, model, x, t, conditions, guidance):
+    """Clamped x0 estimate from x_t and the noise consistent with it; conditions = (labels, extra, prompts)."""
     alpha_bar = schedule.alpha_bars[t]
     timesteps = torch.full((x.shape[0],), t, dtype=torch.int64, device=x.device)
-    eps = guided_noise(model, x, timesteps, labels, guidance, extra)
+    labels, extra, prompts = conditions
+    eps = guided_noise(model, x, timesteps, labels, guidance, extra, prompts)
     x0 = ((x - eps * math.sqrt(1 - alpha_bar)) / math.sqrt(alpha_bar)).clamp_(-1, 1)
     consistent_eps = (x - x0 * math.sqrt(alpha_bar)) / math.sqrt(1 - alpha_bar)
     return x0, consistent_eps
@@ -336,7 +540,7 @@ def _distinct(values):
     return result
 
 
-def sample_ddim(model, schedule, x, labels, extra, guidance, steps, eta, generator, progress=None):
+def sample_ddim(model, schedule, x, conditions, guidance, steps, eta, generator, progress=None):
     if eta < 0:
         raise ValueError("eta must be non-negative.")
     timesteps = ddim_timesteps(schedule.timesteps, steps)
@@ -345,7 +549,7 @@ def sample_ddim(model, schedule, x, labels, extra, guidance, steps, eta, generat
         t = timesteps[i]
         alpha_bar = alpha_bars[t]
         alpha_bar_prev = alpha_bars[timesteps[i - 1]] if i > 0 else 1.0
-        x0, eps = denoise(schedule, model, x, t, labels, extra, guidance)
+        x0, eps = denoise(schedule, model, x, t, conditions, guidance)
         sigma = eta * math.sqrt((1 - alpha_bar_prev) / (1 - alpha_bar) * (1 - alpha_bar / alpha_bar_prev))
         nxt = _linear_combination(math.sqrt(alpha_bar_prev), x0,
                                   math.sqrt(max(1 - alpha_bar_prev - sigma * sigma, 0)), eps)
@@ -361,14 +565,14 @@ def _half_log_snr(alpha_bar):
     return 0.5 * math.log(alpha_bar / (1 - alpha_bar))
 
 
-def sample_dpm_solver(model, schedule, x, labels, extra, guidance, steps, progress=None):
+def sample_dpm_solver(model, schedule, x, conditions, guidance, steps, progress=None):
     """DPM-Solver++(2M), data-prediction form; the last step lands on the clean estimate."""
     timesteps = dpm_solver_timesteps(schedule.timesteps, steps)
     alpha_bars = schedule.alpha_bars
     previous_x0, previous_h = None, 0.0
     for i in range(len(timesteps) - 1, -1, -1):
         alpha_bar = alpha_bars[timesteps[i]]
-        x0, _ = denoise(schedule, model, x, timesteps[i], labels, extra, guidance)
+        x0, _ = denoise(schedule, model, x, timesteps[i], conditions, guidance)
         h = 0.0
         if i == 0:
             nxt = x0.clone()
@@ -387,12 +591,12 @@ def sample_dpm_solver(model, schedule, x, labels, extra, guidance, steps, progre
     return x
 
 
-def sample_ddpm(model, schedule, x, labels, extra, guidance, generator, progress=None):
+def sample_ddpm(model, schedule, x, conditions, guidance, generator, progress=None):
     """Ancestral sampling through every timestep."""
     total = schedule.timesteps
     for t in range(total - 1, -1, -1):
         alpha_bar, alpha_bar_prev, beta = schedule.alpha_bars[t], schedule.alpha_bar_before(t), schedule.betas[t]
-        x0, _ = denoise(schedule, model, x, t, labels, extra, guidance)
+        x0, _ = denoise(schedule, model, x, t, conditions, guidance)
         # Posterior q(x_{t-1} | x_t, x0).
         mean_x0 = beta * math.sqrt(alpha_bar_prev) / (1 - alpha_bar)
         mean_xt = (1 - alpha_bar_prev) * math.sqrt(1 - beta) / (1 - alpha_bar)
@@ -407,12 +611,13 @@ def sample_ddpm(model, schedule, x, labels, extra, guidance, generator, progress
 
 
 def sample(model, config, labels, noise=None, seed=0, sampler=None, steps=None, eta=None, guidance=None,
-           extra=None, progress=None):
+           extra=None, progress=None, prompts=None, tokenizer=None):
     """Images [N,C,H,W] float32 in [-1, 1], one per label, on the model's device.
 
     Unset sampler settings come from config["sampler"]. ``noise`` replaces the starting noise x_T (the seed still
     drives any later random draws, after skipping the draw of x_T as .NET makes it). ``extra`` is an optional
-    [N, extra_condition_dim] tensor; without it the model sees the zero vector, as in .NET.
+    [N, extra_condition_dim] tensor; without it the model sees the zero vector, as in .NET. ``prompts`` (a text
+    model only) is one string per label, or one for all; ``tokenizer`` is ``load_tokenizer(folder)``.
     ``progress(done, total)`` is called after every step.
     """
     defaults = config.get("sampler") or {}
@@ -448,15 +653,27 @@ def sample(model, config, labels, noise=None, seed=0, sampler=None, steps=None, 
         extra = torch.as_tensor(extra, dtype=torch.float32).reshape(len(labels), cfg["extra_condition_dim"])
         extra = extra.to(device)
 
+    prompt_tensor = None
+    if prompts is not None:
+        if cfg["text"] is None:
+            raise ValueError("This model was trained without reports and reads no text.")
+        if tokenizer is None:
+            raise ValueError("Prompts need the release's tokenizer: pass tokenizer=load_tokenizer(folder).")
+        prompts = [prompts] * len(labels) if isinstance(prompts, str) else list(prompts)
+        if len(prompts) != len(labels):
+            raise ValueError(f"{len(prompts)} prompts for {len(labels)} labels.")
+        prompt_tensor = prompt_rows(tokenizer, cfg["text"], prompts).to(device)
+    conditions = (label_tensor, extra, prompt_tensor)
+
     with torch.no_grad():
         if name == "ddim":
-            return sample_ddim(model, schedule, x, label_tensor, extra, guidance, min(steps, schedule.timesteps),
+            return sample_ddim(model, schedule, x, conditions, guidance, min(steps, schedule.timesteps),
                                eta, generator, progress)
         if name == "dpm-solver++":
             # Second order needs a step before the last timestep to look back on.
-            return sample_dpm_solver(model, schedule, x, label_tensor, extra, guidance,
+            return sample_dpm_solver(model, schedule, x, conditions, guidance,
                                      min(steps, schedule.timesteps - 1), progress)
-        return sample_ddpm(model, schedule, x, label_tensor, extra, guidance, generator, progress)
+        return sample_ddpm(model, schedule, x, conditions, guidance, generator, progress)
 
 
 # --- Files: config.json, safetensors, .npy, PNG. ---
@@ -524,6 +741,12 @@ def load_model(folder, device="cpu"):
     model.load_state_dict(weights, strict=True)
     model.to(device).eval()
     return model, config
+
+
+def load_tokenizer(folder):
+    """The release's prompt tokenizer (a text model's release has tokenizer.tiktoken), else None."""
+    path = os.path.join(folder, "tokenizer.tiktoken")
+    return Gpt2Tokenizer(path) if os.path.exists(path) else None
 
 
 def read_npy(path):
@@ -625,6 +848,7 @@ def main(argv=None):
     parser.add_argument("--eta", type=float, help="DDIM stochasticity (0: deterministic)")
     parser.add_argument("--guidance", type=float, help="classifier-free guidance: 1 conditional, 0 unconditional")
     parser.add_argument("--noise", help="float32 .npy [N,C,H,W] used as the starting noise x_T")
+    parser.add_argument("--prompt", help="text every image is drawn from (a model trained with reports)")
     parser.add_argument("--out", help="folder for PNGs and metadata.csv (needs Pillow)")
     parser.add_argument("--array", help="write the raw float32 result in [-1, 1] to this .npy")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
@@ -649,8 +873,13 @@ def main(argv=None):
     def progress(done, total):
         print(f"step {done}/{total}", file=sys.stderr)
 
-    images = sample(model, config, labels, noise=noise, seed=args.seed, sampler=args.sampler, steps=args.steps,
-                    eta=args.eta, guidance=args.guidance, progress=progress if args.verbose else None)
+    try:
+        images = sample(model, config, labels, noise=noise, seed=args.seed, sampler=args.sampler, steps=args.steps,
+                        eta=args.eta, guidance=args.guidance, progress=progress if args.verbose else None,
+                        prompts=args.prompt, tokenizer=load_tokenizer(args.model) if args.prompt else None)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.array:
         write_npy(args.array, images)
     if args.out:

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -104,6 +105,7 @@ public sealed class DiffusionTrainer : IDisposable
     {
         CheckCompatible(data, recordConditions);
         DatasetName = data.Name;
+        using var prompts = PromptsOf(data);
         var training = Config.Training;
         var lastStep = Math.Min(stopAfterStep ?? training.Steps, training.Steps);
         var schedule = new BatchSchedule(data.Count, training.BatchSize, training.Seed);
@@ -113,7 +115,7 @@ public sealed class DiffusionTrainer : IDisposable
         var (windowLoss, windowSteps, consecutiveSkips) = (0.0, 0, 0);
         void TrainOneStep()
         {
-            if (TrainStep(data, schedule, recordConditions) is { } loss)
+            if (TrainStep(data, schedule, recordConditions, prompts) is { } loss)
             {
                 (windowLoss, windowSteps, consecutiveSkips) = (windowLoss + loss, windowSteps + 1, 0);
             }
@@ -171,14 +173,16 @@ public sealed class DiffusionTrainer : IDisposable
 
     /// <summary>One optimiser step; null when the gradients were not finite and the step was skipped (weights, moments
     /// and EMA untouched).</summary>
-    private double? TrainStep(ImageDataset data, BatchSchedule schedule, Tensor? recordConditions)
+    private double? TrainStep(ImageDataset data, BatchSchedule schedule, Tensor? recordConditions, Tensor? prompts)
     {
         var training = Config.Training;
         using var scope = NewDisposeScope();
         using var generator = new Generator(SeedMixer.Mix(training.Seed, Step), CPU);
         var indices = schedule.IndicesForStep(Step);
         var (images, labels) = data.Batch(indices, _device);
-        var conditions = recordConditions?.index_select(0, tensor(indices.Select(i => (long)i).ToArray())).to(_device);
+        var rows = tensor(indices.Select(i => (long)i).ToArray());
+        var conditions = recordConditions?.index_select(0, rows).to(_device);
+        var batchPrompts = prompts?.index_select(0, rows).to(_device);
 
         LearningRateSchedule.Apply(_optimizer, LearningRateAt(Step));
 
@@ -190,7 +194,8 @@ public sealed class DiffusionTrainer : IDisposable
             training.LabelDropout,
             generator,
             conditions,
-            training.MinSnrGamma
+            training.MinSnrGamma,
+            batchPrompts
         );
         loss.backward();
         // One NaN step would leave the weights and Adam's moments NaN for good: skip it, as mixed-precision scalers do.
@@ -217,6 +222,26 @@ public sealed class DiffusionTrainer : IDisposable
             Config.Training.WarmupSteps,
             Config.Training.CosineDecay
         );
+
+    /// <summary>Every record's prompt row [N, MaxTokens] for a text model (the null prompt where a record has no
+    /// report); null for a model that reads no text.</summary>
+    private Tensor? PromptsOf(ImageDataset data)
+    {
+        if (Config.Model.Text is not { } text)
+            return null;
+        var reports = data.Reports
+            ?? throw new ArgumentException(
+                $"{data.Name}: the model is conditioned on reports, but the dataset has none."
+            );
+        try
+        {
+            return tensor(new ReportTokenizer(text).Rows(reports), dtype: int64).view(data.Count, text.MaxTokens);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"{data.Name}: {e.Message}", e);
+        }
+    }
 
     private void CheckCompatible(ImageDataset data, Tensor? recordConditions)
     {

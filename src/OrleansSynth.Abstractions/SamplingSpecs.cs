@@ -6,6 +6,8 @@ namespace OrleansSynth.Abstractions;
 /// Without <paramref name="ClassCounts"/> the labels are class-balanced; with it they follow those proportions
 /// (e.g. the real training set's label counts). With <paramref name="Twins"/> it is diversity-aware instead: twins
 /// for each of <paramref name="Count"/> records (real training records, or the synthetic ones the twin spec names).
+/// A checkpoint that reads reports draws each sample from the report of a training record of its label in
+/// <paramref name="PromptsFrom"/> (a registered dataset), so prompts keep the training split's proportions.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SamplingJobSpec(
@@ -17,13 +19,14 @@ public sealed record SamplingJobSpec(
     [property: Id(5)] int SamplerSteps = 50,
     [property: Id(6)] IReadOnlyList<int>? ClassCounts = null,
     [property: Id(7)] TwinSamplingSpec? Twins = null,
-    [property: Id(8)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim
+    [property: Id(8)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim,
+    [property: Id(9)] string? PromptsFrom = null
 )
 {
     // A record compares lists by reference; a spec read back from storage must still equal the caller's.
     public bool Equals(SamplingJobSpec? other) =>
         other is not null
-        && (Checkpoint, Count, ShardSize, Seed, Guidance, SamplerSteps, Twins, Sampler)
+        && (Checkpoint, Count, ShardSize, Seed, Guidance, SamplerSteps, Twins, Sampler, PromptsFrom)
             == (
                 other.Checkpoint,
                 other.Count,
@@ -32,7 +35,8 @@ public sealed record SamplingJobSpec(
                 other.Guidance,
                 other.SamplerSteps,
                 other.Twins,
-                other.Sampler
+                other.Sampler,
+                other.PromptsFrom
             )
         && (ClassCounts ?? []).SequenceEqual(other.ClassCounts ?? [])
         && (ClassCounts is null) == (other.ClassCounts is null);

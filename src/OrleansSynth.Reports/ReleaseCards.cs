@@ -13,7 +13,8 @@ public static class ReleaseCards
     public const string ModelCardFile = "MODEL_CARD.md";
     public const string DatasetCardFile = "DATASET_CARD.md";
 
-    public static string Model(PipelineReport report, CardDetails details)
+    /// <param name="readsReports">The model reads a prompt (it was trained with the dataset's reports).</param>
+    public static string Model(PipelineReport report, CardDetails details, bool readsReports = false)
     {
         var card = new StringBuilder();
         card.AppendLine($"# Model card: synthetic-image diffusion model, run {report.Run}").AppendLine();
@@ -27,6 +28,16 @@ public static class ReleaseCards
                     + "linked to a real training record had been removed. It never saw a real image."
             )
             .AppendLine();
+        if (readsReports)
+            card.AppendLine(
+                    "It also reads a prompt, a report in words (`python3 model/sample.py --prompt \"...\"`): a small "
+                        + "text encoder trained with it reads GPT-2's tokens. The prompts it learned from were the "
+                        + "reports of the real training records, paired with the synthetic images drawn from them. "
+                        + "The privacy audit judges images only: **nothing here is a privacy guarantee for the text**. "
+                        + "A word or phrase that occurred in few reports may be reflected in what a prompt draws, and "
+                        + "the text encoder's weights hold what it learned from the reports."
+                )
+                .AppendLine();
         card.AppendLine("- `model/model.safetensors`: the weights (exponential moving average), float32.");
         card.AppendLine(
             "- `model/config.json`: architecture, noise schedule, the sampler the release was audited with, "
@@ -36,6 +47,10 @@ public static class ReleaseCards
             "- `model/sample.py`: rebuilds the network with PyTorch alone and samples: "
                 + "`python3 model/sample.py --count 16 --out samples/`."
         );
+        if (readsReports)
+            card.AppendLine(
+                "- `model/tokenizer.tiktoken`: GPT-2's public vocabulary, which `sample.py` reads prompts with."
+            );
         card.AppendLine("- `student.ckpt`: the same weights for OrleansSynth's own tools (.NET).").AppendLine();
         Uses(card, details, "model");
         Source(card, details);

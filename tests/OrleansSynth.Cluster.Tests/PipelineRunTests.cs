@@ -193,6 +193,83 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         );
     }
 
+    /// <summary>
+    /// A dataset with reports (a CSV manifest's report column) through the cluster: the teacher reads them, its
+    /// samples are drawn from them, the student learns from the kept samples with their prompts and is released with
+    /// its text encoder and tokenizer, audited and gated as any other; no report's text is in any released byte.
+    /// </summary>
+    [Fact]
+    public async Task ARunOnADatasetWithReportsReleasesAPromptableStudentAndNoReportText()
+    {
+        const string marker = "zebulon";
+        var output = Path.Combine(cluster.Root, "reports-out");
+        var folder = Path.Combine(cluster.Root, "with-reports");
+        Directory.CreateDirectory(folder);
+        var source = DatasetCatalog.Load("fashion-mnist", DatasetSplit.Train);
+        var manifest = new System.Text.StringBuilder("path,label,report\n");
+        var reports = new List<string>();
+        for (var i = 0; i < 250; i++)
+        {
+            var pixels = source.ImageAt(i).ToArray();
+            var bright = pixels.Average(p => (double)p) > 70 ? "bright" : "dark";
+            reports.Add($"{marker} record {i}: a {bright} garment of class {source.Labels[i]}");
+            new ML.Imaging.PngImage(pixels, 1, 28, 28).Write(Path.Combine(folder, $"{i:D4}.png"));
+            manifest.Append($"{i:D4}.png,{source.Labels[i]},\"{reports[^1]}\"\n");
+        }
+        var manifestPath = Path.Combine(folder, "manifest.csv");
+        File.WriteAllText(manifestPath, manifest.ToString());
+        var spec = new PipelineSpec(
+            manifestPath,
+            TinyDiffusion,
+            TinyDiffusion,
+            SampleCount: 20,
+            ShardSize: 10,
+            // These runs test the stages, so the canary minimum is relaxed here only.
+            Gate: new PipelinePolicy(
+                MinimumSamples: 5,
+                RequireApproval: false,
+                MinimumCanaryRecall: 0,
+                StudentFlaggedRateCeiling: 1
+            ),
+            Output: output,
+            SamplerSteps: 4,
+            EncoderSteps: 30,
+            ClassifierSteps: 20,
+            SyntheticTile: 16,
+            RealTile: 512
+        );
+        var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("with-reports");
+        await cluster.Submit(coordinator, spec);
+        var status = await TwoSiloCluster.WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
+        Assert.True(status.State == WorkState.Completed, $"{status.State}: {status.Error}");
+        await TwoSiloCluster.ExportRelease(coordinator, output);
+
+        var release = Path.Combine(output, "release");
+        using (var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(release, "model", "config.json"))))
+            Assert.Equal(
+                JsonValueKind.Object,
+                config.RootElement.GetProperty("model").GetProperty("text").ValueKind
+            );
+        Assert.True(File.Exists(Path.Combine(release, "model", "tokenizer.tiktoken")));
+        Assert.Contains(
+            "is a privacy guarantee for the text",
+            File.ReadAllText(Path.Combine(release, "MODEL_CARD.md"))
+        );
+        foreach (var file in Directory.GetFiles(release, "*", SearchOption.AllDirectories))
+        {
+            var bytes = File.ReadAllBytes(file);
+            Assert.True(
+                bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(marker)) < 0,
+                $"{file} holds report text"
+            );
+        }
+    }
+
     [Theory]
     [InlineData(PipelineStrategy.DiversityAware)]
     [InlineData(PipelineStrategy.DiversityAwareDistillation)]

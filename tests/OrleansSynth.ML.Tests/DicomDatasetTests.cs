@@ -85,4 +85,47 @@ public class DicomDatasetTests(FashionMnistFixture fashion)
 
         Assert.EndsWith(bad, error.Path);
     }
+
+    /// <summary>A reports.csv keyed like the labels (by SOP Instance UID or file name) gives each file its report; a
+    /// file without one, where others have one, is refused by name, and an overlong report by its line.</summary>
+    [Fact]
+    public void ADicomFolderTakesItsReportsFromACsvKeyedLikeItsLabels()
+    {
+        var folder = DicomFiles.WriteLabelledFolder(
+            Path.Combine(Path.GetTempPath(), $"dicom-reports-{Guid.NewGuid():N}"),
+            fashion.Train,
+            count: 4,
+            perPatient: 2
+        );
+        try
+        {
+            var rows = new List<string> { "sop_instance_uid,file_name,report" };
+            for (var i = 0; i < 4; i++)
+                rows.Add(
+                    i % 2 == 0
+                        ? $"{DicomFiles.TagValues[4]}.{i},,\"finding {i}, no effusion\""
+                        : $",img-{i:D2}.dcm,finding {i}"
+                );
+            File.WriteAllLines(Path.Combine(folder, DicomDatasetOptions.DefaultReportsFile), rows);
+            var data = DicomDataset.Load(folder);
+            Assert.Equal(4, data.Count);
+            Assert.Equal(
+                "finding 0, no effusion|finding 1|finding 2, no effusion|finding 3",
+                string.Join('|', data.Reports!)
+            );
+
+            File.WriteAllLines(Path.Combine(folder, DicomDatasetOptions.DefaultReportsFile), rows.Take(4));
+            var missing = Assert.Throws<DatasetFormatException>(() => DicomDataset.Load(folder));
+            Assert.Contains("img-03.dcm", missing.Message);
+            Assert.Contains("has no report", missing.Message);
+
+            rows[2] = $",img-01.dcm,{string.Join(' ', Enumerable.Repeat("effusion", 200))}";
+            File.WriteAllLines(Path.Combine(folder, DicomDatasetOptions.DefaultReportsFile), rows);
+            Assert.Contains("line 3", Assert.Throws<DatasetFormatException>(() => DicomDataset.Load(folder)).Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -90,6 +90,50 @@ public sealed class TwinGeneratorTests : IDisposable
         Assert.NotEqual(Generate(2f, settings).Pixels, Generate(2f, settings, seed: 10).Pixels);
     }
 
+    /// <summary>A model that reads reports draws each record's twins from the record's own report: the prompt reaches
+    /// the twins (another report, other twins) and each twin carries its source's report.</summary>
+    [Fact]
+    public void AModelThatReadsReportsDrawsEachTwinFromItsRecordsReport()
+    {
+        manual_seed(5);
+        var config = TinyModels.Diffusion(steps: 1).Model with
+        {
+            ExtraConditionDim = FeatureDim,
+            Text = new TextEncoderConfig
+            {
+                Dim = 16,
+                Heads = 2,
+                Layers = 1,
+                MaxTokens = 12,
+            },
+        };
+        using var model = new UNet(config);
+        model.eval();
+        using var reid = Reidentification(2f);
+        var generator = new TwinGenerator(
+            model,
+            new DdimSampler(new GaussianDiffusion(new DiffusionConfig { Timesteps = 100 }), steps: 3),
+            _classifier,
+            reid,
+            new TwinSettings(Candidates: 2)
+        );
+        TwinBatch WithReports(params string?[] reports) =>
+            generator.Generate(
+                new ImageDataset("sources", _sources.Pixels, 1, 28, 28, _sources.Labels, _sources.RecordIds)
+                {
+                    Reports = reports,
+                },
+                9
+            );
+
+        var batch = WithReports("a dark coat", "a bright shirt", null);
+        Assert.Equal("a dark coat|a bright shirt|", string.Join('|', batch.Prompts!));
+        var other = WithReports("a bright coat", "a bright shirt", null);
+        var imageBytes = 28 * 28;
+        Assert.NotEqual(batch.Pixels[..imageBytes], other.Pixels[..imageBytes]);
+        Assert.Equal(batch.Pixels[imageBytes..], other.Pixels[imageBytes..]);
+    }
+
     private static ReidentificationModel Reidentification(float threshold)
     {
         var config = new ReidentificationEncoderConfig { Width = 8, EmbeddingDim = 16 };

@@ -198,7 +198,8 @@ public sealed partial class PipelineCoordinatorGrain
             spec.Guidance,
             spec.SamplerSteps,
             classCounts,
-            Sampler: spec.Sampler
+            Sampler: spec.Sampler,
+            PromptsFrom: spec.Dataset
         );
 
     /// <summary>Each shard's twin statistics, in shard order (empty for a plain sampling job).</summary>

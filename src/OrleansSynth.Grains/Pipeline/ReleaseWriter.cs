@@ -106,7 +106,11 @@ public static class ReleaseWriter
             if (modelPath is not null)
                 File.WriteAllText(
                     Path.Combine(building, ReleaseCards.ModelCardFile),
-                    ReleaseCards.Model(shareable, details)
+                    ReleaseCards.Model(
+                        shareable,
+                        details,
+                        readsReports: File.Exists(Path.Combine(building, ModelFolder, ReleasedModel.TokenizerFile))
+                    )
                 );
 
             if (Directory.Exists(target))

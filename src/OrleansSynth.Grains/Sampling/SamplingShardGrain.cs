@@ -11,6 +11,8 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Text;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.Grains.Sampling;
@@ -94,10 +96,16 @@ public sealed class SamplingShardGrain(
                         new GaussianDiffusion(header.Config.Diffusion),
                         spec.Job.SamplerSteps
                     );
+                    var prompts = PromptsFor(spec, header.Config.Model, labels);
                     token.ThrowIfCancellationRequested();
                     using var images = sampler.Sample(
                         model,
                         new SamplingRequest(labels, (long)SeedMixer.Mix(spec.Job.Seed, spec.Start), spec.Job.Guidance)
+                        {
+                            PromptTokens = prompts is null
+                                ? null
+                                : new ReportTokenizer(header.Config.Model.Text!).Rows(prompts),
+                        }
                     );
                     var size = header.Config.Model.ImageSize;
                     var ids = Enumerable.Range(spec.Start, spec.Count).Select(i => SampleId(spec.JobId, i)).ToArray();
@@ -113,12 +121,26 @@ public sealed class SamplingShardGrain(
                             ids,
                             numClasses: classes
                         )
+                        {
+                            Reports = prompts,
+                        }
                     );
                     return ids;
                 }
             },
             stopping
         );
+
+    /// <summary>Each sample's prompt for a model that reads reports (<see cref="SamplePrompts"/>); null
+    /// otherwise.</summary>
+    private string?[]? PromptsFor(SamplingShardSpec spec, UNetConfig model, long[] labels)
+    {
+        if (model.Text is null)
+            return null;
+        var source = spec.Job.PromptsFrom
+            ?? throw new ArgumentException("The checkpoint reads reports, but the job names no dataset to draw from.");
+        return SamplePrompts.For(datasets.Get(source, DatasetSplit.Train), labels, spec.Start, spec.Job.Seed);
+    }
 
     /// <summary>The twins of this shard's records. Ids name the position in the job, never the source record.</summary>
     /// <param name="sourceBundles">The synthetic sources' bundles when the spec names them; otherwise the dataset's
@@ -183,6 +205,9 @@ public sealed class SamplingShardGrain(
                         ids,
                         numClasses: records.NumClasses
                     )
+                    {
+                        Reports = batch.Prompts,
+                    }
                 );
                 var s = batch.Statistics;
                 return (

@@ -425,6 +425,9 @@ public sealed partial class TrainingRunGrain(
                 NumClasses = data.NumClasses,
                 BaseChannels = spec.BaseChannels,
                 GroupNormGroups = Math.Min(8, spec.BaseChannels / 2),
+                // Data with reports (a dataset's, or the prompts kept samples were drawn from) trains a model that
+                // reads them.
+                Text = data.HasReports ? new TextEncoderConfig() : null,
             },
             Diffusion = new DiffusionConfig { Timesteps = spec.Timesteps },
             Training = new TrainingConfig

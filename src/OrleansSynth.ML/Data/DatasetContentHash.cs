@@ -4,8 +4,8 @@ using System.Text;
 namespace OrleansSynth.ML.Data;
 
 /// <summary>
-/// The identity of a loaded split: SHA-256 over every image's bytes, label, record id and patient id, in order. Any
-/// changed pixel, label, order or patient assignment changes it.
+/// The identity of a loaded split: SHA-256 over every image's bytes, label, record id, patient id and report, in order.
+/// Any changed pixel, label, order, patient assignment or report changes it.
 /// </summary>
 public static class DatasetContentHash
 {
@@ -17,6 +17,10 @@ public static class DatasetContentHash
             hash.AppendData(segment.Span);
         for (var i = 0; i < data.Count; i++)
             hash.AppendData(Encoding.UTF8.GetBytes($"{data.Labels[i]}\t{data.RecordIds[i]}\t{data.PatientIds?[i]}\n"));
+        // Only when there are reports, so a dataset without them keeps the identity it was registered with.
+        if (data.Reports is { } reports)
+            foreach (var report in reports)
+                hash.AppendData(Encoding.UTF8.GetBytes($"report\t{report}\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

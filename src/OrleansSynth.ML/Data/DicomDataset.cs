@@ -1,6 +1,7 @@
 using System.Globalization;
 using CsvHelper;
 using OrleansSynth.ML.Imaging;
+using OrleansSynth.ML.Text;
 using SkiaSharp;
 
 namespace OrleansSynth.ML.Data;
@@ -9,7 +10,8 @@ namespace OrleansSynth.ML.Data;
 /// A folder of single-frame greyscale DICOM files (read with GDCM) as a dataset. Each image is rescaled (slope and
 /// intercept), windowed to 8 bits (the file's window, else the image's percentiles; MONOCHROME1 inverted), centre-
 /// cropped to a square and resized to <see cref="DicomDatasetOptions.ImageSize"/> with linear filtering over mipmaps.
-/// The label comes from a CSV keyed by SOP Instance UID or file name, or from a tag; the patient from PatientID
+/// The label comes from a CSV keyed by SOP Instance UID or file name, or from a tag, and a report, if any, from a CSV
+/// keyed the same way (<see cref="DicomDatasetOptions.Reports"/>); the patient from PatientID
 /// (0010,0020), all files or none. A record id is the file's path in the folder with a hash of its pixels. No tag
 /// value other than the patient id and the label is kept.
 /// </summary>
@@ -33,12 +35,15 @@ public static class DicomDataset
         var root = Path.GetFullPath(folder);
         var options = DicomDatasetOptions.Load(root);
         var labelsFile = options.Labels is null ? null : Path.GetFullPath(Path.Combine(root, options.Labels));
-        var labelTable = labelsFile is null ? null : ReadLabels(labelsFile);
+        var labelTable = labelsFile is null ? null : ReadKeyed(labelsFile, "label");
+        var reportsFile = options.Reports is null ? null : Path.GetFullPath(Path.Combine(root, options.Reports));
+        var reportTable = reportsFile is null ? null : ReadKeyed(reportsFile, "report");
         var labelTag = options.LabelTag is null ? null : DicomFile.ParseTag(options.LabelTag);
         var files = Directory
             .EnumerateFiles(root, "*", SearchOption.AllDirectories)
             .Where(f =>
                 f != labelsFile
+                && f != reportsFile
                 && Path.GetFileName(f) is not (DicomDatasetOptions.FileName or "DICOMDIR")
                 && !Path.GetFileName(f).StartsWith('.')
             )
@@ -50,6 +55,7 @@ public static class DicomDataset
         var size = options.ImageSize;
         var pixels = ImagePixels.Allocate(files.Count, size * size);
         var (ids, patients, labelTexts) = (new string[files.Count], new string?[files.Count], new string[files.Count]);
+        var reports = reportTable is null ? null : new string?[files.Count];
         for (var i = 0; i < files.Count; i++)
         {
             var relative = Path.GetRelativePath(root, files[i]).Replace('\\', '/');
@@ -82,6 +88,11 @@ public static class DicomDataset
                         files[i],
                         $"has no value in the label tag ({options.LabelTag})."
                     );
+            if (reports is not null)
+                reports[i] =
+                    image.SopInstanceUid is { } reportUid && reportTable!.TryGetValue(reportUid, out var reportByUid)
+                        ? reportByUid
+                        : reportTable!.GetValueOrDefault(relative);
             patients[i] = image.PatientId;
             ids[i] = $"{relative}#{RecordIds.ContentHash(pixels.Image(i))}";
         }
@@ -92,6 +103,13 @@ public static class DicomDataset
                 $"has no PatientID (0010,0020), but {withPatient} of {files.Count} files have one; splits by patient "
                     + "need every file's."
             );
+        var withReport = reports?.Count(r => !string.IsNullOrWhiteSpace(r)) ?? 0;
+        if (withReport > 0 && withReport < files.Count)
+            throw new DatasetFormatException(
+                files[Array.FindIndex(reports!, string.IsNullOrWhiteSpace)],
+                $"has no report in {Path.GetFileName(reportsFile)} (by SOP Instance UID or file name), but "
+                    + $"{withReport} of {files.Count} files have one; give every file a report (or none)."
+            );
         return new ImageDataset(
             name ?? Path.GetFileName(root),
             pixels,
@@ -101,7 +119,10 @@ public static class DicomDataset
             Labels(labelTexts, root),
             ids,
             withPatient > 0 ? patients : null
-        );
+        )
+        {
+            Reports = withReport > 0 ? reports : null,
+        };
     }
 
     /// <summary>Labels as class numbers: integers as they are, else the distinct texts in ordinal order.</summary>
@@ -127,11 +148,14 @@ public static class DicomDataset
         return texts.Select(t => classes[t]).ToArray();
     }
 
-    /// <summary>The CSV's label by SOP Instance UID and by file name (relative to the folder).</summary>
-    private static Dictionary<string, string> ReadLabels(string path)
+    /// <summary>The CSV's <paramref name="column"/> (a label or a report) by SOP Instance UID and by file name
+    /// (relative to the folder). Reports are checked as every reader checks them, naming the line.</summary>
+    private static Dictionary<string, string> ReadKeyed(string path, string column)
     {
         if (!File.Exists(path))
-            throw new DatasetFormatException(path, "labels file not found.");
+            throw new DatasetFormatException(path, $"{column}s file not found.");
+        if (ReportText.FirstInvalidUtf8Line(path) is { } badLine)
+            throw new DatasetFormatException(path, $"line {badLine}: not valid UTF-8 text.");
         using var csv = CsvReader.FromFile(
             path,
             new CsvReaderOptions { TrackLineNumbers = true },
@@ -140,14 +164,14 @@ public static class DicomDataset
         csv.ReadHeader();
         var header = csv.Headers.Select(h => h.Trim().ToLowerInvariant()).ToList();
         var (label, uid, file) = (
-            header.IndexOf("label"),
+            header.IndexOf(column),
             header.IndexOf("sop_instance_uid"),
             header.IndexOf("file_name")
         );
         if (label < 0 || (uid < 0 && file < 0))
             throw new DatasetFormatException(
                 path,
-                "header must name a 'label' column and a 'sop_instance_uid' or "
+                $"header must name a '{column}' column and a 'sop_instance_uid' or "
                     + $"'file_name' one; found '{string.Join(",", header)}'."
             );
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -159,6 +183,8 @@ public static class DicomDataset
                     $"line {csv.LineNumber}: {csv.FieldCount} fields, fewer than the header's."
                 );
             var value = csv.GetString(label).Trim();
+            if (column == "report" && ReportText.Check(value) is { } problem)
+                throw new DatasetFormatException(path, $"line {csv.LineNumber}: {problem}.");
             if (uid >= 0 && csv.GetString(uid).Trim() is { Length: > 0 } key)
                 labels[key] = value;
             if (file >= 0 && csv.GetString(file).Trim() is { Length: > 0 } name)

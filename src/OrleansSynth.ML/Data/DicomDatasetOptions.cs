@@ -13,11 +13,17 @@ public sealed record DicomDatasetOptions
 {
     public const string FileName = "dataset.yaml";
     public const string DefaultLabelsFile = "labels.csv";
+    public const string DefaultReportsFile = "reports.csv";
     public const int DefaultImageSize = 64;
 
     /// <summary>A CSV in the folder with a <c>label</c> column and a <c>sop_instance_uid</c> or <c>file_name</c>
     /// one.</summary>
     public string? Labels { get; init; }
+
+    /// <summary>A CSV in the folder with a <c>report</c> column, keyed like <see cref="Labels"/>: the text beside each
+    /// image. Every file has one, or the folder is refused; a <see cref="DefaultReportsFile"/> is read by
+    /// default.</summary>
+    public string? Reports { get; init; }
 
     /// <summary>The label from this tag instead ("gggg,eeee"): integers as they are, text as classes in sorted
     /// order.</summary>
@@ -56,6 +62,8 @@ public sealed record DicomDatasetOptions
         }
         if (options.Labels is null && options.LabelTag is null && File.Exists(Path.Combine(folder, DefaultLabelsFile)))
             options = options with { Labels = DefaultLabelsFile };
+        if (options.Reports is null && File.Exists(Path.Combine(folder, DefaultReportsFile)))
+            options = options with { Reports = DefaultReportsFile };
         options.Validate(path);
         return options;
     }

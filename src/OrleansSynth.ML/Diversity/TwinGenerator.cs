@@ -4,6 +4,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Imaging;
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Text;
 using OrleansSynth.ML.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -52,6 +53,10 @@ public sealed class TwinGenerator(
         using var sourceProbabilities = softmax(classifier.forward(sourceImages), 1);
         using var sourceEmbeddings = reidentification.Encoder.forward(sourceImages);
         var threshold = reidentification.Calibration.Threshold;
+        // A model that reads reports draws each record's twins from the record's own report.
+        var sourcePrompts = model.Config.Text is { } text
+            ? new ReportTokenizer(text).Rows(sources.Reports ?? new string?[n])
+            : null;
 
         var chosen = new List<(int Record, int Rank, byte[] Pixels)>();
         var stats = TwinStatistics.Empty(settings.Guidance) with { Records = n };
@@ -68,7 +73,14 @@ public sealed class TwinGenerator(
                 stats = stats with { Retries = stats.Retries + pending.Count };
             var k = settings.Candidates;
             var rows = pending.SelectMany(p => Enumerable.Repeat(p, k)).ToArray();
-            using var candidates = Draw(rows, sourceLabels, sourceConditions, guidance, SeedMixer.Mix(seed, r));
+            using var candidates = Draw(
+                rows,
+                sourceLabels,
+                sourceConditions,
+                sourcePrompts,
+                guidance,
+                SeedMixer.Mix(seed, r)
+            );
             using var rowIndex = tensor(rows.Select(i => (long)i).ToArray(), device: device);
             using var similarity = (
                 reidentification.Encoder.forward(candidates) * sourceEmbeddings.index_select(0, rowIndex)
@@ -125,11 +137,15 @@ public sealed class TwinGenerator(
             ordered.Select(c => sources.Labels[c.Record]).ToArray(),
             ordered.Select(c => c.Record).ToArray(),
             stats
-        );
+        )
+        {
+            Prompts = sourcePrompts is null ? null : ordered.Select(c => sources.Reports?[c.Record]).ToArray(),
+        };
     }
 
-    private Tensor Draw(int[] rows, Tensor labels, Tensor conditions, double guidance, ulong seed)
+    private Tensor Draw(int[] rows, Tensor labels, Tensor conditions, long[]? prompts, double guidance, ulong seed)
     {
+        var width = model.Config.Text?.MaxTokens ?? 0;
         var parts = new List<Tensor>();
         for (var start = 0; start < rows.Length; start += SamplingBatch)
         {
@@ -144,6 +160,9 @@ public sealed class TwinGenerator(
             )
             {
                 ExtraCondition = chunkConditions.contiguous().data<float>().ToArray(),
+                PromptTokens = prompts is null
+                    ? null
+                    : [.. chunk.SelectMany(i => prompts.AsSpan(i * width, width).ToArray())],
             };
             parts.Add(sampler.Sample(model, request));
         }
@@ -159,4 +178,8 @@ public sealed class TwinGenerator(
 public sealed record TwinBatch(byte[] Pixels, long[] Labels, int[] SourcePositions, TwinStatistics Statistics)
 {
     public int Count => Labels.Length;
+
+    /// <summary>For a model that reads reports, the report each twin was drawn from (its source's; internal, never
+    /// released).</summary>
+    public string?[]? Prompts { get; init; }
 }

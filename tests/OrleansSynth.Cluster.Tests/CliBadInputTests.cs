@@ -87,6 +87,34 @@ public sealed class CliBadInputTests : IDisposable
         await RefusedNaming(npz, "wide.npz: images are 1x28x40");
     }
 
+    /// <summary>Bad report text in a manifest ends with exit 2 naming its line: a report beyond 127 tokens, bytes that
+    /// are not UTF-8, a row without a report where others have one.</summary>
+    [Theory]
+    [InlineData("overlong")]
+    [InlineData("not-utf8")]
+    [InlineData("missing")]
+    public async Task BadReportTextIsRefusedNamingItsLine(string kind)
+    {
+        var folder = Path.Combine(_root, $"reports-{kind}");
+        Directory.CreateDirectory(folder);
+        for (var i = 0; i < 3; i++)
+            new ML.Imaging.PngImage(new byte[16], 1, 4, 4).Write(Path.Combine(folder, $"{i}.png"));
+        var second = kind switch
+        {
+            "overlong" => string.Join(' ', Enumerable.Repeat("effusion", 200)),
+            "missing" => "",
+            _ => "clear",
+        };
+        var manifest = System
+            .Text.Encoding.UTF8.GetBytes($"path,label,report\n0.png,0,clear\n1.png,1,{second}\n")
+            .ToList();
+        if (kind == "not-utf8")
+            manifest.Insert(manifest.Count - 2, 0xE9); // Latin-1's 'é' in the second row's report
+        manifest.AddRange("2.png,0,clear\n"u8.ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "manifest.csv"), [.. manifest]);
+        await RefusedNaming(Path.Combine(folder, "manifest.csv"), "line 3");
+    }
+
     public static TheoryData<string> BadDicomKinds => new(DicomFiles.BadKinds);
 
     [Theory]

@@ -251,10 +251,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
 
         var release = Path.Combine(output, "release");
         using (var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(release, "model", "config.json"))))
-            Assert.Equal(
-                JsonValueKind.Object,
-                config.RootElement.GetProperty("model").GetProperty("text").ValueKind
-            );
+            Assert.Equal(JsonValueKind.Object, config.RootElement.GetProperty("model").GetProperty("text").ValueKind);
         Assert.True(File.Exists(Path.Combine(release, "model", "tokenizer.tiktoken")));
         Assert.Contains(
             "is a privacy guarantee for the text",

@@ -56,13 +56,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             RealTile: 512
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-e2e");
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.True(status.State == WorkState.Completed, status.Error);
@@ -170,13 +164,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             RealTile: 512
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("default-gate");
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         Assert.True(status.State == WorkState.Completed, $"{status.State}: {status.Error}");
         Assert.Equal(new PipelinePolicy(MinimumSamples: 5, RequireApproval: false), status.Policy);
 
@@ -239,13 +227,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             RealTile: 512
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("with-reports");
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         Assert.True(status.State == WorkState.Completed, $"{status.State}: {status.Error}");
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
@@ -304,13 +286,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             Sampler: DiffusionSamplerKind.DpmSolverPlusPlus
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>(run);
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.True(status.State == WorkState.Completed, status.Error);
@@ -420,13 +396,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             RealTile: 512
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-refused");
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.Equal(WorkState.Refused, status.State);
@@ -463,13 +433,7 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             RealTile: 512
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("pipeline-weak-audit");
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         await TwoSiloCluster.ExportRelease(coordinator, output);
 
         Assert.Equal(WorkState.Refused, status.State);

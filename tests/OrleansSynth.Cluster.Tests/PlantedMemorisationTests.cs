@@ -52,13 +52,7 @@ public sealed class PlantedMemorisationTests(TwoSiloCluster cluster, ITestOutput
             RealTile: 256
         );
         var coordinator = cluster.Client.GetGrain<IPipelineCoordinatorGrain>("memorise");
-        await cluster.Submit(coordinator, spec);
-        var status = await TwoSiloCluster.WaitFor(
-            coordinator.GetPipelineStatus,
-            s => s.State != WorkState.Running,
-            TimeSpan.FromMinutes(10),
-            TimeSpan.FromSeconds(1)
-        );
+        var status = await cluster.RunToEnd(coordinator, spec);
         Assert.True(status.State == WorkState.Completed, $"{status.State}: {status.Error}");
         // Where the test's minutes go, for whoever next shortens the suite.
         foreach (var stage in status.Stages.Where(s => s.StartedAt is not null && s.FinishedAt is not null))

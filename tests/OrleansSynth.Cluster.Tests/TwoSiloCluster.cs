@@ -111,6 +111,22 @@ public class TwoSiloCluster : IAsyncLifetime
             .GetGrain<Abstractions.IRunRegistryGrain>(Abstractions.IRunRegistryGrain.Key)
             .Submit(coordinator.GetPrimaryKeyString(), spec);
 
+    /// <summary>Submits a run as <see cref="Submit"/> does and waits, ten minutes at most, until it is no longer
+    /// running; returns its last status.</summary>
+    public async Task<Abstractions.PipelineStatus> RunToEnd(
+        Abstractions.IPipelineCoordinatorGrain coordinator,
+        Abstractions.PipelineSpec spec
+    )
+    {
+        await Submit(coordinator, spec);
+        return await WaitFor(
+            coordinator.GetPipelineStatus,
+            s => s.State != Abstractions.WorkState.Running,
+            TimeSpan.FromMinutes(10),
+            TimeSpan.FromSeconds(1)
+        );
+    }
+
     /// <summary>Where an artifact lives in the store the silos share.</summary>
     public Task<string> ArtifactPath(Abstractions.ArtifactRef artifact) =>
         new Artifacts.FileSystemArtifactStore(

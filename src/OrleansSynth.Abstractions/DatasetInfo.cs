@@ -3,6 +3,7 @@ namespace OrleansSynth.Abstractions;
 /// <summary>
 /// A registered real dataset: where it is, what it holds, and content hashes (of every image's bytes, label and id)
 /// that pin its version; <paramref name="RecordIndex"/> lists the registered record ids, to name a file that changed.
+/// <paramref name="HasReports"/>: its training records carry reports, so its models read them.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record DatasetInfo(
@@ -19,7 +20,8 @@ public sealed record DatasetInfo(
     [property: Id(10)] IReadOnlyList<int>? TrainLabelCounts = null,
     [property: Id(11)] string? TrainContentHash = null,
     [property: Id(12)] string? TestContentHash = null,
-    [property: Id(13)] ArtifactRef? RecordIndex = null
+    [property: Id(13)] ArtifactRef? RecordIndex = null,
+    [property: Id(14)] bool HasReports = false
 )
 {
     // A record compares lists by reference; two registrations of the same files must compare equal.
@@ -39,8 +41,8 @@ public sealed record DatasetInfo(
                 other.RegisteredAt
             )
         && (TrainLabelCounts ?? []).SequenceEqual(other.TrainLabelCounts ?? [])
-        && (TrainContentHash, TestContentHash, RecordIndex)
-            == (other.TrainContentHash, other.TestContentHash, other.RecordIndex);
+        && (TrainContentHash, TestContentHash, RecordIndex, HasReports)
+            == (other.TrainContentHash, other.TestContentHash, other.RecordIndex, other.HasReports);
 
     public override int GetHashCode() => HashCode.Combine(Source, ContentHash, TrainCount, RegisteredAt);
 }

@@ -33,9 +33,12 @@ public static class ReleaseCards
                     "It also reads a prompt, a report in words (`python3 model/sample.py --prompt \"...\"`): a small "
                         + "text encoder trained with it reads GPT-2's tokens. The prompts it learned from were the "
                         + "reports of the real training records, paired with the synthetic images drawn from them. "
-                        + "The privacy audit judges images only: **nothing here is a privacy guarantee for the text**. "
-                        + "A word or phrase that occurred in few reports may be reflected in what a prompt draws, and "
-                        + "the text encoder's weights hold what it learned from the reports."
+                        + "It knows only the tokens of at least ten patients' reports (or of ten distinct reports "
+                        + "where patients are not named); any other word reads as unknown, so no weight depends on a "
+                        + "rare word such as a name. `model/config.json` lists the tokens it knows. The privacy audit "
+                        + "judges images only: **nothing here is a privacy guarantee for the text**. Phrases common "
+                        + "in the reports shape what a prompt draws, and the text encoder's weights hold what it "
+                        + "learned from them."
                 )
                 .AppendLine();
         card.AppendLine("- `model/model.safetensors`: the weights (exponential moving average), float32.");

@@ -38,6 +38,41 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
         Assert.Contains($"at most {SmallText.MaxTokens - 1}", refused.Message);
     }
 
+    /// <summary>A token known from fewer than ten patients' reports is read as unknown; a patient's reports count once,
+    /// and a prompt's unknown words become the unknown token.</summary>
+    [Fact]
+    public void OnlyTokensOfManyPatientsReportsAreKnownAndTheRestReadAsUnknown()
+    {
+        var reports = new List<string?>();
+        var patients = new List<string?>();
+        for (var i = 0; i < 12; i++)
+        {
+            // "effusion" in twelve patients' reports, "quartermaine" in nine, "zebulon" in ten reports of one patient.
+            reports.Add(i < 9 ? "small effusion, quartermaine" : "small effusion");
+            patients.Add($"p{i}");
+        }
+        for (var i = 0; i < 10; i++)
+        {
+            reports.Add("zebulon");
+            patients.Add("p0");
+        }
+        var known = ReportVocabulary.KnownTokens(reports, patients);
+        // The comma is only in the nine reports that name "quartermaine".
+        Assert.Equal(ReportTokenizer.Encode("small effusion").Distinct().Order(), known);
+        // Without patient ids, ten distinct reports are needed: the ten identical "zebulon" reports are one.
+        Assert.DoesNotContain(ReportTokenizer.Encode("zebulon")[0], ReportVocabulary.KnownTokens(reports));
+
+        var config = SmallText with { KnownTokens = known };
+        var ids = ReportTokenizer.Encode("small zebulon effusion");
+        var row = new ReportTokenizer(config).Row("small zebulon effusion");
+        Assert.Equal(
+            ids.Select(id => known.Contains(id) ? id : (long)config.UnknownToken).Prepend(config.StartToken),
+            row.Take(ids.Count + 1)
+        );
+        Assert.Contains((long)config.UnknownToken, row);
+        Assert.Equal(3, row.Count(t => t != config.UnknownToken && t < config.VocabularySize));
+    }
+
     [Fact]
     public void PromptsReachThePredictionAndNoPromptIsTheNullPrompt()
     {

@@ -76,7 +76,10 @@ public sealed class DatasetGrain(
             train.LabelCounts(),
             trainHash,
             testHash
-        );
+        )
+        {
+            HasReports = train.HasReports,
+        };
         var ids = new Dictionary<string, string[]>
         {
             [nameof(DatasetSplit.Train)] = train.RecordIds,

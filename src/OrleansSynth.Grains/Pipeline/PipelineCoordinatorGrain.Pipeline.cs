@@ -188,7 +188,8 @@ public sealed partial class PipelineCoordinatorGrain
     private static SamplingJobSpec PlainSampling(
         ArtifactRef checkpoint,
         PipelineSpec spec,
-        IReadOnlyList<int>? classCounts
+        IReadOnlyList<int>? classCounts,
+        bool hasReports
     ) =>
         new(
             checkpoint,
@@ -199,7 +200,8 @@ public sealed partial class PipelineCoordinatorGrain
             spec.SamplerSteps,
             classCounts,
             Sampler: spec.Sampler,
-            PromptsFrom: spec.Dataset
+            // Only a dataset with reports trains models that read them; other jobs keep the spec they always had.
+            PromptsFrom: hasReports ? spec.Dataset : null
         );
 
     /// <summary>Each shard's twin statistics, in shard order (empty for a plain sampling job).</summary>

@@ -90,7 +90,7 @@ public sealed partial class PipelineCoordinatorGrain
 
     private async Task<string> SampleTeacherAsync(RunProgress run)
     {
-        var job = PlainSampling(run.Teacher.Checkpoint!, run.Spec, run.ClassCounts);
+        var job = PlainSampling(run.Teacher.Checkpoint!, run.Spec, run.ClassCounts, run.Dataset.HasReports);
         return Describe(run.TeacherSamples = await Sample(RunGrainIds.TeacherSamples(run.Id), job));
     }
 
@@ -177,7 +177,7 @@ public sealed partial class PipelineCoordinatorGrain
     private async Task<string> SampleStudentAsync(RunProgress run)
     {
         var job = run.StudentExtractor is null
-            ? PlainSampling(run.Student!.Checkpoint!, run.Spec, run.ClassCounts)
+            ? PlainSampling(run.Student!.Checkpoint!, run.Spec, run.ClassCounts, run.Dataset.HasReports)
             : TwinSampling(
                 run.Student!.Checkpoint!,
                 run.StudentExtractor.Checkpoint!,

@@ -11,6 +11,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Text;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.Grains.Training;
@@ -427,7 +428,12 @@ public sealed partial class TrainingRunGrain(
                 GroupNormGroups = Math.Min(8, spec.BaseChannels / 2),
                 // Data with reports (a dataset's, or the prompts kept samples were drawn from) trains a model that
                 // reads them.
-                Text = data.HasReports ? new TextEncoderConfig() : null,
+                Text = data.HasReports
+                    ? new TextEncoderConfig
+                    {
+                        KnownTokens = ReportVocabulary.KnownTokens(data.Reports!, data.PatientIds),
+                    }
+                    : null,
             },
             Diffusion = new DiffusionConfig { Timesteps = spec.Timesteps },
             Training = new TrainingConfig

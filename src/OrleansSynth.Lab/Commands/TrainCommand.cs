@@ -3,6 +3,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
 using OrleansSynth.ML.Runtime;
+using OrleansSynth.ML.Text;
 using OrleansSynth.ML.Training;
 using Spectre.Console;
 
@@ -129,7 +130,12 @@ internal static class TrainCommand
                             ImageSize = data.Height,
                             NumClasses = data.NumClasses,
                             BaseChannels = parse.GetValue(baseChannels),
-                            Text = data.HasReports ? new TextEncoderConfig() : null,
+                            Text = data.HasReports
+                                ? new TextEncoderConfig
+                                {
+                                    KnownTokens = ReportVocabulary.KnownTokens(data.Reports!, data.PatientIds),
+                                }
+                                : null,
                         },
                         Diffusion = new DiffusionConfig
                         {

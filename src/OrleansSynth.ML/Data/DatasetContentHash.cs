@@ -17,10 +17,11 @@ public static class DatasetContentHash
             hash.AppendData(segment.Span);
         for (var i = 0; i < data.Count; i++)
             hash.AppendData(Encoding.UTF8.GetBytes($"{data.Labels[i]}\t{data.RecordIds[i]}\t{data.PatientIds?[i]}\n"));
-        // Only when there are reports, so a dataset without them keeps the identity it was registered with.
+        // Only when there are reports, so a dataset without them keeps the identity it was registered with; each with
+        // its length, so no report can pass for two.
         if (data.Reports is { } reports)
             foreach (var report in reports)
-                hash.AppendData(Encoding.UTF8.GetBytes($"report\t{report}\n"));
+                hash.AppendData(Encoding.UTF8.GetBytes($"report\t{report?.Length ?? -1}\t{report}\n"));
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 }

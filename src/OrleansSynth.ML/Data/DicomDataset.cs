@@ -104,6 +104,11 @@ public static class DicomDataset
                     + "need every file's."
             );
         var withReport = reports?.Count(r => !string.IsNullOrWhiteSpace(r)) ?? 0;
+        if (reports is not null && withReport == 0)
+            throw new DatasetFormatException(
+                reportsFile!,
+                "names no file of the folder (by SOP Instance UID or file name): no image has a report."
+            );
         if (withReport > 0 && withReport < files.Count)
             throw new DatasetFormatException(
                 files[Array.FindIndex(reports!, string.IsNullOrWhiteSpace)],

@@ -57,8 +57,8 @@ internal static class SamplerSteps
                 throw new ArgumentException(
                     $"PromptTokens has {tokens.Length} ids; expected {count} x {text.MaxTokens}."
                 );
-            if (tokens.Any(t => t < 0 || t > text.PadToken))
-                throw new ArgumentException($"A prompt token is outside 0..{text.PadToken}.");
+            if (tokens.Any(t => t < 0 || t >= text.EmbeddingRows))
+                throw new ArgumentException($"A prompt token is outside 0..{text.EmbeddingRows - 1}.");
             prompts = tensor(tokens, dtype: int64, device: device).view(count, text.MaxTokens);
         }
         return (noise, new SampleConditions(labels, extra, prompts), generator);

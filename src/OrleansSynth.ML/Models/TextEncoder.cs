@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace OrleansSynth.ML.Models;
 
 /// <summary>
-/// Reads prompts as token ids [B,L] (<see cref="TextEncoderConfig"/>): token and position embeddings, a few
-/// <see cref="TransformerBlock"/>s and a final layer norm. Trained from scratch with the diffusion model: no
-/// pretrained weights are used.
+/// Reads prompts as token ids [B,L] (<see cref="TextEncoderConfig"/>): a token embedding plus fixed sine and cosine
+/// positions, a few <see cref="TransformerBlock"/>s and a final layer norm. Trained from scratch with the diffusion
+/// model: no pretrained weights are used. Positions are not learned: a learned row past the longest training prompt
+/// would keep its initial value and tell that prompt's length.
 /// </summary>
 public sealed class TextEncoder : nn.Module<Tensor, Tensor>
 {
@@ -17,7 +18,7 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
 
     private readonly TextEncoderConfig _config;
     private readonly nn.Module<Tensor, Tensor> tokenEmbedding;
-    private readonly Parameter positionEmbedding;
+    private readonly float[] _positions;
     private readonly ModuleList<TransformerBlock> layers = new();
     private readonly nn.Module<Tensor, Tensor> outputNorm;
 
@@ -26,10 +27,8 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
     {
         config.Validate();
         _config = config;
-        tokenEmbedding = nn.Embedding(config.VocabularySize + 2, config.Dim);
-        using (no_grad())
-        using (var initial = randn(config.MaxTokens, config.Dim))
-            positionEmbedding = new Parameter(initial.Times(0.02));
+        tokenEmbedding = nn.Embedding(config.EmbeddingRows, config.Dim);
+        _positions = Positions(config.MaxTokens, config.Dim);
         for (var i = 0; i < config.Layers; i++)
             layers.Add(new TransformerBlock(config.Dim, config.Heads));
         outputNorm = nn.LayerNorm(config.Dim);
@@ -48,7 +47,8 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"Prompts are {l} tokens long; the text encoder reads {_config.MaxTokens}.");
         var valid = tokens.ne(TensorArithmetic.FullLike(tokens, _config.PadToken));
         var keyBias = zeros([b, 1, l], device: tokens.device).MaskedFill(valid.logical_not().unsqueeze(1), PaddingBias);
-        var x = tokenEmbedding.forward(tokens).Plus(positionEmbedding.unsqueeze(0));
+        var positions = tensor(_positions, [1, l, _config.Dim], device: tokens.device);
+        var x = tokenEmbedding.forward(tokens).Plus(positions);
         var layerBias = keyBias.unsqueeze(1); // [B,1,1,L], one row for every head and query
         foreach (var layer in layers)
             x = layer.forward(x, layerBias);
@@ -62,12 +62,26 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
         );
     }
 
+    /// <summary>Row p: sin(p w_i) in the even columns and cos(p w_i) in the odd ones, w_i = 10000^(-2i/D) (Vaswani et
+    /// al. 2017), computed in double and rounded once to float, as the release's sample.py computes them.</summary>
+    public static float[] Positions(int rows, int dim)
+    {
+        var table = new float[rows * dim];
+        for (var p = 0; p < rows; p++)
+        for (var i = 0; i < dim / 2; i++)
+        {
+            var angle = p * Math.Pow(10000, -2.0 * i / dim);
+            table[p * dim + 2 * i] = (float)Math.Sin(angle);
+            table[p * dim + 2 * i + 1] = (float)Math.Cos(angle);
+        }
+        return table;
+    }
+
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             tokenEmbedding.Dispose();
-            positionEmbedding.Dispose();
             layers.Dispose();
             outputNorm.Dispose();
         }

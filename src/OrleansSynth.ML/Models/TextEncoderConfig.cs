@@ -4,8 +4,9 @@ namespace OrleansSynth.ML.Models;
 
 /// <summary>
 /// Shape of the small transformer that reads a prompt (a report) for a text-conditioned <see cref="UNet"/>. Token ids
-/// below <see cref="VocabularySize"/> are the tokenizer's; two more rows mark the start of every prompt and padding.
-/// A prompt of the start token alone is the null prompt classifier-free guidance mixes against.
+/// below <see cref="VocabularySize"/> are the tokenizer's; three more rows mark the start of every prompt, padding and
+/// a token the model does not know. A prompt of the start token alone is the null prompt classifier-free guidance
+/// mixes against.
 /// </summary>
 public sealed record TextEncoderConfig
 {
@@ -21,11 +22,27 @@ public sealed record TextEncoderConfig
     /// holds any report a dataset reader accepts (<see cref="Text.ReportText.MaxTokens"/>).</summary>
     public int MaxTokens { get; init; } = Text.ReportText.MaxTokens + 1;
 
+    /// <summary>
+    /// The tokenizer's ids the model reads; every other id is read as <see cref="UnknownToken"/>. A shared model's are
+    /// the tokens of at least <see cref="Text.ReportVocabulary.MinimumReports"/> patients' reports
+    /// (<see cref="Text.ReportVocabulary"/>), so a rare word never reaches its weights: an embedding row that no
+    /// training prompt used keeps its initial value, and would otherwise tell which rare tokens the reports held. Null:
+    /// every token (for models nobody else receives).
+    /// </summary>
+    public int[]? KnownTokens { get; init; }
+
     [JsonIgnore]
     public int StartToken => VocabularySize;
 
     [JsonIgnore]
     public int PadToken => VocabularySize + 1;
+
+    [JsonIgnore]
+    public int UnknownToken => VocabularySize + 2;
+
+    /// <summary>Rows of the token embedding: the vocabulary and the three markers.</summary>
+    [JsonIgnore]
+    public int EmbeddingRows => VocabularySize + 3;
 
     public void Validate()
     {
@@ -37,6 +54,10 @@ public sealed record TextEncoderConfig
             throw new ArgumentException($"Layers must be 0..12, was {Layers}.");
         if (MaxTokens is < 2 or > 512)
             throw new ArgumentException($"MaxTokens must be 2..512, was {MaxTokens}.");
+        if (Dim % 2 != 0)
+            throw new ArgumentException($"Dim must be even (sine and cosine positions), was {Dim}.");
+        if (KnownTokens?.Any(t => t < 0 || t >= VocabularySize) == true)
+            throw new ArgumentException($"KnownTokens must be token ids below {VocabularySize}.");
     }
 
     /// <summary>The null prompt's row: the start token, then padding.</summary>

@@ -143,16 +143,29 @@ class TransformerBlock(nn.Module):
         return x + self.mlpOut(F.gelu(self.mlpIn(self.mlpNorm(x))))
 
 
+def sine_positions(rows, dim):
+    """Row p: sin(p w_i) in even columns, cos(p w_i) in odd ones, w_i = 10000^(-2i/D), in double, then float32."""
+    table = []
+    for p in range(rows):
+        row = []
+        for i in range(dim // 2):
+            angle = p * math.pow(10000, -2.0 * i / dim)
+            row += [math.sin(angle), math.cos(angle)]
+        table.append(row)
+    return torch.tensor(table, dtype=torch.float32)
+
+
 class TextEncoder(nn.Module):
-    """Token and position embeddings, transformer blocks, a final layer norm (TextEncoder.cs)."""
+    """A token embedding plus fixed sine positions, transformer blocks, a final layer norm (TextEncoder.cs)."""
 
     PADDING_BIAS = -1e9
 
     def __init__(self, text):
         super().__init__()
         self.text = text
-        self.tokenEmbedding = nn.Embedding(text["vocabulary_size"] + 2, text["dim"])
-        self.positionEmbedding = nn.Parameter(torch.zeros(text["max_tokens"], text["dim"]))
+        # The vocabulary, then the start, padding and unknown tokens.
+        self.tokenEmbedding = nn.Embedding(text["vocabulary_size"] + 3, text["dim"])
+        self.positions = sine_positions(text["max_tokens"], text["dim"])
         self.layers = nn.ModuleList(TransformerBlock(text["dim"], text["heads"]) for _ in range(text["layers"]))
         self.outputNorm = nn.LayerNorm(text["dim"])
 
@@ -161,7 +174,7 @@ class TextEncoder(nn.Module):
         b, l = tokens.shape
         valid = tokens != self.text["vocabulary_size"] + 1
         key_bias = torch.zeros(b, 1, l, device=tokens.device).masked_fill(~valid.unsqueeze(1), self.PADDING_BIAS)
-        x = self.tokenEmbedding(tokens) + self.positionEmbedding.unsqueeze(0)
+        x = self.tokenEmbedding(tokens) + self.positions.to(tokens.device).unsqueeze(0)
         for layer in self.layers:
             x = layer(x, key_bias.unsqueeze(1))
         x = self.outputNorm(x)
@@ -341,9 +354,11 @@ def _text_settings(text):
     """config.json's "model"."text" with TextEncoderConfig's defaults, or None for a model that reads no text."""
     if text is None:
         return None
-    settings = {"vocabulary_size": 50257, "dim": 64, "layers": 2, "heads": 4, "max_tokens": 64}
+    settings = {"vocabulary_size": 50257, "dim": 64, "layers": 2, "heads": 4, "max_tokens": 128}
     settings.update(text)
+    known = settings.pop("known_tokens", None)
     settings = {key: int(value) for key, value in settings.items()}
+    settings["known_tokens"] = None if known is None else {int(token) for token in known}
     if settings["dim"] % settings["heads"] != 0:
         raise ValueError(f"text dim ({settings['dim']}) must be a multiple of heads ({settings['heads']}).")
     return settings
@@ -405,12 +420,14 @@ def normalize_prompt(text):
 
 
 def prompt_rows(tokenizer, text_settings, prompts):
-    """Token rows [N, max_tokens]: the start token, the prompt's ids, padding; empty or None is the null prompt."""
-    start, width = text_settings["vocabulary_size"], text_settings["max_tokens"]
-    pad = start + 1
+    """Token rows [N, max_tokens]: the start token, the prompt's ids (those the model does not know as the unknown
+    token), padding; empty or None is the null prompt."""
+    start, width, known = text_settings["vocabulary_size"], text_settings["max_tokens"], text_settings["known_tokens"]
+    pad, unknown = start + 1, start + 2
     rows = []
     for number, prompt in enumerate(prompts, 1):
         ids = [] if prompt is None or not prompt.strip() else tokenizer.encode(normalize_prompt(prompt))
+        ids = [i if known is None or i in known else unknown for i in ids]
         if len(ids) > width - 1:
             raise ValueError(f"Prompt {number} of {len(prompts)}: the prompt is {len(ids)} tokens long; the model "
                              f"reads at most {width - 1}.")
@@ -876,7 +893,8 @@ def main(argv=None):
     try:
         images = sample(model, config, labels, noise=noise, seed=args.seed, sampler=args.sampler, steps=args.steps,
                         eta=args.eta, guidance=args.guidance, progress=progress if args.verbose else None,
-                        prompts=args.prompt, tokenizer=load_tokenizer(args.model) if args.prompt else None)
+                        prompts=args.prompt,
+                        tokenizer=load_tokenizer(args.model) if args.prompt is not None else None)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -5,12 +5,15 @@ namespace OrleansSynth.ML.Text;
 
 /// <summary>
 /// Turns reports and prompts into the token rows a text model reads (<see cref="TextEncoderConfig"/>): the start
-/// token, GPT-2's byte-level BPE ids (Microsoft.ML.Tokenizers with its GPT-2 vocabulary package), then padding. The
+/// token, GPT-2's byte-level BPE ids (Microsoft.ML.Tokenizers with its GPT-2 vocabulary package; an id outside the
+/// model's <see cref="TextEncoderConfig.KnownTokens"/> becomes the unknown token), then padding. The
 /// vocabulary is public and fixed, so nothing in it comes from a dataset's reports. Text is lower-cased and its
 /// white space collapsed first, so "Small  Effusion" and "small effusion" read alike.
 /// </summary>
 public sealed class ReportTokenizer(TextEncoderConfig config)
 {
+    private readonly HashSet<int>? _known = config.KnownTokens?.ToHashSet();
+
     /// <summary>GPT-2's vocabulary: 50,256 merges and the end-of-text token.</summary>
     public const int Gpt2VocabularySize = 50_257;
 
@@ -35,7 +38,7 @@ public sealed class ReportTokenizer(TextEncoderConfig config)
                 $"the prompt is {ids.Count} tokens long; the model reads at most {MaxPromptTokens}."
             );
         for (var i = 0; i < ids.Count; i++)
-            row[i + 1] = ids[i];
+            row[i + 1] = _known is null || _known.Contains(ids[i]) ? ids[i] : config.UnknownToken;
         return row;
     }
 

@@ -75,24 +75,18 @@ public static class DicomDataset
             Square(window.Apply(image.Values, image.Monochrome1), image.Height, image.Width, size)
                 .CopyTo(pixels.Image(i));
             labelTexts[i] = labelTable is not null
-                ? (
-                    image.SopInstanceUid is { } uid && labelTable.TryGetValue(uid, out var byUid) ? byUid
-                    : labelTable.TryGetValue(relative, out var byName) ? byName
-                    : throw new DatasetFormatException(
+                ? Row(labelTable, image, relative)
+                    ?? throw new DatasetFormatException(
                         files[i],
                         $"has no row in {Path.GetFileName(labelsFile)} (by SOP Instance UID or file name)."
                     )
-                )
                 : image.LabelTagValue
                     ?? throw new DatasetFormatException(
                         files[i],
                         $"has no value in the label tag ({options.LabelTag})."
                     );
             if (reports is not null)
-                reports[i] =
-                    image.SopInstanceUid is { } reportUid && reportTable!.TryGetValue(reportUid, out var reportByUid)
-                        ? reportByUid
-                        : reportTable!.GetValueOrDefault(relative);
+                reports[i] = Row(reportTable!, image, relative);
             patients[i] = image.PatientId;
             ids[i] = $"{relative}#{RecordIds.ContentHash(pixels.Image(i))}";
         }
@@ -152,6 +146,12 @@ public static class DicomDataset
             .ToDictionary(c => c.text, c => (long)c.index, StringComparer.Ordinal);
         return texts.Select(t => classes[t]).ToArray();
     }
+
+    /// <summary>A keyed CSV's value for a file: by its SOP Instance UID, else by its path in the folder.</summary>
+    private static string? Row(Dictionary<string, string> table, DicomFile image, string relative) =>
+        image.SopInstanceUid is { } uid && table.TryGetValue(uid, out var byUid)
+            ? byUid
+            : table.GetValueOrDefault(relative);
 
     /// <summary>The CSV's <paramref name="column"/> (a label or a report) by SOP Instance UID and by file name
     /// (relative to the folder). Reports are checked as every reader checks them, naming the line.</summary>

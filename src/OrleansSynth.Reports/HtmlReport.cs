@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Diversity;
+using OrleansSynth.ML.Evaluation;
 using OrleansSynth.ML.Training;
 
 namespace OrleansSynth.Reports;
@@ -170,6 +171,9 @@ public static class HtmlReport
             );
         html.Append("</table>");
 
+        if (report.PromptAgreement is { } agreement)
+            AppendPromptAgreement(html, agreement, teacherSet);
+
         html.Append("<h2>Released samples (one row per class)</h2>").Append(Image(releasedGridPng));
 
         html.Append("<h2>Training loss</h2>").Append(Image(LossCurves(report.TeacherLoss, report.StudentLoss ?? [])));
@@ -239,6 +243,33 @@ public static class HtmlReport
     private static string Image(byte[] png) => $"<img src=\"data:image/png;base64,{Convert.ToBase64String(png)}\">";
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    private static void AppendPromptAgreement(StringBuilder html, PromptAgreementNumbers agreement, string teacherSet)
+    {
+        html.Append(
+            "<h2>Prompt agreement</h2><table><tr><th>images</th><th>scored</th><th>own prompt's words in nearest "
+                + "real reports</th><th>a same-label prompt's words</th><th>lift (points)</th></tr>"
+        );
+        (string, PromptAgreement?)[] rows =
+        [
+            ("held-out real images (reference)", agreement.RealTest),
+            ($"{teacherSet} samples", agreement.Teacher),
+            ("student samples", agreement.Student),
+        ];
+        foreach (var (name, a) in rows)
+            if (a is { Scored: > 0 })
+                html.Append(
+                    $"<tr><td>{name}</td><td>{a.Scored}</td><td>{Pct(a.Own)}</td><td>{Pct(a.SameLabel)}</td>"
+                        + $"<td>{100 * a.Lift:F1}</td></tr>"
+                );
+        html.Append(
+            $"</table><p>For each image, the share of its {PromptAgreement.DefaultNeighbours} "
+                + "nearest real training images (in pooled pixels) whose reports hold each word of its prompt, against "
+                + "the same for prompts drawn from other reports of its label. A lift near 0 means the images follow "
+                + "their label and not the rest of the prompt. Only words of many reports count; twins are not "
+                + "scored, as they are drawn from their source record's image as well.</p>"
+        );
+    }
 
     private static string Pct(double value) =>
         double.IsFinite(value) ? value.ToString("P1", CultureInfo.InvariantCulture) : "n/a";

@@ -31,7 +31,8 @@ public sealed record PipelineReport(
     int KeptAfterFilter,
     ReleaseGateEvidence Release,
     TwinStatistics? Twins = null,
-    TwinStatistics? StudentTwins = null
+    TwinStatistics? StudentTwins = null,
+    PromptAgreementNumbers? PromptAgreement = null
 );
 
 /// <summary>
@@ -112,5 +113,17 @@ public sealed record UtilityNumbers(
     public double TeacherAurocGapPoints => 100 * (Real.MacroAuc - Teacher.MacroAuc);
     public double? StudentAurocGapPoints => Student is null ? null : 100 * (Real.MacroAuc - Student.MacroAuc);
 }
+
+/// <summary>
+/// For a run on data with reports: how well images follow their prompts (<see cref="PromptAgreement"/>).
+/// <paramref name="RealTest"/> is the measure's reference, held-out real images with their own reports. A set is null
+/// when not measured: twins are drawn from their source record's image too, so their nearest real images say
+/// nothing of the prompt alone.
+/// </summary>
+public sealed record PromptAgreementNumbers(
+    PromptAgreement? RealTest,
+    PromptAgreement? Teacher,
+    PromptAgreement? Student
+);
 
 public sealed record FidelityNumbers(double FrechetDistance, ManifoldMetrics Manifold);

@@ -239,6 +239,19 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
             "is a privacy guarantee for the text",
             File.ReadAllText(Path.Combine(release, "MODEL_CARD.md"))
         );
+        // The report measures how well the student's samples follow their prompts, against held-out real images.
+        using (var report = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(release, "report.json"))))
+        {
+            var agreement = report.RootElement.GetProperty("promptAgreement");
+            foreach (var set in new[] { "realTest", "teacher", "student" })
+            {
+                var measured = agreement.GetProperty(set);
+                Assert.True(measured.GetProperty("scored").GetInt32() > 0, set);
+                Assert.InRange(measured.GetProperty("own").GetDouble(), 0, 1);
+                Assert.InRange(measured.GetProperty("sameLabel").GetDouble(), 0, 1);
+            }
+        }
+        Assert.Contains("<h2>Prompt agreement</h2>", File.ReadAllText(Path.Combine(release, "report.html")));
         foreach (var file in Directory.GetFiles(release, "*", SearchOption.AllDirectories))
         {
             var bytes = File.ReadAllBytes(file);

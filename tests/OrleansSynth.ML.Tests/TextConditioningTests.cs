@@ -1,5 +1,6 @@
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
+using OrleansSynth.ML.Evaluation;
 using OrleansSynth.ML.Imaging;
 using OrleansSynth.ML.Models;
 using OrleansSynth.ML.Text;
@@ -140,39 +141,23 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
     }
 
     /// <summary>
-    /// Reports derived from each garment's class and measured brightness (the mean of its pixels above the
-    /// background), in three wordings per band. A model that reads them draws garments of the prompted band far more
-    /// often than a model of the same size that reads the label alone, and guidance on the prompt draws them more often
-    /// still.
+    /// Reports derived from each garment's class and three measured properties, in three wordings: its brightness
+    /// band (terciles of the mean of its pixels above the background), its width and its texture (each against the
+    /// median of its class). A model that reads them draws garments with the prompted properties more often than a
+    /// model of the same size that reads the label alone, and guidance on the prompt more often still. The report's
+    /// measure (<see cref="PromptAgreement"/>), which knows nothing of the properties, sees the same.
     /// </summary>
     [Fact]
     public void PromptedSamplesFollowTheirPromptsAndGuidanceStrengthensThat()
     {
         var data = fashion.BalancedTrainSubset(200);
-        var brightness = Enumerable.Range(0, data.Count).Select(i => Brightness(data, i)).ToArray();
-        var sorted = brightness.Order().ToArray();
-        var (darkBelow, brightAbove) = (sorted[sorted.Length / 3], sorted[2 * sorted.Length / 3]);
-        string Band(double b) =>
-            b < darkBelow ? "dark"
-            : b >= brightAbove ? "bright"
-            : "medium";
+        var properties = GarmentProperties.Of(data);
         var random = new Random(3);
         var reports = Enumerable
             .Range(0, data.Count)
-            .Select(i => Report(ClassNames[data.Labels[i]], Band(brightness[i]), random.Next(3)))
+            .Select(i => Report(ClassNames[data.Labels[i]], properties.Words(data, i), random.Next(3)))
             .ToArray();
-        var withReports = new ImageDataset(
-            data.Name,
-            data.Pixels,
-            data.Channels,
-            data.Height,
-            data.Width,
-            data.Labels,
-            data.RecordIds
-        )
-        {
-            Reports = reports,
-        };
+        var withReports = WithReports(data, reports);
 
         var config = TinyModels.Diffusion(steps: 500);
         using var reader = new DiffusionTrainer(config with { Model = config.Model with { Text = SmallText } });
@@ -180,46 +165,87 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
         using var labelsOnly = new DiffusionTrainer(config);
         labelsOnly.Train(data);
 
-        // Every class, prompted dark and bright in a wording of its own.
-        var (labels, bands, prompts) = (new List<long>(), new List<string>(), new List<string>());
+        // Every class, prompted with each of the eight extreme combinations in three wordings.
+        var (labels, asked, prompts) = (new List<long>(), new List<string[]>(), new List<string>());
         for (var label = 0; label < 10; label++)
         for (var k = 0; k < 24; k++)
         {
-            var band = k % 2 == 0 ? "dark" : "bright";
+            string[] words =
+            [
+                k % 2 == 0 ? "dark" : "bright",
+                k / 2 % 2 == 0 ? "narrow" : "wide",
+                k / 4 % 2 == 0 ? "plain" : "patterned",
+            ];
             labels.Add(label);
-            bands.Add(band);
-            prompts.Add(Report(ClassNames[label], band, k / 2 % 3));
+            asked.Add(words);
+            prompts.Add(Report(ClassNames[label], words, k / 8));
         }
         var tokens = new ReportTokenizer(SmallText).Rows(prompts);
-        double Agreement(DiffusionTrainer trainer, double guidance, bool prompted)
+        (double[] ByProperty, PromptAgreement Measured) Agreement(DiffusionTrainer trainer, double guidance, bool read)
         {
-            var request = new SamplingRequest([.. labels], Seed: 11, guidance)
-            {
-                PromptTokens = prompted ? tokens : null,
-            };
+            var request = new SamplingRequest([.. labels], Seed: 11, guidance) { PromptTokens = read ? tokens : null };
             using var images = new DdimSampler(trainer.Diffusion, 20).Sample(trainer.Ema, request);
-            var samples = new ImageDataset(
-                "samples",
-                ImageTensors.ToBytes(images),
-                1,
-                28,
-                28,
-                [.. labels],
-                labels.Select((_, i) => $"sample-{i}").ToArray()
+            var samples = WithReports(
+                new ImageDataset(
+                    "samples",
+                    ImageTensors.ToBytes(images),
+                    1,
+                    28,
+                    28,
+                    [.. labels],
+                    labels.Select((_, i) => $"sample-{i}").ToArray()
+                ),
+                [.. prompts]
             );
-            return Enumerable.Range(0, samples.Count).Count(i => Band(Brightness(samples, i)) == bands[i])
-                / (double)samples.Count;
+            var byProperty = Enumerable
+                .Range(0, 3)
+                .Select(p =>
+                    Enumerable.Range(0, samples.Count).Count(i => properties.Words(samples, i)[p] == asked[i][p])
+                    / (double)samples.Count
+                )
+                .ToArray();
+            return (byProperty, PromptAgreement.Measure(withReports, samples, CPU));
         }
 
-        var plain = Agreement(labelsOnly, 1, prompted: false);
-        var read = Agreement(reader, 1, prompted: true);
-        var guided = Agreement(reader, 3, prompted: true);
-        output.WriteLine(
-            $"prompted band drawn: label-only {plain:P1}, text {read:P1}, text with guidance 3 {guided:P1}"
+        var heldOut = fashion.Test.Subset([.. Enumerable.Range(0, 240)]);
+        var real = PromptAgreement.Measure(
+            withReports,
+            WithReports(
+                heldOut,
+                [
+                    .. Enumerable
+                        .Range(0, 240)
+                        .Select(i => Report(ClassNames[heldOut.Labels[i]], properties.Words(heldOut, i), i % 3)),
+                ]
+            ),
+            CPU
         );
-        // 240 samples: a rate's standard error is about 3 points.
-        Assert.True(read > plain + 0.08, $"text {read:P1} against label-only {plain:P1}");
-        Assert.True(guided > read, $"guidance 3 {guided:P1} against 1 {read:P1}");
+        output.WriteLine(
+            $"held-out real images: prompt words near {real.Own:P1} against same label {real.SameLabel:P1}"
+        );
+        var plain = Agreement(labelsOnly, 1, read: false);
+        var text = Agreement(reader, 1, read: true);
+        var guided = Agreement(reader, 3, read: true);
+        foreach (
+            var (name, (byProperty, measured)) in new[]
+            {
+                ("label-only", plain),
+                ("text", text),
+                ("text, guidance 3", guided),
+            }
+        )
+            output.WriteLine(
+                $"{name}: brightness {byProperty[0]:P1}, width {byProperty[1]:P1}, texture {byProperty[2]:P1}; "
+                    + $"prompt words near {measured.Own:P1} against same label {measured.SameLabel:P1}"
+            );
+        // 240 samples: a rate's standard error is about 3 points, a mean of three rates' about 2.
+        for (var p = 0; p < 3; p++)
+            Assert.True(text.ByProperty[p] > plain.ByProperty[p], $"property {p}: text against label-only");
+        Assert.True(text.ByProperty.Average() > plain.ByProperty.Average() + 0.06, "text against label-only");
+        Assert.True(guided.ByProperty.Average() > text.ByProperty.Average(), "guidance 3 against 1");
+        Assert.True(real.Lift > 0.03, "the report's measure does not read held-out real images' reports");
+        Assert.True(guided.Measured.Lift > plain.Measured.Lift + 0.02, "the report's measure: text against label-only");
+        Assert.Equal(240, text.Measured.Scored);
     }
 
     private static readonly string[] ClassNames =
@@ -236,22 +262,104 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
         "ankle boot",
     ];
 
-    private static string Report(string garment, string band, int wording) =>
+    private static string Report(string garment, string[] words, int wording) =>
         wording switch
         {
-            0 => $"a {band} {garment}",
-            1 => $"{garment}, {band} in tone",
-            _ => $"the {garment} looks {band}",
+            0 => $"a {words[0]}, {words[1]} {garment} with a {words[2]} surface",
+            1 => $"{garment}, {words[0]} in tone, {words[1]} in cut, {words[2]}",
+            _ => $"the {garment} looks {words[0]} and {words[1]}; its fabric is {words[2]}",
         };
 
-    /// <summary>Mean intensity of the pixels above the background, 0..1.</summary>
-    private static double Brightness(ImageDataset data, int index)
+    private static ImageDataset WithReports(ImageDataset data, string?[] reports) =>
+        new(data.Name, data.Pixels, data.Channels, data.Height, data.Width, data.Labels, data.RecordIds)
+        {
+            Reports = reports,
+        };
+
+    /// <summary>
+    /// A garment's brightness band (terciles of all garments), width and texture (each against its class's median),
+    /// as the words a report uses. Pixels above 25 of 255 are the garment.
+    /// </summary>
+    private sealed class GarmentProperties
     {
-        var pixels = data.ImageAt(index);
-        var (sum, count) = (0.0, 0);
-        foreach (var p in pixels)
-            if (p > 25)
-                (sum, count) = (sum + p, count + 1);
-        return count == 0 ? 0 : sum / count / 255;
+        private const byte Background = 25;
+        private readonly double _darkBelow;
+        private readonly double _brightFrom;
+        private readonly Dictionary<long, (double Width, double Texture)> _classMedians;
+
+        private GarmentProperties(ImageDataset data)
+        {
+            var brightness = Enumerable.Range(0, data.Count).Select(i => Brightness(data, i)).Order().ToArray();
+            (_darkBelow, _brightFrom) = (brightness[brightness.Length / 3], brightness[2 * brightness.Length / 3]);
+            _classMedians = Enumerable
+                .Range(0, data.Count)
+                .GroupBy(i => data.Labels[i])
+                .ToDictionary(
+                    g => g.Key,
+                    g => (Median(g.Select(i => Width(data, i))), Median(g.Select(i => Texture(data, i))))
+                );
+        }
+
+        public static GarmentProperties Of(ImageDataset data) => new(data);
+
+        public string[] Words(ImageDataset data, int index)
+        {
+            var brightness = Brightness(data, index);
+            var (width, texture) = _classMedians[data.Labels[index]];
+            return
+            [
+                brightness < _darkBelow ? "dark"
+                : brightness >= _brightFrom ? "bright"
+                : "medium",
+                Width(data, index) > width ? "wide" : "narrow",
+                Texture(data, index) > texture ? "patterned" : "plain",
+            ];
+        }
+
+        private static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted[sorted.Length / 2];
+        }
+
+        /// <summary>Mean intensity of the garment, 0..1.</summary>
+        private static double Brightness(ImageDataset data, int index)
+        {
+            var (sum, count) = (0.0, 0);
+            foreach (var p in data.ImageAt(index))
+                if (p > Background)
+                    (sum, count) = (sum + p, count + 1);
+            return count == 0 ? 0 : sum / count / 255;
+        }
+
+        /// <summary>The garment's mean extent across its rows, in pixels.</summary>
+        private static double Width(ImageDataset data, int index)
+        {
+            var pixels = data.ImageAt(index);
+            var (sum, rows) = (0, 0);
+            for (var y = 0; y < data.Height; y++)
+            {
+                var extent = 0;
+                for (var x = 0; x < data.Width; x++)
+                    extent += pixels[y * data.Width + x] > Background ? 1 : 0;
+                (sum, rows) = extent > 0 ? (sum + extent, rows + 1) : (sum, rows);
+            }
+            return rows == 0 ? 0 : sum / (double)rows;
+        }
+
+        /// <summary>Mean absolute difference of horizontally adjacent garment pixels, 0..1.</summary>
+        private static double Texture(ImageDataset data, int index)
+        {
+            var pixels = data.ImageAt(index);
+            var (sum, count) = (0.0, 0);
+            for (var y = 0; y < data.Height; y++)
+            for (var x = 0; x + 1 < data.Width; x++)
+            {
+                var (a, b) = (pixels[y * data.Width + x], pixels[y * data.Width + x + 1]);
+                if (a > Background && b > Background)
+                    (sum, count) = (sum + Math.Abs(a - b), count + 1);
+            }
+            return count == 0 ? 0 : sum / count / 255;
+        }
     }
 }

@@ -149,6 +149,9 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
             Evaluation(inputs.Classifiers[1], test.Count),
             student is null ? null : Evaluation(inputs.Classifiers[2], test.Count)
         );
+        var promptAgreement = inputs.Dataset.HasReports
+            ? PromptAgreementOf(spec, teacherSet, teacher, studentSet, student, device)
+            : null;
         var (teacherFidelity, studentFidelity) = (
             Fidelity(teacherSet),
             studentSet is null ? null : Fidelity(studentSet)
@@ -176,7 +179,8 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
                 inputs.Filtered.KeptSampleIds.Count,
                 gate,
                 TwinTotals(teacher.TwinShards),
-                student is null ? null : TwinTotals(student.TwinShards)
+                student is null ? null : TwinTotals(student.TwinShards),
+                promptAgreement
             );
 
         IReadOnlyList<ReleasedFile> files = [];
@@ -209,6 +213,27 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
             student?.Audit.Report
         );
         return (files, JsonSerializer.SerializeToUtf8Bytes(report, Json));
+    }
+
+    /// <summary>How well the plainly drawn sets follow their prompts, against held-out real images with their own
+    /// reports; twins are not scored (<see cref="PromptAgreementNumbers"/>).</summary>
+    private PromptAgreementNumbers PromptAgreementOf(
+        PipelineSpec spec,
+        ImageDataset teacherSet,
+        TeacherOutcome teacher,
+        ImageDataset? studentSet,
+        StudentOutcome? student,
+        TorchSharp.torch.Device device
+    )
+    {
+        var train = datasets.Get(spec.Dataset, DatasetSplit.Train);
+        PromptAgreement? Measured(ImageDataset? set, bool twins) =>
+            set is { HasReports: true } && !twins ? PromptAgreement.Measure(train, set, device) : null;
+        return new PromptAgreementNumbers(
+            Measured(datasets.Get(spec.Dataset, DatasetSplit.Test), twins: false),
+            Measured(teacherSet, teacher.TwinShards.Count > 0),
+            Measured(studentSet, student is not null && student.TwinShards.Count > 0)
+        );
     }
 
     /// <summary>The run's settings as far as they describe the method: no seeds, paths or ids.</summary>

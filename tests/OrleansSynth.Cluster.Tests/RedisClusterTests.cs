@@ -66,43 +66,6 @@ public sealed class RedisClusterTests : IDisposable
     }
 
     [Fact]
-    public async Task ARunWhoseSiloIsKilledResumesOnTheSurvivorWithNoClientCalling()
-    {
-        await using var cluster = await StartTrainingOnTwoSilos("killed-run", steps: 100_000);
-        var atKill = cluster.AtCheckpoint;
-
-        // SIGKILL the silo running it, as a node loss would; then nobody calls the run. A call would activate it, and
-        // an activation resumes it, so the survivor's log is watched instead: only a reminder can have woken it there.
-        Stop(cluster.RunningSilo);
-        var resumed = $"Training run {RunGrainIds.Teacher("killed-run")} resumes from its checkpoint";
-        var woken = await TwoSiloCluster.WaitFor(
-            () => Task.FromResult(cluster.Survivor.Output.Contains(resumed)),
-            found => found,
-            TimeSpan.FromMinutes(5),
-            TimeSpan.FromSeconds(1)
-        );
-        Assert.True(
-            woken,
-            $"the run did not resume by itself on the survivor within 5 minutes:\n"
-                + $"{cluster.Survivor.Output[^Math.Min(4000, cluster.Survivor.Output.Length)..]}"
-        );
-
-        // Resumed, it trains on past the step it was killed at, on the survivor.
-        var after = await TwoSiloCluster.WaitFor(
-            cluster.Teacher,
-            p => p?.Done > atKill.Done,
-            TimeSpan.FromMinutes(2),
-            TimeSpan.FromSeconds(1)
-        );
-        Assert.Equal(WorkState.Running, after?.State);
-        Assert.True(
-            after!.Done > atKill.Done,
-            $"step {after.Done} after the kill at step {atKill.Done}: the run did not train on after resuming"
-        );
-        Assert.NotEqual(cluster.RunningPort, (await cluster.SiloOfTeacher()).Endpoint.Port);
-    }
-
-    [Fact]
     public async Task ARunWhoseSiloIsStoppedGracefullyIsNotFailedAndCompletesOnTheSurvivor()
     {
         await using var cluster = await StartTrainingOnTwoSilos("terminated-run", steps: 600);

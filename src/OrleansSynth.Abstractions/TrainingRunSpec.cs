@@ -8,6 +8,9 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Limit">Train on the first N training records only (0: all).</param>
 /// <param name="FeatureExtractor">A diffusion run only: a trained classifier whose penultimate features condition the
 /// model per record (pseudo-conditioning, for diversity-aware twins).</param>
+/// <param name="TextFrom">A diffusion run on prompted synthetic samples (a student of a teacher that reads reports):
+/// the teacher's checkpoint, whose text encoder's known tokens the run keeps. A student then knows no token its teacher
+/// did not, and the teacher counted them by patient, which the samples' prompts cannot.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainingRunSpec(
     [property: Id(0)] string Dataset,
@@ -21,7 +24,8 @@ public sealed record TrainingRunSpec(
     [property: Id(8)] int Limit = 0,
     [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion,
     [property: Id(10)] SyntheticTrainingSet? Synthetic = null,
-    [property: Id(11)] ArtifactRef? FeatureExtractor = null
+    [property: Id(11)] ArtifactRef? FeatureExtractor = null,
+    [property: Id(12)] ArtifactRef? TextFrom = null
 );
 
 /// <summary>The samples of some sample bundles that a run may train on (e.g. those the audit filter kept).</summary>

@@ -20,6 +20,7 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
 {
     private const string Run = "chaos";
     private const int Samples = 40;
+
     /// <summary>Six kills over Azure Storage; four over Redis, whose providers the Redis cluster tests kill and
     /// restart too (a run resuming with no client calling it is this test's own check).</summary>
     private int Kills => cluster.Secure.Backend == StorageBackend.Redis ? 4 : 6;

@@ -200,7 +200,10 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
         {
             var pixels = source.ImageAt(i).ToArray();
             var bright = pixels.Average(p => (double)p) > 70 ? "bright" : "dark";
-            reports.Add($"{marker} record {i}: a {bright} garment of class {source.Labels[i]}");
+            // One report has a word of its own, as a name would be.
+            reports.Add(
+                $"{marker} record {i}: a {bright} garment of class {source.Labels[i]}{(i == 7 ? " quartermaine" : "")}"
+            );
             new ML.Imaging.PngImage(pixels, 1, 28, 28).Write(Path.Combine(folder, $"{i:D4}.png"));
             manifest.Append($"{i:D4}.png,{source.Labels[i]},\"{reports[^1]}\"\n");
         }
@@ -233,7 +236,23 @@ public sealed class PipelineRunTests(TwoSiloCluster cluster) : IClassFixture<Two
 
         var release = Path.Combine(output, "release");
         using (var config = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(release, "model", "config.json"))))
-            Assert.Equal(JsonValueKind.Object, config.RootElement.GetProperty("model").GetProperty("text").ValueKind);
+        {
+            // The student knows its teacher's tokens, those of at least ten distinct training reports: every class
+            // number (each in about 20 training reports, far fewer of the student's 20 prompts), and no token of
+            // fewer than ten reports in all (the record numbers past 9, the one report's own word).
+            var text = config.RootElement.GetProperty("model").GetProperty("text");
+            var known = text.GetProperty("known_tokens").EnumerateArray().Select(t => t.GetInt32()).ToHashSet();
+            var holders = reports
+                .SelectMany(r => ML.Text.ReportTokenizer.Encode(r).Distinct())
+                .CountBy(t => t)
+                .ToDictionary();
+            Assert.All(
+                Enumerable.Range(0, 10).Select(label => ML.Text.ReportTokenizer.Encode($"class {label}")[^1]),
+                token => Assert.Contains(token, known)
+            );
+            Assert.DoesNotContain(known, t => holders.GetValueOrDefault(t) < ML.Text.ReportVocabulary.MinimumReports);
+            Assert.Contains(ML.Text.ReportTokenizer.Encode(reports[7]), t => holders[t] == 1);
+        }
         Assert.True(File.Exists(Path.Combine(release, "model", "tokenizer.tiktoken")));
         Assert.Contains(
             "is a privacy guarantee for the text",

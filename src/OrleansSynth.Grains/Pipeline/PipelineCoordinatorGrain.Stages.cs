@@ -168,6 +168,7 @@ public sealed partial class PipelineCoordinatorGrain
             {
                 Kind = TrainingKind.Diffusion,
                 FeatureExtractor = run.StudentExtractor?.Checkpoint,
+                TextFrom = run.Dataset.HasReports ? run.Teacher.Checkpoint : null,
             };
             await StartStudent(id, spec, "pipeline");
         }

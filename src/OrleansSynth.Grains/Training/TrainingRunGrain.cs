@@ -93,6 +93,10 @@ public sealed partial class TrainingRunGrain(
             if (synthetic.SampleIds.Count == 0)
                 throw new ArgumentException("The synthetic training set is empty.");
         }
+        if (spec.TextFrom is not null && (spec.Kind != TrainingKind.Diffusion || spec.Synthetic is null))
+            throw new ArgumentException(
+                "Only a diffusion run on synthetic samples takes its known tokens from a model."
+            );
         // A classifier is always evaluated on the real test split, so it needs the dataset even when trained on
         // synthetic samples.
         if (
@@ -184,6 +188,9 @@ public sealed partial class TrainingRunGrain(
                 : null;
             if (spec.FeatureExtractor is { } used)
                 state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
+            var textFrom = spec.TextFrom is { } teacher ? await artifacts.GetLocalPathAsync(teacher) : null;
+            if (spec.TextFrom is { } vocabulary)
+                state.State.DataSources.Add($"artifact:{vocabulary.Sha256} (known tokens)");
             var metrics = await compute.RunAsync(
                 $"train {key}",
                 (device, token) =>
@@ -210,6 +217,7 @@ public sealed partial class TrainingRunGrain(
                             spec,
                             data,
                             featureExtractor,
+                            textFrom,
                             localCheckpoint,
                             Progress,
                             Checkpointed,
@@ -316,6 +324,7 @@ public sealed partial class TrainingRunGrain(
         TrainingRunSpec spec,
         ImageDataset data,
         string? featureExtractor,
+        string? textFrom,
         string checkpoint,
         Action<TrainingProgress> progress,
         Action<int> checkpointed,
@@ -325,7 +334,10 @@ public sealed partial class TrainingRunGrain(
     {
         // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
         using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data, device);
-        var config = ConfigFor(spec, data);
+        var knownTokens = textFrom is null
+            ? null
+            : DiffusionCheckpoint.ReadHeader(textFrom).Config.Model.Text?.KnownTokens;
+        var config = ConfigFor(spec, data, knownTokens);
         if (conditions is not null)
             config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
         using var trainer = File.Exists(checkpoint)
@@ -416,7 +428,9 @@ public sealed partial class TrainingRunGrain(
         return new() { ["accuracy"] = evaluation.Accuracy, ["macroAuc"] = evaluation.MacroAuc };
     }
 
-    private static DiffusionModelConfig ConfigFor(TrainingRunSpec spec, ImageDataset data) =>
+    /// <param name="knownTokens">A student's teacher's known tokens; else they are counted in the training
+    /// data.</param>
+    private static DiffusionModelConfig ConfigFor(TrainingRunSpec spec, ImageDataset data, int[]? knownTokens) =>
         new()
         {
             Model = new UNetConfig
@@ -431,7 +445,7 @@ public sealed partial class TrainingRunGrain(
                 Text = data.HasReports
                     ? new TextEncoderConfig
                     {
-                        KnownTokens = ReportVocabulary.KnownTokens(data.Reports!, data.PatientIds),
+                        KnownTokens = knownTokens ?? ReportVocabulary.KnownTokens(data.Reports!, data.PatientIds),
                     }
                     : null,
             },

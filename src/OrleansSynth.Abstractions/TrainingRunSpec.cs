@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace OrleansSynth.Abstractions;
 
 /// <summary>What one training run learns, from which data, and for how long.</summary>
@@ -8,9 +10,10 @@ namespace OrleansSynth.Abstractions;
 /// <param name="Limit">Train on the first N training records only (0: all).</param>
 /// <param name="FeatureExtractor">A diffusion run only: a trained classifier whose penultimate features condition the
 /// model per record (pseudo-conditioning, for diversity-aware twins).</param>
-/// <param name="TextFrom">A diffusion run on prompted synthetic samples (a student of a teacher that reads reports):
-/// the teacher's checkpoint, whose text encoder's known tokens the run keeps. A student then knows no token its teacher
-/// did not, and the teacher counted them by patient, which the samples' prompts cannot.</param>
+/// <param name="KnownTokensFrom">A diffusion run on prompted synthetic samples (a student of a teacher that reads
+/// reports): the teacher's checkpoint, whose text encoder's known tokens the run keeps (nothing else of it). A student
+/// then knows no token its teacher did not; the teacher counted them by patient, which the samples' prompts
+/// cannot.</param>
 [GenerateSerializer, Immutable]
 public sealed record TrainingRunSpec(
     [property: Id(0)] string Dataset,
@@ -25,7 +28,8 @@ public sealed record TrainingRunSpec(
     [property: Id(9)] TrainingKind Kind = TrainingKind.Diffusion,
     [property: Id(10)] SyntheticTrainingSet? Synthetic = null,
     [property: Id(11)] ArtifactRef? FeatureExtractor = null,
-    [property: Id(12)] ArtifactRef? TextFrom = null
+    // Left out of the JSON when null, so the fingerprints of runs stored before it existed still match.
+    [property: Id(12), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ArtifactRef? KnownTokensFrom = null
 );
 
 /// <summary>The samples of some sample bundles that a run may train on (e.g. those the audit filter kept).</summary>

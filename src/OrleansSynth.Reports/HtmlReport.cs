@@ -172,7 +172,7 @@ public static class HtmlReport
         html.Append("</table>");
 
         if (report.PromptAgreement is { } agreement)
-            AppendPromptAgreement(html, agreement, teacherSet);
+            AppendPromptAgreement(html, agreement);
 
         html.Append("<h2>Released samples (one row per class)</h2>").Append(Image(releasedGridPng));
 
@@ -244,7 +244,7 @@ public static class HtmlReport
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
 
-    private static void AppendPromptAgreement(StringBuilder html, PromptAgreementNumbers agreement, string teacherSet)
+    private static void AppendPromptAgreement(StringBuilder html, PromptAgreementNumbers agreement)
     {
         html.Append(
             "<h2>Prompt agreement</h2><table><tr><th>images</th><th>scored</th><th>own prompt's words in nearest "
@@ -253,21 +253,22 @@ public static class HtmlReport
         (string, PromptAgreement?)[] rows =
         [
             ("held-out real images (reference)", agreement.RealTest),
-            ($"{teacherSet} samples", agreement.Teacher),
+            ("teacher samples", agreement.Teacher),
             ("student samples", agreement.Student),
         ];
         foreach (var (name, a) in rows)
-            if (a is { Scored: > 0 })
-                html.Append(
-                    $"<tr><td>{name}</td><td>{a.Scored}</td><td>{Pct(a.Own)}</td><td>{Pct(a.SameLabel)}</td>"
+            html.Append(
+                a is null
+                    ? $"<tr><td>{name}</td><td colspan=\"4\">not measured</td></tr>"
+                    : $"<tr><td>{name}</td><td>{a.Scored}</td><td>{Pct(a.Own)}</td><td>{Pct(a.SameLabel)}</td>"
                         + $"<td>{100 * a.Lift:F1}</td></tr>"
-                );
+            );
         html.Append(
-            $"</table><p>For each image, the share of its {PromptAgreement.DefaultNeighbours} "
-                + "nearest real training images (in pooled pixels) whose reports hold each word of its prompt, against "
-                + "the same for prompts drawn from other reports of its label. A lift near 0 means the images follow "
-                + "their label and not the rest of the prompt. Only words of many reports count; twins are not "
-                + "scored, as they are drawn from their source record's image as well.</p>"
+            $"</table><p>For each image, the share of its {PromptReader.DefaultNeighbours} nearest real training images "
+                + "(in pooled pixels) whose reports hold each word of its prompt, against the same for prompts drawn "
+                + "from the reports of its label. A lift near 0 means the images follow their label and not the rest "
+                + "of the prompt. Only words of at least ten patients' reports count. Not measured: twins (drawn from "
+                + "their source record's image as well), a set without prompts, or fewer than ten images scored.</p>"
         );
     }
 

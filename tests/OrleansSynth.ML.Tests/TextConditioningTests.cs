@@ -145,7 +145,7 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
     /// band (terciles of the mean of its pixels above the background), its width and its texture (each against the
     /// median of its class). A model that reads them draws garments with the prompted properties more often than a
     /// model of the same size that reads the label alone, and guidance on the prompt more often still. The report's
-    /// measure (<see cref="PromptAgreement"/>), which knows nothing of the properties, sees the same.
+    /// measure (<see cref="PromptReader"/>), which knows nothing of the properties, sees the same.
     /// </summary>
     [Fact]
     public void PromptedSamplesFollowTheirPromptsAndGuidanceStrengthensThat()
@@ -181,6 +181,7 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
             prompts.Add(Report(ClassNames[label], words, k / 8));
         }
         var tokens = new ReportTokenizer(SmallText).Rows(prompts);
+        using var promptReader = PromptReader.For(withReports, CPU)!;
         (double[] ByProperty, PromptAgreement Measured) Agreement(DiffusionTrainer trainer, double guidance, bool read)
         {
             var request = new SamplingRequest([.. labels], Seed: 11, guidance) { PromptTokens = read ? tokens : null };
@@ -204,12 +205,11 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
                     / (double)samples.Count
                 )
                 .ToArray();
-            return (byProperty, PromptAgreement.Measure(withReports, samples, CPU));
+            return (byProperty, promptReader.Score(samples)!);
         }
 
         var heldOut = fashion.Test.Subset([.. Enumerable.Range(0, 240)]);
-        var real = PromptAgreement.Measure(
-            withReports,
+        var real = promptReader.Score(
             WithReports(
                 heldOut,
                 [
@@ -217,9 +217,8 @@ public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelpe
                         .Range(0, 240)
                         .Select(i => Report(ClassNames[heldOut.Labels[i]], properties.Words(heldOut, i), i % 3)),
                 ]
-            ),
-            CPU
-        );
+            )
+        )!;
         output.WriteLine(
             $"held-out real images: prompt words near {real.Own:P1} against same label {real.SameLabel:P1}"
         );

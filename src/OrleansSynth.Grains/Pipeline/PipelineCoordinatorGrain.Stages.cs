@@ -84,6 +84,7 @@ public sealed partial class PipelineCoordinatorGrain
             Kind = TrainingKind.Diffusion,
             Synthetic = null,
             FeatureExtractor = run.FeatureExtractor?.Checkpoint ?? run.Spec.Teacher.FeatureExtractor,
+            KnownTokensFrom = null,
         };
         return Describe(run.Teacher = await Train(RunGrainIds.Teacher(run.Id), spec));
     }
@@ -168,7 +169,7 @@ public sealed partial class PipelineCoordinatorGrain
             {
                 Kind = TrainingKind.Diffusion,
                 FeatureExtractor = run.StudentExtractor?.Checkpoint,
-                TextFrom = run.Dataset.HasReports ? run.Teacher.Checkpoint : null,
+                KnownTokensFrom = run.Dataset.HasReports ? run.Teacher.Checkpoint : null,
             };
             await StartStudent(id, spec, "pipeline");
         }

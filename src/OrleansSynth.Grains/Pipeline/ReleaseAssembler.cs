@@ -149,9 +149,7 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
             Evaluation(inputs.Classifiers[1], test.Count),
             student is null ? null : Evaluation(inputs.Classifiers[2], test.Count)
         );
-        var promptAgreement = inputs.Dataset.HasReports
-            ? PromptAgreementOf(spec, teacherSet, teacher, studentSet, student, device)
-            : null;
+        var promptAgreement = PromptAgreementOf(spec, teacherSet, teacher, studentSet, student, device);
         var (teacherFidelity, studentFidelity) = (
             Fidelity(teacherSet),
             studentSet is null ? null : Fidelity(studentSet)
@@ -216,8 +214,8 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
     }
 
     /// <summary>How well the plainly drawn sets follow their prompts, against held-out real images with their own
-    /// reports; twins are not scored (<see cref="PromptAgreementNumbers"/>).</summary>
-    private PromptAgreementNumbers PromptAgreementOf(
+    /// reports (<see cref="PromptAgreementNumbers"/>); null when no set can be scored (twins are not).</summary>
+    private PromptAgreementNumbers? PromptAgreementOf(
         PipelineSpec spec,
         ImageDataset teacherSet,
         TeacherOutcome teacher,
@@ -226,13 +224,18 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
         TorchSharp.torch.Device device
     )
     {
-        var train = datasets.Get(spec.Dataset, DatasetSplit.Train);
-        PromptAgreement? Measured(ImageDataset? set, bool twins) =>
-            set is { HasReports: true } && !twins ? PromptAgreement.Measure(train, set, device) : null;
+        var teacherScored = teacherSet.HasReports && teacher.TwinShards.Count == 0 ? teacherSet : null;
+        var studentScored = studentSet is { HasReports: true } && student!.TwinShards.Count == 0 ? studentSet : null;
+        if (teacherScored is null && studentScored is null)
+            return null;
+        using var reader = PromptReader.For(datasets.Get(spec.Dataset, DatasetSplit.Train), device);
+        if (reader is null)
+            return null;
+        var test = datasets.Get(spec.Dataset, DatasetSplit.Test);
         return new PromptAgreementNumbers(
-            Measured(datasets.Get(spec.Dataset, DatasetSplit.Test), twins: false),
-            Measured(teacherSet, teacher.TwinShards.Count > 0),
-            Measured(studentSet, student is not null && student.TwinShards.Count > 0)
+            test.HasReports ? reader.Score(test) : null,
+            teacherScored is null ? null : reader.Score(teacherScored),
+            studentScored is null ? null : reader.Score(studentScored)
         );
     }
 

@@ -93,7 +93,7 @@ public sealed partial class TrainingRunGrain(
             if (synthetic.SampleIds.Count == 0)
                 throw new ArgumentException("The synthetic training set is empty.");
         }
-        if (spec.TextFrom is not null && (spec.Kind != TrainingKind.Diffusion || spec.Synthetic is null))
+        if (spec.KnownTokensFrom is not null && (spec.Kind != TrainingKind.Diffusion || spec.Synthetic is null))
             throw new ArgumentException(
                 "Only a diffusion run on synthetic samples takes its known tokens from a model."
             );
@@ -176,7 +176,8 @@ public sealed partial class TrainingRunGrain(
             else if (File.Exists(localCheckpoint))
                 File.Delete(localCheckpoint);
 
-            // A student's loader reads synthetic bundles from the artifact store and nothing else.
+            // A student's loader reads synthetic bundles from the artifact store, and of its teacher at most the
+            // known tokens.
             var bundles = await artifacts.GetLocalPathsAsync(spec.Synthetic?.Bundles ?? []);
             state.State.DataSources = spec.Synthetic is { } synthetic
                 ? synthetic.Bundles.Select(b => $"artifact:{b.Sha256}").ToList()
@@ -188,9 +189,12 @@ public sealed partial class TrainingRunGrain(
                 : null;
             if (spec.FeatureExtractor is { } used)
                 state.State.DataSources.Add($"artifact:{used.Sha256} (feature extractor)");
-            var textFrom = spec.TextFrom is { } teacher ? await artifacts.GetLocalPathAsync(teacher) : null;
-            if (spec.TextFrom is { } vocabulary)
-                state.State.DataSources.Add($"artifact:{vocabulary.Sha256} (known tokens)");
+            string? knownTokensFrom = null;
+            if (spec.KnownTokensFrom is { } teacher)
+            {
+                knownTokensFrom = await artifacts.GetLocalPathAsync(teacher);
+                state.State.DataSources.Add($"artifact:{teacher.Sha256} (known tokens only)");
+            }
             var metrics = await compute.RunAsync(
                 $"train {key}",
                 (device, token) =>
@@ -217,7 +221,7 @@ public sealed partial class TrainingRunGrain(
                             spec,
                             data,
                             featureExtractor,
-                            textFrom,
+                            knownTokensFrom,
                             localCheckpoint,
                             Progress,
                             Checkpointed,
@@ -324,7 +328,7 @@ public sealed partial class TrainingRunGrain(
         TrainingRunSpec spec,
         ImageDataset data,
         string? featureExtractor,
-        string? textFrom,
+        string? knownTokensFrom,
         string checkpoint,
         Action<TrainingProgress> progress,
         Action<int> checkpointed,
@@ -334,10 +338,7 @@ public sealed partial class TrainingRunGrain(
     {
         // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
         using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data, device);
-        var knownTokens = textFrom is null
-            ? null
-            : DiffusionCheckpoint.ReadHeader(textFrom).Config.Model.Text?.KnownTokens;
-        var config = ConfigFor(spec, data, knownTokens);
+        var config = ConfigFor(spec, data, KnownTokens(spec, data, knownTokensFrom));
         if (conditions is not null)
             config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
         using var trainer = File.Exists(checkpoint)
@@ -428,8 +429,26 @@ public sealed partial class TrainingRunGrain(
         return new() { ["accuracy"] = evaluation.Accuracy, ["macroAuc"] = evaluation.MacroAuc };
     }
 
-    /// <param name="knownTokens">A student's teacher's known tokens; else they are counted in the training
-    /// data.</param>
+    /// <summary>
+    /// The tokens a model of these data may know: a student's are its teacher's (never counted over its prompts, which
+    /// name no patient); real data's are counted by patient (<see cref="ReportVocabulary"/>); null without reports.
+    /// </summary>
+    private static int[]? KnownTokens(TrainingRunSpec spec, ImageDataset data, string? knownTokensFrom)
+    {
+        if (!data.HasReports)
+            return null;
+        if (spec.Synthetic is null)
+            return ReportVocabulary.KnownTokens(data.Reports!, data.PatientIds);
+        if (knownTokensFrom is null)
+            throw new ArgumentException(
+                "A model trained on prompted synthetic samples takes its known tokens from the model that drew them "
+                    + "(KnownTokensFrom); none was given."
+            );
+        return DiffusionCheckpoint.ReadHeader(knownTokensFrom).Config.Model.Text?.KnownTokens
+            ?? throw new ArgumentException("The model named for the known tokens lists none.");
+    }
+
+    /// <param name="knownTokens">From <see cref="KnownTokens"/>: set exactly when the data have reports.</param>
     private static DiffusionModelConfig ConfigFor(TrainingRunSpec spec, ImageDataset data, int[]? knownTokens) =>
         new()
         {
@@ -442,12 +461,7 @@ public sealed partial class TrainingRunGrain(
                 GroupNormGroups = Math.Min(8, spec.BaseChannels / 2),
                 // Data with reports (a dataset's, or the prompts kept samples were drawn from) trains a model that
                 // reads them.
-                Text = data.HasReports
-                    ? new TextEncoderConfig
-                    {
-                        KnownTokens = knownTokens ?? ReportVocabulary.KnownTokens(data.Reports!, data.PatientIds),
-                    }
-                    : null,
+                Text = knownTokens is null ? null : new TextEncoderConfig { KnownTokens = knownTokens },
             },
             Diffusion = new DiffusionConfig { Timesteps = spec.Timesteps },
             Training = new TrainingConfig

@@ -117,8 +117,8 @@ public sealed record UtilityNumbers(
 /// <summary>
 /// For a run on data with reports: how well images follow their prompts (<see cref="PromptReader"/>).
 /// <paramref name="RealTest"/> is the measure's reference, held-out real images with their own reports. A set is null
-/// when not measured: fewer than ten images scored, or twins, which are drawn from their source record's image too, so
-/// that their nearest real images say nothing of the prompt alone.
+/// when not measured: a set without prompts, fewer than ten images scored, or twins, which are drawn from their source
+/// record's image too, so that their nearest real images say nothing of the prompt alone.
 /// </summary>
 public sealed record PromptAgreementNumbers(
     PromptAgreement? RealTest,

@@ -338,18 +338,27 @@ public sealed partial class TrainingRunGrain(
     {
         // Pseudo-conditioning: every record's features from the frozen classifier, computed once up front.
         using var conditions = featureExtractor is null ? null : ConditionsFor(featureExtractor, data, device);
-        var config = ConfigFor(spec, data, KnownTokens(spec, data, knownTokensFrom));
-        if (conditions is not null)
-            config = config with { Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] } };
+        // A resumed run takes its model's config from its checkpoint; only a new one is configured.
         using var trainer = File.Exists(checkpoint)
             ? DiffusionTrainer.Resume(checkpoint, device)
-            : new DiffusionTrainer(config, device);
+            : new DiffusionTrainer(NewConfig(), device);
         trainer.Train(data, checkpoint, progress, token, checkpointed: checkpointed, recordConditions: conditions);
         return new()
         {
             ["finalLoss"] = trainer.LossHistory.Count > 0 ? trainer.LossHistory[^1].Loss : double.NaN,
             ["skippedSteps"] = trainer.SkippedSteps,
         };
+
+        DiffusionModelConfig NewConfig()
+        {
+            var config = ConfigFor(spec, data, KnownTokens(spec, data, knownTokensFrom));
+            return conditions is null
+                ? config
+                : config with
+                {
+                    Model = config.Model with { ExtraConditionDim = (int)conditions.shape[1] },
+                };
+        }
     }
 
     /// <summary>The features run on the slot's device; the conditions come back on the CPU, indexed per

@@ -264,12 +264,12 @@ public static class HtmlReport
                         + $"<td>{(100 * a.Lift).ToString("F1", CultureInfo.InvariantCulture)}</td></tr>"
             );
         html.Append(
-            $"</table><p>For each image, the share of its {PromptReader.DefaultNeighbours} nearest real training images "
-                + "(in pooled pixels) whose reports hold each word of its prompt, against the same for prompts drawn "
-                + "from the reports of its label. A lift near 0 means the images follow their label and not the rest "
-                + "of the prompt. Only words of at least ten patients' reports (ten distinct reports where the data "
-                + "name no patients) count. Not measured: twins (drawn from their source record's image as well), a "
-                + "set without prompts, or fewer than ten images scored.</p>"
+            $"</table><p>For each image, the share of its {PromptReader.DefaultNeighbours} nearest real training "
+                + "images (in pooled pixels) whose reports hold each word of its prompt, against the same for prompts "
+                + "drawn from the reports of its label. A lift near 0 means the images follow their label and not "
+                + "the rest of the prompt. Only words of at least ten patients' reports (ten distinct reports where "
+                + "the data name no patients) count. Not measured: twins (drawn from their source record's image as "
+                + "well), a set without prompts, or fewer than ten images scored.</p>"
         );
     }
 

@@ -6,11 +6,11 @@ namespace OrleansSynth.ML.Evaluation;
 
 /// <summary>
 /// Reads prompts through the real training images, for free text and with no joint image-text model: an image's
-/// prompt is followed as far as the reports of its <c>k</c> nearest real training images (Euclidean, pixels pooled to at
-/// most 16 x 16: brightness, extent and coarse texture stay) hold the prompt's words. Words are the tokens a shared
-/// model may know (<see cref="ReportVocabulary"/>: those of at least ten patients' reports, or ten distinct reports where
-/// the data name no patients), so a word of one patient's reports is never read. The training side (pooled images,
-/// each record's words) is prepared once for every set scored.
+/// prompt is followed as far as the reports of its <c>k</c> nearest real training images (Euclidean, pixels pooled to
+/// at most 16 x 16: brightness, extent and coarse texture stay) hold the prompt's words. Words are the tokens a shared
+/// model may know (<see cref="ReportVocabulary"/>: those of at least ten patients' reports, or ten distinct reports
+/// where the data name no patients), so a word of one patient's reports is never read. The training side (pooled
+/// images, each record's words) is prepared once for every set scored.
 /// </summary>
 public sealed class PromptReader : IDisposable
 {

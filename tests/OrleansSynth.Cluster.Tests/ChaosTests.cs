@@ -45,6 +45,7 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
 
         // Kills until there were enough, one of them the coordinator's silo and one during the audit (twelve at
         // most); then the run is left to end by itself.
+        var lastKill = TimeSpan.Zero;
         while (
             cluster.LogLines(ended) == 0
             && (kills.Count < Kills || !coordinatorHit || !auditHit)
@@ -52,41 +53,39 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         )
         {
             // 20-30 s of quiet, watching for the end: six kills fit in the run even where it is fast (with 20-40 s a
-            // run of 183 s once ended after five).
+            // run of 183 s once ended after five). An audit lasts only tens of seconds, so until one was hit, the
+            // quiet ends as soon as an audit's silo shows (at least 10 s after the last kill, so the silo killed then
+            // is back).
             var quietUntil = DateTime.UtcNow + TimeSpan.FromSeconds(20 + random.Next(11));
+            (string Stage, int? CoordinatorSilo, int? AuditSilo) look = ("?", null, null);
             while (DateTime.UtcNow < quietUntil && cluster.LogLines(ended) == 0)
+            {
                 await Task.Delay(500);
+                if (auditHit || clock.Elapsed - lastKill < TimeSpan.FromSeconds(10))
+                    continue;
+                look = await LookAsync();
+                if (look.AuditSilo is not null)
+                    break;
+            }
             if (cluster.LogLines(ended) > 0)
                 break;
+            if (DateTime.UtcNow >= quietUntil)
+                look = await LookAsync();
 
-            var stage = await cluster.SiloReportingLineAsync("orleanssynth_pipeline_stage", Run);
-            var stageName = stage is { } s ? Regex.Match(s.Line, "stage=\"([^\"]+)\"").Groups[1].Value : "?";
-            // An audit's series outlive it for a while: its silo is aimed at only while the run is in that audit.
-            var audit = stageName switch
-            {
-                "audit teacher samples" => await cluster.SiloReportingAsync(
-                    "orleanssynth_audit_",
-                    RunGrainIds.TeacherAudit(Run)
-                ),
-                "audit student samples" => await cluster.SiloReportingAsync(
-                    "orleanssynth_audit_",
-                    RunGrainIds.StudentAudit(Run)
-                ),
-                _ => null,
-            };
             var (victim, why) =
-                kills.Count >= 1 && !coordinatorHit && stage is { } coordinator
-                    ? (coordinator.Silo, "the coordinator's silo")
-                : !auditHit && audit is { } auditing ? (auditing.Silo, "the audit's silo")
+                !auditHit && look.AuditSilo is { } auditing ? (auditing, "the audit's silo")
+                : kills.Count >= 1 && !coordinatorHit && look.CoordinatorSilo is { } coordinator
+                    ? (coordinator, "the coordinator's silo")
                 : (random.Next(cluster.LiveSilos), "a random silo");
             coordinatorHit |= why == "the coordinator's silo";
             auditHit |= why == "the audit's silo";
             var port = cluster.SiloPorts[victim];
             cluster.KillSilo(victim);
             cluster.StartSilo();
+            lastKill = clock.Elapsed;
             kills.Add(
                 $"kill {kills.Count + 1} at {clock.Elapsed.TotalSeconds:F0} s: silo :{port} ({why}), "
-                    + $"run in stage '{stageName}'"
+                    + $"run in stage '{look.Stage}'"
             );
             Say(kills[^1]);
             if (kills.Count == 3 && !storageRestarted)
@@ -164,6 +163,29 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
 
         var checkedArtifacts = await CheckNoArtifactIsCorruptAsync();
         Say($"{checkedArtifacts} stored artifacts hash to their names; wall time {clock.Elapsed.TotalSeconds:F0} s");
+    }
+
+    /// <summary>
+    /// The run's stage and its coordinator's silo, read from the silos' /metrics; while the run is in an audit, the
+    /// silo of that audit once it reports (an audit's series outlive it for a while, so only then).
+    /// </summary>
+    private async Task<(string Stage, int? CoordinatorSilo, int? AuditSilo)> LookAsync()
+    {
+        var stage = await cluster.SiloReportingLineAsync("orleanssynth_pipeline_stage", Run);
+        var name = stage is { } s ? Regex.Match(s.Line, "stage=\"([^\"]+)\"").Groups[1].Value : "?";
+        var audit = name switch
+        {
+            "audit teacher samples" => await cluster.SiloReportingAsync(
+                "orleanssynth_audit_",
+                RunGrainIds.TeacherAudit(Run)
+            ),
+            "audit student samples" => await cluster.SiloReportingAsync(
+                "orleanssynth_audit_",
+                RunGrainIds.StudentAudit(Run)
+            ),
+            _ => null,
+        };
+        return (name, stage?.Silo, audit?.Silo);
     }
 
     private Task SubmitAsync()

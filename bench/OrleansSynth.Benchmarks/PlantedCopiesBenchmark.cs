@@ -16,6 +16,8 @@ public static class PlantedCopiesBenchmark
     /// <param name="verifierSteps">Pair-verifier training steps; 0: verdicts by the encoder's similarity alone.</param>
     /// <param name="verifierBatch">Pairs per verifier training batch (null: the default).</param>
     /// <param name="verifierLearningRate">The verifier's peak learning rate (null: the default).</param>
+    /// <param name="lookAlikes">How many of each record's nearest others its negatives are drawn among (null: the
+    /// default).</param>
     public static void Run(
         int copies,
         int unseen,
@@ -26,7 +28,8 @@ public static class PlantedCopiesBenchmark
         int? verifierBatch = null,
         double? verifierLearningRate = null,
         int? records = null,
-        string dataset = "fashion-mnist"
+        string dataset = "fashion-mnist",
+        int? lookAlikes = null
     )
     {
         var clock = Stopwatch.StartNew();
@@ -43,6 +46,8 @@ public static class PlantedCopiesBenchmark
             verifier = verifier with { BatchSize = batch };
         if (verifierLearningRate is { } rate)
             verifier = verifier with { LearningRate = rate };
+        if (lookAlikes is { } k)
+            verifier = verifier with { LookAlikeNeighbours = k };
         var settings = new AuditSettings { Alpha = alpha, Verifier = verifier };
         using var reference = AuditPreparation.Prepare(
             training,

@@ -3,7 +3,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim] [rounds]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache
 // folder] [alpha] [verifier steps] [verifier batch] [verifier learning rate | -] [training records | -]
-// [fashion-mnist | thumbnails]
+// [fashion-mnist | thumbnails] [look-alike neighbours]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch]
 // [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch]
@@ -47,7 +47,8 @@ switch (benchmark)
                 ? double.Parse(args[8], System.Globalization.CultureInfo.InvariantCulture)
                 : null,
             args.Length > 9 && args[9] != "-" ? int.Parse(args[9]) : null,
-            args.Length > 10 ? args[10] : "fashion-mnist"
+            args.Length > 10 ? args[10] : "fashion-mnist",
+            args.Length > 11 ? int.Parse(args[11]) : null
         );
         return 0;
     case "versus-pytorch":

@@ -4,6 +4,8 @@ namespace OrleansSynth.Abstractions;
 /// <param name="VerifierSteps">Training steps of the pair verifier that then makes the verdicts; 0: the encoder's link
 /// rule decides.</param>
 /// <param name="VerifierBatch">Pairs per pair-verifier training step.</param>
+/// <param name="VerifierLookAlikes">How many of each record's nearest other records the verifier's negatives are drawn
+/// among.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditSpec(
     [property: Id(0)] string Dataset,
@@ -15,7 +17,8 @@ public sealed record AuditSpec(
     [property: Id(6)] int EncoderSteps = 3000,
     [property: Id(7)] int Canaries = 200,
     [property: Id(8)] int VerifierSteps = 0,
-    [property: Id(9)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch
+    [property: Id(9)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch,
+    [property: Id(10)] int VerifierLookAlikes = PipelineSpec.DefaultVerifierLookAlikes
 );
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>

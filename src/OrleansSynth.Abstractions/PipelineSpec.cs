@@ -17,6 +17,8 @@ namespace OrleansSynth.Abstractions;
 /// <param name="VerifierSteps">Training steps of the audits' pair verifier (trained once per dataset and cached); 0:
 /// verdicts by the encoder's link rule.</param>
 /// <param name="VerifierBatch">Pairs per pair-verifier training step.</param>
+/// <param name="VerifierLookAlikes">How many of each record's nearest other records the verifier's negatives are drawn
+/// among.</param>
 /// <param name="Description">What the release's cards say about the data, its use, licence and contact.</param>
 /// <param name="MatchRealLabels">Sample labels in the real training set's proportions instead of
 /// class-balanced.</param>
@@ -43,7 +45,8 @@ public sealed record PipelineSpec(
     [property: Id(18)] DiffusionSamplerKind Sampler = DiffusionSamplerKind.Ddim,
     [property: Id(19)] int VerifierSteps = 0,
     [property: Id(20)] ReleaseDescription? Description = null,
-    [property: Id(21)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch
+    [property: Id(21)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch,
+    [property: Id(22)] int VerifierLookAlikes = PipelineSpec.DefaultVerifierLookAlikes
 )
 {
     /// <summary>The pair verifier's batch unless a spec says otherwise.</summary>
@@ -55,6 +58,17 @@ public sealed record PipelineSpec(
         MaxVerifierBatch = 1024;
 
     public static bool IsVerifierBatchInRange(int batch) => batch is >= MinVerifierBatch and <= MaxVerifierBatch;
+
+    /// <summary>The verifier's look-alikes unless a spec says otherwise (the users' 24,000-step verifier was measured
+    /// with 8).</summary>
+    public const int DefaultVerifierLookAlikes = 8;
+
+    /// <summary>At least the nearest one; at most as many as the look-alike scan keeps cheap.</summary>
+    public const int MinVerifierLookAlikes = 1,
+        MaxVerifierLookAlikes = 64;
+
+    public static bool IsVerifierLookAlikesInRange(int lookAlikes) =>
+        lookAlikes is >= MinVerifierLookAlikes and <= MaxVerifierLookAlikes;
 
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent =>

@@ -183,11 +183,26 @@ public sealed class PipelineSpecFileTests : IDisposable
         );
 
     [Fact]
+    public void ReadsTheVerifierLookAlikes() =>
+        Assert.Equal(
+            (PipelineSpec.DefaultVerifierLookAlikes, 3),
+            (
+                PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder).VerifierLookAlikes,
+                PipelineSpecFile
+                    .Load(Write("dataset: fashion-mnist\naudit: { verifierLookAlikes: 3 }\n"), outputRoot: _folder)
+                    .VerifierLookAlikes
+            )
+        );
+
+    [Fact]
     public void TheQuickPresetRunsTheUsersKindOfAuditUnderTheDefaultGateOnASlice()
     {
         var quick = DemoPresets.For("quick", DemoPresets.DatasetFor("quick"), _folder);
         Assert.Equal("fashion-mnist-6k", quick.Dataset);
-        Assert.Equal((0.02, 4000, 64), (quick.Alpha, quick.VerifierSteps, quick.VerifierBatch));
+        Assert.Equal(
+            (0.02, 4000, 64, 2),
+            (quick.Alpha, quick.VerifierSteps, quick.VerifierBatch, quick.VerifierLookAlikes)
+        );
         Assert.Equal(new PipelinePolicy(150, RequireApproval: false), quick.Gate);
         Assert.Equal("fashion-mnist", DemoPresets.DatasetFor("default"));
     }

@@ -18,7 +18,8 @@ namespace OrleansSynth.Cli.Specs;
 /// student: { steps: 1200 }
 /// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }   # or
 /// sampler: ddim
-/// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 24000, verifierBatch: 128 }
+/// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 24000, verifierBatch: 128,
+///   verifierLookAlikes: 8 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
 /// diversity: { candidates: 3, guidance: 1.0, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord:
@@ -112,6 +113,7 @@ internal static class PipelineSpecFile
             Canaries = audit.Canaries ?? preset.Canaries,
             VerifierSteps = verifierSteps,
             VerifierBatch = audit.VerifierBatch ?? preset.VerifierBatch,
+            VerifierLookAlikes = audit.VerifierLookAlikes ?? preset.VerifierLookAlikes,
             Gate = new PipelinePolicy(
                 gate.MinimumSamples ?? preset.Gate.MinimumSamples,
                 gate.RequireApproval ?? preset.Gate.RequireApproval,
@@ -263,6 +265,9 @@ internal static class PipelineSpecFile
 
         /// <summary>Pairs per pair-verifier training step.</summary>
         public int? VerifierBatch { get; set; }
+
+        /// <summary>How many of each record's nearest others the verifier's negatives are drawn among.</summary>
+        public int? VerifierLookAlikes { get; set; }
     }
 
     private sealed class GateSection

@@ -58,6 +58,11 @@ public sealed partial class PrivacyAuditGrain(
                 $"VerifierBatch must be from {PipelineSpec.MinVerifierBatch} to {PipelineSpec.MaxVerifierBatch}, was "
                     + $"{spec.VerifierBatch}."
             );
+        if (!PipelineSpec.IsVerifierLookAlikesInRange(spec.VerifierLookAlikes))
+            throw new ArgumentException(
+                $"VerifierLookAlikes must be from {PipelineSpec.MinVerifierLookAlikes} to "
+                    + $"{PipelineSpec.MaxVerifierLookAlikes}, was {spec.VerifierLookAlikes}."
+            );
         return Task.CompletedTask;
     }
 
@@ -94,7 +99,12 @@ public sealed partial class PrivacyAuditGrain(
             Canaries = spec.Canaries,
             Verifier =
                 spec.VerifierSteps > 0
-                    ? new PairVerifierConfig { Steps = spec.VerifierSteps, BatchSize = spec.VerifierBatch }
+                    ? new PairVerifierConfig
+                    {
+                        Steps = spec.VerifierSteps,
+                        BatchSize = spec.VerifierBatch,
+                        LookAlikeNeighbours = spec.VerifierLookAlikes,
+                    }
                     : null,
         };
         try

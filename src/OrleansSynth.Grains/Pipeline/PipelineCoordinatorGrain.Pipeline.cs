@@ -329,7 +329,8 @@ public sealed partial class PipelineCoordinatorGrain
                 spec.EncoderSteps,
                 spec.Canaries,
                 spec.VerifierSteps,
-                spec.VerifierBatch
+                spec.VerifierBatch,
+                spec.VerifierLookAlikes
             )
         );
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);

@@ -47,6 +47,9 @@ public static class SubmissionCheck
         if (!PipelineSpec.IsVerifierBatchInRange(spec.VerifierBatch))
             yield return $"audit.verifierBatch {spec.VerifierBatch} must be from {PipelineSpec.MinVerifierBatch} to "
                 + $"{PipelineSpec.MaxVerifierBatch}";
+        if (!PipelineSpec.IsVerifierLookAlikesInRange(spec.VerifierLookAlikes))
+            yield return $"audit.verifierLookAlikes {spec.VerifierLookAlikes} must be from "
+                + $"{PipelineSpec.MinVerifierLookAlikes} to {PipelineSpec.MaxVerifierLookAlikes}";
 
         if (spec.SampleCount < 1)
             yield return $"sampling.count {spec.SampleCount} must be positive";

@@ -48,7 +48,7 @@ switch (benchmark)
                 : null,
             args.Length > 9 && args[9] != "-" ? int.Parse(args[9]) : null,
             args.Length > 10 ? args[10] : "fashion-mnist",
-            args.Length > 11 ? int.Parse(args[11]) : null
+            args.Length > 11 && args[11] != "-" ? int.Parse(args[11]) : null
         );
         return 0;
     case "versus-pytorch":

@@ -70,6 +70,13 @@ public sealed record PipelineSpec(
     public static bool IsVerifierLookAlikesInRange(int lookAlikes) =>
         lookAlikes is >= MinVerifierLookAlikes and <= MaxVerifierLookAlikes;
 
+    /// <summary>
+    /// The look-alikes a stored spec means: one stored before the key existed reads 0 (Orleans leaves a missing field
+    /// at its type's default), which is the default, so its run resumes across an upgrade as it was submitted.
+    /// </summary>
+    public static int VerifierLookAlikesOrDefault(int lookAlikes) =>
+        lookAlikes == 0 ? DefaultVerifierLookAlikes : lookAlikes;
+
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent =>
         Strategy is PipelineStrategy.Distillation or PipelineStrategy.DiversityAwareDistillation;

@@ -59,8 +59,14 @@ public sealed record ReleasedSettings(
     double MinimumCanaryRecall,
     double StudentFlaggedRateCeiling,
     TwinSettings? Twins = null,
-    string PolicySetBy = ""
+    string PolicySetBy = "",
+    ReleasedVerifier? Verifier = null
 );
+
+/// <summary>The audits' pair verifier, as trained: null in <see cref="ReleasedSettings"/> when the encoder's link rule
+/// made the verdicts.</summary>
+/// <param name="LookAlikes">How many of each record's nearest others its negatives were drawn among.</param>
+public sealed record ReleasedVerifier(int Steps, int Batch, int LookAlikes);
 
 /// <summary>
 /// What the final gate looked at before anything was released. <paramref name="StudentFilteredOut"/>: student samples

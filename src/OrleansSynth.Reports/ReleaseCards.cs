@@ -152,7 +152,14 @@ public static class ReleaseCards
                     )
                     + $". Sampler {s.Sampler}, {s.SamplerSteps} steps, guidance {Num(s.Guidance)}. Audit: alpha "
                     + $"{Num(s.Alpha)}, "
-                    + $"{s.Canaries} canaries, encoder {s.EncoderSteps} steps. Gate set by {s.PolicySetBy}. "
+                    + $"{s.Canaries} canaries, encoder {s.EncoderSteps} steps, "
+                    + (
+                        s.Verifier is { } v
+                            ? $"pair verifier {v.Steps} steps of {v.Batch} pairs, its negatives among each record's "
+                                + $"{v.LookAlikes} nearest"
+                            : "no pair verifier (the encoder's link rule)"
+                    )
+                    + $". Gate set by {s.PolicySetBy}. "
                     + "No seed is released."
             )
             .AppendLine();

@@ -10,8 +10,9 @@ namespace OrleansSynth.Cluster.Tests;
 
 /// <summary>
 /// A small whole pipeline on three silo processes while a loop kills a random silo with SIGKILL every 20-30 s and
-/// starts it again (one kill aimed at the coordinator's silo, one during the audit), and restarts the storage server
-/// once. Until the run ends the test calls none of its grains: it follows the run in the silos' logs and /metrics.
+/// starts it again (one kill aimed at the coordinator's silo, one at the audit's as soon as it shows), and restarts
+/// the storage server once. Until the run ends the test calls none of its grains: it follows the run in the silos'
+/// logs and /metrics.
 /// Then the run must have completed with exactly its samples, each audited once; the export must match the release's
 /// hashes; no stored artifact may be corrupt; and every stage that ran again must have ended with the same result.
 /// </summary>

@@ -77,6 +77,22 @@ public sealed class ReleaseWriterTests : IDisposable
         Assert.NotEqual(Enumerable.Range(0, 40), orders[0]);
     }
 
+    [Fact]
+    public void TheModelCardNamesTheVerifierThatAuditedTheRelease()
+    {
+        var details = new CardDetails(null, null, null, null, null, null);
+        var linkRule = Report(new Dictionary<string, string>());
+        Assert.Contains("no pair verifier (the encoder's link rule)", ReleaseCards.Model(linkRule, details));
+        var verified = linkRule with
+        {
+            Settings = linkRule.Settings with { Verifier = new ReleasedVerifier(4000, 64, 2) },
+        };
+        Assert.Contains(
+            "pair verifier 4000 steps of 64 pairs, its negatives among each record's 2 nearest",
+            ReleaseCards.Model(verified, details)
+        );
+    }
+
     private static PipelineReport Report(IReadOnlyDictionary<string, string> files)
     {
         var empty = Distribution.Of([], 0, 1);
@@ -126,5 +142,10 @@ public sealed class ReleaseWriterTests : IDisposable
         );
     }
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        // The card test writes no folder.
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
 }

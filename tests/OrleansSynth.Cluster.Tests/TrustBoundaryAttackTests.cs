@@ -53,6 +53,7 @@ public sealed class TrustBoundaryAttackTests(TrustBoundaryAttackTests.Cluster cl
                 (valid with { EncoderSteps = 0 }, "audit.encoderSteps"),
                 (valid with { VerifierBatch = 1 }, "audit.verifierBatch"),
                 (valid with { VerifierLookAlikes = 0 }, "audit.verifierLookAlikes"),
+                (valid with { VerifierLookAlikes = 65 }, "audit.verifierLookAlikes"),
                 (valid with { Alpha = 0.0001 }, "audit.alpha"),
                 (valid with { Teacher = valid.Teacher with { Steps = 1_000_000 } }, "teacher.steps"),
                 (valid with { SampleCount = int.MaxValue, ShardSize = 1 }, "sampling.count"),

@@ -58,7 +58,9 @@ public sealed partial class PrivacyAuditGrain(
                 $"VerifierBatch must be from {PipelineSpec.MinVerifierBatch} to {PipelineSpec.MaxVerifierBatch}, was "
                     + $"{spec.VerifierBatch}."
             );
-        if (!PipelineSpec.IsVerifierLookAlikesInRange(spec.VerifierLookAlikes))
+        if (
+            !PipelineSpec.IsVerifierLookAlikesInRange(PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes))
+        )
             throw new ArgumentException(
                 $"VerifierLookAlikes must be from {PipelineSpec.MinVerifierLookAlikes} to "
                     + $"{PipelineSpec.MaxVerifierLookAlikes}, was {spec.VerifierLookAlikes}."
@@ -103,7 +105,7 @@ public sealed partial class PrivacyAuditGrain(
                     {
                         Steps = spec.VerifierSteps,
                         BatchSize = spec.VerifierBatch,
-                        LookAlikeNeighbours = spec.VerifierLookAlikes,
+                        LookAlikeNeighbours = PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes),
                     }
                     : null,
         };

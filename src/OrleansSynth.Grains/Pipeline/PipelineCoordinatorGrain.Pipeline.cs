@@ -330,7 +330,7 @@ public sealed partial class PipelineCoordinatorGrain
                 spec.Canaries,
                 spec.VerifierSteps,
                 spec.VerifierBatch,
-                spec.VerifierLookAlikes
+                PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes)
             )
         );
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);

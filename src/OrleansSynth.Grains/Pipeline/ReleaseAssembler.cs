@@ -260,7 +260,14 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
             policy.MinimumCanaryRecall,
             policy.StudentFlaggedRateCeiling,
             spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null,
-            inputs.PolicySetByRole
+            inputs.PolicySetByRole,
+            spec.VerifierSteps > 0
+                ? new ReleasedVerifier(
+                    spec.VerifierSteps,
+                    spec.VerifierBatch,
+                    PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes)
+                )
+                : null
         );
     }
 

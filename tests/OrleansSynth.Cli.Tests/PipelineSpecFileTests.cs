@@ -171,28 +171,19 @@ public sealed class PipelineSpecFileTests : IDisposable
     }
 
     [Fact]
-    public void ReadsTheVerifierBatch() =>
-        Assert.Equal(
-            (PipelineSpec.DefaultVerifierBatch, 64),
-            (
-                PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder).VerifierBatch,
-                PipelineSpecFile
-                    .Load(Write("dataset: fashion-mnist\naudit: { verifierBatch: 64 }\n"), outputRoot: _folder)
-                    .VerifierBatch
-            )
+    public void ReadsTheVerifiersBatchAndLookAlikes()
+    {
+        var defaults = PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder);
+        var set = PipelineSpecFile.Load(
+            Write("dataset: fashion-mnist\naudit: { verifierBatch: 64, verifierLookAlikes: 3 }\n"),
+            outputRoot: _folder
         );
-
-    [Fact]
-    public void ReadsTheVerifierLookAlikes() =>
         Assert.Equal(
-            (PipelineSpec.DefaultVerifierLookAlikes, 3),
-            (
-                PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder).VerifierLookAlikes,
-                PipelineSpecFile
-                    .Load(Write("dataset: fashion-mnist\naudit: { verifierLookAlikes: 3 }\n"), outputRoot: _folder)
-                    .VerifierLookAlikes
-            )
+            (PipelineSpec.DefaultVerifierBatch, PipelineSpec.DefaultVerifierLookAlikes),
+            (defaults.VerifierBatch, defaults.VerifierLookAlikes)
         );
+        Assert.Equal((64, 3), (set.VerifierBatch, set.VerifierLookAlikes));
+    }
 
     [Fact]
     public void TheQuickPresetRunsTheUsersKindOfAuditUnderTheDefaultGateOnASlice()

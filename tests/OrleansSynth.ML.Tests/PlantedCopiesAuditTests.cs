@@ -1,6 +1,7 @@
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Imaging;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.ML.Tests;
@@ -11,33 +12,41 @@ namespace OrleansSynth.ML.Tests;
 /// (not used for calibration) must be flagged at about alpha, and the audit's canaries must report its recall.
 /// </summary>
 [Collection(FashionMnistCollection.Name)]
-public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
+public class PlantedCopiesAuditTests(FashionMnistFixture fashion, ITestOutputHelper output)
 {
     private static readonly ReidentificationEncoderConfig FastEncoder = new() { Steps = 600, BatchSize = 128 };
 
     /// <summary>
-    /// The users' kind of audit (an encoder, then the pair verifier's verdicts at alpha 2%), sized for a 3,000-record
-    /// slice and the suite's minutes: on the planted benchmark it caught 88.8% of 500 compound copies and 94.5% of its
-    /// canaries (docs/lab-notebook.md). The users' default audit reaches 96.4% on all 60,000 records, but its models
-    /// take 35 minutes to train: that is measured by the benchmark, not here.
+    /// The audit the quick preset runs (`synth demo --preset quick`): a 1,000-step encoder, then a pair verifier of
+    /// 4,000 steps of 64 pairs whose negatives are each record's 2 nearest look-alikes, at alpha 2%. On the planted
+    /// benchmark it caught 96.6% of 500 compound copies on a 3,000-record slice with 1.7% of unseen images flagged
+    /// (docs/lab-notebook.md). The default preset's audit (24,000 steps of 128 on all 60,000 records) takes 35 minutes
+    /// to train: that is measured by the benchmark, not here.
     /// </summary>
-    private static readonly AuditSettings UsersAudit = new()
+    private static readonly ReidentificationEncoderConfig QuickPresetEncoder = new() { Steps = 1000 };
+
+    private static readonly AuditSettings QuickPresetAudit = new()
     {
         Alpha = 0.02,
-        Verifier = new PairVerifierConfig { Steps = 2000, BatchSize = 64 },
+        Verifier = new PairVerifierConfig
+        {
+            Steps = 4000,
+            BatchSize = 64,
+            LookAlikeNeighbours = 2,
+        },
     };
 
     [Fact]
-    public void CatchesCompoundNearCopiesWithTheUsersKindOfAuditAndFlagsAboutAlphaOfUnseenImages()
+    public void TheQuickPresetsAuditCatchesCompoundNearCopiesAtTheGatesRecallAndFlagsAboutAlphaOfUnseenImages()
     {
         using var files = new TestFiles();
         var training = fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "fashion-mnist/train-3k");
         var heldOut = fashion.Test.Subset(Enumerable.Range(0, 4000).ToArray(), "fashion-mnist/test-4k");
-        var settings = UsersAudit;
+        var settings = QuickPresetAudit;
         using var reference = AuditPreparation.Prepare(
             training,
             heldOut,
-            FastEncoder,
+            QuickPresetEncoder,
             settings,
             files.PathOf("cache"),
             CPU
@@ -65,9 +74,13 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         var unseenVerdicts = report.Samples.Where(s => s.File.StartsWith("unseen-")).ToList();
         var copyRecall = copyVerdicts.Count(s => s.Flagged) / (double)copies;
         var unseenRate = unseenVerdicts.Count(s => s.Flagged) / (double)unseenVerdicts.Count;
+        output.WriteLine(
+            $"compound copies flagged {copyRecall:P1}, unseen images {unseenRate:P1}, canaries "
+                + $"{report.Summary.Canaries.Recall:P1} (verifier threshold {report.Summary.VerifierThreshold:F3})"
+        );
         Assert.True(copyVerdicts.Take(20).All(s => s.Flagged), "an exact copy was not flagged");
         Assert.True(
-            copyRecall >= 0.85,
+            copyRecall >= 0.95,
             $"flagged {copyRecall:P1} of compound copies (verifier threshold {report.Summary.VerifierThreshold:F3})"
         );
         // The audit's own estimate must track the recall measured on copies it knows nothing about.
@@ -84,6 +97,8 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion)
         // The canaries: planted by the audit itself, reported, and never among the samples.
         var canaries = report.Summary.Canaries;
         Assert.Equal(settings.Canaries, canaries.Planted);
+        // The default gate's minimum: this audit's own evidence would let a release through.
+        Assert.True(canaries.Recall >= 0.95, $"caught {canaries.Recall:P1} of the canaries");
         Assert.DoesNotContain(report.Samples, s => s.File.StartsWith(CanarySet.IdPrefix));
 
         // Singling out on the whole training set: the 200 copies' sources are all in it, so the risk must show them.

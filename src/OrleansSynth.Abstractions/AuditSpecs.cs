@@ -19,7 +19,17 @@ public sealed record AuditSpec(
     [property: Id(8)] int VerifierSteps = 0,
     [property: Id(9)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch,
     [property: Id(10)] int VerifierLookAlikes = PipelineSpec.DefaultVerifierLookAlikes
-);
+)
+{
+    /// <summary>This spec as submitted, for one stored before its verifier keys existed (see <see
+    /// cref="PipelineSpec.WithStoredDefaults"/>).</summary>
+    public AuditSpec WithStoredDefaults() =>
+        this with
+        {
+            VerifierBatch = VerifierBatch == 0 ? PipelineSpec.DefaultVerifierBatch : VerifierBatch,
+            VerifierLookAlikes = VerifierLookAlikes == 0 ? PipelineSpec.DefaultVerifierLookAlikes : VerifierLookAlikes,
+        };
+}
 
 /// <summary>One tile of the scan: a block of synthetic rows against a block of real records.</summary>
 [GenerateSerializer, Immutable]

@@ -71,11 +71,16 @@ public sealed record PipelineSpec(
         lookAlikes is >= MinVerifierLookAlikes and <= MaxVerifierLookAlikes;
 
     /// <summary>
-    /// The look-alikes a stored spec means: one stored before the key existed reads 0 (Orleans leaves a missing field
-    /// at its type's default), which is the default, so its run resumes across an upgrade as it was submitted.
+    /// This spec as submitted, for one stored before its verifier keys existed: Orleans leaves a missing field at its
+    /// type's default, 0, which no valid spec holds for these keys, so 0 reads as the key's default and the run resumes
+    /// across an upgrade as it was submitted. Applied where a grain activates with a stored spec.
     /// </summary>
-    public static int VerifierLookAlikesOrDefault(int lookAlikes) =>
-        lookAlikes == 0 ? DefaultVerifierLookAlikes : lookAlikes;
+    public PipelineSpec WithStoredDefaults() =>
+        this with
+        {
+            VerifierBatch = VerifierBatch == 0 ? DefaultVerifierBatch : VerifierBatch,
+            VerifierLookAlikes = VerifierLookAlikes == 0 ? DefaultVerifierLookAlikes : VerifierLookAlikes,
+        };
 
     public bool UsesTwins => Strategy is PipelineStrategy.DiversityAware or PipelineStrategy.DiversityAwareDistillation;
     public bool TrainsStudent =>

@@ -39,6 +39,14 @@ public sealed partial class PrivacyAuditGrain(
 
     protected override IStageWork<AuditSpec> StageState => state.State;
 
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A spec stored before a key existed is read as it was submitted, before a resume runs it or a start compares
+        // the coordinator's spec with it.
+        state.State.Spec = state.State.Spec?.WithStoredDefaults();
+        return base.OnActivateAsync(cancellationToken);
+    }
+
     protected override string StageName => "Audit";
 
     public async Task<AuditStatus> Start(AuditSpec spec)
@@ -58,9 +66,7 @@ public sealed partial class PrivacyAuditGrain(
                 $"VerifierBatch must be from {PipelineSpec.MinVerifierBatch} to {PipelineSpec.MaxVerifierBatch}, was "
                     + $"{spec.VerifierBatch}."
             );
-        if (
-            !PipelineSpec.IsVerifierLookAlikesInRange(PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes))
-        )
+        if (!PipelineSpec.IsVerifierLookAlikesInRange(spec.VerifierLookAlikes))
             throw new ArgumentException(
                 $"VerifierLookAlikes must be from {PipelineSpec.MinVerifierLookAlikes} to "
                     + $"{PipelineSpec.MaxVerifierLookAlikes}, was {spec.VerifierLookAlikes}."
@@ -105,7 +111,7 @@ public sealed partial class PrivacyAuditGrain(
                     {
                         Steps = spec.VerifierSteps,
                         BatchSize = spec.VerifierBatch,
-                        LookAlikeNeighbours = PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes),
+                        LookAlikeNeighbours = spec.VerifierLookAlikes,
                     }
                     : null,
         };

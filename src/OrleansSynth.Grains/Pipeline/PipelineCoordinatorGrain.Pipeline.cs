@@ -22,6 +22,8 @@ public sealed partial class PipelineCoordinatorGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A spec stored before a key existed is read as it was submitted, before the run resumes from it.
+        state.State.Spec = state.State.Spec?.WithStoredDefaults();
         KeepActiveWhile(() => IsRunning);
         if (state.State.ApprovedBy is not null)
             _approved.TrySetResult();
@@ -330,7 +332,7 @@ public sealed partial class PipelineCoordinatorGrain
                 spec.Canaries,
                 spec.VerifierSteps,
                 spec.VerifierBatch,
-                PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes)
+                spec.VerifierLookAlikes
             )
         );
         return await WaitUntilDone($"audit {auditId}", audit.GetStatus, s => s.State, s => s.Error);

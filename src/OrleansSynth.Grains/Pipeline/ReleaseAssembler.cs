@@ -262,11 +262,7 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
             spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null,
             inputs.PolicySetByRole,
             spec.VerifierSteps > 0
-                ? new ReleasedVerifier(
-                    spec.VerifierSteps,
-                    spec.VerifierBatch,
-                    PipelineSpec.VerifierLookAlikesOrDefault(spec.VerifierLookAlikes)
-                )
+                ? new ReleasedVerifier(spec.VerifierSteps, spec.VerifierBatch, spec.VerifierLookAlikes)
                 : null
         );
     }

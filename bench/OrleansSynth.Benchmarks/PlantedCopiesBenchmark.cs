@@ -68,9 +68,12 @@ public static class PlantedCopiesBenchmark
         var random = new Random(2026);
         var pixels = new List<byte>();
         var ids = new List<string>();
+        var sources = new string[copies];
         for (var i = 0; i < copies; i++)
         {
-            pixels.AddRange(HandMadeNearCopy.Make(training.ImageAt(random.Next(training.Count)).ToArray(), random));
+            var source = random.Next(training.Count);
+            sources[i] = training.RecordIds[source];
+            pixels.AddRange(HandMadeNearCopy.Make(training.ImageAt(source).ToArray(), random));
             ids.Add($"copy-{i:D5}");
         }
         // The whole control half, the held-out split's own near-copies included: a flag on any of them is a false flag.
@@ -119,9 +122,23 @@ public static class PlantedCopiesBenchmark
             $"unseen real images flagged: {falseFlags.Successes}/{falseFlags.Trials} = {falseFlags.Rate:P1} (95% CI "
                 + $"{falseFlags.Lower:P1}-{falseFlags.Upper:P1})"
         );
+        var images = report.Samples.ToDictionary(s => s.File, s => s);
+        // Where the copies that were missed went wrong: the encoder did not find their source first (retrieval), or
+        // the verdict on the right pair was no (verification).
+        var copyVerdicts = Enumerable.Range(0, copies).Select(i => (Verdict: images[ids[i]], Source: sources[i]));
+        var foundFirst = copyVerdicts.Count(c => c.Verdict.NearestRecordId == c.Source);
+        var missedFoundFirst = copyVerdicts.Count(c => !c.Verdict.Flagged && c.Verdict.NearestRecordId == c.Source);
+        var missedInTopK = copyVerdicts.Count(c =>
+            !c.Verdict.Flagged && c.Verdict.NearestRecordId != c.Source && c.Verdict.NearestRecordIds.Contains(c.Source)
+        );
+        Console.WriteLine(
+            $"compound copies whose source the encoder found first: {foundFirst}/{copies}; missed copies: "
+                + $"{missedFoundFirst} with the source found first (verification), {missedInTopK} with it among the "
+                + $"{settings.TopK} nearest but not first, "
+                + $"{copies - caught.Successes - missedFoundFirst - missedInTopK} with it further (retrieval)"
+        );
         // What a fixed tolerance at the ceiling would have flagged among them by pixels alone.
         var position = training.RecordIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
-        var images = report.Samples.ToDictionary(s => s.File, s => s);
         var withinCeiling = Enumerable
             .Range(0, ids.Count - copies)
             .Count(i =>

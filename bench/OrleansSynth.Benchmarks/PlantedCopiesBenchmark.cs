@@ -125,11 +125,18 @@ public static class PlantedCopiesBenchmark
         var images = report.Samples.ToDictionary(s => s.File, s => s);
         // Where the copies that were missed went wrong: the encoder did not find their source first (retrieval), or
         // the verdict on the right pair was no (verification).
-        var copyVerdicts = Enumerable.Range(0, copies).Select(i => (Verdict: images[ids[i]], Source: sources[i]));
-        var foundFirst = copyVerdicts.Count(c => c.Verdict.NearestRecordId == c.Source);
-        var missedFoundFirst = copyVerdicts.Count(c => !c.Verdict.Flagged && c.Verdict.NearestRecordId == c.Source);
-        var missedInTopK = copyVerdicts.Count(c =>
-            !c.Verdict.Flagged && c.Verdict.NearestRecordId != c.Source && c.Verdict.NearestRecordIds.Contains(c.Source)
+        var copyVerdicts = Enumerable
+            .Range(0, copies)
+            .Select(i => (Verdict: images[ids[i]], Source: sources[i]))
+            .ToList();
+        var foundFirst = copyVerdicts.Count(copy => copy.Verdict.NearestRecordId == copy.Source);
+        var missedFoundFirst = copyVerdicts.Count(copy =>
+            !copy.Verdict.Flagged && copy.Verdict.NearestRecordId == copy.Source
+        );
+        var missedInTopK = copyVerdicts.Count(copy =>
+            !copy.Verdict.Flagged
+            && copy.Verdict.NearestRecordId != copy.Source
+            && copy.Verdict.NearestRecordIds.Contains(copy.Source)
         );
         Console.WriteLine(
             $"compound copies whose source the encoder found first: {foundFirst}/{copies}; missed copies: "

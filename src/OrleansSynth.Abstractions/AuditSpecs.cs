@@ -21,9 +21,9 @@ public sealed record AuditSpec(
     [property: Id(10)] int VerifierLookAlikes = PipelineSpec.DefaultVerifierLookAlikes
 )
 {
-    /// <summary>This spec as submitted, for one stored before its verifier keys existed (see <see
-    /// cref="PipelineSpec.WithStoredDefaults"/>).</summary>
-    public AuditSpec WithStoredDefaults() =>
+    /// <summary>This spec as meant, for one from before its verifier keys existed (see <see
+    /// cref="PipelineSpec.WithMissingKeysDefaulted"/>).</summary>
+    public AuditSpec WithMissingKeysDefaulted() =>
         this with
         {
             VerifierBatch = VerifierBatch == 0 ? PipelineSpec.DefaultVerifierBatch : VerifierBatch,

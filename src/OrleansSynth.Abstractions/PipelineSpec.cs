@@ -71,11 +71,12 @@ public sealed record PipelineSpec(
         lookAlikes is >= MinVerifierLookAlikes and <= MaxVerifierLookAlikes;
 
     /// <summary>
-    /// This spec as submitted, for one stored before its verifier keys existed: Orleans leaves a missing field at its
-    /// type's default, 0, which no valid spec holds for these keys, so 0 reads as the key's default and the run resumes
-    /// across an upgrade as it was submitted. Applied where a grain activates with a stored spec.
+    /// This spec as meant, for one from before its verifier keys existed: stored by an earlier version, or sent by an
+    /// older client or silo during a rolling upgrade. Orleans reads a missing field as its type's default, 0, which no
+    /// valid spec holds for these keys, so 0 reads as the key's default. Applied where a grain takes a spec in and where
+    /// it activates with a stored one.
     /// </summary>
-    public PipelineSpec WithStoredDefaults() =>
+    public PipelineSpec WithMissingKeysDefaulted() =>
         this with
         {
             VerifierBatch = VerifierBatch == 0 ? DefaultVerifierBatch : VerifierBatch,

@@ -27,7 +27,7 @@ public sealed class StoredSpecTests
         // As submitted then: the defaults of the day, the batch's 128 and the look-alikes' 8.
         Assert.Equal(
             new AuditSpec("fashion-mnist", bundles, 0.02, 5, 64, 512, 1000, 200, 4000),
-            stored.WithStoredDefaults() with
+            stored.WithMissingKeysDefaulted() with
             {
                 SampleBundles = bundles,
             }
@@ -47,9 +47,12 @@ public sealed class StoredSpecTests
             new PipelinePolicy(5, RequireApproval: true),
             "out"
         );
-        Assert.Equal(submitted, (submitted with { VerifierBatch = 0, VerifierLookAlikes = 0 }).WithStoredDefaults());
+        Assert.Equal(
+            submitted,
+            (submitted with { VerifierBatch = 0, VerifierLookAlikes = 0 }).WithMissingKeysDefaulted()
+        );
         var set = submitted with { VerifierBatch = 64, VerifierLookAlikes = 2 };
-        Assert.Equal(set, set.WithStoredDefaults());
+        Assert.Equal(set, set.WithMissingKeysDefaulted());
     }
 }
 

@@ -52,7 +52,7 @@ public sealed class TrustBoundaryAttackTests(TrustBoundaryAttackTests.Cluster cl
                 (valid with { Canaries = 0 }, "audit.canaries"),
                 (valid with { EncoderSteps = 0 }, "audit.encoderSteps"),
                 (valid with { VerifierBatch = 1 }, "audit.verifierBatch"),
-                (valid with { VerifierLookAlikes = 0 }, "audit.verifierLookAlikes"),
+                (valid with { VerifierLookAlikes = -1 }, "audit.verifierLookAlikes"),
                 (valid with { VerifierLookAlikes = 65 }, "audit.verifierLookAlikes"),
                 (valid with { Alpha = 0.0001 }, "audit.alpha"),
                 (valid with { Teacher = valid.Teacher with { Steps = 1_000_000 } }, "teacher.steps"),

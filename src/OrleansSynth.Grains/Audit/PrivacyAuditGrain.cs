@@ -41,9 +41,9 @@ public sealed partial class PrivacyAuditGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A spec stored before a key existed is read as it was submitted, before a resume runs it or a start compares
+        // A spec stored before a key existed is read as it was meant, before a resume runs it or a start compares
         // the coordinator's spec with it.
-        state.State.Spec = state.State.Spec?.WithStoredDefaults();
+        state.State.Spec = state.State.Spec?.WithMissingKeysDefaulted();
         return base.OnActivateAsync(cancellationToken);
     }
 
@@ -51,7 +51,7 @@ public sealed partial class PrivacyAuditGrain(
 
     public async Task<AuditStatus> Start(AuditSpec spec)
     {
-        await StartStageAsync(spec);
+        await StartStageAsync(spec.WithMissingKeysDefaulted());
         return Snapshot();
     }
 

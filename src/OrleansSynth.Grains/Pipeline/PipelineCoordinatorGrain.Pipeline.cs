@@ -22,8 +22,8 @@ public sealed partial class PipelineCoordinatorGrain
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A spec stored before a key existed is read as it was submitted, before the run resumes from it.
-        state.State.Spec = state.State.Spec?.WithStoredDefaults();
+        // A spec stored before a key existed is read as it was meant, before the run resumes from it.
+        state.State.Spec = state.State.Spec?.WithMissingKeysDefaulted();
         KeepActiveWhile(() => IsRunning);
         if (state.State.ApprovedBy is not null)
             _approved.TrySetResult();
@@ -34,6 +34,7 @@ public sealed partial class PipelineCoordinatorGrain
 
     public async Task<PipelineStatus> Run(PipelineSpec spec)
     {
+        spec = spec.WithMissingKeysDefaulted();
         if (state.State.Spec is not null)
         {
             DemandOwner();

@@ -45,7 +45,7 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
         var (coordinatorHit, auditHit, storageRestarted) = (false, false, false);
 
         // Kills until there were enough, one of them the coordinator's silo and one during the audit (twelve at
-        // most); then the run is left to end by itself.
+        // most; past the random ones, only those two); then the run is left to end by itself.
         var lastKill = TimeSpan.Zero;
         while (
             cluster.LogLines(ended) == 0
@@ -73,11 +73,17 @@ public abstract class ChaosTests<TCluster>(TCluster cluster, ITestOutputHelper o
             if (DateTime.UtcNow >= quietUntil)
                 look = await LookAsync();
 
-            var (victim, why) =
+            (int Silo, string Why)? target =
                 !auditHit && look.AuditSilo is { } auditing ? (auditing, "the audit's silo")
                 : kills.Count >= 1 && !coordinatorHit && look.CoordinatorSilo is { } coordinator
                     ? (coordinator, "the coordinator's silo")
-                : (random.Next(cluster.LiveSilos), "a random silo");
+                : kills.Count < Kills ? (random.Next(cluster.LiveSilos), "a random silo")
+                : null;
+            // After the random kills, only the silo still to be hit: more random kills set the run back (a kill of the
+            // training silo resumes it from its checkpoint) and spend the twelve before the audit shows.
+            if (target is not { } chosen)
+                continue;
+            var (victim, why) = chosen;
             coordinatorHit |= why == "the coordinator's silo";
             auditHit |= why == "the audit's silo";
             var port = cluster.SiloPorts[victim];

@@ -56,7 +56,7 @@ public static class PlantedCopiesBenchmark
             settings,
             cache,
             ComputeDevice.Select(),
-            log: Console.WriteLine,
+            log: line => Console.WriteLine($"[{clock.Elapsed.TotalSeconds:F0} s] {line}"),
             progress: (model, p) =>
             {
                 if (p.Step % 200 == 0)

@@ -22,7 +22,7 @@ internal static class DemoCommand
                 "quick (small models, 300 samples, on a 6,000-record slice of Fashion-MNIST: a release in about 9 "
                 + "minutes) or default (the full-size "
                 + "run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and "
-                + "24,000-step pair verifier are trained on first use and cached per dataset) or long "
+                + "12,000-step pair verifier are trained on first use and cached per dataset) or long "
                 + "(under two hours on 2 cores: a 4,800-step teacher twice as wide, 3,000 samples or "
                 + "records twinned, the same audit).",
             DefaultValueFactory = _ => "default",

@@ -19,7 +19,7 @@ internal static class DemoCommand
         var preset = new Option<string>("--preset")
         {
             Description =
-                "quick (small models, 300 samples, on a 6,000-record slice of Fashion-MNIST: a release in about 9 "
+                "quick (small models, 300 samples, on a 6,000-record slice of Fashion-MNIST: a release in about 7 "
                 + "minutes) or default (the full-size "
                 + "run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and "
                 + "12,000-step pair verifier are trained on first use and cached per dataset) or long "

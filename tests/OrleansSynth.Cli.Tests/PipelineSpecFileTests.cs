@@ -155,9 +155,9 @@ public sealed class PipelineSpecFileTests : IDisposable
                 .VerifierSteps
         );
         Assert.Equal(
-            12000,
+            6000,
             PipelineSpecFile
-                .Load(Write("dataset: fashion-mnist\naudit: { verifierSteps: 12000 }\n"), outputRoot: _folder)
+                .Load(Write("dataset: fashion-mnist\naudit: { verifierSteps: 6000 }\n"), outputRoot: _folder)
                 .VerifierSteps
         );
         Assert.Contains(

@@ -55,6 +55,14 @@ public class PairVerifierTrainerTests(FashionMnistFixture fashion)
                 a.allclose(b, rtol: 1e-4, atol: 1e-5),
                 "the resumed verifier's weights differ from the uninterrupted run's"
             );
+        // Batch normalisation's running statistics too: in eval mode they are part of every verdict.
+        var buffers = uninterrupted.buffers().Zip(resumed.buffers()).ToList();
+        Assert.NotEmpty(buffers);
+        foreach (var (a, b) in buffers)
+            Assert.True(
+                a.dtype == ScalarType.Int64 ? a.eq(b).all().item<bool>() : a.allclose(b, rtol: 1e-4, atol: 1e-5),
+                "the resumed verifier's running statistics differ from the uninterrupted run's"
+            );
 
         // It learnt something: a record paired with itself scores above the record paired with another record.
         var records = Enumerable.Range(0, 100).ToArray();

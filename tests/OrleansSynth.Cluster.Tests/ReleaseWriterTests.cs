@@ -85,10 +85,11 @@ public sealed class ReleaseWriterTests : IDisposable
         Assert.Contains("no pair verifier (the encoder's link rule)", ReleaseCards.Model(linkRule, details));
         var verified = linkRule with
         {
-            Settings = linkRule.Settings with { Verifier = new ReleasedVerifier(4000, 64, 2) },
+            Settings = linkRule.Settings with { Verifier = new ReleasedVerifier(4000, 64, 2, "pair-cnn-v4-batchnorm") },
         };
         Assert.Contains(
-            "pair verifier 4000 steps of 64 pairs, its negatives among each record's 2 nearest",
+            "pair verifier 4000 steps of 64 pairs, its negatives among each record's 2 nearest (network "
+                + "pair-cnn-v4-batchnorm)",
             ReleaseCards.Model(verified, details)
         );
     }

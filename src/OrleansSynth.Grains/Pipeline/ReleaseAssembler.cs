@@ -262,7 +262,12 @@ internal sealed class ReleaseAssembler(ComputeWorker compute, IArtifactStore art
             spec.UsesTwins ? (spec.Diversity ?? new DiversityOptions()).ToTwinSettings() : null,
             inputs.PolicySetByRole,
             spec.VerifierSteps > 0
-                ? new ReleasedVerifier(spec.VerifierSteps, spec.VerifierBatch, spec.VerifierLookAlikes)
+                ? new ReleasedVerifier(
+                    spec.VerifierSteps,
+                    spec.VerifierBatch,
+                    spec.VerifierLookAlikes,
+                    new PairVerifierConfig().Architecture
+                )
                 : null
         );
     }

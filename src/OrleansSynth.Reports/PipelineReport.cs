@@ -68,7 +68,7 @@ public sealed record ReleasedSettings(
 /// <param name="LookAlikes">How many of each record's nearest others its negatives were drawn among.</param>
 /// <param name="Architecture">The network's name (e.g. with or without batch normalisation): the same steps of two
 /// networks are not the same audit.</param>
-public sealed record ReleasedVerifier(int Steps, int Batch, int LookAlikes, string Architecture = "");
+public sealed record ReleasedVerifier(int Steps, int Batch, int LookAlikes, string Architecture);
 
 /// <summary>
 /// What the final gate looked at before anything was released. <paramref name="StudentFilteredOut"/>: student samples

@@ -156,8 +156,7 @@ public static class ReleaseCards
                     + (
                         s.Verifier is { } v
                             ? $"pair verifier {v.Steps} steps of {v.Batch} pairs, its negatives among each record's "
-                                + $"{v.LookAlikes} nearest"
-                                + (v.Architecture.Length > 0 ? $" (network {v.Architecture})" : "")
+                                + $"{v.LookAlikes} nearest (network {v.Architecture})"
                             : "no pair verifier (the encoder's link rule)"
                     )
                     + $". Gate set by {s.PolicySetBy}. "

@@ -1,4 +1,4 @@
-using OrleansSynth.ML.Classification;
+using OrleansSynth.ML.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

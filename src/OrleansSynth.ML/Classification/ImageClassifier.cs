@@ -1,4 +1,5 @@
 using OrleansSynth.ML.Data;
+using OrleansSynth.ML.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

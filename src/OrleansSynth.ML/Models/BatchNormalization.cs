@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace OrleansSynth.ML.Classification;
+namespace OrleansSynth.ML.Models;
 
 /// <summary>
 /// TorchSharp's BatchNorm2d (the same parameters, buffers, state names and <c>batch_norm</c> call) counting its batches

@@ -7,8 +7,8 @@ namespace OrleansSynth.Benchmarks;
 /// <summary>
 /// The inputs of the silo memory benchmark (bench/scripts/audit-memory.sh): an IDX dataset of any number of training
 /// records, made from Fashion-MNIST's 60,000 and their mirrored and shifted variants (distinct images, same
-/// statistics),
-/// its 10,000 test images as the held-out split, and a folder of synthetic PNGs to audit (flipped test images).
+/// statistics), its 10,000 test images as the held-out split, and a folder of synthetic PNGs to audit (flipped test
+/// images).
 /// </summary>
 internal static class AuditMemoryData
 {

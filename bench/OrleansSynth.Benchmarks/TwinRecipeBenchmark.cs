@@ -12,10 +12,9 @@ namespace OrleansSynth.Benchmarks;
 
 /// <summary>
 /// Twin settings on a trained pseudo-conditioned teacher: for each variant, twins of the same evenly spread real
-/// records
-/// (as a pipeline's twin job picks them), then the pipeline's utility classifier trained on them and tested on the real
-/// test split. Reuses a run's teacher, feature extractor and calibrated re-identification model (artifact files), so a
-/// variant costs its sampling and one classifier, not a pipeline run.
+/// records (as a pipeline's twin job picks them), then the pipeline's utility classifier trained on them and tested on
+/// the real test split. Reuses a run's teacher, feature extractor and calibrated re-identification model (artifact
+/// files), so a variant costs its sampling and one classifier, not a pipeline run.
 /// </summary>
 public static class TwinRecipeBenchmark
 {

@@ -10,15 +10,12 @@ namespace OrleansSynth.Analyzers;
 /// <summary>
 /// Finds TorchSharp calls that pass libtorch a temporary <c>TorchSharp.Scalar</c>. TorchSharp hands native code the
 /// scalar's handle and keeps no reference to the object, so a garbage collection started by any other thread can run
-/// its
-/// finalizer, which frees the native scalar while libtorch still reads it: the call then fails ("Unknown scalar type",
-/// "Expected false to be true" from c10::Scalar) or, if the memory was reused, computes with a wrong value. Both were
-/// seen
-/// in CI (dotnet/TorchSharp pull requests 1434 and 1496 are open on it). A scalar held by a <c>using</c> local or a
-/// field
-/// lives until the call returns. Besides conversions written in our code, the checks name the TorchSharp members that
-/// make
-/// such a temporary inside (found by reading TorchSharp 0.107's IL for calls that create a Scalar).
+/// its finalizer, which frees the native scalar while libtorch still reads it: the call then fails ("Unknown scalar
+/// type", "Expected false to be true" from c10::Scalar) or, if the memory was reused, computes with a wrong value. Both
+/// were seen in CI (dotnet/TorchSharp pull requests 1434 and 1496 are open on it). A scalar held by a <c>using</c>
+/// local or a field lives until the call returns. Besides conversions written in our code, the checks name the
+/// TorchSharp members that make such a temporary inside (found by reading TorchSharp 0.107's IL for calls that create a
+/// Scalar).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TemporaryScalarAnalyzer : DiagnosticAnalyzer

@@ -66,10 +66,9 @@ public abstract class LongRunningGrain : Grain, IRemindable
 
     /// <summary>
     /// Registers the reminder that wakes this grain while its work is unfinished; call when the work starts. The
-    /// reminder
-    /// is the safety net for a silo loss, not the work: a registration that does not answer in time (seen right after a
-    /// silo was killed, while its reminder ranges move to the survivors) leaves the work going, and the timer tries
-    /// again.
+    /// reminder is the safety net for a silo loss, not the work: a registration that does not answer in time (seen
+    /// right after a silo was killed, while its reminder ranges move to the survivors) leaves the work going, and the
+    /// timer tries again.
     /// </summary>
     protected async Task KeepResumingAsync()
     {
@@ -102,8 +101,7 @@ public abstract class LongRunningGrain : Grain, IRemindable
 
     /// <summary>
     /// Starts failed work again: <paramref name="markRunning"/> clears the failure in the state, which is written
-    /// before
-    /// the work resumes. Does nothing unless <paramref name="failed"/>.
+    /// before the work resumes. Does nothing unless <paramref name="failed"/>.
     /// </summary>
     protected async Task RetryIfFailedAsync(bool failed, Action markRunning, Func<Task> writeState)
     {

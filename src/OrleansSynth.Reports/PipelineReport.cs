@@ -39,8 +39,7 @@ public sealed record PipelineReport(
 /// The run's settings as far as they describe the method: no seeds, paths or internal ids. <paramref name="Guidance"/>
 /// is plain sampling's (the teacher's set of a distillation run, the student's samples); the twins draw with their own
 /// guidance, in <paramref name="Twins"/>, which is null for a strategy without twins. <paramref name="PolicySetBy"/>:
-/// who
-/// set the gate, by role (the submitter at or above the operator's floor, or an operator).
+/// who set the gate, by role (the submitter at or above the operator's floor, or an operator).
 /// </summary>
 public sealed record ReleasedSettings(
     int SampleCount,

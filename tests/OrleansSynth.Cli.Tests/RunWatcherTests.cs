@@ -6,8 +6,7 @@ namespace OrleansSynth.Cli.Tests;
 
 /// <summary>
 /// How <c>synth run watch</c> and <c>synth demo</c> show a run: live bars on a terminal, a line per change in a log.
-/// The
-/// run is a scripted coordinator, one status per poll, so the test sees exactly what a person would.
+/// The run is a scripted coordinator, one status per poll, so the test sees exactly what a person would.
 /// </summary>
 public sealed class RunWatcherTests
 {

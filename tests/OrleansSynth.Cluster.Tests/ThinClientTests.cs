@@ -208,8 +208,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
         );
         Assert.Equal(WorkState.Cancelled, stopped?.State);
         // The compute stopped too. Progress is reported every few steps and a stop checkpoints, so the step may move
-        // once
-        // just after the cancel; after that it stays.
+        // once just after the cancel; after that it stays.
         await Task.Delay(TimeSpan.FromSeconds(3));
         var settled = await Teacher();
         await Task.Delay(TimeSpan.FromSeconds(5));
@@ -225,8 +224,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
             (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).State
         );
         // A run that ended before writing a release (cancelled here, or refused at the distillation gate) has nothing
-        // to
-        // export: said plainly, with the run's exit code, and nothing written.
+        // to export: said plainly, with the run's exit code, and nothing written.
         var to = Path.Combine(cluster.Root, "cancelled-export");
         var export = await Synth(["run", "export", run, "--to", to]);
         Assert.True(export.ExitCode == 1, export.Output);

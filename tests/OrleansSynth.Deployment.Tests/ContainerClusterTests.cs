@@ -15,8 +15,7 @@ namespace OrleansSynth.Deployment.Tests;
 /// The images as deployed: redis with its passwords, three silo containers with mutual TLS and read-only root
 /// filesystems, and the client container with a submitter's certificate, all from the real Dockerfiles. The client
 /// submits a small pipeline; one silo container is killed with SIGKILL (`docker kill`) in the middle of sampling; the
-/// run
-/// completes with exactly the requested samples, and the client's export matches the release's hashes.
+/// run completes with exactly the requested samples, and the client's export matches the release's hashes.
 /// </summary>
 public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper output)
     : IClassFixture<DockerEngine>,
@@ -233,8 +232,7 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
 
     /// <summary>
     /// `synth` in the client image, as a Kubernetes Job would run it: read-only, the cluster (Redis's reading user) and
-    /// a
-    /// submitter's certificate from the environment.
+    /// a submitter's certificate from the environment.
     /// </summary>
     private async Task<(int Exit, string Output)> ClientAsync(IEnumerable<string> arguments, TimeSpan timeout)
     {

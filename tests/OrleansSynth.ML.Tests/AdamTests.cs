@@ -6,9 +6,8 @@ namespace OrleansSynth.ML.Tests;
 
 /// <summary>
 /// Our Adam replaces TorchSharp's only to keep its scalars alive through the native calls: it must take exactly the
-/// same
-/// steps, bit for bit, under a changing learning rate, and save the same state, so checkpoints from either resume on
-/// the other.
+/// same steps, bit for bit, under a changing learning rate, and save the same state, so checkpoints from either resume
+/// on the other.
 /// </summary>
 public class AdamTests
 {

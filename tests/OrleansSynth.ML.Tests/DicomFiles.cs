@@ -23,11 +23,9 @@ public static class DicomFiles
 
     /// <summary>
     /// Writes <paramref name="count"/> images of <paramref name="source"/> into <paramref name="folder"/> as 12-bit
-    /// DICOM files, <paramref
-    /// name="perPatient"/> per patient: even ones MONOCHROME2 without rescale and labelled by SOP Instance UID in
-    /// labels.csv, odd ones MONOCHROME1 with slope 2 and intercept -1024, labelled by file name. Each file's window
-    /// maps
-    /// its values back to the original bytes exactly. Returns the folder.
+    /// DICOM files, <paramref name="perPatient"/> per patient: even ones MONOCHROME2 without rescale and labelled by
+    /// SOP Instance UID in labels.csv, odd ones MONOCHROME1 with slope 2 and intercept -1024, labelled by file name.
+    /// Each file's window maps its values back to the original bytes exactly. Returns the folder.
     /// </summary>
     public static string WriteLabelledFolder(string folder, ImageDataset source, int count, int perPatient)
     {

@@ -7,8 +7,7 @@ namespace OrleansSynth.ML.Tests;
 
 /// <summary>
 /// The held-scalar arithmetic replaces TorchSharp's operators only to keep scalars alive through the native calls:
-/// every
-/// helper must give exactly what the operator gives, bit for bit and of the same type.
+/// every helper must give exactly what the operator gives, bit for bit and of the same type.
 /// </summary>
 public class TensorArithmeticTests
 {

@@ -6,9 +6,8 @@ namespace OrleansSynth.Cli.Connection;
 /// Where the cluster is: its gateways (static endpoints), its Redis membership table, or its Azure Storage membership
 /// table. Written as <c>host:port[,host:port...]</c>, <c>redis://host:port[,password=...]</c> or
 /// <c>azure://CONNECTION-STRING</c> (or <c>azure://https://ACCOUNT.table.core.windows.net</c>, reached with a managed
-/// or
-/// workload identity), in --cluster, in <see cref="Variable"/>, or on the first line of <see cref="ConfigFile"/>; none
-/// of them means a local silo on this machine.
+/// or workload identity), in --cluster, in <see cref="Variable"/>, or on the first line of <see cref="ConfigFile"/>;
+/// none of them means a local silo on this machine.
 /// </summary>
 internal sealed record ClusterTarget(
     IReadOnlyList<IPEndPoint> Gateways,

@@ -2,11 +2,9 @@ namespace OrleansSynth.Cli.Specs;
 
 /// <summary>
 /// The audit a user gets without asking, in run specs, <c>synth demo</c>'s default preset and <c>synth audit
-/// submit</c>:
-/// the pair verifier makes the verdicts, at a false-flag rate of 2% on unseen real images. Measured on Fashion-MNIST's
-/// planted compound near-copies (docs/lab-notebook.md, "A verifier that reaches the goal"); the grain contracts keep
-/// their own,
-/// cheaper defaults for code that sets every field.
+/// submit</c>: the pair verifier makes the verdicts, at a false-flag rate of 2% on unseen real images. Measured on
+/// Fashion-MNIST's planted compound near-copies (docs/lab-notebook.md, "A verifier that reaches the goal"); the grain
+/// contracts keep their own, cheaper defaults for code that sets every field.
 /// </summary>
 internal static class AuditDefaults
 {

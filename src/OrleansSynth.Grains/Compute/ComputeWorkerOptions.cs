@@ -18,8 +18,7 @@ public sealed class ComputeWorkerOptions
 
     /// <summary>
     /// Parts of a job (sampling shards, scan tiles) started at a time per compute slot in the cluster: one computing
-    /// and
-    /// one queued behind it, so a slot does not idle between a part's end and the job's next start.
+    /// and one queued behind it, so a slot does not idle between a part's end and the job's next start.
     /// </summary>
     public int PartsInFlightPerSlot { get; set; } = 2;
 

@@ -90,8 +90,7 @@ public sealed partial class PipelineCoordinatorGrain
 
     /// <summary>
     /// The run's status as the caller may see it: a failure's text can name real files or records (a dataset error
-    /// does),
-    /// so a submitter reads that the run failed and where, and an operator reads why.
+    /// does), so a submitter reads that the run failed and where, and an operator reads why.
     /// </summary>
     private PipelineStatus PipelineSnapshot()
     {

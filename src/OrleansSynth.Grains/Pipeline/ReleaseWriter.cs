@@ -10,13 +10,11 @@ namespace OrleansSynth.Grains.Pipeline;
 
 /// <summary>
 /// Writes a release folder: the released synthetic samples (PNGs and metadata.csv, the Hugging Face imagefolder
-/// layout),
-/// the student model when one is released (safetensors, config.json and a PyTorch sampler in model/, and student.ckpt
-/// for the .NET tools), the model and dataset cards, and the shareable report (JSON and HTML, the HTML showing released
-/// samples only). The files are named in
-/// an order drawn from a cryptographic random source and kept nowhere shareable, so a file's name says nothing about
-/// which sample, shard or real record it came from. The folder is built beside the target and moved into place, so a
-/// failed write leaves no half-written release.
+/// layout), the student model when one is released (safetensors, config.json and a PyTorch sampler in model/, and
+/// student.ckpt for the .NET tools), the model and dataset cards, and the shareable report (JSON and HTML, the HTML
+/// showing released samples only). The files are named in an order drawn from a cryptographic random source and kept
+/// nowhere shareable, so a file's name says nothing about which sample, shard or real record it came from. The folder
+/// is built beside the target and moved into place, so a failed write leaves no half-written release.
 /// </summary>
 public static class ReleaseWriter
 {

@@ -7,8 +7,7 @@ namespace OrleansSynth.ML.Audit;
 
 /// <summary>
 /// A trained <see cref="PairVerifier"/> with its calibrated threshold: a sample is flagged when the verifier's logit
-/// for
-/// it and its nearest real record (under the encoder) is strictly above the threshold, which flags at most alpha of
+/// for it and its nearest real record (under the encoder) is strictly above the threshold, which flags at most alpha of
 /// held-out real images against their own nearest records.
 /// </summary>
 public sealed class PairVerifierModel : IDisposable

@@ -7,9 +7,9 @@ namespace OrleansSynth.ML.Audit;
 
 /// <summary>
 /// Trains the <see cref="PairVerifier"/> on the real training records alone: half of each batch pairs a perturbed copy
-/// of
-/// a record with the record, half pairs a (perturbed) look-alike — one of the record's nearest other records under the
-/// encoder — with it. Those look-alikes are what unseen real images resemble, so they are the negatives that matter.
+/// of a record with the record, half pairs a (perturbed) look-alike — one of the record's nearest other records under
+/// the encoder — with it. Those look-alikes are what unseen real images resemble, so they are the negatives that
+/// matter.
 /// </summary>
 public static class PairVerifierTrainer
 {

@@ -14,11 +14,9 @@ public static class PairwiseScan
 
     /// <summary>
     /// Real columns per matrix product within a tile on a CPU: a 1,024 x 1,024 product (4 MiB) is still in cache when
-    /// the
-    /// top-k reads it, and a narrow product of all the tile's synthetic rows is also faster than a whole tile's
+    /// the top-k reads it, and a narrow product of all the tile's synthetic rows is also faster than a whole tile's
     /// (bench scan, 20,000 x 60,000, dim 128: 1.7-1.9 s of such products against 1.9-2.9 s in one product per tile;
-    /// blocks
-    /// of 256 synthetic rows took 2.6 s). A GPU takes the whole tile in one product.
+    /// blocks of 256 synthetic rows took 2.6 s). A GPU takes the whole tile in one product.
     /// </summary>
     public const int ColumnsPerProduct = 1024;
 

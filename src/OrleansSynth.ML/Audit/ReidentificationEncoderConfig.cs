@@ -14,8 +14,7 @@ public sealed record ReidentificationEncoderConfig
 
     /// <summary>
     /// Recall on compound near-copies keeps rising with steps (on 6,000 Fashion-MNIST records: canaries caught 89%
-    /// after
-    /// 1,500 steps, 98% after 3,000, with the canonical blur), so the default favours recall over time.
+    /// after 1,500 steps, 98% after 3,000, with the canonical blur), so the default favours recall over time.
     /// </summary>
     public int Steps { get; init; } = 3000;
 

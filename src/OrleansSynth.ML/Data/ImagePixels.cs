@@ -49,8 +49,7 @@ public sealed class ImagePixels
 
     /// <summary>
     /// Exactly <paramref name="count"/> images from <paramref name="stream"/>; null when the stream ends first, with
-    /// the
-    /// bytes it held in <paramref name="bytesRead"/>. Memory grows with the data actually read.
+    /// the bytes it held in <paramref name="bytesRead"/>. Memory grows with the data actually read.
     /// </summary>
     public static ImagePixels? Read(
         Stream stream,

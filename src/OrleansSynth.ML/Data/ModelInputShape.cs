@@ -5,8 +5,7 @@ namespace OrleansSynth.ML.Data;
 /// <summary>
 /// The images every model here takes: square, of one shape in the training and held-out splits, with a channel count
 /// and a side the diffusion UNet accepts. Checked when a dataset is registered, so a run that could not train is
-/// refused
-/// with the reason before its first stage, instead of failing minutes later inside a model.
+/// refused with the reason before its first stage, instead of failing minutes later inside a model.
 /// </summary>
 public static class ModelInputShape
 {

@@ -103,8 +103,7 @@ public sealed class GaussianDiffusion
 
     /// <summary>
     /// eps = eps_null + w (eps_label - eps_null); w = 1 is plain conditional, w = 0 unconditional. On a CPU the batch
-    /// is
-    /// evaluated in slices of <see cref="CpuRowsPerEvaluation"/> network rows (the same numbers, only faster).
+    /// is evaluated in slices of <see cref="CpuRowsPerEvaluation"/> network rows (the same numbers, only faster).
     /// </summary>
     public Tensor GuidedNoise(
         UNet model,

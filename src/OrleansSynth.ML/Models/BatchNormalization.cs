@@ -8,8 +8,7 @@ namespace OrleansSynth.ML.Models;
 /// <summary>
 /// TorchSharp's BatchNorm2d (the same parameters, buffers, state names and <c>batch_norm</c> call) counting its batches
 /// with a held scalar: TorchSharp's forward calls <c>num_batches_tracked.add_(1)</c>, a temporary Scalar per layer and
-/// step
-/// that a finalizer can free mid-call (see <see cref="TensorArithmetic"/>).
+/// step that a finalizer can free mid-call (see <see cref="TensorArithmetic"/>).
 /// </summary>
 public sealed class BatchNormalization(long features)
     : BatchNorm(

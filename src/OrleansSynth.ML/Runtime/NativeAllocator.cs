@@ -6,14 +6,11 @@ namespace OrleansSynth.ML.Runtime;
 /// Tunes glibc's allocator for tensor work. By default it returns freed blocks above 128 KiB to the kernel and trims
 /// the heap top, so every sampling step's activations come back as fresh zero-filled pages: a default diversity-aware
 /// run spent 18% of its CPU time in the kernel on page faults. Keeping freed memory for reuse removes most of that
-/// (docs/lab-notebook.md,
-/// "A better teacher in the same half hour"). It also keeps every thread on the main heap: other threads (the silo's
-/// compute
-/// thread, libtorch's OpenMP workers) otherwise get arenas of at most 64 MiB, too small for a sampling batch's tensors,
-/// which glibc then maps and unmaps on every use (twins on a dedicated thread: 6.3 million minor faults and 45 s in the
-/// kernel, against 0.7 million and 6 s on one arena; docs/lab-notebook.md, "One allocator arena"). A computing process
-/// calls
-/// <see cref="ConfigureAtStart"/> first thing.
+/// (docs/lab-notebook.md, "A better teacher in the same half hour"). It also keeps every thread on the main heap: other
+/// threads (the silo's compute thread, libtorch's OpenMP workers) otherwise get arenas of at most 64 MiB, too small for
+/// a sampling batch's tensors, which glibc then maps and unmaps on every use (twins on a dedicated thread: 6.3 million
+/// minor faults and 45 s in the kernel, against 0.7 million and 6 s on one arena; docs/lab-notebook.md, "One allocator
+/// arena"). A computing process calls <see cref="ConfigureAtStart"/> first thing.
 /// </summary>
 public static class NativeAllocator
 {

@@ -9,9 +9,8 @@ namespace OrleansSynth.ML.Training;
 /// TorchSharp's Adam (no weight decay, no AMSGrad), with the same update in the same order, whose scalars outlive the
 /// native calls that read them. TorchSharp's own step turns each coefficient into a temporary <see cref="Scalar"/> per
 /// call; nothing references it while libtorch runs, so a garbage collection triggered by another thread can finalize
-/// (free) it mid-call, and libtorch fails with "Unknown scalar type" (seen in CI on a silo training two models at
-/// once; TorchSharp pull requests 1434 and 1496 are open on it). Parameter groups, learning rates and the saved state
-/// are
+/// (free) it mid-call, and libtorch fails with "Unknown scalar type" (seen in CI on a silo training two models at once;
+/// TorchSharp pull requests 1434 and 1496 are open on it). Parameter groups, learning rates and the saved state are
 /// TorchSharp Adam's own, and so is the class name, which the saved state begins with and loading checks: checkpoints
 /// written by either load into the other.
 /// </summary>

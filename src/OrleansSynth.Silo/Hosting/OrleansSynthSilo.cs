@@ -85,9 +85,8 @@ public static class OrleansSynthSilo
             case "kubernetes":
                 UseMutualTls(silo, options);
                 // Silo name, pod IP, ports and cluster ids from the pod (POD_NAME, POD_IP, ORLEANS_CLUSTER_ID, ...);
-                // silos whose
-                // pod is gone are declared dead at once instead of after missed probes. Membership itself stays in
-                // Redis.
+                // silos whose pod is gone are declared dead at once instead of after missed probes. Membership itself
+                // stays in Redis.
                 silo.UseKubernetesHosting();
                 // Orleans' own default (the host's address) is filled in before the Kubernetes hosting would use
                 // POD_IP:

@@ -67,7 +67,7 @@ public sealed class PipelineSpecFileTests : IDisposable
             (spec.Gate.MinimumCanaryRecall, spec.Gate.StudentFlaggedRateCeiling, spec.Canaries)
         );
         Assert.Equal("/tmp/x", spec.Output);
-        Assert.Equal(PipelineStrategy.Distillation, spec.Strategy);
+        Assert.Equal(PipelineStrategy.DiversityAware, spec.Strategy);
         Assert.Equal((DiffusionSamplerKind.DpmSolverPlusPlus, 15), (spec.Sampler, spec.SamplerSteps));
     }
 
@@ -76,13 +76,14 @@ public sealed class PipelineSpecFileTests : IDisposable
     {
         var spec = PipelineSpecFile.Load(Write("dataset: fashion-mnist\noutput: run\n"), outputRoot: _folder);
         Assert.Equal(DemoPresets.For("default", "fashion-mnist", Path.Combine(_folder, "run")), spec);
-        var twins = PipelineSpecFile.Load(
-            Write("dataset: fashion-mnist\noutput: run\nstrategy: diversity-aware\n"),
+        Assert.Equal(PipelineStrategy.DiversityAware, spec.Strategy);
+        var distillation = PipelineSpecFile.Load(
+            Write("dataset: fashion-mnist\noutput: run\nstrategy: distillation\n"),
             outputRoot: _folder
         );
         Assert.Equal(
-            DemoPresets.For("default", "fashion-mnist", Path.Combine(_folder, "run"), PipelineStrategy.DiversityAware),
-            twins
+            DemoPresets.For("default", "fashion-mnist", Path.Combine(_folder, "run"), PipelineStrategy.Distillation),
+            distillation
         );
     }
 

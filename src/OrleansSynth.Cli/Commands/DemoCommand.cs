@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace OrleansSynth.Cli.Commands;
 
 /// <summary>
-/// <c>synth demo</c>: the whole pipeline (privacy distillation unless --strategy says otherwise) on Fashion-MNIST,
+/// <c>synth demo</c>: the whole pipeline (diversity-aware twins unless --strategy says otherwise) on Fashion-MNIST,
 /// submitted like any run — to a local silo on files under --out when no cluster is named — followed to its end and
 /// exported to --out/release. Re-running it resumes the same run.
 /// </summary>
@@ -41,12 +41,15 @@ internal static class DemoCommand
         };
         var run = new Option<string?>("--run")
         {
-            Description = "Run name (default: demo-<preset>[-<strategy>]); the same name resumes that run.",
+            Description = "Run name (default: demo-<preset>-<strategy>); the same name resumes that run.",
         };
         var strategy = new Option<string>("--strategy")
         {
-            Description = "distillation, diversity-aware or diversity-aware+distillation.",
-            DefaultValueFactory = _ => "distillation",
+            Description =
+                "diversity-aware (twins of real records; no model released), distillation (a student model trained "
+                + "on filtered teacher samples, and its samples) or diversity-aware+distillation (a student trained "
+                + "on filtered twins, and its twins).",
+            DefaultValueFactory = _ => PipelineSpecFile.StrategyName(DemoPresets.DefaultStrategy),
         };
         strategy.AcceptOnlyFromAmong("distillation", "diversity-aware", "diversity-aware+distillation");
         var keepSilo = new Option<bool>("--keep-silo")
@@ -80,12 +83,7 @@ internal static class DemoCommand
                     var outDir = Path.GetFullPath(parse.GetValue(output)!);
                     var presetName = parse.GetValue(preset)!;
                     var strategyName = parse.GetValue(strategy)!;
-                    var runName = parse.GetValue(run)
-                        ?? (
-                            strategyName == "distillation"
-                                ? $"demo-{presetName}"
-                                : $"demo-{presetName}-{strategyName.Replace('+', '-')}"
-                        );
+                    var runName = parse.GetValue(run) ?? $"demo-{presetName}-{strategyName.Replace('+', '-')}";
                     var datasetName = parse.GetValue(dataset) ?? DemoPresets.DatasetFor(presetName);
                     var spec = DemoPresets.For(
                         presetName,

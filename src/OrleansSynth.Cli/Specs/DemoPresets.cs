@@ -21,11 +21,18 @@ internal static class DemoPresets
 
     public static string DatasetFor(string preset) => preset == "quick" ? QuickDataset : "fashion-mnist";
 
+    /// <summary>
+    /// The strategy of <c>synth demo</c> and of a run spec that names none: twins, which released a closer synthetic
+    /// set sooner than the distillation student at every preset measured (docs/results.md, "Which strategy a new user
+    /// gets"). It releases no model; the distillation strategies do.
+    /// </summary>
+    public const PipelineStrategy DefaultStrategy = PipelineStrategy.DiversityAware;
+
     public static PipelineSpec For(
         string preset,
         string dataset,
         string output,
-        PipelineStrategy strategy = PipelineStrategy.Distillation
+        PipelineStrategy strategy = DefaultStrategy
     )
     {
         var (spec, twinRecords, twins) = preset switch
@@ -57,9 +64,8 @@ internal static class DemoPresets
                 ThreeTwinsAt(1.4)
             ),
             // Twins: 4,500 records at w = 1 (one network evaluation per step, no unconditional branch), three each:
-            // 13,500
-            // twins for the sampling time 4,500 took at w = 1.4, and a classifier on them 1.3 points closer to real
-            // (docs/lab-notebook.md: the twin-recipe benchmark).
+            // 13,500 twins for the sampling time 4,500 took at w = 1.4, and a classifier on them 1.3 points closer to
+            // real (docs/lab-notebook.md: the twin-recipe benchmark).
             "default" => (
                 new PipelineSpec(
                     dataset,
@@ -80,10 +86,8 @@ internal static class DemoPresets
                 ThreeTwinsAt(1.0)
             ),
             // Default's measured ceiling was then the teacher (docs/lab-notebook.md): twice its width, twice its steps,
-            // and
-            // twice the records the default twinned at the time (1,500). The default's later recipe, 4,500 records at w
-            // = 1,
-            // has not been measured at this width: long keeps the settings its 84-minute run measured.
+            // and twice the records the default twinned at the time (1,500). The default's later recipe, 4,500 records
+            // at w = 1, has not been measured at this width: long keeps the settings its 84-minute run measured.
             "long" => (
                 new PipelineSpec(
                     dataset,

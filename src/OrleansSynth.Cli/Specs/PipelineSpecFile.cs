@@ -12,7 +12,7 @@ namespace OrleansSynth.Cli.Specs;
 /// <code>
 /// dataset: fashion-mnist
 /// preset: default               # or quick, or long: the values of every key left out
-/// strategy: distillation        # or diversity-aware, or diversity-aware+distillation
+/// strategy: diversity-aware     # or distillation, or diversity-aware+distillation
 /// output: out/my-run
 /// teacher: { steps: 2400 }
 /// student: { steps: 1200 }
@@ -136,6 +136,16 @@ internal static class PipelineSpecFile
             _ => null,
         };
 
+    /// <summary>A strategy's name as a run spec or the command line writes it.</summary>
+    public static string StrategyName(PipelineStrategy strategy) =>
+        strategy switch
+        {
+            PipelineStrategy.Distillation => "distillation",
+            PipelineStrategy.DiversityAware => "diversity-aware",
+            PipelineStrategy.DiversityAwareDistillation => "diversity-aware+distillation",
+            _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
+        };
+
     /// <summary>The sampler named as in a run spec, or null.</summary>
     public static DiffusionSamplerKind? ParseSampler(string name) =>
         name switch
@@ -150,7 +160,7 @@ internal static class PipelineSpecFile
     {
         public string Dataset { get; set; } = "";
         public string Preset { get; set; } = "default";
-        public string Strategy { get; set; } = "distillation";
+        public string Strategy { get; set; } = StrategyName(DemoPresets.DefaultStrategy);
         public string? Output { get; set; }
         public Diffusion Teacher { get; set; } = new();
         public Diffusion Student { get; set; } = new();

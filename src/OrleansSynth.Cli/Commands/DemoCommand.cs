@@ -19,12 +19,12 @@ internal static class DemoCommand
         var preset = new Option<string>("--preset")
         {
             Description =
-                "quick (small models, 300 samples, on a 6,000-record slice of Fashion-MNIST: a release in about 7 "
-                + "minutes) or default (the full-size "
-                + "run: a 2,400-step teacher, 1,500 samples; the users' audit, whose 3,000-step encoder and "
-                + "12,000-step pair verifier are trained on first use and cached per dataset) or long "
-                + "(under two hours on 2 cores: a 4,800-step teacher twice as wide, 3,000 samples or "
-                + "records twinned, the same audit).",
+                "quick (small models, 300 records twinned or 300 samples, on a 6,000-record slice of Fashion-MNIST: "
+                + "a release in 5 to 7 minutes), default (a 2,400-step teacher, 4,500 records twinned three times or "
+                + "1,500 samples; the users' audit, whose 3,000-step encoder and 12,000-step pair verifier are trained "
+                + "on first use and cached per dataset) or long (under two hours on 2 cores once the audit models "
+                + "are cached: a 4,800-step teacher twice as wide, 3,000 records twinned or 3,000 samples, the same "
+                + "audit).",
             DefaultValueFactory = _ => "default",
         };
         preset.AcceptOnlyFromAmong(DemoPresets.Names);

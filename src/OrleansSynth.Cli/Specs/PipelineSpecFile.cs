@@ -16,14 +16,14 @@ namespace OrleansSynth.Cli.Specs;
 /// output: out/my-run
 /// teacher: { steps: 2400 }
 /// student: { steps: 1200 }
-/// sampling: { count: 1500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }   # or
-/// sampler: ddim
+/// # count: records twinned (distillation: samples); sampler: or ddim
+/// sampling: { count: 4500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }
 /// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 12000, verifierBatch: 128,
 ///   verifierLookAlikes: 8 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }
-/// diversity: { candidates: 3, guidance: 1.0, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0, twinsPerRecord:
-/// 3 }   # sampling.count: records twinned
+/// diversity: { candidates: 3, guidance: 1.0, guidanceStep: 0.1, guidanceFloor: 0.5, linkPenalty: 1.0,
+///   twinsPerRecord: 3 }
 /// </code>
 /// </summary>
 internal static class PipelineSpecFile

@@ -71,8 +71,7 @@ public sealed record AuditSummaryView(
 );
 
 /// <param name="Preparation">The training of the audit's models before any tile is planned (the encoder's, then the
-/// pair
-/// verifier's), as this activation saw it; null when both came from the cache.</param>
+/// pair verifier's), as this activation saw it; null when both came from the cache.</param>
 [GenerateSerializer, Immutable]
 public sealed record AuditStatus(
     [property: Id(0)] WorkState State,

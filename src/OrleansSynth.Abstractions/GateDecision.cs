@@ -1,6 +1,6 @@
 namespace OrleansSynth.Abstractions;
 
-/// <summary>What the distillation gate looked at.</summary>
+/// <summary>What the gate before the student or the release looked at.</summary>
 [GenerateSerializer, Immutable]
 public sealed record GateEvidence(
     [property: Id(0)] int TilesTotal,

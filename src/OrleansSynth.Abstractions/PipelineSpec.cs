@@ -73,8 +73,8 @@ public sealed record PipelineSpec(
     /// <summary>
     /// This spec as meant, for one from before its verifier keys existed: stored by an earlier version, or sent by an
     /// older client or silo during a rolling upgrade. Orleans reads a missing field as its type's default, 0, which no
-    /// valid spec holds for these keys, so 0 reads as the key's default. Applied where a grain takes a spec in and where
-    /// it activates with a stored one.
+    /// valid spec holds for these keys, so 0 reads as the key's default. Applied where a grain takes a spec in and
+    /// where it activates with a stored one.
     /// </summary>
     public PipelineSpec WithMissingKeysDefaulted() =>
         this with

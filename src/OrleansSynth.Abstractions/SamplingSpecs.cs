@@ -1,13 +1,13 @@
 namespace OrleansSynth.Abstractions;
 
 /// <summary>
-/// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of <paramref
-/// name="ShardSize"/>.
-/// Without <paramref name="ClassCounts"/> the labels are class-balanced; with it they follow those proportions
-/// (e.g. the real training set's label counts). With <paramref name="Twins"/> it is diversity-aware instead: twins
-/// for each of <paramref name="Count"/> records (real training records, or the synthetic ones the twin spec names).
-/// A checkpoint that reads reports draws each sample from the report of a training record of its label in
-/// <paramref name="PromptsFrom"/> (a registered dataset), so prompts keep the training split's proportions.
+/// A sampling job: <paramref name="Count"/> images from a checkpoint, split into shards of
+/// <paramref name="ShardSize"/>. Without <paramref name="ClassCounts"/> the labels are class-balanced; with it they
+/// follow those proportions (e.g. the real training set's label counts). With <paramref name="Twins"/> it is
+/// diversity-aware instead: twins for each of <paramref name="Count"/> records (real training records, or the synthetic
+/// ones the twin spec names). A checkpoint that reads reports draws each sample from the report of a training record of
+/// its label in <paramref name="PromptsFrom"/> (a registered dataset), so prompts keep the training split's
+/// proportions.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record SamplingJobSpec(

@@ -2,8 +2,7 @@ namespace OrleansSynth.Abstractions;
 
 /// <summary>How far one piece of a run's work has come.</summary>
 /// <param name="Name">The work's grain id, e.g. "run/teacher"; for a model an audit or a twins job trains first, the
-/// grain id
-/// and the model, e.g. "run/teacher-audit (pair verifier)".</param>
+/// grain id and the model, e.g. "run/teacher-audit (pair verifier)".</param>
 /// <param name="Unit">What is counted: "steps", "shards" or "tiles".</param>
 [GenerateSerializer, Immutable]
 public sealed record WorkProgress(

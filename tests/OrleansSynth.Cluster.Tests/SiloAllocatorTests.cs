@@ -52,8 +52,8 @@ public sealed class SiloAllocatorTests : IDisposable
 
         Assert.True(healthy && !silo.HasExited, $"the silo did not come up:\n{silo.Output}");
         // The process the test started is the one serving, and its environment (as of its last execve) has both
-        // settings;
-        // glibc ends each tunable's value in place as it reads them, so /proc shows the variable cut at every ':'.
+        // settings; glibc ends each tunable's value in place as it reads them, so /proc shows the variable cut at every
+        // ':'.
         var environment = await File.ReadAllTextAsync($"/proc/{silo.Id}/environ");
         Assert.Contains(
             $"{NativeAllocator.TunablesVariable}={usersOwn}:{NativeAllocator.GlibcTunables}".Replace(':', '\0'),

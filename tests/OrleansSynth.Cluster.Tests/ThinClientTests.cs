@@ -223,7 +223,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
             WorkState.Cancelled,
             (await cluster.Grains.GetGrain<IPipelineCoordinatorGrain>(run).GetPipelineStatus()).State
         );
-        // A run that ended before writing a release (cancelled here, or refused at the distillation gate) has nothing
+        // A run that ended before writing a release (cancelled here, or refused at a gate) has nothing
         // to export: said plainly, with the run's exit code, and nothing written.
         var to = Path.Combine(cluster.Root, "cancelled-export");
         var export = await Synth(["run", "export", run, "--to", to]);
@@ -456,6 +456,8 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
     private string Spec(string name, int teacherSteps, bool approval, string? dataset = null) =>
         $$"""
             dataset: {{dataset ?? cluster.Dataset}}
+            # The teacher-student path: these runs follow its stages by name.
+            strategy: distillation
             output: out/{{name}}
             teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
             student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }

@@ -49,6 +49,8 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
             Path.Combine(work, "spec.yaml"),
             $$"""
             dataset: /data/datasets/fashion-mnist-small
+            # The teacher-student path: the test kills a silo while the teacher's samples are drawn.
+            strategy: distillation
             output: out/{{run}}
             teacher: { steps: 20, batchSize: 16, baseChannels: 16, timesteps: 50 }
             student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }

@@ -111,7 +111,7 @@ internal static class DemoCommand
                                 + $", {(local ? $"a local silo; data in {dataRoot}" : cluster.Target.ToString())}"
                         );
                         var status = await RunWatcher.WatchAsync(coordinator, quiet: false, cancellationToken);
-                        // A run refused at the distillation gate ends before any release is written: then there is
+                        // A run refused at a gate ends before any release is written: then there is
                         // nothing to export.
                         if (
                             status.State is WorkState.Completed or WorkState.Refused

@@ -270,7 +270,7 @@ internal static class RunCommands
                     && await coordinator.GetRelease() is null
                 )
                 {
-                    // Ended before a release was written (refused at the distillation gate, failed or cancelled):
+                    // Ended before a release was written (refused at a gate, failed or cancelled):
                     // nothing to download.
                     Ended(parse.GetValue(run)!, status);
                     Console.Error.WriteLine(

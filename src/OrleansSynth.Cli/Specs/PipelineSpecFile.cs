@@ -16,7 +16,7 @@ namespace OrleansSynth.Cli.Specs;
 /// output: out/my-run
 /// teacher: { steps: 2400 }
 /// student: { steps: 1200 }
-/// # count: records twinned (distillation: samples); sampler: or ddim
+/// # count: real records twinned (distillation: samples); or sampler: ddim
 /// sampling: { count: 4500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }
 /// audit: { alpha: 0.02, encoderSteps: 3000, canaries: 200, verifierSteps: 12000, verifierBatch: 128,
 ///   verifierLookAlikes: 8 }

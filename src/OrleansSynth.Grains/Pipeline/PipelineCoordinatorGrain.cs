@@ -186,7 +186,12 @@ public sealed partial class PipelineCoordinatorGrain(
             state.State.Decisions.RemoveRange(0, excess);
         await WriteOneAtATimeAsync(state);
         metrics.Gate(this.GetPrimaryKeyString(), decision.Open);
-        LogDecision(this.GetPrimaryKeyString(), decision.Open, string.Join("; ", reasons));
+        LogDecision(
+            this.GetPrimaryKeyString(),
+            state.State.Spec?.TrainsStudent == false ? ReleaseGateStage : DistillationGateStage,
+            decision.Open,
+            string.Join("; ", reasons)
+        );
         return decision;
     }
 
@@ -271,6 +276,6 @@ public sealed partial class PipelineCoordinatorGrain(
     )]
     private partial void LogStudent(string run, string student, int count);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: distillation gate open={Open} {Reasons}")]
-    private partial void LogDecision(string run, bool open, string reasons);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pipeline {Run}: {Gate} open={Open} {Reasons}")]
+    private partial void LogDecision(string run, string gate, bool open, string reasons);
 }

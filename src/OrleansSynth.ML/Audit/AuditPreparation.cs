@@ -23,8 +23,7 @@ public static class AuditPreparation
     public const string Verifier = "pair verifier";
 
     /// <param name="progress">Told the model in training (<see cref="Encoder"/> or <see cref="Verifier"/>) and how far
-    /// it has come;
-    /// a model from the cache reports nothing.</param>
+    /// it has come; a model from the cache reports nothing.</param>
     public static AuditReference Prepare(
         ImageDataset training,
         ImageDataset heldOut,

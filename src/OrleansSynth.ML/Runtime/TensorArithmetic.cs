@@ -5,11 +5,11 @@ namespace OrleansSynth.ML.Runtime;
 
 /// <summary>
 /// Tensor arithmetic with numbers, whose scalars outlive the native call. TorchSharp's operators and overloads such as
-/// <c>x * 0.5</c>, <c>x + y</c> (an addition with alpha 1) or <c>clamp(0, 1)</c> turn each number into a temporary <see
-/// cref="Scalar"/> and pass libtorch its handle; nothing references the object during the call, so a garbage collection
-/// started by another thread can finalize it and free the native scalar while libtorch reads it. CI saw it fail
-/// training runs ("Unknown scalar type"); reused memory could as well give a wrong number silently. Here every scalar
-/// is a static field or a <c>using</c> local that is disposed only after the call returns. The OS0001 analyzer
+/// <c>x * 0.5</c>, <c>x + y</c> (an addition with alpha 1) or <c>clamp(0, 1)</c> turn each number into a temporary
+/// <see cref="Scalar"/> and pass libtorch its handle; nothing references the object during the call, so a garbage
+/// collection started by another thread can finalize it and free the native scalar while libtorch reads it. CI saw it
+/// fail training runs ("Unknown scalar type"); reused memory could as well give a wrong number silently. Here every
+/// scalar is a static field or a <c>using</c> local that is disposed only after the call returns. The OS0001 analyzer
 /// (src/OrleansSynth.Analyzers) fails the build wherever a temporary scalar would be made.
 /// </summary>
 public static class TensorArithmetic

@@ -11,9 +11,8 @@ namespace OrleansSynth.ML.Training;
 
 /// <summary>
 /// One file holding a diffusion training run's full state: a JSON header (config, step, seed, loss history,
-/// dataset) then the model, EMA and optimizer tensors, written atomically. Its released form (<see
-/// cref="WriteRelease"/>)
-/// holds what sampling needs and nothing else.
+/// dataset) then the model, EMA and optimizer tensors, written atomically. Its released form
+/// (<see cref="WriteRelease"/>) holds what sampling needs and nothing else.
 /// </summary>
 public static class DiffusionCheckpoint
 {

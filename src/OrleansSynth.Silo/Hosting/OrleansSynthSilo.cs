@@ -89,8 +89,8 @@ public static class OrleansSynthSilo
                 // stays in Redis.
                 silo.UseKubernetesHosting();
                 // Orleans' own default (the host's address) is filled in before the Kubernetes hosting would use
-                // POD_IP:
-                // the manifests pass the pod IP here too, so the advertised address is the pod's by construction.
+                // POD_IP: the manifests pass the pod IP here too, so the advertised address is the pod's by
+                // construction.
                 if (options.AdvertisedIp is { Length: > 0 } podIp)
                     silo.Configure<EndpointOptions>(endpoints =>
                         endpoints.AdvertisedIPAddress = System.Net.IPAddress.Parse(podIp)

@@ -11,8 +11,7 @@ public sealed class SiloHostOptions
     /// <summary>
     /// "embedded": one localhost silo with file storage; "redis": Redis membership, grain state and reminders;
     /// "kubernetes": the same in a pod, with Orleans' Kubernetes hosting (names, addresses and cluster ids from the
-    /// pod);
-    /// "azure": Azure Storage for all of it, artifacts included (no shared volume).
+    /// pod); "azure": Azure Storage for all of it, artifacts included (no shared volume).
     /// </summary>
     public string Mode { get; set; } = "embedded";
 

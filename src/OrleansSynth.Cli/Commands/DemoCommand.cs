@@ -51,7 +51,7 @@ internal static class DemoCommand
                 + "on filtered twins, and its twins).",
             DefaultValueFactory = _ => PipelineSpecFile.StrategyName(DemoPresets.DefaultStrategy),
         };
-        strategy.AcceptOnlyFromAmong("distillation", "diversity-aware", "diversity-aware+distillation");
+        strategy.AcceptOnlyFromAmong([.. PipelineSpecFile.Strategies.Keys]);
         var keepSilo = new Option<bool>("--keep-silo")
         {
             Description = "Leave the local silo this command started running afterwards.",

@@ -52,8 +52,7 @@ internal static class PipelineSpecFile
             throw new InvalidDataException($"{path}: 'dataset' is required.");
         var strategy = ParseStrategy(document.Strategy)
             ?? throw new InvalidDataException(
-                $"{path}: strategy '{document.Strategy}' is unknown; use distillation, diversity-aware or "
-                    + $"diversity-aware+distillation."
+                $"{path}: strategy '{document.Strategy}' is unknown; use {string.Join(", ", Strategies.Keys)}."
             );
         if (!DemoPresets.Names.Contains(document.Preset))
             throw new InvalidDataException(
@@ -126,25 +125,21 @@ internal static class PipelineSpecFile
         };
     }
 
-    /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
-    public static PipelineStrategy? ParseStrategy(string name) =>
-        name switch
+    /// <summary>Each strategy's name as a run spec or the command line writes it.</summary>
+    public static IReadOnlyDictionary<string, PipelineStrategy> Strategies { get; } =
+        new Dictionary<string, PipelineStrategy>
         {
-            "distillation" => PipelineStrategy.Distillation,
-            "diversity-aware" => PipelineStrategy.DiversityAware,
-            "diversity-aware+distillation" => PipelineStrategy.DiversityAwareDistillation,
-            _ => null,
+            ["distillation"] = PipelineStrategy.Distillation,
+            ["diversity-aware"] = PipelineStrategy.DiversityAware,
+            ["diversity-aware+distillation"] = PipelineStrategy.DiversityAwareDistillation,
         };
 
+    /// <summary>The strategy named as in a run spec or on the command line, or null.</summary>
+    public static PipelineStrategy? ParseStrategy(string name) =>
+        Strategies.TryGetValue(name, out var strategy) ? strategy : null;
+
     /// <summary>A strategy's name as a run spec or the command line writes it.</summary>
-    public static string StrategyName(PipelineStrategy strategy) =>
-        strategy switch
-        {
-            PipelineStrategy.Distillation => "distillation",
-            PipelineStrategy.DiversityAware => "diversity-aware",
-            PipelineStrategy.DiversityAwareDistillation => "diversity-aware+distillation",
-            _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, null),
-        };
+    public static string StrategyName(PipelineStrategy strategy) => Strategies.Single(s => s.Value == strategy).Key;
 
     /// <summary>The sampler named as in a run spec, or null.</summary>
     public static DiffusionSamplerKind? ParseSampler(string name) =>

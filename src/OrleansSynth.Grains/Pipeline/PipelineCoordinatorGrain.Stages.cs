@@ -62,6 +62,9 @@ public sealed partial class PipelineCoordinatorGrain
     private const string DistillationGateStage = "distillation gate";
     private const string ReleaseGateStage = "release gate";
 
+    /// <summary>The gate a run's samples pass: before its student, or before its release when it trains none.</summary>
+    private static string GateStage(PipelineSpec spec) => spec.TrainsStudent ? DistillationGateStage : ReleaseGateStage;
+
     /// <summary>One step of a run: its name in the run's status, and what it does, returning its detail line.</summary>
     private sealed record PipelineStage(string Name, Func<RunProgress, Task<string>> Run);
 
@@ -136,7 +139,7 @@ public sealed partial class PipelineCoordinatorGrain
                 decision.Reasons.Count == 1 && decision.Evidence is { ApprovalRequired: true, ApprovedBy: null };
             if (!waitsForApproval)
                 throw new GateRefusedException($"the gate refused: {string.Join("; ", decision.Reasons)}");
-            SetStageDetail(run.Spec.TrainsStudent ? DistillationGateStage : ReleaseGateStage, "waiting for approval");
+            SetStageDetail(GateStage(run.Spec), "waiting for approval");
             await _approved.Task;
             decision = await RequestDistillation("pipeline");
         }

@@ -188,7 +188,7 @@ public sealed partial class PipelineCoordinatorGrain(
         metrics.Gate(this.GetPrimaryKeyString(), decision.Open);
         LogDecision(
             this.GetPrimaryKeyString(),
-            state.State.Spec?.TrainsStudent == false ? ReleaseGateStage : DistillationGateStage,
+            state.State.Spec is { } spec ? GateStage(spec) : DistillationGateStage,
             decision.Open,
             string.Join("; ", reasons)
         );

@@ -9,10 +9,10 @@ namespace OrleansSynth.Cli.Specs;
 internal static class AuditDefaults
 {
     public const double Alpha = 0.02;
-    public const int EncoderSteps = 3000;
+    public const int EncoderSteps = 1000;
     public const int Canaries = 200;
 
-    /// <summary>Trained once per dataset and encoder, then cached on the silos: about 14 minutes on 2 CPU cores the
-    /// first time.</summary>
+    /// <summary>Trained once per dataset and encoder, then cached on the silos: with the encoder, about 13 minutes on 2
+    /// CPU cores the first time.</summary>
     public const int VerifierSteps = 12_000;
 }

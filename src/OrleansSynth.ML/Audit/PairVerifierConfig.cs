@@ -9,8 +9,9 @@ public sealed record PairVerifierConfig
 
     /// <summary>
     /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
-    /// compound copies at alpha 2% with the 3,000-step encoder: 12,000 steps catch 95.8% with 1.9% of unseen images
-    /// flagged; without batch normalisation they caught 93.2%, and 24,000 steps 96.4% (docs/lab-notebook.md).
+    /// compound copies at alpha 2% with the default encoder: 12,000 steps catch 95.6% with 1.7% of unseen images
+    /// flagged; 8,000 steps caught 92.0% (with the encoder of before, 3,000 steps without batch normalisation;
+    /// docs/lab-notebook.md).
     /// </summary>
     public int Steps { get; init; } = 12_000;
 

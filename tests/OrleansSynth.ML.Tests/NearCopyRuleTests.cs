@@ -41,7 +41,7 @@ public class NearCopyRuleTests(FashionMnistFixture fashion)
         // Half-size garments on black: 7% mean intensity, most test images within 2% of some training image.
         var training = SparseThumbnails.Of(fashion.Train.Subset(Enumerable.Range(0, 3000).ToArray(), "train-3k"));
         var heldOut = SparseThumbnails.Of(fashion.Test.Subset(Enumerable.Range(0, 4000).ToArray(), "test-4k"));
-        var unseen = SparseThumbnails.Of(fashion.Test.Subset(Enumerable.Range(5000, 1000).ToArray(), "unseen"));
+        var unseen = SparseThumbnails.Of(fashion.Test.Subset(Enumerable.Range(4000, 6000).ToArray(), "unseen"));
         var settings = new AuditSettings { Alpha = 0.02, Canaries = 0 };
         using var reference = AuditPreparation.Prepare(
             training,
@@ -61,9 +61,14 @@ public class NearCopyRuleTests(FashionMnistFixture fashion)
         var report = PrivacyAuditor.Audit(reference, unseen, settings);
 
         // A fixed 2% tolerance would have flagged most of them; the calibrated one is far tighter.
-        Assert.True(withinCeiling > 500, $"only {withinCeiling} of 1,000 unseen images within 2%: not sparse enough");
+        Assert.True(
+            withinCeiling > unseen.Count / 2,
+            $"only {withinCeiling} of {unseen.Count} unseen images within 2%: not sparse enough"
+        );
         Assert.True(reference.NearCopyTolerance < 0.01, $"near-copy tolerance {reference.NearCopyTolerance:P2}");
-        // alpha = 2%: 1,000 unseen images flag ~20; 35 or more would be a 1-in-1000 event if calibration were right.
-        Assert.True(report.Summary.Flagged < 35, $"flagged {report.Summary.Flagged} of 1,000 unseen sparse images");
+        // alpha = 2%, set on about 2,000 held-out images and checked on 6,000 others: the two samples' spread together
+        // is 0.36 points, so a rate of 3.1% or more would be a 1-in-1000 event if calibration were right.
+        var rate = (double)report.Summary.Flagged / unseen.Count;
+        Assert.True(rate < 0.031, $"flagged {report.Summary.Flagged} of {unseen.Count} unseen sparse images");
     }
 }

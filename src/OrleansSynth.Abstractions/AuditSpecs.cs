@@ -14,7 +14,7 @@ public sealed record AuditSpec(
     [property: Id(3)] int TopK = 5,
     [property: Id(4)] int SyntheticTile = 1024,
     [property: Id(5)] int RealTile = 8192,
-    [property: Id(6)] int EncoderSteps = 1000,
+    [property: Id(6)] int EncoderSteps = PipelineSpec.DefaultEncoderSteps,
     [property: Id(7)] int Canaries = 200,
     [property: Id(8)] int VerifierSteps = 0,
     [property: Id(9)] int VerifierBatch = PipelineSpec.DefaultVerifierBatch,

@@ -37,7 +37,7 @@ public sealed record ExternalAuditSpec(
     [property: Id(0)] string Dataset,
     [property: Id(1)] string SyntheticFolder,
     [property: Id(2)] double Alpha = 0.01,
-    [property: Id(3)] int EncoderSteps = 1000,
+    [property: Id(3)] int EncoderSteps = PipelineSpec.DefaultEncoderSteps,
     [property: Id(4)] int Canaries = 200,
     [property: Id(5)] int VerifierSteps = 0
 );

@@ -34,7 +34,7 @@ public sealed record PipelineSpec(
     [property: Id(7)] double Guidance = 2.0,
     [property: Id(8)] int SamplerSteps = 50,
     [property: Id(9)] double Alpha = 0.01,
-    [property: Id(10)] int EncoderSteps = 1000,
+    [property: Id(10)] int EncoderSteps = PipelineSpec.DefaultEncoderSteps,
     [property: Id(11)] int ClassifierSteps = 1500,
     [property: Id(12)] int SyntheticTile = 1024,
     [property: Id(13)] int RealTile = 8192,
@@ -49,6 +49,10 @@ public sealed record PipelineSpec(
     [property: Id(22)] int VerifierLookAlikes = PipelineSpec.DefaultVerifierLookAlikes
 )
 {
+    /// <summary>The re-identification encoder's training steps unless a spec says otherwise (every audit contract's
+    /// default).</summary>
+    public const int DefaultEncoderSteps = 1000;
+
     /// <summary>The pair verifier's batch unless a spec says otherwise.</summary>
     public const int DefaultVerifierBatch = 128;
 

@@ -60,7 +60,7 @@ public sealed record TwinSamplingSpec(
     [property: Id(0)] string Dataset,
     [property: Id(1)] ArtifactRef FeatureExtractor,
     [property: Id(2)] DiversityOptions Options,
-    [property: Id(3)] int EncoderSteps = 1000,
+    [property: Id(3)] int EncoderSteps = PipelineSpec.DefaultEncoderSteps,
     [property: Id(4)] double Alpha = 0.01,
     [property: Id(5)] SyntheticTrainingSet? Sources = null
 );

@@ -3,7 +3,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim] [rounds]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache
 // folder] [alpha] [verifier steps] [verifier batch] [verifier learning rate | -] [training records | -]
-// [fashion-mnist | thumbnails] [look-alike neighbours]
+// [fashion-mnist | thumbnails | dataset path] [look-alike neighbours]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch]
 // [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch]

@@ -60,6 +60,8 @@ public static class ClassifierRecipeBenchmark
             new("cosine-800", 800, mild, false, 0, 0, Cosine: true),
             new("cosine-1600", 1600, mild, false, 0, 0, Cosine: true),
             new("cosine-smooth-800", 800, mild, false, 0.1, 0, Cosine: true),
+            new("cosine-flip-800", 800, mild, true, 0, 0, Cosine: true),
+            new("cosine-early-1600", 1600, mild, false, 0, 0.1, Cosine: true),
         };
         foreach (var recipe in recipes.Where(r => names.Length == 0 || names.Contains(r.Name)))
         {

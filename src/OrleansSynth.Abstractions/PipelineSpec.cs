@@ -63,7 +63,7 @@ public sealed record PipelineSpec(
 
     public static bool IsVerifierBatchInRange(int batch) => batch is >= MinVerifierBatch and <= MaxVerifierBatch;
 
-    /// <summary>The verifier's look-alikes unless a spec says otherwise (the users' 12,000-step verifier was measured
+    /// <summary>The verifier's look-alikes unless a spec says otherwise (the users' 14,000-step verifier was measured
     /// with 8).</summary>
     public const int DefaultVerifierLookAlikes = 8;
 

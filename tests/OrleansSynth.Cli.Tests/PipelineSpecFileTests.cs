@@ -148,7 +148,7 @@ public sealed class PipelineSpecFileTests : IDisposable
     {
         // The measured default: the verifier decides, at alpha 2%.
         var defaults = PipelineSpecFile.Load(Write("dataset: fashion-mnist\n"), outputRoot: _folder);
-        Assert.Equal((12_000, 0.02), (defaults.VerifierSteps, defaults.Alpha));
+        Assert.Equal((14_000, 0.02), (defaults.VerifierSteps, defaults.Alpha));
         Assert.Equal(
             0,
             PipelineSpecFile

@@ -462,7 +462,7 @@ public sealed class ThinClientTests(RedisSiloProcesses cluster) : IClassFixture<
             teacher: { steps: {{teacherSteps}}, batchSize: 16, baseChannels: 16, timesteps: 50 }
             student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
             sampling: { count: 20, shardSize: 10, steps: 3 }
-            # The encoder's link rule decides: the default 12,000-step verifier has no place in a test of the client.
+            # The encoder's link rule decides: the default 14,000-step verifier has no place in a test of the client.
             audit: { encoderSteps: 20, canaries: 20, verifierSteps: 0 }
             # A 20-step encoder cannot prove its recall; these runs test the client,
             # so the canary minimum is off here only.

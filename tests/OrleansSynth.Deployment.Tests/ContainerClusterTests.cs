@@ -55,7 +55,7 @@ public sealed class ContainerClusterTests(DockerEngine engine, ITestOutputHelper
             teacher: { steps: 20, batchSize: 16, baseChannels: 16, timesteps: 50 }
             student: { steps: 10, batchSize: 16, baseChannels: 16, timesteps: 50 }
             sampling: { count: {{samples}}, shardSize: 5, steps: 25 }
-            # The encoder's link rule decides: the default 12,000-step verifier has no place
+            # The encoder's link rule decides: the default 14,000-step verifier has no place
             # in a test of the deployment.
             audit: { encoderSteps: 20, canaries: 20, verifierSteps: 0 }
             # A 20-step encoder cannot prove its recall: this run tests the deployment, so the canary minimum is off.

@@ -22,8 +22,8 @@ public class PlantedCopiesAuditTests(FashionMnistFixture fashion, ITestOutputHel
     /// The audit the quick preset runs (`synth demo --preset quick`): a 1,000-step encoder, then a pair verifier of
     /// 4,000 steps of 64 pairs whose negatives are each record's 2 nearest look-alikes, at alpha 2%. With the
     /// verifier's batch normalisation this test caught 98.0% of its 200 compound copies, 2.7% of its 300 unseen images
-    /// and 99.5% of its canaries (docs/lab-notebook.md). The default preset's audit (12,000 steps of 128 on all 60,000
-    /// records) takes about 20 minutes to train: the benchmark measures it, not the suite.
+    /// and 99.5% of its canaries (docs/lab-notebook.md). The default preset's audit (14,000 steps of 128 on all 60,000
+    /// records) takes about 12 minutes to train: the benchmark measures it, not the suite.
     /// </summary>
     private static readonly AuditSettings QuickPresetAudit = new()
     {

@@ -21,7 +21,7 @@ internal static class DemoCommand
             Description =
                 "quick (small models, 300 records twinned or 300 samples, on a 6,000-record slice of Fashion-MNIST: "
                 + "a release in 5 to 7 minutes), default (a 2,400-step teacher, 4,500 records twinned three times or "
-                + "1,500 samples; the users' audit, whose 1,000-step encoder and 12,000-step pair verifier are trained "
+                + "1,500 samples; the users' audit, whose 1,000-step encoder and 14,000-step pair verifier are trained "
                 + "on first use and cached per dataset) or long (under two hours on 2 cores once the audit models "
                 + "are cached: a 4,800-step teacher of 48 base channels, 4,500 records twinned three times or 3,000 "
                 + "samples, the same audit).",

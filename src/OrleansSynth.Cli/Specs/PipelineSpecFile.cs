@@ -18,7 +18,7 @@ namespace OrleansSynth.Cli.Specs;
 /// student: { steps: 1200 }
 /// # count: real records twinned (distillation: samples); or sampler: ddim
 /// sampling: { count: 4500, shardSize: 250, guidance: 2.0, sampler: dpm-solver++, steps: 15, labels: balanced }
-/// audit: { alpha: 0.02, encoderSteps: 1000, canaries: 200, verifierSteps: 12000, verifierBatch: 128,
+/// audit: { alpha: 0.02, encoderSteps: 1000, canaries: 200, verifierSteps: 14000, verifierBatch: 128,
 ///   verifierLookAlikes: 8 }
 /// gate: { minimumSamples: 1000, requireApproval: false, minimumCanaryRecall: 0.95, studentFlaggedRateCeiling: 0.05 }
 /// utility: { classifierSteps: 800 }

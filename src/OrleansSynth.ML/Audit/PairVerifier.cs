@@ -47,7 +47,11 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
 
     /// <summary>Pairs [B,3C,H,W] (see <see cref="Pair"/>) to logits [B]: above 0 leans towards "a copy of this
     /// record".</summary>
-    public override Tensor forward(Tensor pairs) => head.forward(features.forward(pairs)).squeeze(1);
+    public override Tensor forward(Tensor pairs)
+    {
+        using var scope = NewDisposeScope();
+        return head.forward(features.forward(MemoryLayout.ChannelsLast(pairs))).squeeze(1).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Query and record [B,C,H,W] in [-1, 1], each in canonical pose, and their difference, stacked on
     /// channels.</summary>

@@ -37,8 +37,17 @@ public static class PlantedCopiesBenchmark
         // "thumbnails" shrinks Fashion-MNIST's garments to make them; any other name or path is loaded as it is.
         var name = dataset == "thumbnails" ? "fashion-mnist" : dataset;
         var training = DatasetCatalog.Load(name, DatasetSplit.Train);
+        // The hand-made copies are 28 x 28 grey images.
+        if (training is not { Channels: 1, Height: 28, Width: 28 })
+            throw new ArgumentException(
+                $"{dataset}: images are {training.Channels}x{training.Height}x{training.Width}; the planted copies "
+                    + "are made for 1x28x28."
+            );
         if (records is { } slice)
-            training = training.Subset(Enumerable.Range(0, slice).ToArray(), $"{name}/train-{slice}");
+            training = training.Subset(
+                Enumerable.Range(0, Math.Min(slice, training.Count)).ToArray(),
+                $"{name}/train-{slice}"
+            );
         var heldOut = DatasetCatalog.Load(name, DatasetSplit.Test);
         if (dataset == "thumbnails")
             (training, heldOut) = (SparseThumbnails.Of(training), SparseThumbnails.Of(heldOut));

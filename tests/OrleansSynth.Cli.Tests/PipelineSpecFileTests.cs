@@ -110,7 +110,7 @@ public sealed class PipelineSpecFileTests : IDisposable
             PipelineStrategy.DiversityAware
         );
         Assert.Equal(preset with { Teacher = preset.Teacher with { Steps = 100 }, Canaries = 20 }, spec);
-        // Not the default preset's values: the long one's wider teacher and larger set.
+        // Not the default preset's values: the long one's wider teacher.
         Assert.NotEqual(
             DemoPresets.For("default", "fashion-mnist", "").Teacher.BaseChannels,
             spec.Teacher.BaseChannels

@@ -10,8 +10,8 @@ public sealed record PairVerifierConfig
     /// <summary>
     /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
     /// compound copies at alpha 2% with the default encoder: 14,000 steps catch 96.2% with 1.7% of unseen images
-    /// flagged, in less time than 12,000 took before the input was stored channels last (95.6% and 94.8% in two
-    /// trainings of 12,000); 8,000 steps caught 92.0% (with the encoder of before; docs/lab-notebook.md).
+    /// flagged (95.6% and 94.8% in two trainings of 12,000, before and after the input was stored channels last);
+    /// 8,000 steps caught 92.0% (with the encoder of before; docs/lab-notebook.md).
     /// </summary>
     public int Steps { get; init; } = 14_000;
 

@@ -21,6 +21,7 @@ using OrleansSynth.Benchmarks;
 // [count] [classifier steps] [guidance/steps ...]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset]
 // [recipe ...]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-precision [verifier steps] [rounds]
 // Tuned as the silo is, so the numbers are the silo's (the PyTorch reference gets the same settings).
 OrleansSynth.ML.Runtime.NativeAllocator.ConfigureAtStart();
 var benchmark = args.FirstOrDefault() ?? "scan";
@@ -125,10 +126,17 @@ switch (benchmark)
             args.Length > 4 ? int.Parse(args[4]) : 0
         );
         return 0;
+    case "audit-precision":
+        AuditPrecisionBenchmark.Run(
+            args.Length > 1 ? int.Parse(args[1]) : 1000,
+            args.Length > 2 ? int.Parse(args[2]) : 3
+        );
+        return 0;
     default:
         Console.Error.WriteLine(
             $"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway "
-                + $"port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, classifier-recipe "
+                + $"port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, audit-precision, "
+                + $"classifier-recipe "
                 + $"<manifest | real:N>, twin-recipe <teacher> <feature extractor> <re-identification model>, "
                 + $"sample-recipe <diffusion checkpoint>"
         );

@@ -22,17 +22,18 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
         var w = config.Width;
         // Batch normalisation after each convolution: the same steps learn more (on Fashion-MNIST's 60,000 records,
         // 4,000 steps of 64 pairs caught 86.0% of the planted compound copies with it, 81.4% without).
+        var b = config.BFloat16;
         features = nn.Sequential(
-            nn.Conv2d(3 * channels, w, 3, padding: 1),
+            new BFloat16Convolution(3 * channels, w, 3, stride: 1, padding: 1, b),
             new BatchNormalization(w),
             nn.ReLU(),
-            nn.Conv2d(w, w, 3, stride: 2, padding: 1),
+            new BFloat16Convolution(w, w, 3, stride: 2, padding: 1, b),
             new BatchNormalization(w),
             nn.ReLU(),
-            nn.Conv2d(w, 2 * w, 3, padding: 1),
+            new BFloat16Convolution(w, 2 * w, 3, stride: 1, padding: 1, b),
             new BatchNormalization(2 * w),
             nn.ReLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, stride: 2, padding: 1),
+            new BFloat16Convolution(2 * w, 2 * w, 3, stride: 2, padding: 1, b),
             new BatchNormalization(2 * w),
             nn.ReLU(),
             nn.Flatten()
@@ -50,7 +51,9 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor pairs)
     {
         using var scope = NewDisposeScope();
-        return head.forward(features.forward(MemoryLayout.ChannelsLast(pairs))).squeeze(1).MoveToOuterDisposeScope();
+        // The head in 32-bit floats: the logits are compared with a calibrated threshold.
+        var features32 = features.forward(MemoryLayout.ChannelsLast(pairs)).to(ScalarType.Float32);
+        return head.forward(features32).squeeze(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Query and record [B,C,H,W] in [-1, 1], each in canonical pose, and their difference, stacked on

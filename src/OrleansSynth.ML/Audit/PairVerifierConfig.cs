@@ -8,6 +8,12 @@ public sealed record PairVerifierConfig
     public int Width { get; init; } = 32;
 
     /// <summary>
+    /// Convolutions multiply in bfloat16 on the CPU (<see cref="Models.BFloat16Convolution"/>); on by default where the
+    /// CPU does so natively (<see cref="Runtime.BFloat16Arithmetic"/>). Part of the cache key, like every field.
+    /// </summary>
+    public bool BFloat16 { get; init; } = Runtime.BFloat16Arithmetic.IsNativeOnCpu;
+
+    /// <summary>
     /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
     /// compound copies at alpha 2% with the default encoder: 14,000 steps catch 96.2% with 1.7% of unseen images
     /// flagged (95.6% and 94.8% in two trainings of 12,000, before and after the input was stored channels last);

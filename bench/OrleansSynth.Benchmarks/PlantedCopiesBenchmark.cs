@@ -18,6 +18,8 @@ public static class PlantedCopiesBenchmark
     /// <param name="verifierLearningRate">The verifier's peak learning rate (null: the default).</param>
     /// <param name="lookAlikes">How many of each record's nearest others its negatives are drawn among (null: the
     /// default).</param>
+    /// <param name="verifierBFloat16">The verifier's convolutions in bfloat16 or not (null: where the CPU multiplies
+    /// bfloat16 natively, as for users).</param>
     public static void Run(
         int copies,
         int unseen,
@@ -29,7 +31,8 @@ public static class PlantedCopiesBenchmark
         double? verifierLearningRate = null,
         int? records = null,
         string dataset = "fashion-mnist",
-        int? lookAlikes = null
+        int? lookAlikes = null,
+        bool? verifierBFloat16 = null
     )
     {
         var clock = Stopwatch.StartNew();
@@ -59,6 +62,7 @@ public static class PlantedCopiesBenchmark
             verifier = verifier with { LearningRate = rate };
         if (lookAlikes is { } k)
             verifier = verifier with { LookAlikeNeighbours = k };
+        verifier = verifier with { BFloat16 = verifierBFloat16 };
         var settings = new AuditSettings { Alpha = alpha, Verifier = verifier };
         using var reference = AuditPreparation.Prepare(
             training,

@@ -3,7 +3,8 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- scan [synthetic] [real] [dim] [rounds]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- planted [copies] [unseen] [encoder steps] [cache
 // folder] [alpha] [verifier steps] [verifier batch] [verifier learning rate | -] [training records | -]
-// [fashion-mnist | thumbnails | dataset path] [look-alike neighbours]
+// [fashion-mnist | thumbnails | dataset path] [look-alike neighbours] [float32 | bfloat16 | -, the verifier's
+// arithmetic]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- versus-pytorch [threads] [timed steps] [batch]
 // [samples] [ddim steps] [rounds]  (bench/scripts/versus-pytorch.sh installs python3-torch)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- cluster-vs-bare <gateway port> [steps] [batch]
@@ -49,7 +50,15 @@ switch (benchmark)
                 : null,
             args.Length > 9 && args[9] != "-" ? int.Parse(args[9]) : null,
             args.Length > 10 ? args[10] : "fashion-mnist",
-            args.Length > 11 && args[11] != "-" ? int.Parse(args[11]) : null
+            args.Length > 11 && args[11] != "-" ? int.Parse(args[11]) : null,
+            args.Length > 12 && args[12] != "-"
+                ? args[12] switch
+                {
+                    "bfloat16" => true,
+                    "float32" => false,
+                    _ => throw new ArgumentException($"arithmetic '{args[12]}': float32, bfloat16 or -"),
+                }
+                : null
         );
         return 0;
     case "versus-pytorch":
@@ -136,8 +145,8 @@ switch (benchmark)
         Console.Error.WriteLine(
             $"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway "
                 + $"port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, audit-precision, "
-                + $"classifier-recipe "
-                + $"<manifest | real:N>, twin-recipe <teacher> <feature extractor> <re-identification model>, "
+                + $"classifier-recipe <manifest | real:N>, twin-recipe <teacher> <feature extractor> "
+                + $"<re-identification model>, "
                 + $"sample-recipe <diffusion checkpoint>"
         );
         return 2;

@@ -1,4 +1,7 @@
+using System.Text.Json;
+using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Models;
+using OrleansSynth.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,6 +12,7 @@ public class BFloat16ConvolutionTests
     [Fact]
     public void MultipliesInBFloat16AndKeeps32BitParametersWithTheirGradients()
     {
+        using var scope = NewDisposeScope();
         manual_seed(11);
         using var conv = new BFloat16Convolution(8, 32, 3, stride: 2, padding: 1, reduced: true);
         using var input = randn(4, 8, 14, 14);
@@ -34,13 +38,44 @@ public class BFloat16ConvolutionTests
     }
 
     [Fact]
-    public void Computes32BitFloatsWhenNotReducedAndKeepsAPlainConvolutionsStateNames()
+    public void Computes32BitFloatsWhenNotReducedAndLoadsAPlainConvolutionsState()
     {
         manual_seed(11);
+        using var plain = nn.Conv2d(3, 16, 3, stride: 1, padding: 1);
         using var conv = new BFloat16Convolution(3, 16, 3, stride: 1, padding: 1, reduced: false);
+        Assert.Equal(["weight", "bias"], conv.state_dict().Keys.ToArray());
+        conv.load_state_dict(plain.state_dict());
         using var input = randn(2, 3, 8, 8);
+        using var expected = plain.forward(input);
         using var output = conv.forward(input);
         Assert.Equal(ScalarType.Float32, output.dtype);
-        Assert.Equal(["weight", "bias"], conv.state_dict().Keys.ToArray());
+        Assert.True(output.allclose(expected, rtol: 0, atol: 0));
+    }
+
+    [Fact]
+    public void TheVerifierConfigSettlesItsArithmeticOnceAndNamesItInItsKey()
+    {
+        var unsettled = new PairVerifierConfig();
+        Assert.Null(unsettled.BFloat16);
+        var settled = unsettled.ForDevice(CPU);
+        Assert.Equal(BFloat16Arithmetic.IsNativeOnCpu, settled.BFloat16);
+        Assert.Equal(settled, settled.ForDevice(CPU));
+        Assert.False(
+            new PairVerifierConfig { BFloat16 = false }
+                .ForDevice(CPU)
+                .BFloat16
+        );
+        Assert.True(
+            new PairVerifierConfig { BFloat16 = true }
+                .ForDevice(CPU)
+                .BFloat16
+        );
+
+        // Serialised (cache keys, checkpoints, saved models): settled values named, the unsettled one left out.
+        var options = OrleansSynth.ML.Training.DiffusionCheckpoint.JsonOptions;
+        Assert.DoesNotContain("BFloat16", JsonSerializer.Serialize(unsettled, options));
+        var written = JsonSerializer.Serialize(new PairVerifierConfig { BFloat16 = false }, options);
+        Assert.Contains("\"BFloat16\":false", written);
+        Assert.False(JsonSerializer.Deserialize<PairVerifierConfig>(written, options)!.BFloat16);
     }
 }

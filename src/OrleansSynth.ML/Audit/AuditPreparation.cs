@@ -228,6 +228,8 @@ public static class AuditPreparation
     {
         if (config.Steps <= 0)
             return null;
+        // Keyed by the arithmetic it trains in: bfloat16 and 32-bit floats train different verifiers.
+        config = config.ForDevice(device);
         var path = Path.Combine(cacheFolder, $"verifier-{model.Fingerprint}-{Hash(config)}.model");
         PairVerifierModel verifier;
         if (File.Exists(path))

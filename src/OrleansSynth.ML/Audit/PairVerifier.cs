@@ -22,18 +22,19 @@ public sealed class PairVerifier : nn.Module<Tensor, Tensor>
         var w = config.Width;
         // Batch normalisation after each convolution: the same steps learn more (on Fashion-MNIST's 60,000 records,
         // 4,000 steps of 64 pairs caught 86.0% of the planted compound copies with it, 81.4% without).
-        var b = config.BFloat16;
+        // Settled by PairVerifierConfig.ForDevice (the trainer does); an unsettled config gets 32-bit floats.
+        var inBFloat16 = config.BFloat16 == true;
         features = nn.Sequential(
-            new BFloat16Convolution(3 * channels, w, 3, stride: 1, padding: 1, b),
+            new BFloat16Convolution(3 * channels, w, 3, stride: 1, padding: 1, inBFloat16),
             new BatchNormalization(w),
             nn.ReLU(),
-            new BFloat16Convolution(w, w, 3, stride: 2, padding: 1, b),
+            new BFloat16Convolution(w, w, 3, stride: 2, padding: 1, inBFloat16),
             new BatchNormalization(w),
             nn.ReLU(),
-            new BFloat16Convolution(w, 2 * w, 3, stride: 1, padding: 1, b),
+            new BFloat16Convolution(w, 2 * w, 3, stride: 1, padding: 1, inBFloat16),
             new BatchNormalization(2 * w),
             nn.ReLU(),
-            new BFloat16Convolution(2 * w, 2 * w, 3, stride: 2, padding: 1, b),
+            new BFloat16Convolution(2 * w, 2 * w, 3, stride: 2, padding: 1, inBFloat16),
             new BatchNormalization(2 * w),
             nn.ReLU(),
             nn.Flatten()

@@ -34,6 +34,7 @@ public static class PairVerifierTrainer
         if (training.Count < 2)
             throw new ArgumentException($"{training.Name}: at least 2 training records are needed.");
         device ??= CPU;
+        config = config.ForDevice(device);
         manual_seed(config.Seed);
         var verifier = new PairVerifier(config, training.Channels, training.Height);
         verifier.to(device);

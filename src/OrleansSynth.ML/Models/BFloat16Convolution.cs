@@ -6,9 +6,9 @@ namespace OrleansSynth.ML.Models;
 
 /// <summary>
 /// A 2-D convolution that keeps its parameters in 32-bit floats, so the optimiser's small updates are not rounded
-/// away, and multiplies in bfloat16 on the CPU when asked: the pair verifier's training step took 28 ms instead of 55
-/// (AVX-512 BF16, docs/lab-notebook.md). Its output is then bfloat16; batch normalisation and ReLU take it as it is.
-/// On a GPU it computes in 32-bit floats. Its state has a plain convolution's names, <c>weight</c> and <c>bias</c>.
+/// away, and multiplies in bfloat16 on the CPU when asked: the pair verifier's training step took 53 ms instead of 66
+/// (AVX-512 BF16, the audit-precision benchmark). Its output is then bfloat16; batch normalisation and ReLU take it as
+/// it is. Its state has a plain convolution's names, <c>weight</c> and <c>bias</c>.
 /// </summary>
 public sealed class BFloat16Convolution : nn.Module<Tensor, Tensor>
 {
@@ -23,10 +23,12 @@ public sealed class BFloat16Convolution : nn.Module<Tensor, Tensor>
         : base(nameof(BFloat16Convolution))
     {
         // A plain convolution's initialisation, then its parameters taken over.
-        using (var plain = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: padding))
+        using (var scope = NewDisposeScope())
         {
-            weight = new Parameter(plain.weight!.detach().clone());
-            bias = new Parameter(plain.bias!.detach().clone());
+            var plain = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: padding);
+            weight = new Parameter(plain.weight!.detach().clone().MoveToOuterDisposeScope());
+            bias = new Parameter(plain.bias!.detach().clone().MoveToOuterDisposeScope());
+            plain.Dispose();
         }
         this.stride = stride;
         this.padding = padding;
@@ -36,6 +38,7 @@ public sealed class BFloat16Convolution : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
+        // A GPU's 32-bit convolutions are quick already, and bfloat16 there is untested here.
         if (!reduced || input.device.type != DeviceType.CPU)
             return nn.functional.conv2d(input, weight, bias, strides: [stride, stride], padding: [padding, padding]);
         using var scope = NewDisposeScope();

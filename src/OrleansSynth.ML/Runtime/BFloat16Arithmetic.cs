@@ -1,9 +1,9 @@
 namespace OrleansSynth.ML.Runtime;
 
 /// <summary>
-/// Whether this machine's CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX): libtorch's oneDNN convolutions then
-/// run in bfloat16 at about twice the pace of 32-bit floats; without those instructions it emulates bfloat16, slower
-/// than 32-bit floats.
+/// Whether this machine's CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX), so libtorch's oneDNN convolutions in
+/// bfloat16 are quicker than in 32-bit floats (the pair verifier's step 19% less time); without those instructions
+/// libtorch emulates bfloat16.
 /// </summary>
 public static class BFloat16Arithmetic
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using OrleansSynth.ML.Audit;
 using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Runtime;
@@ -28,36 +27,27 @@ internal static class AuditPrecisionBenchmark
         );
         using var embeddingTensor = AuditReference.Embed(lookAlikeModel, training);
         var embeddings = EmbeddingSet.FromTensor(embeddingTensor, training.RecordIds, lookAlikeModel.Fingerprint);
-        var times = new Dictionary<string, List<double>>();
-        void Time(string name, Action train)
-        {
-            var watch = Stopwatch.StartNew();
-            train();
-            var milliseconds = watch.Elapsed.TotalMilliseconds;
-            if (!times.TryGetValue(name, out var list))
-                times[name] = list = [];
-            list.Add(milliseconds);
-        }
+        double TrainingSeconds(bool bf16) =>
+            RoundTiming.Seconds(() =>
+                PairVerifierTrainer
+                    .Train(training, embeddings, new PairVerifierConfig { Steps = verifierSteps, BFloat16 = bf16 })
+                    .Dispose()
+            );
+        var seconds = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
         for (var round = 0; round < rounds; round++)
         {
             // Each round starts with the other one, so neither always meets the machine's first or later minutes.
             foreach (var bf16 in round % 2 == 0 ? new[] { false, true } : [true, false])
-            {
-                var precision = bf16 ? "bfloat16" : "float32";
-                Time($"verifier {precision}", () =>
-                    PairVerifierTrainer
-                        .Train(training, embeddings, new PairVerifierConfig { Steps = verifierSteps, BFloat16 = bf16 })
-                        .Dispose()
-                );
-            }
+                seconds[bf16].Add(TrainingSeconds(bf16));
             Console.WriteLine(
-                $"round {round + 1}: " + string.Join(", ", times.Select(t => $"{t.Key} {t.Value[^1] / 1000:F1} s"))
+                $"round {round + 1}: float32 {seconds[false][^1]:F1} s, bfloat16 {seconds[true][^1]:F1} s"
             );
         }
-        foreach (var (name, list) in times)
+        foreach (var (bf16, times) in seconds)
         {
-            var median = list.Order().ElementAt(list.Count / 2);
-            Console.WriteLine($"{name}: median {median / 1000:F1} s, {median / verifierSteps:F1} ms a step");
+            var median = RoundTiming.Median(times);
+            var name = bf16 ? "bfloat16" : "float32";
+            Console.WriteLine($"verifier {name}: median {median:F1} s, {median * 1000 / verifierSteps:F1} ms a step");
         }
     }
 }

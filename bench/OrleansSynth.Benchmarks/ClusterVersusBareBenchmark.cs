@@ -53,8 +53,7 @@ internal static class ClusterVersusBareBenchmark
                     + $"bare trainer {bare[^1]:F1} s ({steps * batch / bare[^1]:F1} images/s)"
             );
         }
-        double Median(List<double> values) => values.Order().ElementAt(rounds / 2);
-        var (clusterSeconds, bareSeconds) = (Median(cluster), Median(bare));
+        var (clusterSeconds, bareSeconds) = (RoundTiming.Median(cluster), RoundTiming.Median(bare));
         Console.WriteLine($"medians: through the cluster {clusterSeconds:F1} s, bare trainer {bareSeconds:F1} s");
         Console.WriteLine(
             $"training images/s, through the cluster / bare trainer: {bareSeconds / clusterSeconds:F3} (goal >= 0.97)"

@@ -146,8 +146,7 @@ switch (benchmark)
             $"unknown benchmark '{benchmark}'; available: scan, planted, versus-pytorch, cluster-vs-bare <gateway "
                 + $"port>, sampler-fidelity, audit-memory-data, heldout-copies, link-scores, audit-precision, "
                 + $"classifier-recipe <manifest | real:N>, twin-recipe <teacher> <feature extractor> "
-                + $"<re-identification model>, "
-                + $"sample-recipe <diffusion checkpoint>"
+                + $"<re-identification model>, sample-recipe <diffusion checkpoint>"
         );
         return 2;
 }

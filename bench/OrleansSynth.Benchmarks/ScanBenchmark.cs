@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using OrleansSynth.ML.Audit;
 using TorchSharp;
+using static OrleansSynth.Benchmarks.RoundTiming;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.Benchmarks;
@@ -80,15 +80,6 @@ internal static class ScanBenchmark
             $"peak during scan    : {scanPeak / 1048576.0:F0} MiB (growth {(scanPeak - before) / 1048576.0:F0} MiB)"
         );
     }
-
-    private static double Seconds(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed.TotalSeconds;
-    }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     // Products on the CPU are complete when mm returns; nothing reads them afterwards.
     private static void PlainProducts(Tensor synthetic, Tensor real, IEnumerable<ScanTile> tiles)

@@ -4,6 +4,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Models;
 using OrleansSynth.ML.Training;
+using static OrleansSynth.Benchmarks.RoundTiming;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.Benchmarks;
@@ -49,7 +50,6 @@ internal static class VersusPyTorchBenchmark
                 return 2;
             }
         }
-        double Median(IEnumerable<double> values) => values.Order().ElementAt(rounds / 2);
         var (ourTrainer, theirTrainer) = (Median(ours.Select(m => m.Trainer)), Median(theirs.Select(m => m.Trainer)));
         var (ourSampler, theirSampler) = (Median(ours.Select(m => m.Sampler)), Median(theirs.Select(m => m.Sampler)));
         Console.WriteLine(

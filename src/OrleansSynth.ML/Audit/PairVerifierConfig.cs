@@ -33,8 +33,8 @@ public sealed record PairVerifierConfig
     /// 0 turns the verifier off: verdicts then rest on the encoder's link rule. Measured on Fashion-MNIST's planted
     /// compound copies at alpha 2% with the default encoder: 14,000 steps catch 96.2% with 1.7% of unseen images
     /// flagged in 32-bit floats, 96.8% with 1.9% in bfloat16 (95.6% and 94.8% in two trainings of 12,000 in 32-bit
-    /// floats, before and after the input was stored channels last);
-    /// 8,000 steps caught 92.0% (with the encoder of before; docs/lab-notebook.md).
+    /// floats, before and after the input was stored channels last); 8,000 steps caught 92.0% (with the encoder of
+    /// before; docs/lab-notebook.md).
     /// </summary>
     public int Steps { get; init; } = 14_000;
 

@@ -17,7 +17,8 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- link-scores [copies] [unseen] [cache folder]
 // [verifier steps]  (how the link rule's contrast was chosen)
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- twin-recipe <teacher.ckpt> <feature extractor.ckpt>
-// <re-identification model> [dataset] [records] [classifier steps] [KxKept@guidance/steps ...]
+// <re-identification model> [dataset] [records] [classifier steps]
+// [KxKept@guidance/steps[:batch][+float32|bfloat16] ...]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- sample-recipe <diffusion checkpoint> [dataset]
 // [count] [classifier steps] [guidance/steps ...]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset]

@@ -6,6 +6,7 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.Benchmarks;
@@ -18,23 +19,32 @@ namespace OrleansSynth.Benchmarks;
 /// </summary>
 public static class TwinRecipeBenchmark
 {
-    /// <param name="Spec">"K x kept @ guidance / sampler steps [: candidates per sampling batch]", e.g. 3x3@1.4/15 or
-    /// 3x3@1/15:256.</param>
+    /// <param name="Spec">"K x kept @ guidance / sampler steps [: candidates per sampling batch] [+ float32 |
+    /// bfloat16]", e.g. 3x3@1.4/15, 3x3@1/15:256 or 3x3@1/15+float32; without an arithmetic the pipeline's (<see
+    /// cref="SamplingArithmetic"/>).</param>
     private sealed record Variant(
         string Spec,
         int Candidates,
         int Kept,
         double Guidance,
         int SamplerSteps,
-        int SamplingBatch
+        int SamplingBatch,
+        bool? BFloat16
     )
     {
         public static Variant Parse(string spec)
         {
-            var parts = spec.Split('x', '@', '/', ':');
+            var (shape, arithmetic) = spec.Split('+') switch
+            {
+                [var s] => (s, (bool?)null),
+                [var s, "float32"] => (s, false),
+                [var s, "bfloat16"] => (s, true),
+                _ => throw new ArgumentException($"'{spec}': the arithmetic after '+' is float32 or bfloat16."),
+            };
+            var parts = shape.Split('x', '@', '/', ':');
             if (parts.Length is not (4 or 5))
                 throw new ArgumentException(
-                    $"'{spec}': expected K x kept @ guidance / steps [: batch], e.g. 3x3@1.4/15."
+                    $"'{spec}': expected K x kept @ guidance / steps [: batch] [+ arithmetic], e.g. 3x3@1.4/15."
                 );
             var n = parts.Select(p => double.Parse(p, CultureInfo.InvariantCulture)).ToArray();
             return new(
@@ -43,7 +53,8 @@ public static class TwinRecipeBenchmark
                 (int)n[1],
                 n[2],
                 (int)n[3],
-                n.Length == 5 ? (int)n[4] : TwinGenerator.DefaultSamplingBatch
+                n.Length == 5 ? (int)n[4] : TwinGenerator.DefaultSamplingBatch,
+                arithmetic
             );
         }
     }
@@ -65,13 +76,19 @@ public static class TwinRecipeBenchmark
             Enumerable.Range(0, records).Select(i => TwinRecords.RecordIndex(i, records, training.Count)).ToArray(),
             "sources"
         );
-        var (model, header) = DiffusionCheckpoint.LoadForSampling(teacher, CPU);
-        using var _ = model;
         using var classifier = ClassifierTrainer.LoadModel(featureExtractor, CPU);
         using var reid = ReidentificationModel.Load(reidentification, CPU);
         Console.WriteLine($"{records} records twinned, {test.Count} test images, classifier {classifierSteps} steps");
         foreach (var variant in variants.Select(Variant.Parse))
         {
+            // A fresh model per variant: converting one back would not restore its 32-bit weights.
+            var (model, header) = DiffusionCheckpoint.LoadForSampling(teacher, CPU);
+            using var _ = variant.BFloat16 switch
+            {
+                null => SamplingArithmetic.Apply(model, CPU),
+                true => model.to(ScalarType.BFloat16),
+                false => model,
+            };
             var clock = Stopwatch.StartNew();
             var settings = new TwinSettings(variant.Candidates, variant.Guidance, TwinsPerRecord: variant.Kept);
             var sampler = SamplerCatalog.Create(

@@ -85,7 +85,7 @@ public sealed class SamplingShardGrain(
             (device, token) =>
             {
                 var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
-                using (model)
+                using (SamplingArithmetic.Apply(model, device))
                 {
                     var classes = header.Config.Model.NumClasses;
                     var labels = SampleLabels.For(spec.Job.Count, classes, spec.Job.ClassCounts)[
@@ -168,7 +168,7 @@ public sealed class SamplingShardGrain(
                     $"{spec.JobId}#{spec.ShardIndex}"
                 );
                 var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
-                using var _ = model;
+                using var _ = SamplingArithmetic.Apply(model, device);
                 using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
                 using var reid = ReidentificationModel.Load(reidentification, device);
                 var settings = twins.Options.ToTwinSettings();

@@ -27,7 +27,7 @@ public sealed class SinusoidalTimeEmbedding : nn.Module<Tensor, Tensor>
             .Times(-Math.Log(10000.0))
             .DividedBy(half);
         var angles = timesteps.to_type(float32).unsqueeze(1) * exp(exponent).unsqueeze(0);
-        var features = cat([sin(angles), cos(angles)], dim: 1);
+        var features = cat([sin(angles), cos(angles)], dim: 1).to(mlp.parameters().First().dtype);
         return mlp.forward(features).MoveToOuterDisposeScope();
     }
 

@@ -13,7 +13,7 @@ namespace OrleansSynth.ML.Models;
 /// </summary>
 public sealed class TextEncoder : nn.Module<Tensor, Tensor>
 {
-    // Added to the attention scores of padding: exp() of it is 0 in float32.
+    // Added to the attention scores of padding: exp() of it is 0 in float32 and bfloat16.
     private const double PaddingBias = -1e9;
 
     private readonly TextEncoderConfig _config;
@@ -46,9 +46,12 @@ public sealed class TextEncoder : nn.Module<Tensor, Tensor>
         if (l != _config.MaxTokens)
             throw new ArgumentException($"Prompts are {l} tokens long; the text encoder reads {_config.MaxTokens}.");
         var valid = tokens.ne(TensorArithmetic.FullLike(tokens, _config.PadToken));
-        var keyBias = zeros([b, 1, l], device: tokens.device).MaskedFill(valid.logical_not().unsqueeze(1), PaddingBias);
-        var positions = tensor(_positions, [1, l, _config.Dim], device: tokens.device);
-        var x = tokenEmbedding.forward(tokens).Plus(positions);
+        var embedded = tokenEmbedding.forward(tokens);
+        // In the embedding's type: a model converted for sampling computes in bfloat16 throughout.
+        var keyBias = zeros([b, 1, l], embedded.dtype, tokens.device)
+            .MaskedFill(valid.logical_not().unsqueeze(1), PaddingBias);
+        var positions = tensor(_positions, [1, l, _config.Dim], device: tokens.device).to(embedded.dtype);
+        var x = embedded.Plus(positions);
         var layerBias = keyBias.unsqueeze(1); // [B,1,1,L], one row for every head and query
         foreach (var layer in layers)
             x = layer.forward(x, layerBias);

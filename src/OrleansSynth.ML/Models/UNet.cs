@@ -22,7 +22,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly ModuleList<CrossAttentionBlock> downCrossAttention = new();
     private readonly CrossAttentionBlock? middleCrossAttention;
     private readonly ModuleList<CrossAttentionBlock> upCrossAttention = new();
-    private readonly nn.Module<Tensor, Tensor> inputConv;
+    private readonly Conv2d inputConv;
     private readonly ModuleList<ResidualBlock> downBlocks = new();
     private readonly ModuleList<nn.Module<Tensor, Tensor>> downsamplers = new();
     private readonly ResidualBlock middleBlock1;
@@ -109,6 +109,12 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
     )
     {
         using var scope = NewDisposeScope();
+        // A model converted for sampling (SamplingArithmetic) computes in its parameters' type; the caller gets its
+        // own type back.
+        var outputType = noisyImages.dtype;
+        var computeType = inputConv.weight!.dtype;
+        noisyImages = noisyImages.to(computeType);
+        extraCondition = extraCondition?.to(computeType);
         var condition = timeEmbedding.forward(timesteps).Plus(labelEmbedding.forward(labels));
         if (prompts is not null && textEncoder is null)
             throw new ArgumentException("The model reads no text, but prompts were passed.");
@@ -168,6 +174,7 @@ public sealed class UNet : nn.Module<Tensor, Tensor, Tensor, Tensor>
         // One output channel per image channel: fewer than a oneDNN block, so padded (WholeBlockConvolution says why).
         return WholeBlockConvolution
             .Forward(outputConv, nn.functional.silu(outputNorm.forward(h)), padding: 1)
+            .to(outputType)
             .MoveToOuterDisposeScope();
     }
 

@@ -18,16 +18,17 @@ public static class SampleRecipeBenchmark
     public static int Run(string checkpoint, string dataset, int count, int classifierSteps, string[] variants)
     {
         var test = DatasetCatalog.Load(dataset, DatasetSplit.Test);
-        var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, CPU);
-        using var _ = model;
-        var m = header.Config.Model;
         Console.WriteLine($"{count} samples per variant, {test.Count} test images, classifier {classifierSteps} steps");
         foreach (var variant in variants)
         {
-            // "guidance/steps", e.g. 2/15.
-            var parts = variant.Split('/');
+            // "guidance/steps[+float32|bfloat16]", e.g. 2/15 or 2/15+float32.
+            var (recipe, bfloat16) = SamplingArithmeticSuffix.Split(variant);
+            var parts = recipe.Split('/');
             if (parts.Length != 2)
-                throw new ArgumentException($"'{variant}': expected guidance/steps, e.g. 2/15.");
+                throw new ArgumentException($"'{variant}': expected guidance/steps[+arithmetic], e.g. 2/15.");
+            var (model, header) = SamplingArithmeticSuffix.Load(checkpoint, bfloat16);
+            using var _ = model;
+            var m = header.Config.Model;
             var (guidance, steps) = (
                 double.Parse(parts[0], CultureInfo.InvariantCulture),
                 int.Parse(parts[1], CultureInfo.InvariantCulture)
@@ -66,7 +67,7 @@ public static class SampleRecipeBenchmark
             var sampling = clock.Elapsed;
             var evaluation = PipelineClassifier.Score(samples, test, classifierSteps);
             Console.WriteLine(
-                $"w {guidance, -4} {steps, 3} steps  accuracy {evaluation.Accuracy:P2} macro AUC "
+                $"{variant, -16} accuracy {evaluation.Accuracy:P2} macro AUC "
                     + $"{evaluation.MacroAuc:F4} (sampling {sampling.TotalSeconds:F0} s, classifier "
                     + $"{(clock.Elapsed - sampling).TotalSeconds:F0} s)"
             );

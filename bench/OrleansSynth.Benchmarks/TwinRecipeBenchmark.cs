@@ -6,7 +6,6 @@ using OrleansSynth.ML.Data;
 using OrleansSynth.ML.Diffusion;
 using OrleansSynth.ML.Diversity;
 using OrleansSynth.ML.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OrleansSynth.Benchmarks;
@@ -20,8 +19,7 @@ namespace OrleansSynth.Benchmarks;
 public static class TwinRecipeBenchmark
 {
     /// <param name="Spec">"K x kept @ guidance / sampler steps [: candidates per sampling batch] [+ float32 |
-    /// bfloat16]", e.g. 3x3@1.4/15, 3x3@1/15:256 or 3x3@1/15+float32; without an arithmetic the pipeline's (<see
-    /// cref="SamplingArithmetic"/>).</param>
+    /// bfloat16]", e.g. 3x3@1.4/15, 3x3@1/15:256 or 3x3@1/15+float32 (<see cref="SamplingArithmeticSuffix"/>).</param>
     private sealed record Variant(
         string Spec,
         int Candidates,
@@ -34,14 +32,8 @@ public static class TwinRecipeBenchmark
     {
         public static Variant Parse(string spec)
         {
-            var (shape, arithmetic) = spec.Split('+') switch
-            {
-                [var s] => (s, (bool?)null),
-                [var s, "float32"] => (s, false),
-                [var s, "bfloat16"] => (s, true),
-                _ => throw new ArgumentException($"'{spec}': the arithmetic after '+' is float32 or bfloat16."),
-            };
-            var parts = shape.Split('x', '@', '/', ':');
+            var (recipe, bfloat16) = SamplingArithmeticSuffix.Split(spec);
+            var parts = recipe.Split('x', '@', '/', ':');
             if (parts.Length is not (4 or 5))
                 throw new ArgumentException(
                     $"'{spec}': expected K x kept @ guidance / steps [: batch] [+ arithmetic], e.g. 3x3@1.4/15."
@@ -54,7 +46,7 @@ public static class TwinRecipeBenchmark
                 n[2],
                 (int)n[3],
                 n.Length == 5 ? (int)n[4] : TwinGenerator.DefaultSamplingBatch,
-                arithmetic
+                bfloat16
             );
         }
     }
@@ -81,14 +73,8 @@ public static class TwinRecipeBenchmark
         Console.WriteLine($"{records} records twinned, {test.Count} test images, classifier {classifierSteps} steps");
         foreach (var variant in variants.Select(Variant.Parse))
         {
-            // A fresh model per variant: converting one back would not restore its 32-bit weights.
-            var (model, header) = DiffusionCheckpoint.LoadForSampling(teacher, CPU);
-            using var _ = variant.BFloat16 switch
-            {
-                null => SamplingArithmetic.Apply(model, CPU),
-                true => model.to(ScalarType.BFloat16),
-                false => model,
-            };
+            var (model, header) = SamplingArithmeticSuffix.Load(teacher, variant.BFloat16);
+            using var _ = model;
             var clock = Stopwatch.StartNew();
             var settings = new TwinSettings(variant.Candidates, variant.Guidance, TwinsPerRecord: variant.Kept);
             var sampler = SamplerCatalog.Create(
@@ -126,7 +112,7 @@ public static class TwinRecipeBenchmark
             var sampling = clock.Elapsed;
             var evaluation = PipelineClassifier.Score(twins, test, classifierSteps);
             Console.WriteLine(
-                $"{variant.Spec, -14} {twins.Count} twins, accuracy {evaluation.Accuracy:P2} macro AUC "
+                $"{variant.Spec, -22} {twins.Count} twins, accuracy {evaluation.Accuracy:P2} macro AUC "
                     + $"{evaluation.MacroAuc:F4} (twins {sampling.TotalSeconds:F0} s, classifier "
                     + $"{(clock.Elapsed - sampling).TotalSeconds:F0} s)"
             );

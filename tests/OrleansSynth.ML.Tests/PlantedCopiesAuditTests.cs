@@ -9,7 +9,8 @@ namespace OrleansSynth.ML.Tests;
 /// <summary>
 /// The audit on real Fashion-MNIST with planted copies: copies of training images that each combine several small
 /// changes (made here by hand, independently of the audit's own perturbation code) must be flagged, unseen test images
-/// (not used for calibration) must be flagged at about alpha, and the audit's canaries must report its recall.
+/// (not used for calibration) must be flagged at about alpha, and the audit's canaries must report its recall; on
+/// unseen images alone, neither the singling-out attack nor the holdout test may see memorisation.
 /// </summary>
 [Collection(FashionMnistCollection.Name)]
 public class PlantedCopiesAuditTests(FashionMnistFixture fashion, ITestOutputHelper output)

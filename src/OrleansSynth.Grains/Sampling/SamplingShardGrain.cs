@@ -85,8 +85,9 @@ public sealed class SamplingShardGrain(
             (device, token) =>
             {
                 var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
-                using (SamplingArithmetic.Apply(model, device))
+                using (model)
                 {
+                    SamplingArithmetic.Apply(model, device);
                     var classes = header.Config.Model.NumClasses;
                     var labels = SampleLabels.For(spec.Job.Count, classes, spec.Job.ClassCounts)[
                         spec.Start..(spec.Start + spec.Count)
@@ -168,7 +169,8 @@ public sealed class SamplingShardGrain(
                     $"{spec.JobId}#{spec.ShardIndex}"
                 );
                 var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, device);
-                using var _ = SamplingArithmetic.Apply(model, device);
+                using var _ = model;
+                SamplingArithmetic.Apply(model, device);
                 using var classifier = ClassifierTrainer.LoadModel(featureExtractor, device);
                 using var reid = ReidentificationModel.Load(reidentification, device);
                 var settings = twins.Options.ToTwinSettings();

@@ -7,10 +7,12 @@ namespace OrleansSynth.ML.Diffusion;
 
 /// <summary>
 /// The arithmetic a model loaded for sampling computes in. On a CPU that multiplies bfloat16 natively (<see
-/// cref="BFloat16Arithmetic"/>) the whole network runs in bfloat16: the default preset's twins took about 45% less time
-/// for the same classifier accuracy (docs/lab-notebook.md). Elsewhere, and on a GPU, it keeps 32-bit floats. Only the
-/// network changes: <see cref="UNet.Predict"/> returns its caller's type, so a sampler's update of the noisy images
-/// and its guidance stay 32-bit; trained and released models are never converted.
+/// cref="BFloat16Arithmetic"/>) the whole network runs in bfloat16: the default preset's 13,500 twins took 37% less
+/// time and 4,500 plain samples at guidance 2 42% less, and classifiers trained on either scored within 0.2 points of
+/// those trained on 32-bit floats' samples (docs/lab-notebook.md).
+/// Elsewhere, and on a GPU, it keeps 32-bit floats. Only the network changes: <see cref="UNet.Predict"/> returns its
+/// caller's type, so a sampler's updates of the noisy images and its guidance stay 32-bit; trained and released models
+/// are never converted.
 /// </summary>
 public static class SamplingArithmetic
 {
@@ -19,10 +21,9 @@ public static class SamplingArithmetic
 
     /// <summary>Converts <paramref name="model"/> in place where <see cref="UsesBFloat16"/>; it must then only
     /// sample (never train or be saved).</summary>
-    public static UNet Apply(UNet model, Device device)
+    public static void Apply(UNet model, Device device)
     {
         if (UsesBFloat16(device))
             model.to(ScalarType.BFloat16);
-        return model;
     }
 }

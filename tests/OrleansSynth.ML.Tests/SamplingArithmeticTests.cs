@@ -10,14 +10,6 @@ namespace OrleansSynth.ML.Tests;
 /// floats within bfloat16's rounding, with record features and with prompts.</summary>
 public class SamplingArithmeticTests
 {
-    private static readonly TextEncoderConfig SmallText = new()
-    {
-        Dim = 32,
-        Heads = 2,
-        Layers = 1,
-        MaxTokens = 16,
-    };
-
     [Fact]
     public void OnlyACpuThatMultipliesBFloat16NativelySamplesInIt()
     {
@@ -37,13 +29,9 @@ public class SamplingArithmeticTests
     {
         var config = TinyModels.Diffusion(steps: 1);
         var model = config.Model with { ExtraConditionDim = 8 };
-        manual_seed(9);
-        using var exact = new UNet(model);
-        using var converted = new UNet(model);
-        converted.load_state_dict(exact.state_dict());
-        converted.to(ScalarType.BFloat16);
-        exact.eval();
-        converted.eval();
+        var (exact, converted) = ConvertedCopy(model, seed: 9);
+        using var _ = exact;
+        using var __ = converted;
         var features = withFeatures ? Enumerable.Range(0, 3 * 8).Select(i => MathF.Sin(i)).ToArray() : null;
         var request = new SamplingRequest([1, 4, 7], Seed: 13, GuidanceScale: 2) { ExtraCondition = features };
         var sampler = new DdimSampler(new GaussianDiffusion(config.Diffusion), 10);
@@ -53,27 +41,26 @@ public class SamplingArithmeticTests
 
         Assert.Equal(ScalarType.Float32, actual.dtype);
         using var difference = actual - expected;
-        using var error = difference.abs().mean();
+        using var distance = difference.abs();
+        using var error = distance.mean();
         Assert.InRange(error.item<float>(), 1e-6, 0.05);
     }
 
     [Fact]
     public void ABFloat16ModelPredictsWhatItsFloat32OriginalDoesInFloat32()
     {
-        var config = TinyModels.Diffusion(steps: 1).Model with { ExtraConditionDim = 8, Text = SmallText };
-        manual_seed(7);
-        using var exact = new UNet(config);
-        using var converted = new UNet(config);
-        converted.load_state_dict(exact.state_dict());
-        converted.to(ScalarType.BFloat16);
-        exact.eval();
-        converted.eval();
+        var config = TinyModels.Diffusion(steps: 1).Model with { ExtraConditionDim = 8, Text = TinyModels.Text };
+        var (exact, converted) = ConvertedCopy(config, seed: 7);
+        using var _ = exact;
+        using var __ = converted;
         using var noGrad = no_grad();
         using var images = randn(4, 1, 28, 28);
         using var t = tensor(new long[] { 2, 20, 60, 99 });
         using var labels = tensor(new long[] { 0, 3, 9, config.NullLabel });
         using var features = randn(4, 8);
-        using var prompts = tensor(new ReportTokenizer(SmallText).Rows(["a dark coat", null, "a wide shirt", "bag"]))
+        using var prompts = tensor(
+                new ReportTokenizer(TinyModels.Text).Rows(["a dark coat", null, "a wide shirt", "bag"])
+            )
             .view(4, -1);
 
         using var expected = exact.Predict(images, t, labels, features, prompts);
@@ -87,5 +74,18 @@ public class SamplingArithmeticTests
         using var size = expected.norm();
         var relative = error.item<float>() / size.item<float>();
         Assert.InRange(relative, 1e-5, 0.05);
+    }
+
+    /// <summary>A randomly initialised model and a copy of it converted to bfloat16, both ready to sample.</summary>
+    private static (UNet Exact, UNet Converted) ConvertedCopy(UNetConfig config, long seed)
+    {
+        manual_seed(seed);
+        var exact = new UNet(config);
+        var converted = new UNet(config);
+        converted.load_state_dict(exact.state_dict());
+        converted.to(ScalarType.BFloat16);
+        exact.eval();
+        converted.eval();
+        return (exact, converted);
     }
 }

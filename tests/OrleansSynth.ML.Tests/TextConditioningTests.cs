@@ -14,13 +14,7 @@ namespace OrleansSynth.ML.Tests;
 [Collection(FashionMnistCollection.Name)]
 public class TextConditioningTests(FashionMnistFixture fashion, ITestOutputHelper output)
 {
-    private static readonly TextEncoderConfig SmallText = new()
-    {
-        Dim = 32,
-        Heads = 2,
-        Layers = 1,
-        MaxTokens = 16,
-    };
+    private static readonly TextEncoderConfig SmallText = TinyModels.Text;
 
     [Fact]
     public void APromptBecomesTheStartTokenItsIdsAndPadding()

@@ -7,6 +7,15 @@ namespace OrleansSynth.ML.Tests;
 /// <summary>Small but real configurations: the production code paths at test speed.</summary>
 internal static class TinyModels
 {
+    /// <summary>A one-layer text encoder for prompted models.</summary>
+    public static readonly TextEncoderConfig Text = new()
+    {
+        Dim = 32,
+        Heads = 2,
+        Layers = 1,
+        MaxTokens = 16,
+    };
+
     public static DiffusionModelConfig Diffusion(int steps, int checkpointEvery = 0, long seed = 1) =>
         new()
         {

@@ -28,8 +28,7 @@ internal static class SamplingArithmeticSuffix
     public static (UNet Model, DiffusionCheckpoint.Header Header) Load(string checkpoint, bool? bfloat16)
     {
         var (model, header) = DiffusionCheckpoint.LoadForSampling(checkpoint, CPU);
-        if (bfloat16 ?? SamplingArithmetic.UsesBFloat16(CPU))
-            model.to(ScalarType.BFloat16);
+        SamplingArithmetic.Apply(model, bfloat16 ?? SamplingArithmetic.UsesBFloat16(CPU));
         return (model, header);
     }
 }

@@ -83,7 +83,7 @@ public class SamplingArithmeticTests
         var exact = new UNet(config);
         var converted = new UNet(config);
         converted.load_state_dict(exact.state_dict());
-        converted.to(ScalarType.BFloat16);
+        SamplingArithmetic.Apply(converted, inBFloat16: true);
         exact.eval();
         converted.eval();
         return (exact, converted);

@@ -17,13 +17,17 @@ namespace OrleansSynth.ML.Diffusion;
 public static class SamplingArithmetic
 {
     /// <summary>Whether <see cref="Apply"/> converts a model that samples on <paramref name="device"/>.</summary>
-    public static bool UsesBFloat16(Device device) => device.type == DeviceType.CPU && BFloat16Arithmetic.IsNativeOnCpu;
+    public static bool UsesBFloat16(Device device) => BFloat16Arithmetic.IsNativeOn(device);
 
     /// <summary>Converts <paramref name="model"/> in place where <see cref="UsesBFloat16"/>; it must then only
     /// sample (never train or be saved).</summary>
-    public static void Apply(UNet model, Device device)
+    public static void Apply(UNet model, Device device) => Apply(model, UsesBFloat16(device));
+
+    /// <summary>Converts <paramref name="model"/> in place to bfloat16 when <paramref name="inBFloat16"/>, whatever
+    /// the device (the benchmarks compare both arithmetics on one CPU).</summary>
+    public static void Apply(UNet model, bool inBFloat16)
     {
-        if (UsesBFloat16(device))
+        if (inBFloat16)
             model.to(ScalarType.BFloat16);
     }
 }

@@ -1,3 +1,6 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace OrleansSynth.ML.Runtime;
 
 /// <summary>
@@ -11,6 +14,9 @@ public static class BFloat16Arithmetic
 
     /// <summary>True where <c>/proc/cpuinfo</c> lists <c>avx512_bf16</c> or <c>amx_bf16</c>.</summary>
     public static bool IsNativeOnCpu => NativeOnCpu.Value;
+
+    /// <summary>True on a CPU where <see cref="IsNativeOnCpu"/>; a GPU keeps 32-bit floats.</summary>
+    public static bool IsNativeOn(Device device) => device.type == DeviceType.CPU && IsNativeOnCpu;
 
     private static bool ReadCpuFlags()
     {

@@ -24,6 +24,7 @@ using OrleansSynth.Benchmarks;
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- classifier-recipe <manifest.csv | real:N> [dataset]
 // [recipe ...]
 // dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- audit-precision [verifier steps] [rounds]
+// dotnet run -c Release --project bench/OrleansSynth.Benchmarks -- training-precision [steps] [rounds]
 // Tuned as the silo is, so the numbers are the silo's (the PyTorch reference gets the same settings).
 OrleansSynth.ML.Runtime.NativeAllocator.ConfigureAtStart();
 var benchmark = args.FirstOrDefault() ?? "scan";
@@ -134,6 +135,12 @@ switch (benchmark)
             args.Length > 2 ? int.Parse(args[2]) : 1000,
             args.Length > 3 ? args[3] : Path.Combine(Path.GetTempPath(), "orleanssynth-bench-audit-cache"),
             args.Length > 4 ? int.Parse(args[4]) : 0
+        );
+        return 0;
+    case "training-precision":
+        TrainingPrecisionBenchmark.Run(
+            args.Length > 1 ? int.Parse(args[1]) : 100,
+            args.Length > 2 ? int.Parse(args[2]) : 3
         );
         return 0;
     case "audit-precision":

@@ -84,6 +84,8 @@ internal static class VersusPyTorchBenchmark
                 Steps = s.Warmup + s.Steps,
                 BatchSize = s.Batch,
                 CheckpointEvery = 0,
+                // 32-bit floats, as the reference trains: like against like, not the silo's bfloat16 working copy.
+                BFloat16 = false,
             },
         };
         using var trainer = new DiffusionTrainer(config, CPU);

@@ -25,27 +25,36 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         Assert.True(late < 0.5 * early, $"loss went from {early:F3} to {late:F3}");
     }
 
-    [Fact]
-    public void ResumingFromAMidwayCheckpointEndsBitIdenticalToAnUninterruptedRun()
+    /// <summary>In either arithmetic (forced, so any CPU runs both; <see cref="BFloat16TrainingTests"/>).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ResumingFromAMidwayCheckpointEndsBitIdenticalToAnUninterruptedRun(bool bfloat16)
     {
         var subset = fashion.BalancedTrainSubset(20);
         using var files = new TestFiles();
         var checkpoint = files.PathOf("run.ckpt");
+        DiffusionModelConfig Config(int checkpointEvery)
+        {
+            var config = TinyModels.Diffusion(steps: 30, checkpointEvery);
+            return config with { Training = config.Training with { BFloat16 = bfloat16 } };
+        }
 
-        using var uninterrupted = new DiffusionTrainer(TinyModels.Diffusion(steps: 30));
+        using var uninterrupted = new DiffusionTrainer(Config(checkpointEvery: 0));
         uninterrupted.Train(subset);
 
-        using (var first = new DiffusionTrainer(TinyModels.Diffusion(steps: 30, checkpointEvery: 10)))
+        using (var first = new DiffusionTrainer(Config(checkpointEvery: 10)))
             first.Train(subset, checkpoint, stopAfterStep: 17);
-        Assert.Equal(17, DiffusionCheckpoint.ReadHeader(checkpoint).Step);
+        var header = DiffusionCheckpoint.ReadHeader(checkpoint);
+        Assert.Equal((17, bfloat16), (header.Step, header.Config.Training.BFloat16));
         using var resumed = DiffusionTrainer.Resume(checkpoint);
         Assert.Equal(17, resumed.Step);
         resumed.Train(subset, checkpoint);
 
         Assert.Equal(30, resumed.Step);
         Assert.Equal(uninterrupted.LossHistory.Select(p => p.Step), resumed.LossHistory.Select(p => p.Step));
-        AssertSameWeights(uninterrupted.Model, resumed.Model);
-        AssertSameWeights(uninterrupted.Ema, resumed.Ema);
+        ModelAssert.SameWeights(uninterrupted.Model, resumed.Model);
+        ModelAssert.SameWeights(uninterrupted.Ema, resumed.Ema);
     }
 
     [Fact]
@@ -160,7 +169,7 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
             using var stored = new Models.UNet(config.Model);
             stored.load(reader);
             Assert.Equal(reader.BaseStream.Length, reader.BaseStream.Position);
-            AssertSameWeights(trainer.Ema, stored);
+            ModelAssert.SameWeights(trainer.Ema, stored);
             Assert.Contains(trainer.Model.state_dict(), p =>
                 !p.Value.eq(stored.state_dict()[p.Key]).all().item<bool>()
             );
@@ -244,16 +253,5 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         );
         Assert.Contains(weights, w => w < 1f);
         Assert.Contains(weights, w => w == 1f);
-    }
-
-    private static void AssertSameWeights(nn.Module expected, nn.Module actual)
-    {
-        var actualState = actual.state_dict();
-        foreach (var (name, tensor) in expected.state_dict())
-        {
-            using var difference = (tensor - actualState[name]).abs().max();
-            // Exact: same seed, same batches, same thread count on the same machine.
-            Assert.True(difference.item<float>() == 0f, $"{name} differs by {difference.item<float>()}");
-        }
     }
 }

@@ -20,12 +20,14 @@ public sealed class DiffusionTrainer : IDisposable
     private readonly Device _device;
     private readonly Adam _optimizer;
     private readonly List<LossPoint> _lossHistory = [];
+    private readonly BFloat16WorkingCopy? _workingCopy;
 
     public DiffusionTrainer(DiffusionModelConfig config, Device? device = null)
     {
         config.Training.Validate();
-        Config = config;
         _device = device ?? CPU;
+        config = config with { Training = config.Training.ForDevice(_device) };
+        Config = config;
         Diffusion = new GaussianDiffusion(config.Diffusion);
         // Initial weights depend only on the run seed. (No dispose scope here: one would free module tensors.)
         manual_seed(config.Training.Seed);
@@ -36,6 +38,8 @@ public sealed class DiffusionTrainer : IDisposable
         ExponentialMovingAverage.CopyWeights(Model, Ema);
         Ema.eval();
         _optimizer = new Adam(Model.parameters(), config.Training.LearningRate);
+        if (config.Training.BFloat16 == true)
+            _workingCopy = new BFloat16WorkingCopy(Model, _device);
     }
 
     public DiffusionModelConfig Config { get; }
@@ -110,6 +114,7 @@ public sealed class DiffusionTrainer : IDisposable
         var lastStep = Math.Min(stopAfterStep ?? training.Steps, training.Steps);
         var schedule = new BatchSchedule(data.Count, training.BatchSize, training.Seed);
         Model.train();
+        _workingCopy?.Model.train();
 
         var window = Stopwatch.StartNew();
         var (windowLoss, windowSteps, consecutiveSkips) = (0.0, 0, 0);
@@ -187,8 +192,9 @@ public sealed class DiffusionTrainer : IDisposable
         LearningRateSchedule.Apply(_optimizer, LearningRateAt(Step));
 
         _optimizer.zero_grad();
+        _workingCopy?.Refresh();
         var loss = Diffusion.TrainingLoss(
-            Model,
+            _workingCopy?.Model ?? Model,
             images,
             labels,
             training.LabelDropout,
@@ -198,6 +204,7 @@ public sealed class DiffusionTrainer : IDisposable
             batchPrompts
         );
         loss.backward();
+        _workingCopy?.PassGradients();
         // One NaN step would leave the weights and Adam's moments NaN for good: skip it, as mixed-precision scalers do.
         var gradientNorm = nn.utils.clip_grad_norm_(Model.parameters(), 1.0);
         if (!double.IsFinite(gradientNorm))
@@ -276,6 +283,7 @@ public sealed class DiffusionTrainer : IDisposable
     public void Dispose()
     {
         _optimizer.Dispose();
+        _workingCopy?.Dispose();
         Model.Dispose();
         Ema.Dispose();
     }

@@ -1,3 +1,8 @@
+using System.Text.Json.Serialization;
+using OrleansSynth.ML.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
 namespace OrleansSynth.ML.Training;
 
 /// <summary>Optimisation settings of one diffusion training run.</summary>
@@ -28,6 +33,23 @@ public sealed record TrainingConfig
 
     /// <summary>Report progress every this many steps.</summary>
     public int ReportEvery { get; init; } = 25;
+
+    /// <summary>
+    /// Whether each step's forward and backward passes run on a bfloat16 copy of the model (<see
+    /// cref="BFloat16WorkingCopy"/>; the weights, EMA and checkpoints stay 32-bit). Null, the default: where the
+    /// device is a CPU that multiplies bfloat16 natively. <see cref="ForDevice"/> settles it when a trainer is made,
+    /// so checkpoints name the arithmetic that ran and a resumed run keeps it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? BFloat16 { get; init; }
+
+    /// <summary>This config with <see cref="BFloat16"/> settled for <paramref name="device"/> (a GPU keeps 32-bit
+    /// floats); settling twice changes nothing.</summary>
+    public TrainingConfig ForDevice(Device device) =>
+        this with
+        {
+            BFloat16 = device.type == DeviceType.CPU && (BFloat16 ?? BFloat16Arithmetic.IsNativeOnCpu),
+        };
 
     public void Validate()
     {

@@ -33,21 +33,6 @@ internal static class AuditPrecisionBenchmark
                     .Train(training, embeddings, new PairVerifierConfig { Steps = verifierSteps, BFloat16 = bf16 })
                     .Dispose()
             );
-        var seconds = new Dictionary<bool, List<double>> { [false] = [], [true] = [] };
-        for (var round = 0; round < rounds; round++)
-        {
-            // Each round starts with the other one, so neither always meets the machine's first or later minutes.
-            foreach (var bf16 in round % 2 == 0 ? new[] { false, true } : [true, false])
-                seconds[bf16].Add(TrainingSeconds(bf16));
-            Console.WriteLine(
-                $"round {round + 1}: float32 {seconds[false][^1]:F1} s, bfloat16 {seconds[true][^1]:F1} s"
-            );
-        }
-        foreach (var (bf16, times) in seconds)
-        {
-            var median = RoundTiming.Median(times);
-            var name = bf16 ? "bfloat16" : "float32";
-            Console.WriteLine($"verifier {name}: median {median:F1} s, {median * 1000 / verifierSteps:F1} ms a step");
-        }
+        RoundTiming.CompareArithmetics("verifier", verifierSteps, rounds, TrainingSeconds);
     }
 }

@@ -63,9 +63,10 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
         var subset = fashion.BalancedTrainSubset(20);
         using var files = new TestFiles();
         var (current, older) = (files.PathOf("current.ckpt"), files.PathOf("older.ckpt"));
-        using (var first = new DiffusionTrainer(TinyModels.Diffusion(steps: 30, checkpointEvery: 10)))
+        var config = TinyModels.Diffusion(steps: 30, checkpointEvery: 10);
+        using (var first = new DiffusionTrainer(config with { Training = config.Training with { BFloat16 = true } }))
             first.Train(subset, current, stopAfterStep: 10);
-        // The same file as written before the recipe's two settings existed: its header without them.
+        // The same file as written before the recipe's three settings existed: its header without them.
         using (var reader = new BinaryReader(File.OpenRead(current)))
         using (var writer = new BinaryWriter(File.Create(older)))
         {
@@ -74,23 +75,32 @@ public class DiffusionTrainingTests(FashionMnistFixture fashion)
             var header = reader.ReadString();
             Assert.Contains("\"CosineDecay\":true", header);
             Assert.Contains("\"MinSnrGamma\":5", header);
-            writer.Write(header.Replace("\"CosineDecay\":true,", "").Replace("\"MinSnrGamma\":5,", ""));
+            Assert.Contains(",\"BFloat16\":true", header);
+            writer.Write(
+                header
+                    .Replace("\"CosineDecay\":true,", "")
+                    .Replace("\"MinSnrGamma\":5,", "")
+                    .Replace(",\"BFloat16\":true", "")
+            );
             reader.BaseStream.CopyTo(writer.BaseStream);
         }
 
         using var resumedCurrent = DiffusionTrainer.Resume(current);
         using var resumedOlder = DiffusionTrainer.Resume(older);
-        Assert.Equal(
-            (true, 5.0),
-            (resumedCurrent.Config.Training.CosineDecay, resumedCurrent.Config.Training.MinSnrGamma)
-        );
-        Assert.Equal(
-            (false, 0.0),
-            (resumedOlder.Config.Training.CosineDecay, resumedOlder.Config.Training.MinSnrGamma)
-        );
+        Assert.Equal((true, 5.0, true), RecipeOf(resumedCurrent));
+        Assert.Equal((false, 0.0, false), RecipeOf(resumedOlder));
+        // The arithmetic a checkpoint names does not stop an unsettled config (a lab run's) from resuming it.
+        Assert.True(resumedCurrent.Config.CanResumeAs(TinyModels.Diffusion(steps: 60, checkpointEvery: 10)));
         Assert.Equal(10, resumedOlder.Step);
         resumedOlder.Train(subset);
         Assert.Equal(30, resumedOlder.Step);
+
+        static (bool, double, bool?) RecipeOf(DiffusionTrainer trainer) =>
+            (
+                trainer.Config.Training.CosineDecay,
+                trainer.Config.Training.MinSnrGamma,
+                trainer.Config.Training.BFloat16
+            );
     }
 
     [Fact]

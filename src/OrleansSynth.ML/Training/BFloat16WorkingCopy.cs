@@ -46,7 +46,8 @@ public sealed class BFloat16WorkingCopy : IDisposable
             if (target.grad is { } existing)
                 existing.copy_(gradient);
             else
-                target.grad = gradient.to(ScalarType.Float32).DetachFromDisposeScope();
+                // The parameter keeps its own reference; the step's dispose scope frees this wrapper.
+                target.grad = gradient.to(ScalarType.Float32);
         }
     }
 

@@ -159,12 +159,13 @@ public static class DiffusionCheckpoint
         json.TryAdd(nameof(Header.Step), 0);
         json.TryAdd(nameof(Header.LossHistory), new JsonArray());
         json.TryAdd(nameof(Header.DatasetName), "");
-        // A run checkpointed before the cosine decay and min-SNR weighting existed trained without them: resumed, it
-        // goes on without them rather than switching recipe midway under today's defaults.
+        // A run checkpointed before the cosine decay, min-SNR weighting and bfloat16 working copy existed trained
+        // without them: resumed, it goes on without them rather than switching recipe midway under today's defaults.
         if (json["Config"]?["Training"] is JsonObject training)
         {
             training.TryAdd(nameof(TrainingConfig.CosineDecay), false);
             training.TryAdd(nameof(TrainingConfig.MinSnrGamma), 0);
+            training.TryAdd(nameof(TrainingConfig.BFloat16), false);
         }
         return json.Deserialize<Header>(JsonOptions)
             ?? throw new InvalidDataException($"{path}: checkpoint header is empty.");

@@ -13,12 +13,17 @@ public sealed record DiffusionModelConfig
     public TrainingConfig Training { get; init; } = new();
 
     /// <summary>True when a run saved with this config can continue as <paramref name="other"/>: everything but the
-    /// step target matches.</summary>
-    public bool CanResumeAs(DiffusionModelConfig other) =>
-        Canonical(this with { Training = Training with { Steps = 0 } })
-        == Canonical(other with { Training = other.Training with { Steps = 0 } });
+    /// step target and the arithmetic matches (a saved run keeps the arithmetic its checkpoint names, which an
+    /// unsettled config leaves open).</summary>
+    public bool CanResumeAs(DiffusionModelConfig other) => Canonical(this) == Canonical(other);
 
     // Records compare arrays by reference, so compare the serialised form instead.
     private static string Canonical(DiffusionModelConfig config) =>
-        JsonSerializer.Serialize(config, DiffusionCheckpoint.JsonOptions);
+        JsonSerializer.Serialize(
+            config with
+            {
+                Training = config.Training with { Steps = 0, BFloat16 = null },
+            },
+            DiffusionCheckpoint.JsonOptions
+        );
 }
